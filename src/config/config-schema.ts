@@ -1,0 +1,136 @@
+import { z } from "zod";
+import { clusterIdProblem } from "../core/cluster-id.js";
+
+/** A `{ env: NAME }` or `{ file: PATH }` reference; secrets are never inline. */
+const secretRefSchema = z.union(
+  [
+    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name") }),
+    z.strictObject({ file: z.string().min(1, "must be a file path") }),
+  ],
+  { error: "must be a secret reference, { env: NAME } or { file: PATH }; secrets are never written inline" },
+);
+
+/** A listen address, "host:port" or "[ipv6]:port"; port 0 picks a free port. */
+const listenAddressSchema = z
+  .string()
+  .regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port", e.g. "127.0.0.1:8080"')
+  .refine((value) => Number(value.slice(value.lastIndexOf(":") + 1)) <= 65535, "port must be at most 65535");
+
+const httpsUrlSchema = z.url({ protocol: /^https$/, error: "must be an https:// URL" });
+const baseUrlSchema = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+
+/** An AWS credential: static keys from references, the SDK default chain, and optionally a role to assume. */
+const awsCredentialSchema = z
+  .strictObject({
+    provider: z.literal("aws"),
+    source: z.literal("default", { error: 'must be "default" (the AWS SDK default credential chain)' }).optional(),
+    accessKeyId: secretRefSchema.optional(),
+    secretAccessKey: secretRefSchema.optional(),
+    sessionToken: secretRefSchema.optional(),
+    roleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN, arn:aws:iam::123456789012:role/NAME")
+      .optional(),
+    externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2 to 1224 characters of [A-Za-z0-9_+=,.@:/-]").optional(),
+    sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, "must be 2 to 64 characters of [A-Za-z0-9_+=,.@-]").optional(),
+    durationSeconds: z.int().min(900).max(43200).optional(),
+    region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-east-1").optional(),
+    stsEndpoint: baseUrlSchema.optional(),
+  })
+  .check((ctx) => {
+    const c = ctx.value;
+    const hasKeys = c.accessKeyId !== undefined || c.secretAccessKey !== undefined;
+    if (c.source === "default" && (hasKeys || c.sessionToken)) {
+      ctx.issues.push({ code: "custom", input: c, path: ["source"], message: "cannot be combined with accessKeyId/secretAccessKey/sessionToken" });
+    } else if (c.source === undefined && !(c.accessKeyId && c.secretAccessKey)) {
+      const missing = c.accessKeyId ? "secretAccessKey" : "accessKeyId";
+      ctx.issues.push({ code: "custom", input: c, path: [missing], message: 'is required unless source is "default"' });
+    }
+    if ((c.externalId || c.sessionName || c.durationSeconds) && !c.roleArn) {
+      ctx.issues.push({ code: "custom", input: c, path: ["roleArn"], message: "is required when externalId, sessionName or durationSeconds is set" });
+    }
+  });
+
+/** The providers this build knows. A provider outside this list is a config error at start-up. */
+export const knownProviders = ["aws"] as const;
+
+/** A provider name this build knows, such as "aws". */
+export type ProviderName = (typeof knownProviders)[number];
+
+const providerSchema = z.enum(knownProviders, { error: (issue) => `unknown provider ${JSON.stringify(issue.input)}; known providers: ${knownProviders.join(", ")}` });
+
+const credentialSchema = z.discriminatedUnion("provider", [awsCredentialSchema], {
+  error: (issue) =>
+    issue.code === "invalid_union" && "discriminator" in issue
+      ? `provider must be one of: ${knownProviders.join(", ")}`
+      : undefined,
+});
+
+const clusterSchema = z.strictObject({
+  id: z.string().check((ctx) => {
+    const problem = clusterIdProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
+  }),
+  provider: providerSchema,
+  region: z.string().min(1, "is required"),
+  name: z.string().min(1, "is required").max(255),
+  displayName: z.string().max(255).optional(),
+  labels: z.record(z.string().regex(/^[\w./-]{1,63}$/, "label keys must be 1 to 63 characters of [A-Za-z0-9_./-]"), z.string().max(255)).optional(),
+  credentials: z.string().min(1, "must name an entry of credentials"),
+  endpoint: httpsUrlSchema.optional(),
+  certificateAuthorityData: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64 PEM, as in a kubeconfig's certificate-authority-data")
+    .refine((b64) => Buffer.from(b64, "base64").toString("latin1").includes("-----BEGIN CERTIFICATE-----"), "must be base64 of a PEM certificate")
+    .optional(),
+});
+
+/**
+ * The YAML config file, validated at start-up. Every key is documented in the
+ * README's "Configuration" section. Unknown keys are errors, so typos cannot pass
+ * silently.
+ */
+export const configSchema = z
+  .strictObject({
+    listen: z.strictObject({ grpc: listenAddressSchema, http: listenAddressSchema }),
+    limits: z
+      .strictObject({
+        maxMessageBytes: z.int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
+      })
+      .default({ maxMessageBytes: 64 * 1024 }),
+    logging: z
+      .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
+      .default({ level: "info" }),
+    credentials: z.record(z.string().regex(/^[\w.-]{1,63}$/, "credential names must be 1 to 63 characters of [A-Za-z0-9_.-]"), credentialSchema).default({}),
+    clusters: z.array(clusterSchema).min(1, "must register at least one cluster"),
+  })
+  .check((ctx) => {
+    const seen = new Map<string, number>();
+    ctx.value.clusters.forEach((cluster, index) => {
+      const first = seen.get(cluster.id);
+      if (first !== undefined) {
+        ctx.issues.push({ code: "custom", input: cluster.id, path: ["clusters", index, "id"], message: `duplicates clusters[${first}].id "${cluster.id}"` });
+      }
+      seen.set(cluster.id, index);
+      const credential = ctx.value.credentials[cluster.credentials];
+      if (!credential) {
+        ctx.issues.push({ code: "custom", input: cluster.credentials, path: ["clusters", index, "credentials"], message: `names "${cluster.credentials}", which is not an entry of credentials` });
+      } else if (credential.provider !== cluster.provider) {
+        ctx.issues.push({
+          code: "custom",
+          input: cluster.credentials,
+          path: ["clusters", index, "credentials"],
+          message: `names a ${credential.provider} credential, but the cluster's provider is ${cluster.provider}`,
+        });
+      }
+    });
+  });
+
+/** The validated config, as the rest of the service sees it. */
+export type ServiceConfig = z.output<typeof configSchema>;
+/** One `clusters[]` entry. */
+export type ClusterConfig = ServiceConfig["clusters"][number];
+/** One `credentials` entry, of any provider. */
+export type CredentialConfig = ServiceConfig["credentials"][string];
+/** An AWS `credentials` entry. */
+export type AwsCredentialConfig = Extract<CredentialConfig, { provider: "aws" }>;

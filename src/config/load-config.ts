@@ -1,0 +1,95 @@
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { configSchema, type ServiceConfig } from "./config-schema.js";
+import { anchorSecretRef, isSecretRef } from "./secret-ref.js";
+
+/** The environment variable that names the config file when `--config` is not given. */
+export const configEnvVar = "CLUSTER_TOKEN_CONFIG";
+
+/** The config used when neither `--config` nor `CLUSTER_TOKEN_CONFIG` names one: local development only. */
+export const embeddedConfigPath = fileURLToPath(new URL("../../../config/default.yaml", import.meta.url));
+
+/**
+ * A config that cannot be used. `problems` holds one line per problem, each naming
+ * the offending key, e.g. `clusters[0].region: is required`.
+ */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly path: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid config ${path}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+}
+
+/** A loaded config and where it came from. */
+export interface LoadedConfig {
+  config: ServiceConfig;
+  /** The absolute path of the file that was read. */
+  path: string;
+  /** True when the embedded development config was used. */
+  embedded: boolean;
+}
+
+/**
+ * Chooses the config file: the explicit path, else `CLUSTER_TOKEN_CONFIG`, else the
+ * embedded default.
+ */
+export function chooseConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): { path: string; embedded: boolean } {
+  const named = explicit ?? (env[configEnvVar] || undefined);
+  return named ? { path: resolve(named), embedded: false } : { path: embeddedConfigPath, embedded: true };
+}
+
+/**
+ * Reads, parses and validates a config file, and anchors relative `{ file }` secret
+ * references at the file's directory.
+ *
+ * @throws ConfigError naming every offending key and why.
+ */
+export async function loadConfig(explicit?: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const { path, embedded } = chooseConfigPath(explicit, env);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? "error"})`]);
+  }
+  return { config: parseConfig(text, path), path, embedded };
+}
+
+/**
+ * Parses and validates config text. `path` names the file in errors and anchors
+ * relative secret files.
+ *
+ * @throws ConfigError naming every offending key and why.
+ */
+export function parseConfig(text: string, path: string): ServiceConfig {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(path, doc.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`));
+  }
+  const result = configSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    throw new ConfigError(path, result.error.issues.map(formatIssue));
+  }
+  return anchorSecretFiles(result.data, dirname(path));
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const key = issue.path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), "");
+  let message = issue.message;
+  if (issue.code === "unrecognized_keys") message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  else if (issue.code === "invalid_type" && issue.input === undefined) message = "is required";
+  return `${key || "(top level)"}: ${message}`;
+}
+
+function anchorSecretFiles(config: ServiceConfig, configDir: string): ServiceConfig {
+  const anchorEntry = <T extends object>(entry: T): T =>
+    Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, isSecretRef(value) ? anchorSecretRef(value, configDir) : value])) as T;
+  const credentials = Object.fromEntries(Object.entries(config.credentials).map(([name, entry]) => [name, anchorEntry(entry)]));
+  return { ...config, credentials };
+}

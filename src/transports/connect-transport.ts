@@ -1,0 +1,40 @@
+import type { DescService } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { CallContext } from "../core/call-context.js";
+import { callSignal, requestIdFrom, requestIdHeader } from "./request-id.js";
+import type { UnaryInvoker } from "./unary-invoker.js";
+
+/** Options of {@link createConnectHandler}. */
+export interface ConnectHandlerOptions {
+  /** The largest request body accepted, in bytes; larger ones get RESOURCE_EXHAUSTED (HTTP 429 is Connect's mapping). */
+  readMaxBytes: number;
+}
+
+/**
+ * A Node HTTP request handler serving the unary methods of `service` through
+ * `invoke` with the Connect protocol (JSON and binary POST, and GET for
+ * NO_SIDE_EFFECTS methods) and gRPC-Web. Plain gRPC is left to the grpc-js listener.
+ */
+export function createConnectHandler(service: DescService, invoke: UnaryInvoker, { readMaxBytes }: ConnectHandlerOptions) {
+  const implementation = Object.fromEntries(
+    service.methods.map((method) => [
+      method.localName,
+      (request: never, handlerContext: HandlerContext) => invoke(method as never, request, connectCallContext(handlerContext)),
+    ]),
+  );
+  return connectNodeAdapter({
+    routes: (router) => router.service(service, implementation as never),
+    grpc: false,
+    grpcWeb: true,
+    connect: true,
+    readMaxBytes,
+  });
+}
+
+function connectCallContext(handlerContext: HandlerContext): CallContext {
+  const requestId = requestIdFrom(handlerContext.requestHeader.get(requestIdHeader));
+  handlerContext.responseHeader.set(requestIdHeader, requestId);
+  const isDeadline = (reason: unknown) => reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
+  return { transport: "connect", requestId, signal: callSignal(handlerContext.signal, isDeadline) };
+}

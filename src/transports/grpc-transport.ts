@@ -1,0 +1,79 @@
+import { create, fromBinary, toBinary, type DescMethod, type DescMethodUnary, type DescService } from "@bufbuild/protobuf";
+import type { ConnectError } from "@connectrpc/connect";
+import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import * as grpc from "@grpc/grpc-js";
+import type { CallContext } from "../core/call-context.js";
+import { callSignal, requestIdFrom, requestIdHeader } from "./request-id.js";
+import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
+
+/**
+ * Serves the unary methods of `service` on a grpc-js server through `invoke`. The
+ * grpc-js service definition is derived from the protobuf-es descriptor, so adding
+ * an RPC to the proto needs no change here.
+ */
+export function addGrpcService(server: grpc.Server, service: DescService, invoke: UnaryInvoker): void {
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    if (!isUnary(method)) throw new Error(`@private ${method.name}: only unary methods are served`);
+    definition[method.name] = methodDefinition(service, method);
+    implementation[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const requestId = requestIdFrom(call.metadata.get(requestIdHeader)[0]?.toString());
+      const header = new grpc.Metadata();
+      header.set(requestIdHeader, requestId);
+      call.sendMetadata(header);
+      const context: CallContext = { transport: "grpc", requestId, signal: grpcCallSignal(call) };
+      invoke(method, call.request as never, context).then(
+        (response) => callback(null, create(method.output, response)),
+        (err: ConnectError) => callback(grpcStatus(err)),
+      );
+    };
+  }
+  server.addService(definition, implementation);
+}
+
+function isUnary(method: DescMethod): method is DescMethodUnary {
+  return method.methodKind === "unary";
+}
+
+function methodDefinition(service: DescService, method: DescMethodUnary): grpc.MethodDefinition<unknown, unknown> {
+  return {
+    path: `/${service.typeName}/${method.name}`,
+    originalName: method.localName,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (message) => Buffer.from(toBinary(method.input, message as never)),
+    requestDeserialize: (bytes) => {
+      try {
+        return fromBinary(method.input, bytes);
+      } catch (err) {
+        return new UndecodableRequest(err);
+      }
+    },
+    responseSerialize: (message) => Buffer.from(toBinary(method.output, message as never)),
+    responseDeserialize: (bytes) => fromBinary(method.output, bytes),
+  };
+}
+
+/** Aborts on the call's deadline ("TimeoutError") or when the client cancels ("AbortError"). */
+function grpcCallSignal(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
+  const cancelled = new AbortController();
+  call.once("cancelled", () => cancelled.abort(new DOMException("cancelled", "AbortError")));
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  const signals = [cancelled.signal];
+  if (Number.isFinite(deadlineMs)) signals.push(AbortSignal.timeout(Math.max(0, deadlineMs - Date.now())));
+  return callSignal(AbortSignal.any(signals), (reason) => reason instanceof DOMException && reason.name === "TimeoutError");
+}
+
+/**
+ * The grpc-js form of an error: its code and message, and the `google.rpc.Status`
+ * with the ErrorInfo in `grpc-status-details-bin`, encoded by Connect's own gRPC
+ * protocol code so that both transports carry identical details.
+ */
+function grpcStatus(err: ConnectError): Partial<grpc.StatusObject> {
+  const metadata = new grpc.Metadata();
+  const details = setTrailerStatus(new Headers(), err).get("grpc-status-details-bin");
+  if (details) metadata.set("grpc-status-details-bin", Buffer.from(details, "base64"));
+  return { code: err.code as number as grpc.status, details: err.rawMessage, metadata };
+}
