@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { stringify } from "yaml";
+import { ConfigError, configEnvVar, embeddedConfigPath, loadConfig, parseConfig } from "../../src/config/load-config.js";
+import { rawTestConfig } from "../support/test-config.js";
+
+function problemsOf(raw: unknown): readonly string[] {
+  try {
+    parseConfig(typeof raw === "string" ? raw : stringify(raw), "/etc/cts/config.yaml");
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.match(err.message, /^invalid config \/etc\/cts\/config\.yaml:/);
+    return err.problems;
+  }
+  return assert.fail("expected a ConfigError");
+}
+
+type Raw = ReturnType<typeof rawTestConfig> & { clusters: Record<string, unknown>[]; credentials: Record<string, Record<string, unknown>> };
+const withChange = (change: (raw: Raw) => void): Raw => {
+  const raw = rawTestConfig() as Raw;
+  change(raw);
+  return raw;
+};
+
+describe("config validation", () => {
+  it("accepts the documented keys and fills defaults", () => {
+    const config = parseConfig(stringify(rawTestConfig()), "/etc/cts/config.yaml");
+    assert.equal(config.limits.maxMessageBytes, 65536);
+    assert.equal(config.clusters.length, 2);
+  });
+
+  const cases: [string, (raw: Raw) => void, RegExp][] = [
+    ["a missing region", (r) => delete r.clusters[0]!.region, /^clusters\[0\]\.region: is required$/],
+    ["an unknown provider", (r) => (r.clusters[1]!.provider = "azure"), /^clusters\[1\]\.provider: unknown provider "azure"; known providers: aws$/],
+    ["an unknown credential provider", (r) => (r.credentials["aws-test"]!.provider = "oracle"), /^credentials\.aws-test\.provider: provider must be one of: aws$/],
+    ["an inline secret", (r) => (r.credentials["aws-test"]!.secretAccessKey = "wJalrXUtnFEMI/K7MDENG"), /^credentials\.aws-test\.secretAccessKey: must be a secret reference, \{ env: NAME \} or \{ file: PATH \}; secrets are never written inline$/],
+    ["a secret reference with both env and file", (r) => (r.credentials["aws-test"]!.accessKeyId = { env: "A", file: "b" }), /^credentials\.aws-test\.accessKeyId: must be a secret reference/],
+    ["half a key pair", (r) => delete r.credentials["aws-test"]!.secretAccessKey, /^credentials\.aws-test\.secretAccessKey: is required unless source is "default"$/],
+    ["source default mixed with keys", (r) => (r.credentials["aws-test"]!.source = "default"), /^credentials\.aws-test\.source: cannot be combined/],
+    ["externalId without roleArn", (r) => (r.credentials["aws-test"]!.externalId = "abc"), /^credentials\.aws-test\.roleArn: is required when externalId/],
+    ["a malformed role ARN", (r) => (r.credentials["aws-test"]!.roleArn = "role/x"), /^credentials\.aws-test\.roleArn: must be an IAM role ARN/],
+    ["a duplicate cluster id", (r) => (r.clusters[1]!.id = "demo-eks"), /^clusters\[1\]\.id: duplicates clusters\[0\]\.id "demo-eks"$/],
+    ["an invalid cluster id", (r) => (r.clusters[0]!.id = "Demo_EKS"), /^clusters\[0\]\.id: must be lower-case letters/],
+    ["a dangling credential name", (r) => (r.clusters[0]!.credentials = "nope"), /^clusters\[0\]\.credentials: names "nope", which is not an entry of credentials$/],
+    ["a plain-http endpoint", (r) => (r.clusters[0]!.endpoint = "http://example.com"), /^clusters\[0\]\.endpoint: must be an https:\/\/ URL$/],
+    ["CA data that is not a PEM", (r) => (r.clusters[0]!.certificateAuthorityData = Buffer.from("hello").toString("base64")), /^clusters\[0\]\.certificateAuthorityData: must be base64 of a PEM certificate$/],
+    ["an unknown key", (r) => (r.clusters[0]!.endpiont = "https://x"), /^clusters\[0\]: unknown key "endpiont"$/],
+    ["a bad listen address", (r) => (r.listen = { grpc: "localhost", http: "127.0.0.1:8080" }), /^listen\.grpc: must be "host:port"/],
+    ["no clusters", (r) => (r.clusters = []), /^clusters: must register at least one cluster$/],
+  ];
+  for (const [what, change, expected] of cases) {
+    it(`names the key of ${what}`, () => {
+      const problems = problemsOf(withChange(change));
+      assert.ok(problems.some((p) => expected.test(p)), `${JSON.stringify(problems)} should match ${expected}`);
+    });
+  }
+
+  it("reports YAML syntax errors and duplicate keys", () => {
+    assert.match(problemsOf("listen: [unclosed\n")[0]!, /^YAML: /);
+    assert.match(problemsOf("listen: {}\nlisten: {}\n")[0]!, /^YAML: .*[Mm]ap keys must be unique/);
+  });
+
+  it("never echoes a secret-looking inline value", () => {
+    const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz";
+    const problems = problemsOf(withChange((r) => (r.credentials["aws-test"]!.secretAccessKey = secret)));
+    assert.doesNotMatch(problems.join("\n"), /wJalrXUtnFEMI/);
+  });
+});
+
+describe("loadConfig", () => {
+  it("uses the embedded development config when nothing names one", async () => {
+    const loaded = await loadConfig(undefined, {});
+    assert.equal(loaded.embedded, true);
+    assert.equal(loaded.path, embeddedConfigPath);
+    assert.deepEqual(loaded.config.listen, { grpc: "127.0.0.1:50051", http: "127.0.0.1:8080" });
+    const demo = loaded.config.credentials["aws-demo"]!;
+    assert.deepEqual(demo.secretAccessKey, { file: embeddedConfigPath.replace(/default\.yaml$/, "demo/aws-secret-access-key") });
+  });
+
+  it("prefers --config over CLUSTER_TOKEN_CONFIG, and anchors relative secret files at the config's directory", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cts-config-"));
+    const raw = withChange((r) => (r.credentials["aws-test"]!.secretAccessKey = { file: "secrets/key" }));
+    await writeFile(join(dir, "a.yaml"), stringify(raw));
+    await writeFile(join(dir, "b.yaml"), stringify(withChange((r) => (r.clusters[0]!.id = "from-b"))));
+    const fromEnv = await loadConfig(undefined, { [configEnvVar]: join(dir, "b.yaml") });
+    assert.equal(fromEnv.embedded, false);
+    assert.equal(fromEnv.config.clusters[0]!.id, "from-b");
+    const explicit = await loadConfig(join(dir, "a.yaml"), { [configEnvVar]: join(dir, "b.yaml") });
+    assert.equal(explicit.config.clusters[0]!.id, "demo-eks");
+    assert.deepEqual(explicit.config.credentials["aws-test"]!.secretAccessKey, { file: join(dir, "secrets/key") });
+  });
+
+  it("reports an unreadable file as a ConfigError", async () => {
+    await assert.rejects(loadConfig("/nonexistent/config.yaml", {}), (err: unknown) => err instanceof ConfigError && /cannot read the file \(ENOENT\)/.test(err.message));
+  });
+});

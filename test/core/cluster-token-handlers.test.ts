@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { parse } from "yaml";
+import { GenerateTokenRequestSchema, GetKubeconfigRequestSchema, KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import type { CallContext } from "../../src/core/call-context.js";
+import { createClusterTokenHandlers } from "../../src/core/cluster-token-handlers.js";
+import { ClusterRegistry } from "../../src/core/cluster-registry.js";
+import { ServiceError, type ErrorCode } from "../../src/errors/service-error.js";
+import { InMemoryTokenDriver } from "../support/in-memory-driver.js";
+import { testCaData, testConfig } from "../support/test-config.js";
+
+const now = new Date("2026-01-01T00:00:00Z");
+const context: CallContext = { transport: "grpc", requestId: "test", signal: new AbortController().signal };
+
+function setUp() {
+  const driver = new InMemoryTokenDriver(() => now);
+  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers: { aws: driver } });
+  return { driver, handlers };
+}
+
+async function rejects(promise: Promise<unknown>, code: ErrorCode, reason: string): Promise<ServiceError> {
+  const err = await promise.then(() => assert.fail("expected a rejection"), (e: unknown) => e);
+  assert.ok(err instanceof ServiceError);
+  assert.equal(err.code, code);
+  assert.equal(err.reason, reason);
+  return err;
+}
+
+const tokenRequest = (init: { clusterId?: string; apiVersion?: string }) => create(GenerateTokenRequestSchema, init);
+const kubeconfigRequest = (init: { clusterId?: string; mode?: KubeconfigMode }) => create(GetKubeconfigRequestSchema, init);
+
+describe("GenerateToken", () => {
+  it("answers an ExecCredential with the default apiVersion and the driver's expiry", async () => {
+    const { handlers } = setUp();
+    const response = await handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), context);
+    assert.equal(response.apiVersion, "client.authentication.k8s.io/v1");
+    assert.equal(response.kind, "ExecCredential");
+    assert.equal(response.status?.token, "test-token-demo-eks-1");
+    assert.equal(timestampDate(response.status!.expirationTimestamp as never).toISOString(), "2026-01-01T00:10:00.000Z");
+  });
+
+  it("echoes v1beta1 and rejects any other apiVersion", async () => {
+    const { handlers, driver } = setUp();
+    const beta = await handlers.generateToken(tokenRequest({ clusterId: "demo-eks", apiVersion: "client.authentication.k8s.io/v1beta1" }), context);
+    assert.equal(beta.apiVersion, "client.authentication.k8s.io/v1beta1");
+    for (const apiVersion of ["client.authentication.k8s.io/v1alpha1", "v1", "x".repeat(5000)]) {
+      const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks", apiVersion }), context), "InvalidArgument", "UNSUPPORTED_API_VERSION");
+      assert.ok(err.message.length < 300, "a huge value is not echoed whole");
+    }
+    assert.equal(driver.minted, 1, "invalid requests never reach the driver");
+  });
+
+  it("rejects empty, oversized and malformed cluster ids before any lookup", async () => {
+    const { handlers, driver } = setUp();
+    await rejects(handlers.generateToken(tokenRequest({}), context), "InvalidArgument", "INVALID_CLUSTER_ID");
+    const long = await rejects(handlers.generateToken(tokenRequest({ clusterId: "a".repeat(10_240) }), context), "InvalidArgument", "INVALID_CLUSTER_ID");
+    assert.match(long.message, /10240 characters long; the maximum is 63/);
+    assert.ok(long.message.length < 200);
+    for (const clusterId of ["Demo-EKS", "-demo", "demo_eks", "demo eks", "d\uFFFDmo"]) {
+      await rejects(handlers.generateToken(tokenRequest({ clusterId }), context), "InvalidArgument", "INVALID_CLUSTER_ID");
+    }
+    assert.equal(driver.minted, 0);
+  });
+
+  it("answers NOT_FOUND with the cluster id for an unknown cluster", async () => {
+    const { handlers } = setUp();
+    const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "unknown" }), context), "NotFound", "CLUSTER_NOT_FOUND");
+    assert.deepEqual(err.metadata, { cluster_id: "unknown" });
+  });
+
+  it("answers FAILED_PRECONDITION naming the provider when no driver serves it", async () => {
+    const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers: {} });
+    const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), context), "FailedPrecondition", "PROVIDER_NOT_CONFIGURED");
+    assert.equal(err.metadata.provider, "aws");
+  });
+
+  it("passes driver errors through unchanged", async () => {
+    const { handlers, driver } = setUp();
+    driver.failWith = new ServiceError({ code: "Unavailable", reason: "UPSTREAM_THROTTLED", message: "aws is throttling" });
+    await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), context), "Unavailable", "UPSTREAM_THROTTLED");
+  });
+});
+
+describe("GetKubeconfig", () => {
+  it("embeds a fresh token in a kubeconfig with one cluster, user and context named after the id", async () => {
+    const { handlers } = setUp();
+    for (const mode of [KubeconfigMode.UNSPECIFIED, KubeconfigMode.EMBEDDED_TOKEN]) {
+      const response = await handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode }), context);
+      const doc = parse(response.kubeconfig!) as Record<string, unknown>;
+      assert.deepEqual(doc, {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "demo-eks", cluster: { server: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com", "certificate-authority-data": testCaData } }],
+        users: [{ name: "demo-eks", user: { token: (doc.users as { user: { token: string } }[])[0]!.user.token } }],
+        contexts: [{ name: "demo-eks", context: { cluster: "demo-eks", user: "demo-eks" } }],
+        "current-context": "demo-eks",
+        preferences: {},
+      });
+      assert.match((doc.users as { user: { token: string } }[])[0]!.user.token, /^test-token-demo-eks-\d$/);
+      assert.equal(timestampDate(response.expirationTimestamp as never).toISOString(), "2026-01-01T00:10:00.000Z");
+    }
+  });
+
+  it("rejects an unknown mode", async () => {
+    const { handlers } = setUp();
+    await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: 99 as KubeconfigMode }), context), "InvalidArgument", "UNSUPPORTED_KUBECONFIG_MODE");
+  });
+
+  it("refuses to build a kubeconfig without a server and CA", async () => {
+    const { handlers, driver } = setUp();
+    await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "no-endpoint" }), context), "FailedPrecondition", "CLUSTER_ENDPOINT_UNKNOWN");
+    assert.equal(driver.minted, 0, "no token is minted for a kubeconfig that cannot be built");
+  });
+});
+
+describe("ListClusters", () => {
+  it("lists every cluster sorted by id, with public attributes only", async () => {
+    const { handlers } = setUp();
+    const { clusters } = await handlers.listClusters({} as never, context);
+    assert.deepEqual(
+      clusters?.map((c) => ({ ...c, $typeName: undefined })),
+      [
+        { $typeName: undefined, id: "demo-eks", provider: "aws", region: "us-west-2", name: "demo", displayName: "Demo", endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com", labels: { env: "test" } },
+        { $typeName: undefined, id: "no-endpoint", provider: "aws", region: "eu-central-1", name: "bare", displayName: "", endpoint: "", labels: {} },
+      ],
+    );
+    assert.doesNotMatch(JSON.stringify(clusters), /aws-test|CTS_TEST/, "no credential reference is listed");
+  });
+});
