@@ -1,9 +1,10 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, type HandlerContext } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { CallContext } from "../core/call-context.js";
 import { callSignal, requestIdFrom, requestIdHeader } from "./request-id.js";
-import type { UnaryInvoker } from "./unary-invoker.js";
+import { guardBinaryDecoding, undecodableBody } from "./binary-decode-guard.js";
+import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
 
 /** Options of {@link createConnectHandler}. */
 export interface ConnectHandlerOptions {
@@ -20,15 +21,25 @@ export function createConnectHandler(service: DescService, invoke: UnaryInvoker,
   const implementation = Object.fromEntries(
     service.methods.map((method) => [
       method.localName,
-      (request: never, handlerContext: HandlerContext) => invoke(method as never, request, connectCallContext(handlerContext)),
+      (request: never, handlerContext: HandlerContext) => {
+        const undecodable = handlerContext.values.get(undecodableBody);
+        return invoke(method as never, undecodable === undefined ? request : new UndecodableRequest(undecodable), connectCallContext(handlerContext));
+      },
     ]),
   );
   return connectNodeAdapter({
-    routes: (router) => router.service(service, implementation as never),
+    routes: (router) => {
+      router.service(service, implementation as never);
+      router.handlers.forEach((handler, i) => (router.handlers[i] = guardBinaryDecoding(handler, readMaxBytes)));
+    },
+    contextValues: () => createContextValues(),
     grpc: false,
     grpcWeb: true,
     connect: true,
     readMaxBytes,
+    // Strict JSON: an unknown field or enum name is INVALID_ARGUMENT rather than silently dropped, so a
+    // client asking for a mode this server lacks never gets a different kind of credential than it asked for.
+    jsonOptions: { ignoreUnknownFields: false },
   });
 }
 

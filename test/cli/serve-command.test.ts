@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { stringify } from "yaml";
+import { cliPath, repoRoot } from "../support/paths.js";
+import { rawTestConfig } from "../support/test-config.js";
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the bin; when `until` matches stdout, sends SIGTERM and returns once it exits. */
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}, until?: RegExp, onReady?: (stdout: string) => Promise<void>): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { PATH: process.env.PATH, ...env } });
+    let stdout = "";
+    let stderr = "";
+    let triggered = false;
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d;
+      if (until && !triggered && until.test(stdout)) {
+        triggered = true;
+        (onReady ? onReady(stdout) : Promise.resolve()).then(() => child.kill("SIGTERM"), reject);
+      }
+    });
+    child.stderr.on("data", (d: Buffer) => (stderr += d));
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function configFile(raw: unknown): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), "cts-cli-")), "config.yaml");
+  await writeFile(file, typeof raw === "string" ? raw : stringify(raw));
+  return file;
+}
+
+describe("cluster-token serve", () => {
+  it("refuses an invalid config with exit code 2, naming each offending key", async () => {
+    const raw = rawTestConfig() as { clusters: Record<string, unknown>[] };
+    delete raw.clusters[0]!.region;
+    raw.clusters[1]!.provider = "azure";
+    const out = await runCli(["serve", "--config", await configFile(raw)]);
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /invalid config .*config\.yaml:/);
+    assert.match(out.stderr, /clusters\[0\]\.region: is required/);
+    assert.match(out.stderr, /clusters\[1\]\.provider: unknown provider "azure"/);
+    assert.equal(out.stdout, "", "nothing started");
+  });
+
+  it("reads CLUSTER_TOKEN_CONFIG when --config is absent", async () => {
+    const out = await runCli(["serve"], { CLUSTER_TOKEN_CONFIG: "/nonexistent/cts.yaml" });
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /invalid config \/nonexistent\/cts\.yaml:\n {2}- cannot read the file \(ENOENT\)/);
+  });
+
+  it("rejects unknown flags and commands with usage", async () => {
+    assert.equal((await runCli(["serve", "--conf", "x"])).code, 2);
+    const unknown = await runCli(["frobnicate"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  });
+
+  it("serves a config until SIGTERM, then exits 0", async () => {
+    const keys = { CTS_TEST_AWS_ACCESS_KEY_ID: process.env.CTS_TEST_AWS_ACCESS_KEY_ID, CTS_TEST_AWS_SECRET_ACCESS_KEY: process.env.CTS_TEST_AWS_SECRET_ACCESS_KEY };
+    const out = await runCli(["serve", "--config", await configFile(rawTestConfig())], keys, /"msg":"serving"/, async (stdout) => {
+      const http = /"http":"([^"]+)"/.exec(stdout)![1];
+      const res = await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GenerateToken`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"demo-eks"}' });
+      assert.equal(res.status, 200);
+    });
+    assert.equal(out.code, 0, out.stderr);
+    assert.doesNotMatch(out.stdout, /DEVELOPMENT MODE/);
+    assert.match(out.stdout, /"msg":"shutting down"/);
+  });
+
+  it("starts on the embedded default config, warning loudly, and mints a demo token", async () => {
+    const out = await runCli(["serve"], {}, /"msg":"serving"/, async () => {
+      const res = await fetch("http://127.0.0.1:8080/clustertoken.v1.ClusterTokenService/GenerateToken", { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"demo-eks"}' });
+      const body = (await res.json()) as { status: { token: string } };
+      assert.match(body.status.token, /^k8s-aws-v1\./);
+    });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /"level":"warn".*DEVELOPMENT MODE/);
+  });
+});
