@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { connect as http2Connect } from "node:http2";
+import { after, before, describe, it } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GenerateTokenRequestSchema } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { startFakeSts, type FakeSts } from "../fakes/fake-sts.js";
+import { startTestService, type RunningService } from "../support/running-service.js";
+import { rawTestConfig, testAwsKeys, testConfig } from "../support/test-config.js";
+
+const roleArn = "arn:aws:iam::123456789012:role/slow";
+const path = "/clustertoken.v1.ClusterTokenService/GenerateToken";
+
+/** A gRPC call over raw HTTP/2 that, unlike a client library, does not hang up at its deadline: the server must enforce it. */
+function rawGrpcCall(url: string, timeout: string): Promise<{ status: string | undefined; ms: number }> {
+  const started = Date.now();
+  const message = Buffer.from(toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "demo-eks" })));
+  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]);
+  return new Promise((resolve, reject) => {
+    const session = http2Connect(url);
+    session.on("error", reject);
+    const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", "grpc-timeout": timeout });
+    let status: string | undefined;
+    stream.on("response", (headers) => (status ??= headers["grpc-status"] as string | undefined));
+    stream.on("trailers", (trailers) => (status = trailers["grpc-status"] as string | undefined));
+    stream.on("data", () => {});
+    stream.on("close", () => {
+      session.close();
+      resolve({ status, ms: Date.now() - started });
+    });
+    stream.end(frame);
+  });
+}
+
+describe("the caller's deadline", () => {
+  let sts: FakeSts;
+  let svc: RunningService;
+  before(async () => {
+    sts = await startFakeSts({ keys: { [testAwsKeys.accessKeyId]: { secretAccessKey: testAwsKeys.secretAccessKey } }, roles: { [roleArn]: { trustedKeys: [testAwsKeys.accessKeyId] } } });
+    const raw = rawTestConfig() as { credentials: Record<string, Record<string, unknown>> };
+    Object.assign(raw.credentials["aws-test"]!, { roleArn, stsEndpoint: sts.url });
+    svc = await startTestService(testConfig(raw));
+  });
+  after(async () => {
+    await svc.close();
+    await sts.close();
+  });
+
+  it("Connect: connect-timeout-ms is enforced by the server: 504 deadline_exceeded with ErrorInfo, at the deadline", async () => {
+    sts.fault = { delayMs: 5000 };
+    try {
+      const started = Date.now();
+      const res = await fetch(`${svc.httpUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", "connect-timeout-ms": "300" }, body: '{"clusterId":"demo-eks"}' });
+      const elapsed = Date.now() - started;
+      const body = (await res.json()) as { code: string; details: { debug: { reason: string } }[] };
+      assert.equal(res.status, 504);
+      assert.equal(body.code, "deadline_exceeded");
+      assert.equal(body.details[0]!.debug.reason, "DEADLINE_EXCEEDED");
+      assert.ok(elapsed >= 280 && elapsed < 2000, `answered after ${elapsed} ms`);
+    } finally {
+      sts.fault = undefined;
+    }
+  });
+
+  it("gRPC: grpc-timeout is enforced by the server: DEADLINE_EXCEEDED at the deadline", async () => {
+    sts.fault = { delayMs: 5000 };
+    try {
+      const { status, ms } = await rawGrpcCall(svc.grpcUrl, "300m");
+      assert.equal(status, "4");
+      assert.ok(ms >= 280 && ms < 2000, `answered after ${ms} ms`);
+    } finally {
+      sts.fault = undefined;
+    }
+  });
+
+  it("keeps serving afterwards", async () => {
+    for (const client of [svc.connect, svc.grpc]) {
+      const ok = await client.generateToken({ clusterId: "demo-eks" }, { timeoutMs: 10_000 });
+      assert.match(ok.status!.token, /^k8s-aws-v1\./);
+    }
+    assert.equal((await rawGrpcCall(svc.grpcUrl, "10S")).status, "0");
+  });
+});
