@@ -10,9 +10,13 @@ import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/conne
  */
 export const undecodableBody = createContextKey<unknown>(undefined, { description: "cluster-token: undecodable binary request body" });
 
-type BinaryKind = "proto" | "grpc-web";
+type BinaryKind = "proto" | "grpc-web" | "proto-get";
 
 function binaryKind(req: UniversalServerRequest): BinaryKind | undefined {
+  if (req.method === "GET") {
+    const query = new URL(req.url).searchParams;
+    return query.get("encoding") === "proto" && !isCompressed(query.get("compression")) ? "proto-get" : undefined;
+  }
   if (req.method !== "POST") return undefined;
   const contentType = req.header.get("content-type") ?? "";
   if (/^application\/proto(?:;|$)/i.test(contentType) && !isCompressed(req.header.get("content-encoding"))) return "proto";
@@ -52,15 +56,18 @@ function grpcWebMessage(body: Buffer): Buffer | undefined {
 }
 
 /**
- * Wraps a Connect universal handler so that an undecodable binary request reaches
- * the service as an empty message flagged with {@link undecodableBody}. Bodies
+ * Wraps a Connect universal handler so that an undecodable binary request (a POST
+ * body, a gRPC-Web frame or a Connect GET `message`) reaches the service as an
+ * empty message flagged with {@link undecodableBody}. Bodies
  * over `readMaxBytes`, compressed bodies and anything that is not a single binary
  * message pass through untouched, for Connect to judge.
  */
 export function guardBinaryDecoding(handler: UniversalHandler, readMaxBytes: number): UniversalHandler {
   const guarded = async (req: UniversalServerRequest) => {
     const kind = binaryKind(req);
-    if (!kind || !req.contextValues || !(Symbol.asyncIterator in Object(req.body))) return handler(req);
+    if (!kind || !req.contextValues) return handler(req);
+    if (kind === "proto-get") return guardGet(handler, req);
+    if (!(Symbol.asyncIterator in Object(req.body))) return handler(req);
     const { head, complete, rest } = await readUpTo(req.body as AsyncIterable<Uint8Array>, readMaxBytes);
     if (!complete) return handler({ ...req, body: replay(head, rest) });
     const message = kind === "proto" ? head : grpcWebMessage(head);
@@ -76,4 +83,20 @@ export function guardBinaryDecoding(handler: UniversalHandler, readMaxBytes: num
     }
   };
   return Object.assign(guarded, handler);
+}
+
+/** Connect GET carries the message in the query, base64url-encoded when `base64=1`. */
+function guardGet(handler: UniversalHandler, req: UniversalServerRequest) {
+  const url = new URL(req.url);
+  const message = url.searchParams.get("message") ?? "";
+  const bytes = url.searchParams.get("base64") === "1" ? Buffer.from(message, "base64url") : Buffer.from(message, "utf8");
+  try {
+    fromBinary(handler.method.input, bytes);
+    return handler(req);
+  } catch (err) {
+    req.contextValues!.set(undecodableBody, err);
+    url.searchParams.delete("message");
+    url.searchParams.delete("base64");
+    return handler({ ...req, url: url.toString() });
+  }
 }

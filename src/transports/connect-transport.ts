@@ -37,6 +37,9 @@ export function createConnectHandler(service: DescService, invoke: UnaryInvoker,
     grpcWeb: true,
     connect: true,
     readMaxBytes,
+    // No compression: requests are tiny protobuf messages (64 KiB at most), so compression buys nothing and
+    // only adds a decompression surface. A compressed request is answered with Connect's standard error.
+    acceptCompression: [],
     // Strict JSON: an unknown field or enum name is INVALID_ARGUMENT rather than silently dropped, so a
     // client asking for a mode this server lacks never gets a different kind of credential than it asked for.
     jsonOptions: { ignoreUnknownFields: false },

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
+import { connect as http2Connect } from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { GenerateTokenRequestSchema, GetKubeconfigRequestSchema, type KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
@@ -102,6 +104,14 @@ describe("bad input", () => {
       assert.match(Buffer.from(await truncated.arrayBuffer()).toString("latin1"), /grpc-status: ?3\r\n/i);
     });
 
+    it("a compressed request is unimplemented; a compressed gRPC-Web frame without an encoding is INTERNAL, as the gRPC spec requires", async () => {
+      const gz = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, { method: "POST", headers: { "content-type": "application/proto", "content-encoding": "gzip" }, body: gzipSync(Buffer.from([0x0a, 0x04, 0x64, 0x65, 0xff, 0xfe])) });
+      assert.equal(gz.status, 501);
+      assert.equal(((await gz.json()) as { code: string }).code, "unimplemented");
+      const flagged = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: Buffer.from([1, 0, 0, 0, 3, 0x61, 0x62, 0x63]) });
+      assert.match(Buffer.from(await flagged.arrayBuffer()).toString("latin1"), /grpc-status: ?13\r\n/i);
+    });
+
     it("unknown JSON fields are rejected, not silently dropped", async () => {
       const r = await connectRaw("GetKubeconfig", JSON.stringify({ clusterId: "demo-eks", kubeconfigMode: "EXEC" }));
       assert.deepEqual([r.status, r.code], [400, "invalid_argument"]);
@@ -110,6 +120,14 @@ describe("bad input", () => {
     it("a GET of a method with no side effects needs a valid message, too", async () => {
       const res = await fetch(`${svc.httpUrl}/${service}/GenerateToken?encoding=json&message=${encodeURIComponent("{not json")}`);
       assert.equal(res.status, 400);
+      for (const bytes of [[0x0a, 0x04, 0x64, 0x65, 0xff, 0xfe], [0x0a, 0x04]]) {
+        const message = Buffer.from(bytes).toString("base64url");
+        const proto = await fetch(`${svc.httpUrl}/${service}/GenerateToken?encoding=proto&base64=1&message=${message}`);
+        const body = (await proto.json()) as { code: string; details: { debug: { reason: string } }[] };
+        assert.deepEqual([proto.status, body.code, body.details[0]!.debug.reason], [400, "invalid_argument", "MALFORMED_REQUEST"]);
+      }
+      const valid = Buffer.from([0x0a, 0x08, ...Buffer.from("demo-eks")]).toString("base64url");
+      assert.equal((await fetch(`${svc.httpUrl}/${service}/GenerateToken?encoding=proto&base64=1&message=${valid}`)).status, 200);
       const unknown = await fetch(`${svc.httpUrl}/${service}/NoSuchMethod`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
       assert.equal(unknown.status, 404);
     });
@@ -127,6 +145,29 @@ describe("bad input", () => {
     it("invalid UTF-8 in a string field is INVALID_ARGUMENT", async () => {
       const r = await grpcRaw("GenerateToken", Buffer.from([0x0a, 0x04, 0x64, 0x65, 0xff, 0xfe]));
       assert.deepEqual([r.code, r.reason], [grpc.status.INVALID_ARGUMENT, "MALFORMED_REQUEST"]);
+    });
+
+    it("a wrong compression flag or undecompressable frame gets a clear status", async () => {
+      const call = (frame: Buffer, encoding?: string) =>
+        new Promise<string | undefined>((resolve, reject) => {
+          const session = http2Connect(svc.grpcUrl);
+          session.on("error", reject);
+          const headers = { ":method": "POST", ":path": `/${service}/GenerateToken`, "content-type": "application/grpc", te: "trailers", ...(encoding ? { "grpc-encoding": encoding } : {}) };
+          const stream = session.request(headers);
+          let status: string | undefined;
+          stream.on("response", (h) => (status ??= h["grpc-status"] as string | undefined));
+          stream.on("trailers", (t) => (status = t["grpc-status"] as string | undefined));
+          stream.on("data", () => {});
+          stream.on("close", () => {
+            session.close();
+            resolve(status);
+          });
+          stream.end(frame);
+        });
+      // grpc-js ignores the flag under identity encoding; the bytes then fail to decode.
+      assert.equal(await call(Buffer.from([1, 0, 0, 0, 3, 0x61, 0x62, 0x63])), String(grpc.status.INVALID_ARGUMENT));
+      // Declared gzip, but not gzip: grpc-js answers INTERNAL, as the gRPC compression spec has it.
+      assert.equal(await call(Buffer.from([1, 0, 0, 0, 3, 0x61, 0x62, 0x63]), "gzip"), String(grpc.status.INTERNAL));
     });
 
     it("a message over the 64 KiB limit is RESOURCE_EXHAUSTED", async () => {
