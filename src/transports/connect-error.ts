@@ -31,20 +31,5 @@ export function toConnectError(err: unknown): ConnectError {
       { desc: ErrorInfoSchema, value: { reason: err.reason, domain: errorDomain, metadata: { ...err.metadata } } },
     ]);
   }
-  if (err instanceof ConnectError && err.findDetails(ErrorInfoSchema).length > 0) return err;
-  if (err instanceof ConnectError && err.code !== Code.Internal && err.code !== Code.Unknown) {
-    // Raised by the transport library itself (a body too large, undecodable JSON): keep its code and add the ErrorInfo.
-    return new ConnectError(err.rawMessage, err.code, err.metadata, [
-      { desc: ErrorInfoSchema, value: { reason: libraryReasons[err.code] ?? "REQUEST_REJECTED", domain: errorDomain } },
-    ]);
-  }
   return new ConnectError("internal error", Code.Internal, undefined, [{ desc: ErrorInfoSchema, value: { reason: "INTERNAL", domain: errorDomain } }]);
 }
-
-const libraryReasons: Partial<Record<Code, string>> = {
-  [Code.InvalidArgument]: "MALFORMED_REQUEST",
-  [Code.ResourceExhausted]: "MESSAGE_TOO_LARGE",
-  [Code.DeadlineExceeded]: "DEADLINE_EXCEEDED",
-  [Code.Canceled]: "CANCELED",
-  [Code.Unimplemented]: "UNIMPLEMENTED",
-};

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ClusterTokenService, GenerateTokenRequestSchema } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import type { CallContext } from "../../src/core/call-context.js";
+import type { ServiceHandlers } from "../../src/core/service-handlers.js";
+import { createLogger } from "../../src/logging/logger.js";
+import { createUnaryInvoker, UndecodableRequest } from "../../src/transports/unary-invoker.js";
+import { LogCapture } from "../support/log-capture.js";
+
+const context: CallContext = { transport: "connect", requestId: "r-1", signal: new AbortController().signal };
+const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+function invokerThrowing(err: unknown) {
+  const logs = new LogCapture();
+  const fail = async () => {
+    throw err;
+  };
+  const handlers = { generateToken: fail, getKubeconfig: fail, listClusters: fail } as unknown as ServiceHandlers<typeof ClusterTokenService>;
+  return { logs, invoke: createUnaryInvoker(ClusterTokenService, handlers, createLogger({ destination: logs })) };
+}
+
+describe("unary invoker", () => {
+  it("turns an unexpected error into INTERNAL without its text, and logs it scrubbed at error level", async () => {
+    const { logs, invoke } = invokerThrowing(new TypeError(`boom with ${secret}`));
+    const err = await invoke(ClusterTokenService.method.generateToken, create(GenerateTokenRequestSchema, { clusterId: "a" }), context).then(
+      () => assert.fail("expected an error"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ConnectError);
+    assert.equal(err.code, Code.Internal);
+    assert.equal(err.rawMessage, "internal error");
+    assert.deepEqual(err.findDetails(ErrorInfoSchema).map((i) => i.reason), ["INTERNAL"]);
+    const [line] = logs.records();
+    assert.equal(line?.level, "error");
+    assert.deepEqual(line?.err, { type: "TypeError", message: "boom with [REDACTED]" });
+    assert.ok(!logs.text().includes(secret));
+  });
+
+  it("answers an undecodable request with INVALID_ARGUMENT before the handler runs", async () => {
+    const { logs, invoke } = invokerThrowing(new Error("the handler must not run"));
+    const err = await invoke(ClusterTokenService.method.generateToken, new UndecodableRequest(new Error("premature EOF")), context).then(
+      () => assert.fail("expected an error"),
+      (e: unknown) => ConnectError.from(e),
+    );
+    assert.equal(err.code, Code.InvalidArgument);
+    assert.deepEqual(err.findDetails(ErrorInfoSchema).map((i) => i.reason), ["MALFORMED_REQUEST"]);
+    assert.equal(logs.records()[0]?.level, "info", "a client's mistake is not a server error");
+  });
+});
