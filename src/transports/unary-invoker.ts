@@ -54,7 +54,7 @@ export function createUnaryInvoker<S extends DescService & { method: Record<stri
     } catch (err) {
       const connectError: ConnectError = toConnectError(err);
       const level = isServiceError(err) && err.code !== "Internal" ? "info" : "error";
-      logger[level]({ ...fields, code: connectError.code, reason: isServiceError(err) ? err.reason : "INTERNAL", ms: elapsed(started), err: errorSummary(err) }, "rpc");
+      logger[level]({ ...fields, code: connectError.code, reason: isServiceError(err) ? err.reason : "INTERNAL", ms: elapsed(started), error: errorSummary(err) }, "rpc");
       throw connectError;
     }
   };

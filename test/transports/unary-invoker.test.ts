@@ -35,7 +35,7 @@ describe("unary invoker", () => {
     assert.deepEqual(err.findDetails(ErrorInfoSchema).map((i) => i.reason), ["INTERNAL"]);
     const [line] = logs.records();
     assert.equal(line?.level, "error");
-    assert.deepEqual(line?.err, { type: "TypeError", message: "boom with [REDACTED]" });
+    assert.deepEqual(line?.error, { type: "TypeError", message: "boom with [REDACTED]" });
     assert.ok(!logs.text().includes(secret));
   });
 
