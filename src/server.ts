@@ -5,11 +5,14 @@ import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import { ClusterTokenService, file_clustertoken_v1_cluster_token_service } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { file_health_v1_health } from "../gen/health/v1/health_pb.js";
-import type { AwsCredentialConfig, ServiceConfig } from "./config/config-schema.js";
+import { knownProviders, type CredentialConfig, type ProviderName, type ServiceConfig } from "./config/config-schema.js";
+import { ClusterAccessResolver } from "./core/cluster-access-resolver.js";
 import { createClusterTokenHandlers } from "./core/cluster-token-handlers.js";
 import { ClusterRegistry } from "./core/cluster-registry.js";
-import { EksTokenDriver } from "./drivers/aws/eks-driver.js";
-import type { TokenDrivers } from "./drivers/driver.js";
+import { createAwsProvider } from "./drivers/aws/aws-provider.js";
+import type { ClusterOf, DriverSet, ProviderDrivers } from "./drivers/driver.js";
+import { createGcpProvider } from "./drivers/gcp/gcp-provider.js";
+import { createNcpProvider } from "./drivers/ncp/ncp-provider.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
 import { createConnectHandler } from "./transports/connect-transport.js";
 import { addGrpcReflection } from "./transports/grpc-reflection.js";
@@ -33,19 +36,26 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/**
- * Wires each provider to its token driver. This map is the one place a new cloud is
- * registered; a driver only exists when the config has credentials for it.
- */
-export function createTokenDrivers(config: ServiceConfig, now?: () => Date): TokenDrivers {
-  const aws = credentialsOf<AwsCredentialConfig>(config, "aws");
-  return {
-    ...(Object.keys(aws).length > 0 ? { aws: new EksTokenDriver({ credentials: aws, ...(now ? { now } : {}) }) } : {}),
-  };
-}
+type CredentialsOf<P extends ProviderName> = Readonly<Record<string, Extract<CredentialConfig, { provider: P }>>>;
 
-function credentialsOf<T extends { provider: string }>(config: ServiceConfig, provider: T["provider"]): Record<string, T> {
-  return Object.fromEntries(Object.entries(config.credentials).filter(([, c]) => c.provider === provider)) as Record<string, T>;
+/**
+ * Each provider's drivers, from its `credentials` entries. This map is the one place
+ * a new cloud is registered.
+ */
+const providerFactories: { [P in ProviderName]: (credentials: CredentialsOf<P>, now?: () => Date) => ProviderDrivers<ClusterOf<P>> } = {
+  aws: createAwsProvider,
+  gcp: (credentials) => createGcpProvider(credentials),
+  ncp: createNcpProvider,
+};
+
+/** Builds the drivers of every provider the config has credentials for. */
+export function createDriverSet(config: ServiceConfig, now?: () => Date): DriverSet {
+  const drivers: Partial<Record<ProviderName, ProviderDrivers<never>>> = {};
+  for (const provider of knownProviders) {
+    const credentials = Object.fromEntries(Object.entries(config.credentials).filter(([, c]) => c.provider === provider));
+    if (Object.keys(credentials).length > 0) drivers[provider] = (providerFactories[provider] as (c: unknown, now?: () => Date) => ProviderDrivers<never>)(credentials, now);
+  }
+  return drivers as DriverSet;
 }
 
 /**
@@ -54,7 +64,9 @@ function credentialsOf<T extends { provider: string }>(config: ServiceConfig, pr
  * only once both listeners are bound.
  */
 export async function startServer(config: ServiceConfig, { logger, now }: StartOptions): Promise<RunningServer> {
-  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers: createTokenDrivers(config, now) });
+  const drivers = createDriverSet(config, now);
+  const access = new ClusterAccessResolver(drivers, { ttlMs: config.discovery.cacheTtlSeconds * 1000 });
+  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers, access });
   const invoke = createUnaryInvoker(ClusterTokenService, handlers, logger);
   const { maxMessageBytes } = config.limits;
 

@@ -51,39 +51,97 @@ const awsCredentialSchema = z
     }
   });
 
+/** A Google Cloud credential: a service-account key, or Application Default Credentials, optionally impersonating a service account. */
+const gcpCredentialSchema = z
+  .strictObject({
+    provider: z.literal("gcp"),
+    source: z.literal("default", { error: 'must be "default" (Application Default Credentials)' }).optional(),
+    serviceAccountKey: secretRefSchema.optional(),
+    impersonateServiceAccount: z.email({ error: "must be a service account email" }).optional(),
+    tokenEndpoint: baseUrlSchema.optional(),
+    iamCredentialsEndpoint: baseUrlSchema.optional(),
+  })
+  .check((ctx) => {
+    const c = ctx.value;
+    if (c.source === "default" && c.serviceAccountKey) {
+      ctx.issues.push({ code: "custom", input: c, path: ["source"], message: "cannot be combined with serviceAccountKey" });
+    } else if (c.source === undefined && !c.serviceAccountKey) {
+      ctx.issues.push({ code: "custom", input: c, path: ["serviceAccountKey"], message: 'is required unless source is "default"' });
+    }
+  });
+
+/** A NAVER Cloud credential: an API access key and its secret key. */
+const ncpCredentialSchema = z.strictObject({
+  provider: z.literal("ncp"),
+  accessKey: secretRefSchema,
+  secretKey: secretRefSchema,
+});
+
 /** The providers this build knows. A provider outside this list is a config error at start-up. */
-export const knownProviders = ["aws"] as const;
+export const knownProviders = ["aws", "gcp", "ncp"] as const;
 
 /** A provider name this build knows, such as "aws". */
 export type ProviderName = (typeof knownProviders)[number];
 
-const providerSchema = z.enum(knownProviders, { error: (issue) => `unknown provider ${JSON.stringify(issue.input)}; known providers: ${knownProviders.join(", ")}` });
-
-const credentialSchema = z.discriminatedUnion("provider", [awsCredentialSchema], {
+const credentialSchema = z.discriminatedUnion("provider", [awsCredentialSchema, gcpCredentialSchema, ncpCredentialSchema], {
   error: (issue) =>
     issue.code === "invalid_union" && "discriminator" in issue
       ? `provider must be one of: ${knownProviders.join(", ")}`
       : undefined,
 });
 
-const clusterSchema = z.strictObject({
+/** Keys every cluster entry has, whatever its provider. */
+const clusterBase = {
   id: z.string().check((ctx) => {
     const problem = clusterIdProblem(ctx.value);
     if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
   }),
-  provider: providerSchema,
-  region: z.string().min(1, "is required"),
-  name: z.string().min(1, "is required").max(255),
   displayName: z.string().max(255).optional(),
   labels: z.record(z.string().regex(/^[\w./-]{1,63}$/, "label keys must be 1 to 63 characters of [A-Za-z0-9_./-]"), z.string().max(255)).optional(),
   credentials: z.string().min(1, "must name an entry of credentials"),
+  /** The API server URL; discovered from the cloud when absent. */
   endpoint: httpsUrlSchema.optional(),
+  /** Base64 PEM of the cluster CA; discovered from the cloud when absent. */
   certificateAuthorityData: z
     .string()
     .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64 PEM, as in a kubeconfig's certificate-authority-data")
     .refine((b64) => Buffer.from(b64, "base64").toString("latin1").includes("-----BEGIN CERTIFICATE-----"), "must be base64 of a PEM certificate")
     .optional(),
-});
+  /** The base URL of the cloud's cluster API used for discovery, for sovereign regions, private endpoints and tests. */
+  apiEndpoint: baseUrlSchema.optional(),
+};
+
+const clusterSchema = z.discriminatedUnion(
+  "provider",
+  [
+    z.strictObject({
+      ...clusterBase,
+      provider: z.literal("aws"),
+      region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-west-2"),
+      name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "must be an EKS cluster name"),
+    }),
+    z.strictObject({
+      ...clusterBase,
+      provider: z.literal("gcp"),
+      project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a Google Cloud project id"),
+      region: z.string().regex(/^[a-z]+-[a-z]+\d+(?:-[a-z])?$/, "must be a GKE location, a region such as us-central1 or a zone such as us-central1-a"),
+      name: z.string().regex(/^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/, "must be a GKE cluster name"),
+    }),
+    z.strictObject({
+      ...clusterBase,
+      provider: z.literal("ncp"),
+      region: z.string().regex(/^[A-Z]{0,8}$/, "must be an NCP region code such as KR, SGN or JPN, or empty"),
+      uuid: z.uuid({ error: "must be the NKS cluster UUID" }),
+      name: z.string().max(255).optional(),
+    }),
+  ],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union" && "discriminator" in issue
+        ? `unknown provider ${JSON.stringify((issue.input as { provider?: unknown } | undefined)?.provider)}; known providers: ${knownProviders.join(", ")}`
+        : undefined,
+  },
+);
 
 /**
  * The YAML config file, validated at start-up. Every key is documented in the
@@ -98,6 +156,12 @@ export const configSchema = z
         maxMessageBytes: z.int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
       })
       .default({ maxMessageBytes: 64 * 1024 }),
+    discovery: z
+      .strictObject({
+        /** How long a discovered endpoint and CA are reused before the cloud is asked again. */
+        cacheTtlSeconds: z.int().min(0).max(86_400).default(600),
+      })
+      .default({ cacheTtlSeconds: 600 }),
     logging: z
       .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
       .default({ level: "info" }),
@@ -134,3 +198,7 @@ export type ClusterConfig = ServiceConfig["clusters"][number];
 export type CredentialConfig = ServiceConfig["credentials"][string];
 /** An AWS `credentials` entry. */
 export type AwsCredentialConfig = Extract<CredentialConfig, { provider: "aws" }>;
+/** A Google Cloud `credentials` entry. */
+export type GcpCredentialConfig = Extract<CredentialConfig, { provider: "gcp" }>;
+/** A NAVER Cloud `credentials` entry. */
+export type NcpCredentialConfig = Extract<CredentialConfig, { provider: "ncp" }>;

@@ -17,17 +17,7 @@ export class ClusterRegistry {
   /** Builds the registry from the config's `clusters` list. */
   static fromConfig(clusters: readonly ClusterConfig[]): ClusterRegistry {
     return new ClusterRegistry(
-      clusters.map((c) => ({
-        id: c.id,
-        provider: c.provider,
-        region: c.region,
-        name: c.name,
-        displayName: c.displayName ?? "",
-        labels: c.labels ?? {},
-        credentials: c.credentials,
-        ...(c.endpoint ? { endpoint: c.endpoint } : {}),
-        ...(c.certificateAuthorityData ? { certificateAuthorityData: c.certificateAuthorityData } : {}),
-      })),
+      clusters.map(({ displayName, labels, name, ...rest }) => ({ ...rest, name: name ?? "", displayName: displayName ?? "", labels: labels ?? {} }) as RegisteredCluster),
     );
   }
 

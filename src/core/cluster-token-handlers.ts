@@ -7,9 +7,10 @@ import {
   type GetKubeconfigRequest,
   KubeconfigMode,
 } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
-import type { MintedToken, RegisteredCluster, TokenDrivers } from "../drivers/driver.js";
+import { driversFor, type DriverSet, type MintedToken, type RegisteredCluster } from "../drivers/driver.js";
 import { ServiceError } from "../errors/service-error.js";
 import type { CallContext } from "./call-context.js";
+import type { ClusterAccessResolver } from "./cluster-access-resolver.js";
 import { clusterIdProblem, maxClusterIdLength } from "./cluster-id.js";
 import type { ClusterRegistry } from "./cluster-registry.js";
 import { defaultExecCredentialApiVersion, execCredentialApiVersions, execCredentialKind } from "./exec-credential.js";
@@ -19,8 +20,10 @@ import type { ServiceHandlers } from "./service-handlers.js";
 /** What the handlers are built from; wired by the composition root. */
 export interface ClusterTokenDeps {
   registry: ClusterRegistry;
-  /** One token driver per provider served. */
-  drivers: TokenDrivers;
+  /** The drivers of each provider served. */
+  drivers: DriverSet;
+  /** Finds server and CA for kubeconfigs, from the registry or the cloud. */
+  access: ClusterAccessResolver;
 }
 
 /**
@@ -29,14 +32,14 @@ export interface ClusterTokenDeps {
  * the provider's driver, shape the response. Validation comes first, so malformed
  * requests never touch the registry or a cloud.
  */
-export function createClusterTokenHandlers({ registry, drivers }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
+export function createClusterTokenHandlers({ registry, drivers, access }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
   async function mint(cluster: RegisteredCluster, context: CallContext): Promise<MintedToken> {
-    const driver = drivers[cluster.provider];
+    const driver = driversFor(drivers, cluster)?.token;
     if (!driver) {
       throw new ServiceError({
         code: "FailedPrecondition",
-        reason: "PROVIDER_NOT_CONFIGURED",
-        message: `provider ${cluster.provider} of cluster ${cluster.id} is not configured in this service`,
+        reason: "PROVIDER_CANNOT_MINT",
+        message: `provider ${cluster.provider} of cluster ${cluster.id} cannot mint tokens in this service`,
         metadata: { cluster_id: cluster.id, provider: cluster.provider },
       });
     }
@@ -54,17 +57,9 @@ export function createClusterTokenHandlers({ registry, drivers }: ClusterTokenDe
     async getKubeconfig(request: GetKubeconfigRequest, context: CallContext) {
       validMode(request.mode);
       const cluster = lookUp(registry, request.clusterId);
-      const { endpoint, certificateAuthorityData } = cluster;
-      if (!endpoint || !certificateAuthorityData) {
-        throw new ServiceError({
-          code: "FailedPrecondition",
-          reason: "CLUSTER_ENDPOINT_UNKNOWN",
-          message: `cluster ${cluster.id} has no endpoint and CA data in the registry, so no kubeconfig can be built`,
-          metadata: { cluster_id: cluster.id },
-        });
-      }
-      const { token, expiresAt } = await mint(cluster, context);
-      const kubeconfig = renderKubeconfig({ name: cluster.id, server: endpoint, certificateAuthorityData, user: { token } });
+      // Both go to the cloud at most once each; neither needs the other, so they run together.
+      const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([access.resolve(cluster, context.signal), mint(cluster, context)]);
+      const kubeconfig = renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user: { token } });
       return { kubeconfig, expirationTimestamp: timestampFromDate(expiresAt) };
     },
 
@@ -77,7 +72,7 @@ export function createClusterTokenHandlers({ registry, drivers }: ClusterTokenDe
             region: c.region,
             name: c.name,
             displayName: c.displayName,
-            endpoint: c.endpoint ?? "",
+            endpoint: access.knownServer(c) ?? "",
             labels: { ...c.labels },
           }),
         ),

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
+import type { AwsCredentialConfig } from "../../src/config/config-schema.js";
 import { ConfigError, configEnvVar, embeddedConfigPath, loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { rawTestConfig } from "../support/test-config.js";
 
@@ -34,8 +35,8 @@ describe("config validation", () => {
 
   const cases: [string, (raw: Raw) => void, RegExp][] = [
     ["a missing region", (r) => delete r.clusters[0]!.region, /^clusters\[0\]\.region: is required$/],
-    ["an unknown provider", (r) => (r.clusters[1]!.provider = "azure"), /^clusters\[1\]\.provider: unknown provider "azure"; known providers: aws$/],
-    ["an unknown credential provider", (r) => (r.credentials["aws-test"]!.provider = "oracle"), /^credentials\.aws-test\.provider: provider must be one of: aws$/],
+    ["an unknown provider", (r) => (r.clusters[1]!.provider = "azure"), /^clusters\[1\]\.provider: unknown provider "azure"; known providers: aws, gcp, ncp$/],
+    ["an unknown credential provider", (r) => (r.credentials["aws-test"]!.provider = "oracle"), /^credentials\.aws-test\.provider: provider must be one of: aws, gcp, ncp$/],
     ["an inline secret", (r) => (r.credentials["aws-test"]!.secretAccessKey = "wJalrXUtnFEMI/K7MDENG"), /^credentials\.aws-test\.secretAccessKey: must be a secret reference, \{ env: NAME \} or \{ file: PATH \}; secrets are never written inline$/],
     ["a secret reference with both env and file", (r) => (r.credentials["aws-test"]!.accessKeyId = { env: "A", file: "b" }), /^credentials\.aws-test\.accessKeyId: must be a secret reference/],
     ["half a key pair", (r) => delete r.credentials["aws-test"]!.secretAccessKey, /^credentials\.aws-test\.secretAccessKey: is required unless source is "default"$/],
@@ -76,7 +77,7 @@ describe("loadConfig", () => {
     assert.equal(loaded.embedded, true);
     assert.equal(loaded.path, embeddedConfigPath);
     assert.deepEqual(loaded.config.listen, { grpc: "127.0.0.1:50051", http: "127.0.0.1:8080" });
-    const demo = loaded.config.credentials["aws-demo"]!;
+    const demo = loaded.config.credentials["aws-demo"] as AwsCredentialConfig;
     assert.deepEqual(demo.secretAccessKey, { file: embeddedConfigPath.replace(/default\.yaml$/, "demo/aws-secret-access-key") });
   });
 
@@ -90,7 +91,7 @@ describe("loadConfig", () => {
     assert.equal(fromEnv.config.clusters[0]!.id, "from-b");
     const explicit = await loadConfig(join(dir, "a.yaml"), { [configEnvVar]: join(dir, "b.yaml") });
     assert.equal(explicit.config.clusters[0]!.id, "demo-eks");
-    assert.deepEqual(explicit.config.credentials["aws-test"]!.secretAccessKey, { file: join(dir, "secrets/key") });
+    assert.deepEqual((explicit.config.credentials["aws-test"] as AwsCredentialConfig).secretAccessKey, { file: join(dir, "secrets/key") });
   });
 
   it("reports an unreadable file as a ConfigError", async () => {

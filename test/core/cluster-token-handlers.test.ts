@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { GenerateTokenRequestSchema, GetKubeconfigRequestSchema, KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import type { CallContext } from "../../src/core/call-context.js";
 import { createClusterTokenHandlers } from "../../src/core/cluster-token-handlers.js";
+import { ClusterAccessResolver } from "../../src/core/cluster-access-resolver.js";
 import { ClusterRegistry } from "../../src/core/cluster-registry.js";
 import { ServiceError, type ErrorCode } from "../../src/errors/service-error.js";
 import { InMemoryTokenDriver } from "../support/in-memory-driver.js";
@@ -16,7 +17,8 @@ const context: CallContext = { transport: "grpc", requestId: "test", signal: new
 
 function setUp() {
   const driver = new InMemoryTokenDriver(() => now);
-  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers: { aws: driver } });
+  const drivers = { aws: { token: driver } };
+  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers, access: new ClusterAccessResolver(drivers, { ttlMs: 0 }) });
   return { driver, handlers };
 }
 
@@ -70,9 +72,9 @@ describe("GenerateToken", () => {
     assert.deepEqual(err.metadata, { cluster_id: "unknown" });
   });
 
-  it("answers FAILED_PRECONDITION naming the provider when no driver serves it", async () => {
-    const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers: {} });
-    const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), context), "FailedPrecondition", "PROVIDER_NOT_CONFIGURED");
+  it("answers FAILED_PRECONDITION naming the provider when no driver can mint for it", async () => {
+    const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers: {}, access: new ClusterAccessResolver({}, { ttlMs: 0 }) });
+    const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), context), "FailedPrecondition", "PROVIDER_CANNOT_MINT");
     assert.equal(err.metadata.provider, "aws");
   });
 
@@ -108,10 +110,10 @@ describe("GetKubeconfig", () => {
     await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: 99 as KubeconfigMode }), context), "InvalidArgument", "UNSUPPORTED_KUBECONFIG_MODE");
   });
 
-  it("refuses to build a kubeconfig without a server and CA", async () => {
-    const { handlers, driver } = setUp();
-    await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "no-endpoint" }), context), "FailedPrecondition", "CLUSTER_ENDPOINT_UNKNOWN");
-    assert.equal(driver.minted, 0, "no token is minted for a kubeconfig that cannot be built");
+  it("refuses to build a kubeconfig without a server and CA when the provider cannot discover them", async () => {
+    const { handlers } = setUp();
+    const err = await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "no-endpoint" }), context), "FailedPrecondition", "DISCOVERY_NOT_SUPPORTED");
+    assert.equal(err.metadata.provider, "aws");
   });
 });
 

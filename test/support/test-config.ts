@@ -35,7 +35,8 @@ export function rawTestConfig(): Record<string, unknown> {
         endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com",
         certificateAuthorityData: testCaData,
       },
-      { id: "no-endpoint", provider: "aws", region: "eu-central-1", name: "bare", credentials: "aws-test" },
+      // Discovery of this one goes to a closed port: UNAVAILABLE.
+      { id: "no-endpoint", provider: "aws", region: "eu-central-1", name: "bare", credentials: "aws-test", apiEndpoint: "http://127.0.0.1:9" },
     ],
   };
 }

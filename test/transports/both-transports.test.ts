@@ -58,8 +58,9 @@ describe("ClusterTokenService over the wire", () => {
       const invalid = await expectError(svc[client].generateToken({ clusterId: "" }), Code.InvalidArgument);
       assert.equal(invalid.info.reason, "INVALID_CLUSTER_ID");
       assert.deepEqual(invalid.info.metadata, { field: "cluster_id" });
-      const precondition = await expectError(svc[client].getKubeconfig({ clusterId: "no-endpoint" }), Code.FailedPrecondition);
-      assert.equal(precondition.info.reason, "CLUSTER_ENDPOINT_UNKNOWN");
+      const unavailable = await expectError(svc[client].getKubeconfig({ clusterId: "no-endpoint" }), Code.Unavailable);
+      assert.equal(unavailable.info.reason, "UPSTREAM_UNREACHABLE");
+      assert.deepEqual(unavailable.info.metadata, { provider: "aws", operation: "eks:DescribeCluster", cluster_id: "no-endpoint" });
     });
   }
 

@@ -65,3 +65,22 @@ function staticCredentials(entry: AwsCredentialConfig): AwsCredentialIdentityPro
     return session ? { accessKeyId: id, secretAccessKey: secret, sessionToken: session } : { accessKeyId: id, secretAccessKey: secret };
   };
 }
+
+/** One `credentials` entry ready to use: its provider and what resolving it calls, for errors. */
+export interface AwsCredentialSource {
+  readonly provider: AwsCredentialIdentityProvider;
+  readonly operation: string;
+}
+
+/** Builds the credential source of every aws `credentials` entry, once, so that memoized assumed roles are shared. */
+export function createAwsCredentialSources(entries: Readonly<Record<string, AwsCredentialConfig>>): ReadonlyMap<string, AwsCredentialSource> {
+  return new Map(
+    Object.entries(entries).map(([name, entry]) => [
+      name,
+      {
+        provider: createAwsCredentialProvider(entry),
+        operation: entry.roleArn ? "sts:AssumeRole" : entry.source === "default" ? "default credential chain" : "static credentials",
+      },
+    ]),
+  );
+}

@@ -2,20 +2,25 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { AwsCredentialConfig } from "../../../src/config/config-schema.js";
 import { EksTokenDriver } from "../../../src/drivers/aws/eks-driver.js";
-import type { RegisteredCluster } from "../../../src/drivers/driver.js";
+import { createAwsCredentialSources } from "../../../src/drivers/aws/aws-credentials.js";
+import type { ClusterOf } from "../../../src/drivers/driver.js";
 import { ServiceError } from "../../../src/errors/service-error.js";
 import { startFakeSts, type FakeSts } from "../../fakes/fake-sts.js";
 
 const base = { accessKeyId: "AKIAFAKEBASE00000001", secretAccessKey: "base-secret-abcdefghijklmnopqrstuvwxyz0123" };
 const roleArn = "arn:aws:iam::123456789012:role/eks-token-issuer";
-const cluster: RegisteredCluster = { id: "prod-eks", provider: "aws", region: "eu-west-1", name: "prod", displayName: "", labels: {}, credentials: "issuer" };
+const cluster: ClusterOf<"aws"> = { id: "prod-eks", provider: "aws", region: "eu-west-1", name: "prod", displayName: "", labels: {}, credentials: "issuer" };
 
 process.env.EKS_DRIVER_TEST_AKID = base.accessKeyId;
 process.env.EKS_DRIVER_TEST_SECRET = base.secretAccessKey;
 const staticKeys = { accessKeyId: { env: "EKS_DRIVER_TEST_AKID" }, secretAccessKey: { env: "EKS_DRIVER_TEST_SECRET" } };
 
+function driverFor(entry: AwsCredentialConfig): EksTokenDriver {
+  return new EksTokenDriver(createAwsCredentialSources({ issuer: entry }));
+}
+
 function driverWith(entry: Partial<AwsCredentialConfig>): EksTokenDriver {
-  return new EksTokenDriver({ credentials: { issuer: { provider: "aws", ...staticKeys, ...entry } as AwsCredentialConfig } });
+  return driverFor({ provider: "aws", ...staticKeys, ...entry } as AwsCredentialConfig);
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ServiceError> {
@@ -68,7 +73,7 @@ describe("EksTokenDriver", () => {
 
   it("maps an unresolvable secret reference to FAILED_PRECONDITION without revealing anything", async () => {
     const err = await rejection(
-      new EksTokenDriver({ credentials: { issuer: { provider: "aws", accessKeyId: { env: "EKS_DRIVER_TEST_AKID" }, secretAccessKey: { env: "EKS_DRIVER_TEST_UNSET" } } } }).mintToken(cluster, AbortSignal.timeout(1000)),
+      driverFor({ provider: "aws", accessKeyId: { env: "EKS_DRIVER_TEST_AKID" }, secretAccessKey: { env: "EKS_DRIVER_TEST_UNSET" } }).mintToken(cluster, AbortSignal.timeout(1000)),
     );
     assert.equal(err.code, "FailedPrecondition");
     assert.equal(err.reason, "SECRET_UNRESOLVABLE");
@@ -76,7 +81,7 @@ describe("EksTokenDriver", () => {
     assert.doesNotMatch(err.message, new RegExp(base.accessKeyId));
 
     const fileErr = await rejection(
-      new EksTokenDriver({ credentials: { issuer: { provider: "aws", ...staticKeys, secretAccessKey: { file: "/nonexistent/secret" } } } }).mintToken(cluster, AbortSignal.timeout(1000)),
+      driverFor({ provider: "aws", ...staticKeys, secretAccessKey: { file: "/nonexistent/secret" } }).mintToken(cluster, AbortSignal.timeout(1000)),
     );
     assert.equal(fileErr.reason, "SECRET_UNRESOLVABLE");
     assert.match(fileErr.message, /ENOENT/);

@@ -1,0 +1,30 @@
+import { isThrottlingError, isTransientError } from "@smithy/core/retry";
+import { isServiceError, ServiceError } from "../../errors/service-error.js";
+import { abandonedError, upstreamBadResponse, upstreamHttpError, upstreamThrottled, upstreamUnreachable, type UpstreamCall } from "../upstream-error.js";
+
+const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
+
+/**
+ * Maps an AWS SDK or credential-chain failure to a portable error, using smithy's
+ * own classification of throttling and transient errors. `signal` is the caller's:
+ * once it has aborted, the failure is the caller's deadline or cancellation.
+ */
+export function awsServiceError(err: unknown, call: UpstreamCall, signal?: AbortSignal): ServiceError {
+  if (isServiceError(err)) return err;
+  if (signal?.aborted) return abandonedError(call, signal);
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  if (e?.name === "CredentialsProviderError") {
+    return new ServiceError({
+      code: "FailedPrecondition",
+      reason: "CREDENTIALS_UNAVAILABLE",
+      message: `aws ${call.operation} found no usable credentials`,
+      metadata: { provider: "aws", ...call.metadata },
+      cause: err,
+    });
+  }
+  if (isThrottlingError(err as never)) return upstreamThrottled(call, err);
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 400) return upstreamHttpError(call, status, err);
+  if (networkErrorCodes.has(e?.code ?? "") || e?.name === "TimeoutError" || isTransientError(err as never)) return upstreamUnreachable(call, err);
+  return upstreamBadResponse(call, err);
+}

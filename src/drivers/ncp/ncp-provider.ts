@@ -1,0 +1,9 @@
+import type { NcpCredentialConfig } from "../../config/config-schema.js";
+import type { ClusterOf, ProviderDrivers } from "../driver.js";
+import { NksClusterDescriber } from "./nks-describer.js";
+import { NksTokenDriver } from "./nks-driver.js";
+
+/** The NAVER Cloud drivers. */
+export function createNcpProvider(credentials: Readonly<Record<string, NcpCredentialConfig>>, now?: () => Date): ProviderDrivers<ClusterOf<"ncp">> {
+  return { token: new NksTokenDriver(credentials, now), describer: new NksClusterDescriber(credentials, now) };
+}

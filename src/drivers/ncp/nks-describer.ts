@@ -1,0 +1,48 @@
+import { parse } from "yaml";
+import type { NcpCredentialConfig } from "../../config/config-schema.js";
+import type { ClusterAccess, ClusterDescriber, ClusterOf } from "../driver.js";
+import { upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
+import { fetchUpstreamJson } from "../upstream-fetch.js";
+import { ncpKeysFor } from "./ncp-credentials.js";
+import { ncpGatewayHeaders, ncpStage } from "./ncp-signature.js";
+
+/** The NKS API gateway of NAVER Cloud's public regions (KR, SGN and JPN, told apart by path). */
+export const defaultNksApiEndpoint = "https://nks.apigw.ntruss.com";
+
+interface KubeconfigDoc {
+  clusters?: { cluster?: { server?: unknown; "certificate-authority-data"?: unknown } }[];
+}
+
+/**
+ * Discovers an NKS cluster's endpoint and CA as ncp-iam-authenticator does: the NKS
+ * kubeconfig API (signed with the API gateway's signature v2), keeping only its
+ * cluster entry. Its user entry is never used, so no credential from it can leak
+ * into a kubeconfig this service builds.
+ */
+export class NksClusterDescriber implements ClusterDescriber<ClusterOf<"ncp">> {
+  constructor(
+    private readonly credentials: Readonly<Record<string, NcpCredentialConfig>>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async describeCluster(cluster: ClusterOf<"ncp">, signal: AbortSignal): Promise<ClusterAccess> {
+    const call: UpstreamCall = { provider: "ncp", operation: "nks:GetKubeconfig", metadata: { cluster_id: cluster.id } };
+    const keys = await ncpKeysFor(this.credentials, cluster);
+    const base = (cluster.apiEndpoint ?? defaultNksApiEndpoint).replace(/\/+$/, "");
+    const url = new URL(`${base}/vnks/${ncpStage(cluster.region, "v2")}/clusters/${encodeURIComponent(cluster.uuid)}/kubeconfig`);
+    const body = (await fetchUpstreamJson(call, url, ncpGatewayHeaders(keys, "GET", url.pathname + url.search, this.now()), signal)) as { kubeconfig?: unknown };
+    let entry;
+    try {
+      if (typeof body?.kubeconfig !== "string") throw new Error("no kubeconfig in the response");
+      entry = (parse(body.kubeconfig) as KubeconfigDoc | null)?.clusters?.[0]?.cluster;
+    } catch (err) {
+      throw upstreamBadResponse(call, err);
+    }
+    const server = entry?.server;
+    const certificateAuthorityData = entry?.["certificate-authority-data"];
+    if (typeof server !== "string" || typeof certificateAuthorityData !== "string") {
+      throw upstreamBadResponse(call, new Error("the kubeconfig has no cluster server or CA"));
+    }
+    return { server, certificateAuthorityData };
+  }
+}

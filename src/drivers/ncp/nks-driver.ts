@@ -1,0 +1,19 @@
+import type { NcpCredentialConfig } from "../../config/config-schema.js";
+import type { ClusterOf, MintedToken, TokenDriver } from "../driver.js";
+import { abandonedError } from "../upstream-error.js";
+import { ncpKeysFor } from "./ncp-credentials.js";
+import { mintNksToken } from "./nks-token.js";
+
+/** The NAVER Cloud NKS token driver: tokens are signed locally with the configured key pair. */
+export class NksTokenDriver implements TokenDriver<ClusterOf<"ncp">> {
+  constructor(
+    private readonly credentials: Readonly<Record<string, NcpCredentialConfig>>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async mintToken(cluster: ClusterOf<"ncp">, signal: AbortSignal): Promise<MintedToken> {
+    if (signal.aborted) throw abandonedError({ provider: "ncp", operation: "token", metadata: { cluster_id: cluster.id } }, signal);
+    const keys = await ncpKeysFor(this.credentials, cluster);
+    return mintNksToken({ ...keys, clusterUuid: cluster.uuid, region: cluster.region, now: this.now() });
+  }
+}
