@@ -54,7 +54,13 @@ export async function startFakeServer(handle: (req: FakeRequest) => FakeReply | 
     } else if (fault) {
       reply = { status: fault.status, body: fault.body ?? "", headers: { "content-type": fault.contentType ?? "text/plain" } };
     } else {
-      reply = await handle(request);
+      try {
+        reply = await handle(request);
+      } catch (err) {
+        // A bug in the fake itself: say so loudly rather than let it pass as an upstream fault.
+        process.stderr.write(`fake server handler failed: ${String(err)}\n`);
+        reply = { status: 599, body: `fake server bug: ${String(err)}` };
+      }
     }
     res.writeHead(reply.status, reply.headers ?? {}).end(reply.body);
   });

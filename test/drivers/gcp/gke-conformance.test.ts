@@ -1,0 +1,56 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { GcpCredentialConfig } from "../../../src/config/config-schema.js";
+import type { ClusterOf, ProviderDrivers } from "../../../src/drivers/driver.js";
+import { createGcpProvider } from "../../../src/drivers/gcp/gcp-provider.js";
+import { createTestServiceAccount, startFakeGcp } from "../../fakes/fake-gcp.js";
+import { testCaData } from "../../support/test-config.js";
+import { runConformance } from "../drivertest.js";
+
+runConformance<ClusterOf<"gcp">>({
+  name: "Google GKE",
+  async setUp() {
+    const account = createTestServiceAccount("token-issuer@proj-conformance.iam.gserviceaccount.com");
+    const gcp = await startFakeGcp({
+      serviceAccounts: [account],
+      clusters: {
+        "proj-conformance/us-central1/alpha": { endpoint: "34.1.2.3", caData: testCaData },
+        "proj-conformance/us-central1/beta": { endpoint: "34.1.2.4", caData: testCaData },
+      },
+    });
+    const keyFile = join(await mkdtemp(join(tmpdir(), "cts-gke-")), "key.json");
+    await writeFile(keyFile, account.keyFile, { mode: 0o600 });
+    const credentials: Record<string, GcpCredentialConfig> = {
+      issuer: { provider: "gcp", serviceAccountKey: { file: keyFile }, tokenEndpoint: gcp.tokenUrl },
+      broken: { provider: "gcp", serviceAccountKey: { env: "CTS_CONF_GCP_UNSET" }, tokenEndpoint: gcp.tokenUrl },
+    };
+    const cluster = (id: string, name: string, creds = "issuer"): ClusterOf<"gcp"> => ({
+      id,
+      provider: "gcp",
+      project: "proj-conformance",
+      region: "us-central1",
+      name,
+      displayName: "",
+      labels: {},
+      credentials: creds,
+      apiEndpoint: gcp.url,
+    });
+    return {
+      newDrivers: () => createGcpProvider(credentials) as Required<ProviderDrivers<ClusterOf<"gcp">>>,
+      clusterA: cluster("alpha-gke", "alpha"),
+      clusterB: cluster("beta-gke", "beta"),
+      missingCluster: cluster("gamma-gke", "gamma"),
+      unresolvableCluster: cluster("broken-gke", "alpha", "broken"),
+      verify: (token) => gcp.verifyAccessToken(token),
+      // A GKE access token authenticates an identity, not a cluster.
+      bindsTokensToCluster: false,
+      lifetimeMs: { min: 3599_000 - 5_000, max: 3599_000 },
+      expectedAccessA: { server: "https://34.1.2.3", certificateAuthorityData: testCaData },
+      mintUpstream: gcp,
+      describeUpstream: gcp,
+      secrets: [JSON.parse(account.keyFile).private_key as string],
+      close: () => gcp.close(),
+    };
+  },
+});

@@ -1,0 +1,92 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { stringify } from "yaml";
+import { startFakeServer, type FakeServer } from "./fake-http-server.js";
+import type { Verdict } from "./sigv4-verifier.js";
+
+/** NCP's API gateway and IAM reject timestamps more than 5 minutes off. */
+const maxSkewMs = 5 * 60_000;
+
+/** A cluster the fake NKS API knows. */
+export interface FakeNksCluster {
+  region: string;
+  server: string;
+  caData: string;
+}
+
+/** A running fake NAVER Cloud. */
+export interface FakeNcp extends FakeServer {
+  /** Verifies an NKS token as the cluster's IAM authenticator would, for the cluster with this UUID. */
+  verifyNksToken(token: string, clusterUuid: string, now?: Date): Verdict;
+}
+
+function sign(secretKey: string, method: string, path: string, timestamp: string, accessKey: string): string {
+  return createHmac("sha256", secretKey).update(`${method} ${path}\n${timestamp}\n${accessKey}`).digest("base64");
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function stage(region: string, version: string): string {
+  return region === "" || region === "KR" || region.startsWith("F") || region.includes("CS") ? version : `${region.toLowerCase()}-${version}`;
+}
+
+/**
+ * A local NAVER Cloud: the NKS kubeconfig API behind an API gateway that checks
+ * `x-ncp-apigw-timestamp` (±5 minutes), `x-ncp-iam-access-key` and recomputes
+ * `x-ncp-apigw-signature-v2`; and an IAM verifier for `k8s-ncp-v1.` tokens.
+ */
+export async function startFakeNcp(options: { keys: Record<string, string>; clusters: Record<string, FakeNksCluster> }): Promise<FakeNcp> {
+  const server = await startFakeServer((req) => {
+    const json = (status: number, body: unknown) => ({ status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const timestamp = req.headers["x-ncp-apigw-timestamp"] ?? "";
+    const accessKey = req.headers["x-ncp-iam-access-key"] ?? "";
+    const signature = req.headers["x-ncp-apigw-signature-v2"] ?? "";
+    if (!/^\d{13}$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > maxSkewMs) return json(401, { error: { errorCode: "200", message: "Invalid timestamp" } });
+    const secretKey = options.keys[accessKey];
+    if (!secretKey) return json(401, { error: { errorCode: "210", message: "Invalid access key" } });
+    if (!sameText(signature, sign(secretKey, req.method, req.url.pathname + req.url.search, timestamp, accessKey))) {
+      return json(401, { error: { errorCode: "200", message: "Authentication Failed" } });
+    }
+    const match = /^\/vnks\/([a-z0-9-]+)\/clusters\/([^/]+)\/kubeconfig$/.exec(req.url.pathname);
+    if (req.method !== "GET" || !match) return json(404, { error: { message: "Not Found" } });
+    const cluster = options.clusters[decodeURIComponent(match[2]!)];
+    if (!cluster || stage(cluster.region, "v2") !== match[1]) return json(404, { error: { message: "Cluster not found" } });
+    const kubeconfig = stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "kubernetes", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
+      users: [{ name: "kubernetes-admin", user: { "client-certificate-data": "LEGACY-ADMIN-CERT", "client-key-data": "LEGACY-ADMIN-KEY" } }],
+      contexts: [{ name: "kubernetes-admin@kubernetes", context: { cluster: "kubernetes", user: "kubernetes-admin" } }],
+      "current-context": "kubernetes-admin@kubernetes",
+    });
+    return json(200, { kubeconfig });
+  });
+
+  return Object.assign(server, {
+    verifyNksToken(token: string, clusterUuid: string, now = new Date()): Verdict {
+      const prefix = "k8s-ncp-v1.";
+      if (!token.startsWith(prefix)) return { ok: false, reason: "token lacks the k8s-ncp-v1. prefix" };
+      const encoded = token.slice(prefix.length);
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return { ok: false, reason: "token is not standard base64" };
+      let claim: Record<string, unknown>;
+      try {
+        claim = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as Record<string, unknown>;
+      } catch {
+        return { ok: false, reason: "token is not JSON" };
+      }
+      if (Object.keys(claim).join(",") !== "timestamp,accessKey,signature,path") return { ok: false, reason: "claim fields are not timestamp, accessKey, signature, path" };
+      const { timestamp, accessKey, signature, path } = claim as Record<string, string>;
+      const cluster = options.clusters[clusterUuid];
+      if (!cluster) return { ok: false, reason: "unknown cluster" };
+      if (path !== `/iam/${stage(cluster.region, "v1")}/user?clusterUuid=${clusterUuid}`) return { ok: false, reason: "token is for another cluster or stage" };
+      if (!/^\d{13}$/.test(timestamp ?? "") || Math.abs(now.getTime() - Number(timestamp)) > maxSkewMs) return { ok: false, reason: "timestamp outside 5 minutes" };
+      const secretKey = options.keys[accessKey ?? ""];
+      if (!secretKey) return { ok: false, reason: "unknown access key" };
+      if (!sameText(signature ?? "", sign(secretKey, "GET", path, timestamp!, accessKey!))) return { ok: false, reason: "signature does not match" };
+      return { ok: true, accessKeyId: accessKey! };
+    },
+  });
+}
