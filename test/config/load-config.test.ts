@@ -45,6 +45,14 @@ describe("config validation", () => {
     ["a malformed role ARN", (r) => (r.credentials["aws-test"]!.roleArn = "role/x"), /^credentials\.aws-test\.roleArn: must be an IAM role ARN/],
     ["a duplicate cluster id", (r) => (r.clusters[1]!.id = "demo-eks"), /^clusters\[1\]\.id: duplicates clusters\[0\]\.id "demo-eks"$/],
     ["an invalid cluster id", (r) => (r.clusters[0]!.id = "Demo_EKS"), /^clusters\[0\]\.id: must be lower-case letters/],
+    [
+      "a credential of another provider",
+      (r) => {
+        r.credentials["gke"] = { provider: "gcp", source: "default" };
+        r.clusters[0]!.credentials = "gke";
+      },
+      /^clusters\[0\]\.credentials: names a gcp credential, but the cluster's provider is aws$/,
+    ],
     ["a dangling credential name", (r) => (r.clusters[0]!.credentials = "nope"), /^clusters\[0\]\.credentials: names "nope", which is not an entry of credentials$/],
     ["a plain-http endpoint", (r) => (r.clusters[0]!.endpoint = "http://example.com"), /^clusters\[0\]\.endpoint: must be an https:\/\/ URL$/],
     ["CA data that is not a PEM", (r) => (r.clusters[0]!.certificateAuthorityData = Buffer.from("hello").toString("base64")), /^clusters\[0\]\.certificateAuthorityData: must be base64 of a PEM certificate$/],
@@ -58,6 +66,34 @@ describe("config validation", () => {
       assert.ok(problems.some((p) => expected.test(p)), `${JSON.stringify(problems)} should match ${expected}`);
     });
   }
+
+  it("validates GKE and NKS entries with their own keys", () => {
+    const raw = withChange((r) => {
+      r.credentials["gke"] = { provider: "gcp", serviceAccountKey: { file: "sa.json" } };
+      r.credentials["nks"] = { provider: "ncp", accessKey: { env: "NCP_ACCESS_KEY" }, secretKey: { env: "NCP_SECRET_KEY" } };
+      r.clusters.push({ id: "g", provider: "gcp", project: "my-project", region: "us-central1-a", name: "prod", credentials: "gke" });
+      r.clusters.push({ id: "n", provider: "ncp", region: "KR", uuid: "D11328F1-ECA9-4F1B-BA22-921F61D9C5FF", credentials: "nks" });
+    });
+    assert.equal(parseConfig(stringify(raw), "/etc/cts/config.yaml").clusters.length, 4);
+    const problems = problemsOf(
+      withChange((r) => {
+        r.credentials["gke"] = { provider: "gcp", impersonateServiceAccount: "not-an-email" };
+        r.credentials["nks"] = { provider: "ncp", accessKey: "AKIDINLINE", secretKey: { env: "X" } };
+        r.clusters.push({ id: "g", provider: "gcp", region: "us-central1", name: "prod", credentials: "gke" });
+        r.clusters.push({ id: "n", provider: "ncp", region: "kr", uuid: "not-a-uuid", credentials: "gke" });
+      }),
+    );
+    for (const expected of [
+      /^credentials\.gke\.impersonateServiceAccount: must be a service account email$/,
+      /^credentials\.gke\.serviceAccountKey: is required unless source is "default"$/,
+      /^credentials\.nks\.accessKey: must be a secret reference/,
+      /^clusters\[2\]\.project: is required$/,
+      /^clusters\[3\]\.region: must be an NCP region code/,
+      /^clusters\[3\]\.uuid: must be the NKS cluster UUID$/,
+    ]) {
+      assert.ok(problems.some((p) => expected.test(p)), `${JSON.stringify(problems)} should match ${expected}`);
+    }
+  });
 
   it("reports YAML syntax errors and duplicate keys", () => {
     assert.match(problemsOf("listen: [unclosed\n")[0]!, /^YAML: /);
