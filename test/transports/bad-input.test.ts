@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
-import { connect as http2Connect } from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { GenerateTokenRequestSchema, GetKubeconfigRequestSchema, type KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { rawGrpcRequest } from "../support/raw-grpc.js";
 import { startTestService, type RunningService } from "../support/running-service.js";
 
 const service = "clustertoken.v1.ClusterTokenService";
@@ -148,22 +148,7 @@ describe("bad input", () => {
     });
 
     it("a wrong compression flag or undecompressable frame gets a clear status", async () => {
-      const call = (frame: Buffer, encoding?: string) =>
-        new Promise<string | undefined>((resolve, reject) => {
-          const session = http2Connect(svc.grpcUrl);
-          session.on("error", reject);
-          const headers = { ":method": "POST", ":path": `/${service}/GenerateToken`, "content-type": "application/grpc", te: "trailers", ...(encoding ? { "grpc-encoding": encoding } : {}) };
-          const stream = session.request(headers);
-          let status: string | undefined;
-          stream.on("response", (h) => (status ??= h["grpc-status"] as string | undefined));
-          stream.on("trailers", (t) => (status = t["grpc-status"] as string | undefined));
-          stream.on("data", () => {});
-          stream.on("close", () => {
-            session.close();
-            resolve(status);
-          });
-          stream.end(frame);
-        });
+      const call = async (frame: Buffer, encoding?: string) => (await rawGrpcRequest(svc.grpcUrl, `/${service}/GenerateToken`, frame, encoding ? { "grpc-encoding": encoding } : {})).status;
       // grpc-js ignores the flag under identity encoding; the bytes then fail to decode.
       assert.equal(await call(Buffer.from([1, 0, 0, 0, 3, 0x61, 0x62, 0x63])), String(grpc.status.INVALID_ARGUMENT));
       // Declared gzip, but not gzip: grpc-js answers INTERNAL, as the gRPC compression spec has it.

@@ -1,34 +1,19 @@
 import assert from "node:assert/strict";
-import { connect as http2Connect } from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GenerateTokenRequestSchema } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { startFakeSts, type FakeSts } from "../fakes/fake-sts.js";
+import { grpcFrame, rawGrpcRequest } from "../support/raw-grpc.js";
 import { startTestService, type RunningService } from "../support/running-service.js";
 import { rawTestConfig, testAwsKeys, testConfig } from "../support/test-config.js";
 
 const roleArn = "arn:aws:iam::123456789012:role/slow";
 const path = "/clustertoken.v1.ClusterTokenService/GenerateToken";
 
-/** A gRPC call over raw HTTP/2 that, unlike a client library, does not hang up at its deadline: the server must enforce it. */
-function rawGrpcCall(url: string, timeout: string): Promise<{ status: string | undefined; ms: number }> {
-  const started = Date.now();
-  const message = Buffer.from(toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "demo-eks" })));
-  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]);
-  return new Promise((resolve, reject) => {
-    const session = http2Connect(url);
-    session.on("error", reject);
-    const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", "grpc-timeout": timeout });
-    let status: string | undefined;
-    stream.on("response", (headers) => (status ??= headers["grpc-status"] as string | undefined));
-    stream.on("trailers", (trailers) => (status = trailers["grpc-status"] as string | undefined));
-    stream.on("data", () => {});
-    stream.on("close", () => {
-      session.close();
-      resolve({ status, ms: Date.now() - started });
-    });
-    stream.end(frame);
-  });
+/** A gRPC GenerateToken over raw HTTP/2: unlike a client library, it does not hang up at its deadline, so the server must enforce it. */
+function rawGrpcCall(url: string, timeout: string) {
+  const message = toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "demo-eks" }));
+  return rawGrpcRequest(url, path, grpcFrame(message), { "grpc-timeout": timeout });
 }
 
 describe("the caller's deadline", () => {

@@ -1,10 +1,10 @@
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
+import { credentialEntryFor } from "../credential-entry.js";
 import type { ClusterAccess, ClusterDescriber, ClusterOf } from "../driver.js";
 import { upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
 import { ServiceError } from "../../errors/service-error.js";
 import type { AwsCredentialSource } from "./aws-credentials.js";
 import { awsServiceError } from "./aws-errors.js";
-import { credentialSourceOf } from "./eks-driver.js";
 
 /**
  * Discovers an EKS cluster's endpoint and CA with the EKS DescribeCluster API
@@ -45,7 +45,7 @@ export class EksClusterDescriber implements ClusterDescriber<ClusterOf<"aws">> {
     if (!client) {
       client = new EKSClient({
         region: cluster.region,
-        credentials: credentialSourceOf(this.sources, cluster).provider,
+        credentials: credentialEntryFor(this.sources, cluster).provider,
         ...(cluster.apiEndpoint ? { endpoint: cluster.apiEndpoint } : {}),
         maxAttempts: 3,
         requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },

@@ -1,21 +1,9 @@
-import { ServiceError } from "../../errors/service-error.js";
+import { credentialEntryFor } from "../credential-entry.js";
 import type { ClusterOf, MintedToken, TokenDriver } from "../driver.js";
 import { raceAbort, type UpstreamCall } from "../upstream-error.js";
 import type { AwsCredentialSource } from "./aws-credentials.js";
 import { awsServiceError } from "./aws-errors.js";
 import { mintEksToken } from "./eks-token.js";
-
-/** The credential source a cluster names; config validation makes a miss impossible, but it is still an error, not a crash. */
-export function credentialSourceOf(sources: ReadonlyMap<string, AwsCredentialSource>, cluster: ClusterOf<"aws">): AwsCredentialSource {
-  const source = sources.get(cluster.credentials);
-  if (source) return source;
-  throw new ServiceError({
-    code: "FailedPrecondition",
-    reason: "CREDENTIALS_NOT_CONFIGURED",
-    message: `cluster ${cluster.id} names credentials "${cluster.credentials}", which are not configured for aws`,
-    metadata: { cluster_id: cluster.id, provider: "aws" },
-  });
-}
 
 /**
  * The AWS EKS token driver. Tokens are presigned locally; the only network call is
@@ -28,7 +16,7 @@ export class EksTokenDriver implements TokenDriver<ClusterOf<"aws">> {
   ) {}
 
   async mintToken(cluster: ClusterOf<"aws">, signal: AbortSignal): Promise<MintedToken> {
-    const source = credentialSourceOf(this.sources, cluster);
+    const source = credentialEntryFor(this.sources, cluster);
     const call: UpstreamCall = { provider: "aws", operation: source.operation, metadata: { cluster_id: cluster.id, credentials: cluster.credentials } };
     let credentials;
     try {

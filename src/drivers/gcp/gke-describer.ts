@@ -1,9 +1,9 @@
 import { ServiceError } from "../../errors/service-error.js";
+import { credentialEntryFor } from "../credential-entry.js";
 import type { ClusterAccess, ClusterDescriber, ClusterOf } from "../driver.js";
 import { raceAbort, upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
 import type { GcpCredentialSource } from "./gcp-credentials.js";
 import { gcpServiceError } from "./gcp-errors.js";
-import { gcpSourceOf } from "./gke-driver.js";
 
 /** The GKE API, where `projects.locations.clusters.get` lives. */
 export const defaultGkeApiEndpoint = "https://container.googleapis.com";
@@ -27,7 +27,7 @@ export class GkeClusterDescriber implements ClusterDescriber<ClusterOf<"gcp">> {
     const url = `${base}/v1/projects/${encodeURIComponent(cluster.project)}/locations/${encodeURIComponent(cluster.region)}/clusters/${encodeURIComponent(cluster.name)}`;
     let described: GkeCluster;
     try {
-      const client = await gcpSourceOf(this.sources, cluster).client();
+      const client = await credentialEntryFor(this.sources, cluster).client();
       const response = await raceAbort(client.request<GkeCluster>({ url, method: "GET", signal, responseType: "json" }), signal, call);
       described = response.data;
     } catch (err) {

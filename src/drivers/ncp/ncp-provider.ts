@@ -5,5 +5,6 @@ import { NksTokenDriver } from "./nks-driver.js";
 
 /** The NAVER Cloud drivers. */
 export function createNcpProvider(credentials: Readonly<Record<string, NcpCredentialConfig>>, now?: () => Date): ProviderDrivers<ClusterOf<"ncp">> {
-  return { token: new NksTokenDriver(credentials, now), describer: new NksClusterDescriber(credentials, now) };
+  const entries = new Map(Object.entries(credentials));
+  return { token: new NksTokenDriver(entries, now), describer: new NksClusterDescriber(entries, now) };
 }

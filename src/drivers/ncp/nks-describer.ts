@@ -21,7 +21,7 @@ interface KubeconfigDoc {
  */
 export class NksClusterDescriber implements ClusterDescriber<ClusterOf<"ncp">> {
   constructor(
-    private readonly credentials: Readonly<Record<string, NcpCredentialConfig>>,
+    private readonly credentials: ReadonlyMap<string, NcpCredentialConfig>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 

@@ -7,7 +7,7 @@ import { mintNksToken } from "./nks-token.js";
 /** The NAVER Cloud NKS token driver: tokens are signed locally with the configured key pair. */
 export class NksTokenDriver implements TokenDriver<ClusterOf<"ncp">> {
   constructor(
-    private readonly credentials: Readonly<Record<string, NcpCredentialConfig>>,
+    private readonly credentials: ReadonlyMap<string, NcpCredentialConfig>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
