@@ -20,12 +20,14 @@ describe("GetKubeconfig for clusters registered without endpoint or CA", () => {
   let gcp: FakeGcp;
   let ncp: FakeNcp;
   let svc: RunningService;
+  const secrets: string[] = ["ncp-e2e-secret"];
   before(async () => {
     const account = createTestServiceAccount("kubeconfig@proj-e2e.iam.gserviceaccount.com");
     gcp = await startFakeGcp({ serviceAccounts: [account], clusters: { "proj-e2e/europe-west4/web": { endpoint: "35.4.5.6", caData: testCaData } } });
     ncp = await startFakeNcp({ keys: { NCPE2EKEY: "ncp-e2e-secret" }, clusters: { [nksUuid]: { region: "SGN", server: "https://web.sgn.vnks.ntruss.com", caData: testCaData } } });
     const dir = await mkdtemp(join(tmpdir(), "cts-e2e-"));
     await writeFile(join(dir, "sa.json"), account.keyFile);
+    secrets.push((JSON.parse(account.keyFile) as { private_key: string }).private_key.split("\n")[1]!);
     await writeFile(join(dir, "ncp-access"), "NCPE2EKEY\n");
     await writeFile(join(dir, "ncp-secret"), "ncp-e2e-secret\n");
     svc = await startTestService(
@@ -87,6 +89,14 @@ describe("GetKubeconfig for clusters registered without endpoint or CA", () => {
     const { info } = await expectError(svc.connect.getKubeconfig({ clusterId: "gone-gke" }), Code.NotFound);
     assert.equal(info.reason, "UPSTREAM_NOT_FOUND");
     assert.equal(info.metadata.provider, "gcp");
+  });
+
+  it("logs none of the secrets or tokens used", async () => {
+    await svc.connect.getKubeconfig({ clusterId: "gone-gke" }).catch(() => undefined);
+    const tokens = [...gcp.issued.keys(), (await svc.grpc.generateToken({ clusterId: "web-nks" })).status!.token];
+    assert.ok(tokens.length >= 2 && svc.logs.lines.length > 5);
+    const logs = svc.logs.text();
+    for (const secret of [...secrets, ...tokens]) assert.ok(!logs.includes(secret), `the log leaks ${secret.slice(0, 10)}…`);
   });
 
   it("GenerateToken works for GKE and NKS too, with each cloud's expiry", async () => {
