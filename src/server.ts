@@ -66,7 +66,8 @@ export function createDriverSet(config: ServiceConfig, now?: () => Date): Driver
 export async function startServer(config: ServiceConfig, { logger, now }: StartOptions): Promise<RunningServer> {
   const drivers = createDriverSet(config, now);
   const access = new ClusterAccessResolver(drivers, { ttlMs: config.discovery.cacheTtlSeconds * 1000 });
-  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers, access });
+  const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
+  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers, access, exec });
   const invoke = createUnaryInvoker(ClusterTokenService, handlers, logger);
   const { maxMessageBytes } = config.limits;
 

@@ -9,11 +9,14 @@ const usage = `usage: cluster-token <command> [options]
 commands:
   serve [--config FILE]   start the service; the config is FILE, else $CLUSTER_TOKEN_CONFIG,
                           else the embedded development config
+  credential --cluster ID --server URL
+                          print an ExecCredential for kubectl, fetched from the service at URL
   help                    show this text
 `;
 
 const subcommands: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
   serve: () => import("./serve-command.js"),
+  credential: () => import("./credential-command.js"),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -156,6 +156,17 @@ export const configSchema = z
         maxMessageBytes: z.int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
       })
       .default({ maxMessageBytes: 64 * 1024 }),
+    /** The Connect listener's URL as clients reach it; exec kubeconfigs call back to it. Never derived from a bind address. */
+    publicUrl: baseUrlSchema
+      .refine((url) => !["0.0.0.0", "[::]", "::"].includes(new URL(url).hostname), "must be an address clients can reach, not a wildcard bind address")
+      .refine((url) => { const u = new URL(url); return u.search === "" && u.hash === ""; }, "must not have a query or fragment")
+      .optional(),
+    kubeconfig: z
+      .strictObject({
+        /** The command exec kubeconfigs run, with any leading arguments; `credential …` is appended. */
+        execCommand: z.array(z.string().min(1)).min(1).default(["cluster-token"]),
+      })
+      .default({ execCommand: ["cluster-token"] }),
     discovery: z
       .strictObject({
         /** How long a discovered endpoint and CA are reused before the cloud is asked again. */

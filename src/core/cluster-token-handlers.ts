@@ -14,7 +14,7 @@ import type { ClusterAccessResolver } from "./cluster-access-resolver.js";
 import { clusterIdProblem, maxClusterIdLength } from "./cluster-id.js";
 import type { ClusterRegistry } from "./cluster-registry.js";
 import { defaultExecCredentialApiVersion, execCredentialApiVersions, execCredentialKind } from "./exec-credential.js";
-import { renderKubeconfig } from "./kubeconfig.js";
+import { renderKubeconfig, type KubeconfigUser } from "./kubeconfig.js";
 import type { ServiceHandlers } from "./service-handlers.js";
 
 /** What the handlers are built from; wired by the composition root. */
@@ -24,6 +24,16 @@ export interface ClusterTokenDeps {
   drivers: DriverSet;
   /** Finds server and CA for kubeconfigs, from the registry or the cloud. */
   access: ClusterAccessResolver;
+  /** What exec kubeconfigs run; without `publicUrl`, exec mode is FAILED_PRECONDITION. */
+  exec: ExecSettings;
+}
+
+/** How exec kubeconfigs call back into this service. */
+export interface ExecSettings {
+  /** The Connect listener's URL as clients reach it. */
+  publicUrl?: string;
+  /** The command and its leading arguments, e.g. ["cluster-token"]. */
+  command: readonly string[];
 }
 
 /**
@@ -32,7 +42,7 @@ export interface ClusterTokenDeps {
  * the provider's driver, shape the response. Validation comes first, so malformed
  * requests never touch the registry or a cloud.
  */
-export function createClusterTokenHandlers({ registry, drivers, access }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
+export function createClusterTokenHandlers({ registry, drivers, access, exec }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
   async function mint(cluster: RegisteredCluster, context: CallContext): Promise<MintedToken> {
     const driver = driversFor(drivers, cluster)?.token;
     if (!driver) {
@@ -57,6 +67,11 @@ export function createClusterTokenHandlers({ registry, drivers, access }: Cluste
     async getKubeconfig(request: GetKubeconfigRequest, context: CallContext) {
       validMode(request.mode);
       const cluster = lookUp(registry, request.clusterId);
+      if (request.mode === KubeconfigMode.EXEC) {
+        const user = execUser(exec, cluster);
+        const { server, certificateAuthorityData } = await access.resolve(cluster, context.signal);
+        return { kubeconfig: renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user }) };
+      }
       // Both go to the cloud at most once each; neither needs the other, so they run together.
       const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([access.resolve(cluster, context.signal), mint(cluster, context)]);
       const kubeconfig = renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user: { token } });
@@ -95,6 +110,19 @@ function lookUp(registry: ClusterRegistry, clusterId: string): RegisteredCluster
   return cluster;
 }
 
+function execUser({ publicUrl, command }: ExecSettings, cluster: RegisteredCluster): KubeconfigUser {
+  if (!publicUrl) {
+    throw new ServiceError({
+      code: "FailedPrecondition",
+      reason: "EXEC_NOT_CONFIGURED",
+      message: "exec kubeconfigs need publicUrl in the service's config: the URL clients use to reach this service",
+      metadata: { cluster_id: cluster.id },
+    });
+  }
+  const [program, ...leading] = command;
+  return { exec: { command: program!, args: [...leading, "credential", "--cluster", cluster.id, "--server", publicUrl] } };
+}
+
 function validApiVersion(apiVersion: string): string {
   if (apiVersion === "") return defaultExecCredentialApiVersion;
   if (execCredentialApiVersions.includes(apiVersion)) return apiVersion;
@@ -103,6 +131,6 @@ function validApiVersion(apiVersion: string): string {
 }
 
 function validMode(mode: KubeconfigMode): void {
-  if (mode === KubeconfigMode.UNSPECIFIED || mode === KubeconfigMode.EMBEDDED_TOKEN) return;
+  if (mode === KubeconfigMode.UNSPECIFIED || mode === KubeconfigMode.EMBEDDED_TOKEN || mode === KubeconfigMode.EXEC) return;
   throw invalidArgument("mode", "UNSUPPORTED_KUBECONFIG_MODE", `mode ${mode} is not a known KubeconfigMode`);
 }

@@ -15,10 +15,12 @@ import { testCaData, testConfig } from "../support/test-config.js";
 const now = new Date("2026-01-01T00:00:00Z");
 const context: CallContext = { transport: "grpc", requestId: "test", signal: new AbortController().signal };
 
-function setUp() {
+const exec = { publicUrl: "https://cluster-token.example.com", command: ["cluster-token"] };
+
+function setUp(execSettings: { publicUrl?: string; command: string[] } = exec) {
   const driver = new InMemoryTokenDriver(() => now);
   const drivers = { aws: { token: driver } };
-  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers, access: new ClusterAccessResolver(drivers, { ttlMs: 0 }) });
+  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers, access: new ClusterAccessResolver(drivers, { ttlMs: 0 }), exec: execSettings });
   return { driver, handlers };
 }
 
@@ -73,7 +75,7 @@ describe("GenerateToken", () => {
   });
 
   it("answers FAILED_PRECONDITION naming the provider when no driver can mint for it", async () => {
-    const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers: {}, access: new ClusterAccessResolver({}, { ttlMs: 0 }) });
+    const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers: {}, access: new ClusterAccessResolver({}, { ttlMs: 0 }), exec });
     const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), context), "FailedPrecondition", "PROVIDER_CANNOT_MINT");
     assert.equal(err.metadata.provider, "aws");
   });
@@ -103,6 +105,36 @@ describe("GetKubeconfig", () => {
       assert.match((doc.users as { user: { token: string } }[])[0]!.user.token, /^test-token-demo-eks-\d$/);
       assert.equal(timestampDate(response.expirationTimestamp as never).toISOString(), "2026-01-01T00:10:00.000Z");
     }
+  });
+
+  it("in exec mode, calls back into the service and holds no token", async () => {
+    const { handlers, driver } = setUp({ publicUrl: "https://cts.example.com:8443", command: ["node", "/opt/cts/cluster-token.js"] });
+    const response = await handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC }), context);
+    const doc = parse(response.kubeconfig!) as { users: { name: string; user: Record<string, unknown> }[]; "current-context": string };
+    assert.deepEqual(doc.users, [
+      {
+        name: "demo-eks",
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1",
+            command: "node",
+            args: ["/opt/cts/cluster-token.js", "credential", "--cluster", "demo-eks", "--server", "https://cts.example.com:8443"],
+            interactiveMode: "Never",
+            provideClusterInfo: false,
+            installHint: (doc.users[0]!.user.exec as { installHint: string }).installHint,
+          },
+        },
+      },
+    ]);
+    assert.equal(doc["current-context"], "demo-eks");
+    assert.equal(response.expirationTimestamp, undefined);
+    assert.equal(driver.minted, 0, "no token is minted for an exec kubeconfig");
+    assert.doesNotMatch(response.kubeconfig!, /token:|test-token/);
+  });
+
+  it("refuses exec mode without a configured publicUrl", async () => {
+    const { handlers } = setUp({ command: ["cluster-token"] });
+    await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC }), context), "FailedPrecondition", "EXEC_NOT_CONFIGURED");
   });
 
   it("rejects an unknown mode", async () => {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file clustertoken/v1/cluster_token_service.proto.
  */
 export const file_clustertoken_v1_cluster_token_service: GenFile = /*@__PURE__*/
-  fileDesc("CitjbHVzdGVydG9rZW4vdjEvY2x1c3Rlcl90b2tlbl9zZXJ2aWNlLnByb3RvEg9jbHVzdGVydG9rZW4udjEiPwoUR2VuZXJhdGVUb2tlblJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCSJxChVHZW5lcmF0ZVRva2VuUmVzcG9uc2USEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRI1CgZzdGF0dXMYAyABKAsyJS5jbHVzdGVydG9rZW4udjEuRXhlY0NyZWRlbnRpYWxTdGF0dXMiXwoURXhlY0NyZWRlbnRpYWxTdGF0dXMSDQoFdG9rZW4YASABKAkSOAoUZXhwaXJhdGlvbl90aW1lc3RhbXAYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlkKFEdldEt1YmVjb25maWdSZXF1ZXN0EhIKCmNsdXN0ZXJfaWQYASABKAkSLQoEbW9kZRgCIAEoDjIfLmNsdXN0ZXJ0b2tlbi52MS5LdWJlY29uZmlnTW9kZSJlChVHZXRLdWJlY29uZmlnUmVzcG9uc2USEgoKa3ViZWNvbmZpZxgBIAEoCRI4ChRleHBpcmF0aW9uX3RpbWVzdGFtcBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFQoTTGlzdENsdXN0ZXJzUmVxdWVzdCJCChRMaXN0Q2x1c3RlcnNSZXNwb25zZRIqCghjbHVzdGVycxgBIAMoCzIYLmNsdXN0ZXJ0b2tlbi52MS5DbHVzdGVyItIBCgdDbHVzdGVyEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIMCgRuYW1lGAQgASgJEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRIQCghlbmRwb2ludBgGIAEoCRI0CgZsYWJlbHMYByADKAsyJC5jbHVzdGVydG9rZW4udjEuQ2x1c3Rlci5MYWJlbHNFbnRyeRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKlUKDkt1YmVjb25maWdNb2RlEh8KG0tVQkVDT05GSUdfTU9ERV9VTlNQRUNJRklFRBAAEiIKHktVQkVDT05GSUdfTU9ERV9FTUJFRERFRF9UT0tFThABMsECChNDbHVzdGVyVG9rZW5TZXJ2aWNlEmMKDUdlbmVyYXRlVG9rZW4SJS5jbHVzdGVydG9rZW4udjEuR2VuZXJhdGVUb2tlblJlcXVlc3QaJi5jbHVzdGVydG9rZW4udjEuR2VuZXJhdGVUb2tlblJlc3BvbnNlIgOQAgESYwoNR2V0S3ViZWNvbmZpZxIlLmNsdXN0ZXJ0b2tlbi52MS5HZXRLdWJlY29uZmlnUmVxdWVzdBomLmNsdXN0ZXJ0b2tlbi52MS5HZXRLdWJlY29uZmlnUmVzcG9uc2UiA5ACARJgCgxMaXN0Q2x1c3RlcnMSJC5jbHVzdGVydG9rZW4udjEuTGlzdENsdXN0ZXJzUmVxdWVzdBolLmNsdXN0ZXJ0b2tlbi52MS5MaXN0Q2x1c3RlcnNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CitjbHVzdGVydG9rZW4vdjEvY2x1c3Rlcl90b2tlbl9zZXJ2aWNlLnByb3RvEg9jbHVzdGVydG9rZW4udjEiPwoUR2VuZXJhdGVUb2tlblJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCSJxChVHZW5lcmF0ZVRva2VuUmVzcG9uc2USEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRI1CgZzdGF0dXMYAyABKAsyJS5jbHVzdGVydG9rZW4udjEuRXhlY0NyZWRlbnRpYWxTdGF0dXMiXwoURXhlY0NyZWRlbnRpYWxTdGF0dXMSDQoFdG9rZW4YASABKAkSOAoUZXhwaXJhdGlvbl90aW1lc3RhbXAYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlkKFEdldEt1YmVjb25maWdSZXF1ZXN0EhIKCmNsdXN0ZXJfaWQYASABKAkSLQoEbW9kZRgCIAEoDjIfLmNsdXN0ZXJ0b2tlbi52MS5LdWJlY29uZmlnTW9kZSJlChVHZXRLdWJlY29uZmlnUmVzcG9uc2USEgoKa3ViZWNvbmZpZxgBIAEoCRI4ChRleHBpcmF0aW9uX3RpbWVzdGFtcBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFQoTTGlzdENsdXN0ZXJzUmVxdWVzdCJCChRMaXN0Q2x1c3RlcnNSZXNwb25zZRIqCghjbHVzdGVycxgBIAMoCzIYLmNsdXN0ZXJ0b2tlbi52MS5DbHVzdGVyItIBCgdDbHVzdGVyEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIMCgRuYW1lGAQgASgJEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRIQCghlbmRwb2ludBgGIAEoCRI0CgZsYWJlbHMYByADKAsyJC5jbHVzdGVydG9rZW4udjEuQ2x1c3Rlci5MYWJlbHNFbnRyeRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKm8KDkt1YmVjb25maWdNb2RlEh8KG0tVQkVDT05GSUdfTU9ERV9VTlNQRUNJRklFRBAAEiIKHktVQkVDT05GSUdfTU9ERV9FTUJFRERFRF9UT0tFThABEhgKFEtVQkVDT05GSUdfTU9ERV9FWEVDEAIywQIKE0NsdXN0ZXJUb2tlblNlcnZpY2USYwoNR2VuZXJhdGVUb2tlbhIlLmNsdXN0ZXJ0b2tlbi52MS5HZW5lcmF0ZVRva2VuUmVxdWVzdBomLmNsdXN0ZXJ0b2tlbi52MS5HZW5lcmF0ZVRva2VuUmVzcG9uc2UiA5ACARJjCg1HZXRLdWJlY29uZmlnEiUuY2x1c3RlcnRva2VuLnYxLkdldEt1YmVjb25maWdSZXF1ZXN0GiYuY2x1c3RlcnRva2VuLnYxLkdldEt1YmVjb25maWdSZXNwb25zZSIDkAIBEmAKDExpc3RDbHVzdGVycxIkLmNsdXN0ZXJ0b2tlbi52MS5MaXN0Q2x1c3RlcnNSZXF1ZXN0GiUuY2x1c3RlcnRva2VuLnYxLkxpc3RDbHVzdGVyc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * GenerateTokenRequest names the cluster to mint a token for.
@@ -130,8 +130,9 @@ export type GetKubeconfigRequest = Message<"clustertoken.v1.GetKubeconfigRequest
   clusterId: string;
 
   /**
-   * How the kubeconfig's user authenticates. Unset means an embedded token.
-   * An unknown value is INVALID_ARGUMENT.
+   * How the kubeconfig's user authenticates. Unset means an embedded token;
+   * KUBECONFIG_MODE_EXEC calls back into this service. An unknown value is
+   * INVALID_ARGUMENT.
    *
    * @generated from field: clustertoken.v1.KubeconfigMode mode = 2;
    */
@@ -160,7 +161,8 @@ export type GetKubeconfigResponse = Message<"clustertoken.v1.GetKubeconfigRespon
   kubeconfig: string;
 
   /**
-   * When the credential embedded in the kubeconfig stops working.
+   * When the credential embedded in the kubeconfig stops working. Unset in
+   * exec mode, where kubectl fetches a fresh token whenever the last expires.
    *
    * @generated from field: google.protobuf.Timestamp expiration_timestamp = 2;
    */
@@ -294,6 +296,17 @@ export enum KubeconfigMode {
    * @generated from enum value: KUBECONFIG_MODE_EMBEDDED_TOKEN = 1;
    */
   EMBEDDED_TOKEN = 1,
+
+  /**
+   * The user entry runs `cluster-token credential --cluster <id> --server
+   * <public URL>`, which asks this service for a fresh token whenever kubectl
+   * needs one. The kubeconfig holds no token and no secret, and keeps working
+   * for as long as the caller may use the cluster. Needs `publicUrl` in the
+   * service's config; FAILED_PRECONDITION otherwise.
+   *
+   * @generated from enum value: KUBECONFIG_MODE_EXEC = 2;
+   */
+  EXEC = 2,
 }
 
 /**

@@ -1,0 +1,94 @@
+import { parseArgs } from "node:util";
+import { defaultExecCredentialApiVersion, execCredentialApiVersions } from "../core/exec-credential.js";
+import { callUnary } from "./connect-unary.js";
+
+const usage = "usage: cluster-token credential --cluster ID --server URL [--timeout SECONDS]";
+
+/** A failure with a message a person can act on; exits 1. */
+class CredentialError extends Error {}
+
+/**
+ * The ExecCredential apiVersion kubectl asks for in KUBERNETES_EXEC_INFO, or the
+ * default when run outside kubectl.
+ */
+export function execInfoApiVersion(raw: string | undefined): string {
+  if (raw === undefined || raw === "") return defaultExecCredentialApiVersion;
+  let info: unknown;
+  try {
+    info = JSON.parse(raw);
+  } catch {
+    throw new CredentialError("KUBERNETES_EXEC_INFO is not valid JSON; kubectl sets it to an ExecCredential, so unset it when running this command by hand");
+  }
+  const apiVersion = (info as { apiVersion?: unknown } | null)?.apiVersion;
+  if (typeof apiVersion !== "string" || !execCredentialApiVersions.includes(apiVersion)) {
+    throw new CredentialError(`KUBERNETES_EXEC_INFO asks for apiVersion ${JSON.stringify(apiVersion)}; supported: ${execCredentialApiVersions.join(", ")}`);
+  }
+  return apiVersion;
+}
+
+const networkHints: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host lookup failed",
+  ETIMEDOUT: "no answer in time",
+  ECONNRESET: "connection reset",
+  EHOSTUNREACH: "host unreachable",
+};
+
+function explainFailure(code: string, message: string, cluster: string, server: string): string {
+  switch (code) {
+    case "not_found":
+      return `cluster "${cluster}" is not registered at ${server} (${message}); list the registered clusters with ListClusters`;
+    case "permission_denied":
+      return `you may not get credentials for cluster "${cluster}" from ${server} (${message}); ask for a grant`;
+    case "unauthenticated":
+      return `${server} did not accept this client's identity (${message}); check the client certificate or API key`;
+    case "invalid_argument":
+      return `${server} rejected the request for cluster "${cluster}": ${message}`;
+    default:
+      return `getting a token for cluster "${cluster}" from ${server} failed: ${code}: ${message}`;
+  }
+}
+
+/**
+ * `cluster-token credential`: the kubectl credential plugin. It asks the service for
+ * a token for one cluster and prints the ExecCredential on stdout, in the apiVersion
+ * kubectl asked for. Errors go to stderr with exit code 1 (2 for usage), and never
+ * contain a token.
+ */
+export async function run(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { cluster: { type: "string" }, server: { type: "string" }, timeout: { type: "string", default: "10" } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`cluster-token credential: ${(err as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  const { cluster, server } = values;
+  const timeoutS = Number(values.timeout);
+  if (!cluster || !server || !/^https?:\/\/[^/]/.test(server) || !(timeoutS > 0 && timeoutS <= 300)) {
+    process.stderr.write(`cluster-token credential: --cluster and an http(s) --server are required, and --timeout is 1 to 300 seconds\n${usage}\n`);
+    return 2;
+  }
+  try {
+    const apiVersion = execInfoApiVersion(process.env.KUBERNETES_EXEC_INFO);
+    let result;
+    try {
+      result = await callUnary({ baseUrl: server, procedure: "clustertoken.v1.ClusterTokenService/GenerateToken", body: { clusterId: cluster, apiVersion }, timeoutMs: timeoutS * 1000 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? "";
+      throw new CredentialError(`cannot reach cluster-token-service at ${server}: ${networkHints[code] ?? (err as Error).message} (${code || "error"}); check --server and that the service is running`);
+    }
+    if (!result.ok) throw new CredentialError(explainFailure(result.code, result.message, cluster, server));
+    const credential = result.json as { kind?: unknown; status?: { token?: unknown } };
+    if (credential?.kind !== "ExecCredential" || typeof credential.status?.token !== "string") {
+      throw new CredentialError(`${server} did not answer with an ExecCredential; is --server a cluster-token-service?`);
+    }
+    process.stdout.write(`${result.text}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof CredentialError)) throw err;
+    process.stderr.write(`cluster-token: ${err.message}\n`);
+    return 1;
+  }
+}
