@@ -1,0 +1,51 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+
+/** The compiled `cluster-token` bin. */
+export const cliPath = fileURLToPath(new URL("../src/cli/cluster-token.js", import.meta.url));
+
+/** AWS's published example keys: the benchmark signs real tokens that nothing accepts. */
+export const benchAwsKeys = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+
+/** A `cluster-token serve` child process with one EKS cluster, `bench-eks` (EKS name `bench`, us-west-2). */
+export interface ServerProcess {
+  http: string;
+  grpc: string;
+  stop(): void;
+}
+
+/** Starts the service as its own process, as in production, on free loopback ports. */
+export async function startServerProcess(): Promise<ServerProcess> {
+  const dir = await mkdtemp(join(tmpdir(), "cts-bench-"));
+  await writeFile(join(dir, "key-id"), benchAwsKeys.accessKeyId);
+  await writeFile(join(dir, "secret"), benchAwsKeys.secretAccessKey);
+  const config = {
+    listen: { grpc: "127.0.0.1:0", http: "127.0.0.1:0" },
+    credentials: { bench: { provider: "aws", accessKeyId: { file: "key-id" }, secretAccessKey: { file: "secret" } } },
+    clusters: [{ id: "bench-eks", provider: "aws", region: "us-west-2", name: "bench", credentials: "bench" }],
+  };
+  await writeFile(join(dir, "config.yaml"), stringify(config));
+  const child = spawn(process.execPath, [cliPath, "serve", "--config", join(dir, "config.yaml")], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d;
+      const m = /"grpc":"([^"]+)","http":"([^"]+)"/.exec(out);
+      if (m) {
+        child.stdout.removeAllListeners("data");
+        child.stdout.resume();
+        resolve({ grpc: m[1]!, http: m[2]!, stop: () => child.kill("SIGTERM") });
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+/** The value at percentile `p` of ascending `sorted`. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}

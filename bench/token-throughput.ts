@@ -1,0 +1,44 @@
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { ClusterTokenService } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { mintEksToken } from "../src/drivers/aws/eks-token.js";
+import { benchAwsKeys, percentile, type ServerProcess } from "./server-process.js";
+
+/** The in-process cost of presigning one EKS token. */
+export async function benchMint(n = 20_000): Promise<string> {
+  const input = () => ({ credentials: benchAwsKeys, region: "us-west-2", clusterName: "demo", now: new Date() });
+  for (let i = 0; i < 2000; i++) await mintEksToken(input());
+  const started = performance.now();
+  for (let i = 0; i < n; i++) await mintEksToken(input());
+  const ms = performance.now() - started;
+  return `| mintEksToken, in-process | ${Math.round(n / (ms / 1000)).toLocaleString("en-US")} tokens/s | ${((ms * 1000) / n).toFixed(1)} µs per token | | |`;
+}
+
+async function load(name: string, call: () => Promise<unknown>, requests: number, concurrency: number): Promise<string> {
+  for (let i = 0; i < 500; i++) await call();
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < requests) {
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return `| GenerateToken, ${name} | ${Math.round(requests / seconds).toLocaleString("en-US")} req/s | p50 ${percentile(latencies, 50).toFixed(2)} ms | p99 ${percentile(latencies, 99).toFixed(2)} ms | ${concurrency} in flight |`;
+}
+
+/** GenerateToken over the wire, on both transports, against the server process. */
+export async function benchThroughput(server: ServerProcess, requests = Number(process.env.BENCH_REQUESTS ?? 6000), concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16)): Promise<string[]> {
+  const connect = createClient(ClusterTokenService, createConnectTransport({ baseUrl: `http://${server.http}`, httpVersion: "1.1" }));
+  const grpc = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${server.grpc}` }));
+  return [
+    await load("Connect JSON over HTTP/1.1", () => connect.generateToken({ clusterId: "bench-eks" }), requests, concurrency),
+    await load("gRPC over HTTP/2", () => grpc.generateToken({ clusterId: "bench-eks" }), requests, concurrency),
+  ];
+}
