@@ -1,10 +1,15 @@
+import { readFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
 import { ClusterTokenService, file_clustertoken_v1_cluster_token_service } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { file_health_v1_health } from "../gen/health/v1/health_pb.js";
+import { AuditLog } from "./audit/audit-log.js";
+import { AccessPolicy } from "./auth/access-policy.js";
+import { Authenticator } from "./auth/authenticator.js";
+import { RateLimiter } from "./auth/rate-limiter.js";
 import { knownProviders, type CredentialConfig, type ProviderName, type ServiceConfig } from "./config/config-schema.js";
 import { ClusterAccessResolver } from "./core/cluster-access-resolver.js";
 import { createClusterTokenHandlers } from "./core/cluster-token-handlers.js";
@@ -17,6 +22,7 @@ import { formatHostPort, parseListenAddress } from "./listen-address.js";
 import { createConnectHandler } from "./transports/connect-transport.js";
 import { addGrpcReflection } from "./transports/grpc-reflection.js";
 import { addGrpcService } from "./transports/grpc-transport.js";
+import { ServingHealth } from "./transports/serving-health.js";
 import { createUnaryInvoker } from "./transports/unary-invoker.js";
 
 /** Options of {@link startServer}. */
@@ -58,49 +64,117 @@ export function createDriverSet(config: ServiceConfig, now?: () => Date): Driver
   return drivers as DriverSet;
 }
 
+/** TLS material of both listeners, read once at start-up. */
+interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  clientCa?: Buffer;
+}
+
+function readTls(config: ServiceConfig): TlsMaterial | undefined {
+  const tls = config.security.tls;
+  if (!tls) return undefined;
+  const read = (what: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`cannot read security.tls.${what} ${file} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+  };
+  return { cert: read("certFile", tls.certFile), key: read("keyFile", tls.keyFile), ...(tls.clientCaFile ? { clientCa: read("clientCaFile", tls.clientCaFile) } : {}) };
+}
+
+/** Limits on connections, the same in spirit on both listeners: idle and slow connections are closed. */
+const connectionLimits = {
+  /** A connection that has not finished sending request headers by then is closed. */
+  headersTimeoutMs: 10_000,
+  /** A request that has not been received whole by then is answered 408. */
+  requestTimeoutMs: 30_000,
+  /** An idle keep-alive HTTP connection is closed after this. */
+  keepAliveTimeoutMs: 5_000,
+  /** A TLS handshake that has not completed by then is abandoned. */
+  handshakeTimeoutMs: 10_000,
+  /** An HTTP/2 (gRPC) connection with no calls for this long is closed. */
+  grpcIdleMs: 5 * 60_000,
+};
+
 /**
  * Starts the service: the gRPC listener (ClusterTokenService, health, reflection)
  * and the Connect listener, both calling one implementation. Health turns SERVING
  * only once both listeners are bound.
  */
 export async function startServer(config: ServiceConfig, { logger, now }: StartOptions): Promise<RunningServer> {
+  const { security } = config;
+  const tls = readTls(config);
+  const audit = AuditLog.open(config.audit.file);
   const drivers = createDriverSet(config, now);
   const access = new ClusterAccessResolver(drivers, { ttlMs: config.discovery.cacheTtlSeconds * 1000 });
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
-  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers, access, exec });
-  const invoke = createUnaryInvoker(ClusterTokenService, handlers, logger);
+  const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);
+  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers, access, exec, policy });
+  const invoke = createUnaryInvoker(ClusterTokenService, handlers, {
+    logger,
+    audit,
+    authenticator: security.insecurePlaintext ? Authenticator.none() : Authenticator.withKeys(security.apiKeys),
+    ...(security.rateLimit ? { rateLimiter: new RateLimiter(security.rateLimit) } : {}),
+  });
   const { maxMessageBytes } = config.limits;
+  const health = new ServingHealth(["", ClusterTokenService.typeName]);
 
-  const grpcServer = new grpc.Server({ "grpc.max_receive_message_length": maxMessageBytes });
+  const grpcServer = new grpc.Server({
+    "grpc.max_receive_message_length": maxMessageBytes,
+    "grpc.max_connection_idle_ms": connectionLimits.grpcIdleMs,
+  });
   addGrpcService(grpcServer, ClusterTokenService, invoke);
-  const healthServices = ["", ClusterTokenService.typeName];
-  const health = new HealthImplementation(Object.fromEntries(healthServices.map((s) => [s, "NOT_SERVING"])));
-  health.addToServer(grpcServer);
-  addGrpcReflection(grpcServer, [file_clustertoken_v1_cluster_token_service, file_health_v1_health]);
+  health.addToGrpcServer(grpcServer);
+  if (security.reflection) addGrpcReflection(grpcServer, [file_clustertoken_v1_cluster_token_service, file_health_v1_health]);
 
-  const httpServer = createServer(
-    { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 },
-    createConnectHandler(ClusterTokenService, invoke, { readMaxBytes: maxMessageBytes }),
-  );
+  const connectHandler = createConnectHandler(ClusterTokenService, invoke, { readMaxBytes: maxMessageBytes, moreRoutes: (router) => health.addToConnectRouter(router) });
+  const serverOptions = {
+    headersTimeout: connectionLimits.headersTimeoutMs,
+    requestTimeout: connectionLimits.requestTimeoutMs,
+    keepAliveTimeout: connectionLimits.keepAliveTimeoutMs,
+    maxHeaderSize: 16 * 1024,
+  };
+  const httpServer: HttpServer = tls
+    ? createHttpsServer(
+        {
+          ...serverOptions,
+          cert: tls.cert,
+          key: tls.key,
+          minVersion: "TLSv1.2",
+          handshakeTimeout: connectionLimits.handshakeTimeoutMs,
+          ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+        },
+        connectHandler,
+      )
+    : createServer(serverOptions, connectHandler);
+  const grpcCredentials = tls
+    ? grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined)
+    : grpc.ServerCredentials.createInsecure();
 
   let grpcAddress: string;
   let httpAddress: string;
   try {
-    grpcAddress = await bindGrpc(grpcServer, config.listen.grpc);
+    grpcAddress = await bindGrpc(grpcServer, config.listen.grpc, grpcCredentials);
     httpAddress = await listenHttp(httpServer, config.listen.http);
   } catch (err) {
     grpcServer.forceShutdown();
     httpServer.close();
+    audit.close();
     throw err;
   }
-  for (const service of healthServices) health.setStatus(service, "SERVING");
-  logger.info({ grpc: grpcAddress, http: httpAddress, clusters: config.clusters.length }, "serving");
+  health.setServing(true);
+  if (security.insecurePlaintext) {
+    logger.warn({ grpc: grpcAddress, http: httpAddress }, "INSECURE: plaintext listeners without authentication; every caller may get every credential (security.insecurePlaintext)");
+  }
+  logger.info({ grpc: grpcAddress, http: httpAddress, clusters: config.clusters.length, tls: tls !== undefined, mtls: tls?.clientCa !== undefined, apiKeys: security.apiKeys.length }, "serving");
 
   return {
     grpcAddress,
     httpAddress,
     async close(graceMs = 5_000) {
-      for (const service of healthServices) health.setStatus(service, "NOT_SERVING");
+      health.setServing(false);
       const timer = setTimeout(() => {
         grpcServer.forceShutdown();
         httpServer.closeAllConnections();
@@ -113,14 +187,15 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
         }),
       ]);
       clearTimeout(timer);
+      audit.close();
     },
   };
 }
 
-function bindGrpc(server: grpc.Server, address: string): Promise<string> {
+function bindGrpc(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<string> {
   const { host } = parseListenAddress(address);
   return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) =>
+    server.bindAsync(address, credentials, (err, port) =>
       err ? reject(new Error(`cannot listen for gRPC on ${address}: ${err.message}`)) : resolve(formatHostPort(host, port)),
     ),
   );

@@ -143,6 +143,67 @@ const clusterSchema = z.discriminatedUnion(
   },
 );
 
+/** The RPCs a grant can allow; "*" is all of them. */
+export const grantableRpcs = ["GenerateToken", "GetKubeconfig", "ListClusters"] as const;
+
+const filePathSchema = z.string().min(1, "must be a file path");
+
+/** Who may do what: authentication (TLS client certificates, API keys), the policy, and limits. */
+const securitySchema = z
+  .strictObject({
+    /** Plaintext listeners, no authentication, every caller may do everything: local development only. */
+    insecurePlaintext: z.boolean().default(false),
+    tls: z
+      .strictObject({
+        certFile: filePathSchema,
+        keyFile: filePathSchema,
+        /** Enables mTLS on both listeners: client certificates are required and verified against this CA. */
+        clientCaFile: filePathSchema.optional(),
+      })
+      .optional(),
+    apiKeys: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[\w.@:-]{1,128}$/, "must be 1 to 128 characters of [A-Za-z0-9_.@:-]; it becomes the principal"),
+          sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the key's SHA-256 as 64 lower-case hex digits (cluster-token keygen prints it); the key itself is never configured"),
+        }),
+      )
+      .default([]),
+    grants: z
+      .array(
+        z.strictObject({
+          principals: z.array(z.string().min(1).max(1024)).min(1, "must name at least one principal"),
+          clusters: z.array(z.string().min(1).max(253)).min(1, "must name at least one cluster id or glob"),
+          rpcs: z.array(z.enum([...grantableRpcs, "*"], { error: `must be one of ${grantableRpcs.join(", ")} or "*"` })).min(1, "must name at least one RPC"),
+        }),
+      )
+      .default([]),
+    /** Per principal, on ClusterTokenService calls; unlimited when absent. */
+    rateLimit: z.strictObject({ requestsPerSecond: z.number().positive().max(100_000), burst: z.int().min(1).max(100_000) }).optional(),
+    /** gRPC server reflection on the gRPC listener. */
+    reflection: z.boolean().default(true),
+  })
+  .check((ctx) => {
+    const c = ctx.value;
+    const issue = (path: string[], message: string) => ctx.issues.push({ code: "custom", input: c, path, message });
+    if (c.insecurePlaintext) {
+      if (c.tls) issue(["tls"], "cannot be combined with insecurePlaintext");
+      if (c.apiKeys.length > 0) issue(["apiKeys"], "cannot be combined with insecurePlaintext: keys would travel in plaintext");
+      if (c.grants.length > 0) issue(["grants"], "cannot be combined with insecurePlaintext, which allows everything");
+      return;
+    }
+    if (!c.tls) issue(["tls"], "is required unless insecurePlaintext is true: configure certFile and keyFile");
+    else if (!c.tls.clientCaFile && c.apiKeys.length === 0) issue(["apiKeys"], "or tls.clientCaFile is required: callers must authenticate with client certificates or API keys");
+    const names = new Set<string>();
+    const hashes = new Set<string>();
+    c.apiKeys.forEach((key, i) => {
+      if (names.has(key.name)) issue(["apiKeys", String(i), "name"], `duplicates another API key's name "${key.name}"`);
+      if (hashes.has(key.sha256)) issue(["apiKeys", String(i), "sha256"], "duplicates another API key's hash");
+      names.add(key.name);
+      hashes.add(key.sha256);
+    });
+  });
+
 /**
  * The YAML config file, validated at start-up. Every key is documented in the
  * README's "Configuration" section. Unknown keys are errors, so typos cannot pass
@@ -151,6 +212,13 @@ const clusterSchema = z.discriminatedUnion(
 export const configSchema = z
   .strictObject({
     listen: z.strictObject({ grpc: listenAddressSchema, http: listenAddressSchema }),
+    security: securitySchema.optional().check((ctx) => {
+      if (ctx.value === undefined) {
+        ctx.issues.push({ code: "custom", input: ctx.value, message: "is required: configure tls with clientCaFile or apiKeys, or set insecurePlaintext: true for local development" });
+      }
+    }),
+    /** Where audit lines go: `file` (appended to), else standard output; written synchronously, and issuance fails closed when they cannot be. */
+    audit: z.strictObject({ file: filePathSchema.optional() }).default({}),
     limits: z
       .strictObject({
         maxMessageBytes: z.int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
@@ -202,7 +270,9 @@ export const configSchema = z
   });
 
 /** The validated config, as the rest of the service sees it. */
-export type ServiceConfig = z.output<typeof configSchema>;
+export type ServiceConfig = z.output<typeof configSchema> & { security: SecurityConfig };
+/** The `security` block. */
+export type SecurityConfig = z.output<typeof securitySchema>;
 /** One `clusters[]` entry. */
 export type ClusterConfig = ServiceConfig["clusters"][number];
 /** One `credentials` entry, of any provider. */

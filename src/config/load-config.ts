@@ -76,7 +76,7 @@ export function parseConfig(text: string, path: string): ServiceConfig {
   if (!result.success) {
     throw new ConfigError(path, result.error.issues.map(formatIssue));
   }
-  return anchorSecretFiles(result.data, dirname(path));
+  return anchorFiles(result.data as ServiceConfig, dirname(path));
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {
@@ -87,9 +87,15 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   return `${key || "(top level)"}: ${message}`;
 }
 
-function anchorSecretFiles(config: ServiceConfig, configDir: string): ServiceConfig {
+/** Makes every relative path in the config (secret files, TLS files, the audit file) relative to the config's directory. */
+function anchorFiles(config: ServiceConfig, configDir: string): ServiceConfig {
   const anchorEntry = <T extends object>(entry: T): T =>
     Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, isSecretRef(value) ? anchorSecretRef(value, configDir) : value])) as T;
   const credentials = Object.fromEntries(Object.entries(config.credentials).map(([name, entry]) => [name, anchorEntry(entry)]));
-  return { ...config, credentials };
+  const path = (file: string) => resolve(configDir, file);
+  const { tls } = config.security;
+  const security = tls
+    ? { ...config.security, tls: { certFile: path(tls.certFile), keyFile: path(tls.keyFile), ...(tls.clientCaFile ? { clientCaFile: path(tls.clientCaFile) } : {}) } }
+    : config.security;
+  return { ...config, credentials, security, audit: config.audit.file ? { file: path(config.audit.file) } : {} };
 }

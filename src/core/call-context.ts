@@ -1,11 +1,10 @@
+import type { PresentedCredentials, Principal } from "../auth/authenticator.js";
+
 /** The transports the service is served over. */
 export type TransportName = "grpc" | "connect";
 
-/**
- * What the core knows of a call, whatever transport carried it. Transports build it;
- * the core and drivers never see a transport object.
- */
-export interface CallContext {
+/** What a transport knows of a call before anything is decided about it. */
+export interface TransportCall {
   readonly transport: TransportName;
   /** The caller's `x-request-id`, or one generated for this call; echoed in the response and logs. */
   readonly requestId: string;
@@ -14,4 +13,26 @@ export interface CallContext {
    * DOMException named "TimeoutError" for a deadline and "AbortError" otherwise.
    */
   readonly signal: AbortSignal;
+  /** What the caller presented to authenticate. */
+  readonly credentials: PresentedCredentials;
+}
+
+/** What handlers learn that belongs in the audit line. */
+export interface AuditFacts {
+  clusterId?: string;
+  provider?: string;
+  tokenExpiry?: Date;
+  tokenFingerprint?: string;
+  kubeconfigMode?: string;
+}
+
+/**
+ * What the core knows of an authenticated call, whatever transport carried it. The
+ * core and drivers never see a transport object.
+ */
+export interface CallContext extends Omit<TransportCall, "credentials"> {
+  /** Who is calling; authenticated before any handler runs. */
+  readonly principal: Principal;
+  /** Filled in by handlers; the invoker writes it to the audit log. */
+  readonly audit: AuditFacts;
 }

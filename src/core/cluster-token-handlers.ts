@@ -3,10 +3,13 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   ClusterSchema,
   type ClusterTokenService,
+  type ExecOptions,
   type GenerateTokenRequest,
   type GetKubeconfigRequest,
   KubeconfigMode,
 } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { tokenFingerprint } from "../audit/audit-log.js";
+import type { AccessPolicy, GrantableRpc } from "../auth/access-policy.js";
 import { driversFor, type DriverSet, type MintedToken, type RegisteredCluster } from "../drivers/driver.js";
 import { ServiceError } from "../errors/service-error.js";
 import type { CallContext } from "./call-context.js";
@@ -26,6 +29,8 @@ export interface ClusterTokenDeps {
   access: ClusterAccessResolver;
   /** What exec kubeconfigs run; without `publicUrl`, exec mode is FAILED_PRECONDITION. */
   exec: ExecSettings;
+  /** Who may call which RPC for which cluster. */
+  policy: AccessPolicy;
 }
 
 /** How exec kubeconfigs call back into this service. */
@@ -42,7 +47,7 @@ export interface ExecSettings {
  * the provider's driver, shape the response. Validation comes first, so malformed
  * requests never touch the registry or a cloud.
  */
-export function createClusterTokenHandlers({ registry, drivers, access, exec }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
+export function createClusterTokenHandlers({ registry, drivers, access, exec, policy }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
   async function mint(cluster: RegisteredCluster, context: CallContext): Promise<MintedToken> {
     const driver = driversFor(drivers, cluster)?.token;
     if (!driver) {
@@ -56,31 +61,61 @@ export function createClusterTokenHandlers({ registry, drivers, access, exec }: 
     return driver.mintToken(cluster, context.signal);
   }
 
+  /**
+   * Validates the id, checks permission, then looks the cluster up, in that order:
+   * a caller without permission gets PERMISSION_DENIED whether or not the cluster
+   * exists, so existence never leaks.
+   */
+  function authorizedCluster(rpc: GrantableRpc, clusterId: string, context: CallContext): RegisteredCluster {
+    const problem = clusterIdProblem(clusterId);
+    if (problem) throw invalidArgument("cluster_id", "INVALID_CLUSTER_ID", `cluster_id ${problem}`);
+    context.audit.clusterId = clusterId;
+    if (!policy.allows(context.principal.name, rpc, clusterId)) throw permissionDenied(context, rpc, clusterId);
+    const cluster = registry.get(clusterId);
+    if (!cluster) {
+      throw new ServiceError({ code: "NotFound", reason: "CLUSTER_NOT_FOUND", message: `cluster ${clusterId} is not registered`, metadata: { cluster_id: clusterId } });
+    }
+    context.audit.provider = cluster.provider;
+    return cluster;
+  }
+
+  async function mintAudited(cluster: RegisteredCluster, context: CallContext): Promise<MintedToken> {
+    const minted = await mint(cluster, context);
+    context.audit.tokenExpiry = minted.expiresAt;
+    context.audit.tokenFingerprint = tokenFingerprint(minted.token);
+    return minted;
+  }
+
   return {
     async generateToken(request: GenerateTokenRequest, context: CallContext) {
       const apiVersion = validApiVersion(request.apiVersion);
-      const cluster = lookUp(registry, request.clusterId);
-      const { token, expiresAt } = await mint(cluster, context);
+      const cluster = authorizedCluster("GenerateToken", request.clusterId, context);
+      const { token, expiresAt } = await mintAudited(cluster, context);
       return { apiVersion, kind: execCredentialKind, status: { token, expirationTimestamp: timestampFromDate(expiresAt) } };
     },
 
     async getKubeconfig(request: GetKubeconfigRequest, context: CallContext) {
       validMode(request.mode);
-      const cluster = lookUp(registry, request.clusterId);
-      if (request.mode === KubeconfigMode.EXEC) {
-        const user = execUser(exec, cluster);
+      const execMode = request.mode === KubeconfigMode.EXEC;
+      const flags = execOptionFlags(request.execOptions, execMode);
+      const cluster = authorizedCluster("GetKubeconfig", request.clusterId, context);
+      context.audit.kubeconfigMode = execMode ? "exec" : "embedded-token";
+      if (execMode) {
+        const user = execUser(exec, cluster, flags);
         const { server, certificateAuthorityData } = await access.resolve(cluster, context.signal);
         return { kubeconfig: renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user }) };
       }
       // Both go to the cloud at most once each; neither needs the other, so they run together.
-      const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([access.resolve(cluster, context.signal), mint(cluster, context)]);
+      const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([access.resolve(cluster, context.signal), mintAudited(cluster, context)]);
       const kubeconfig = renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user: { token } });
       return { kubeconfig, expirationTimestamp: timestampFromDate(expiresAt) };
     },
 
-    async listClusters() {
+    async listClusters(_request: unknown, context: CallContext) {
+      const principal = context.principal.name;
+      if (!policy.allowsRpc(principal, "ListClusters")) throw permissionDenied(context, "ListClusters");
       return {
-        clusters: registry.list().map((c) =>
+        clusters: registry.list().filter((c) => policy.allows(principal, "ListClusters", c.id)).map((c) =>
           create(ClusterSchema, {
             id: c.id,
             provider: c.provider,
@@ -100,17 +135,43 @@ function invalidArgument(field: string, reason: string, message: string): Servic
   return new ServiceError({ code: "InvalidArgument", reason, message, metadata: { field } });
 }
 
-function lookUp(registry: ClusterRegistry, clusterId: string): RegisteredCluster {
-  const problem = clusterIdProblem(clusterId);
-  if (problem) throw invalidArgument("cluster_id", "INVALID_CLUSTER_ID", `cluster_id ${problem}`);
-  const cluster = registry.get(clusterId);
-  if (!cluster) {
-    throw new ServiceError({ code: "NotFound", reason: "CLUSTER_NOT_FOUND", message: `cluster ${clusterId} is not registered`, metadata: { cluster_id: clusterId } });
-  }
-  return cluster;
+function permissionDenied(context: CallContext, rpc: GrantableRpc, clusterId?: string): ServiceError {
+  const what = clusterId === undefined ? rpc : `${rpc} for cluster ${clusterId}`;
+  return new ServiceError({
+    code: "PermissionDenied",
+    reason: "NOT_GRANTED",
+    message: `${context.principal.name} may not call ${what}`,
+    metadata: { principal: context.principal.name, rpc, ...(clusterId === undefined ? {} : { cluster_id: clusterId }) },
+  });
 }
 
-function execUser({ publicUrl, command }: ExecSettings, cluster: RegisteredCluster): KubeconfigUser {
+/** Flags of `cluster-token credential` from ExecOptions: absolute paths and an env name, validated. */
+function execOptionFlags(options: ExecOptions | undefined, execMode: boolean): string[] {
+  if (!options) return [];
+  const { caFile, certFile, keyFile, apiKeyFile, apiKeyEnv } = options;
+  const set = [caFile, certFile, keyFile, apiKeyFile, apiKeyEnv].some((v) => v !== "");
+  if (!set) return [];
+  if (!execMode) throw invalidArgument("exec_options", "EXEC_OPTIONS_WITHOUT_EXEC", "exec_options apply only to KUBECONFIG_MODE_EXEC");
+  const flags: string[] = [];
+  const path = (field: string, flag: string, value: string) => {
+    if (value === "") return;
+    if (!/^\/[^\0\n\r]{0,4095}$/.test(value)) throw invalidArgument(`exec_options.${field}`, "INVALID_EXEC_OPTION", `exec_options.${field} must be an absolute path`);
+    flags.push(flag, value);
+  };
+  path("ca_file", "--ca-file", caFile);
+  path("cert_file", "--cert-file", certFile);
+  path("key_file", "--key-file", keyFile);
+  if ((certFile === "") !== (keyFile === "")) throw invalidArgument("exec_options.key_file", "INVALID_EXEC_OPTION", "exec_options.cert_file and key_file go together");
+  if (apiKeyFile !== "" && apiKeyEnv !== "") throw invalidArgument("exec_options.api_key_env", "INVALID_EXEC_OPTION", "set at most one of exec_options.api_key_file and api_key_env");
+  path("api_key_file", "--api-key-file", apiKeyFile);
+  if (apiKeyEnv !== "") {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(apiKeyEnv)) throw invalidArgument("exec_options.api_key_env", "INVALID_EXEC_OPTION", "exec_options.api_key_env must be an environment variable name");
+    flags.push("--api-key-env", apiKeyEnv);
+  }
+  return flags;
+}
+
+function execUser({ publicUrl, command }: ExecSettings, cluster: RegisteredCluster, flags: readonly string[]): KubeconfigUser {
   if (!publicUrl) {
     throw new ServiceError({
       code: "FailedPrecondition",
@@ -120,7 +181,7 @@ function execUser({ publicUrl, command }: ExecSettings, cluster: RegisteredClust
     });
   }
   const [program, ...leading] = command;
-  return { exec: { command: program!, args: [...leading, "credential", "--cluster", cluster.id, "--server", publicUrl] } };
+  return { exec: { command: program!, args: [...leading, "credential", "--cluster", cluster.id, "--server", publicUrl, ...flags] } };
 }
 
 function validApiVersion(apiVersion: string): string {

@@ -1,15 +1,29 @@
+import { TLSSocket } from "node:tls";
 import type { DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, createContextValues, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { CallContext } from "../core/call-context.js";
-import { callSignal, requestIdFrom, requestIdHeader } from "./request-id.js";
+import type { PresentedCredentials } from "../auth/authenticator.js";
+import type { TransportCall } from "../core/call-context.js";
 import { guardBinaryDecoding, undecodableBody } from "./binary-decode-guard.js";
+import { callSignal, requestIdFrom, requestIdHeader } from "./request-id.js";
 import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
 
 /** Options of {@link createConnectHandler}. */
 export interface ConnectHandlerOptions {
-  /** The largest request body accepted, in bytes; larger ones get RESOURCE_EXHAUSTED (HTTP 429 is Connect's mapping). */
+  /** The largest request body accepted, in bytes; larger ones get RESOURCE_EXHAUSTED. */
   readMaxBytes: number;
+  /** Further services on the same listener, such as health checks. */
+  moreRoutes?: (router: ConnectRouter) => void;
+}
+
+/** The verified client certificate of the request's TLS connection, if any. */
+const peerCertificateKey = createContextKey<PresentedCredentials["peerCertificate"]>(undefined, { description: "cluster-token: verified client certificate" });
+
+function verifiedPeerCertificate(req: { socket: unknown }): PresentedCredentials["peerCertificate"] {
+  const socket = req.socket;
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const certificate = socket.getPeerCertificate();
+  return certificate && Object.keys(certificate).length > 0 ? certificate : undefined;
 }
 
 /**
@@ -17,13 +31,13 @@ export interface ConnectHandlerOptions {
  * `invoke` with the Connect protocol (JSON and binary POST, and GET for
  * NO_SIDE_EFFECTS methods) and gRPC-Web. Plain gRPC is left to the grpc-js listener.
  */
-export function createConnectHandler(service: DescService, invoke: UnaryInvoker, { readMaxBytes }: ConnectHandlerOptions) {
+export function createConnectHandler(service: DescService, invoke: UnaryInvoker, { readMaxBytes, moreRoutes }: ConnectHandlerOptions) {
   const implementation = Object.fromEntries(
     service.methods.map((method) => [
       method.localName,
       (request: never, handlerContext: HandlerContext) => {
         const undecodable = handlerContext.values.get(undecodableBody);
-        return invoke(method as never, undecodable === undefined ? request : new UndecodableRequest(undecodable), connectCallContext(handlerContext));
+        return invoke(method as never, undecodable === undefined ? request : new UndecodableRequest(undecodable), connectTransportCall(handlerContext));
       },
     ]),
   );
@@ -31,8 +45,9 @@ export function createConnectHandler(service: DescService, invoke: UnaryInvoker,
     routes: (router) => {
       router.service(service, implementation as never);
       router.handlers.forEach((handler, i) => (router.handlers[i] = guardBinaryDecoding(handler, readMaxBytes)));
+      moreRoutes?.(router);
     },
-    contextValues: () => createContextValues(),
+    contextValues: (req) => createContextValues().set(peerCertificateKey, verifiedPeerCertificate(req)),
     grpc: false,
     grpcWeb: true,
     connect: true,
@@ -46,9 +61,16 @@ export function createConnectHandler(service: DescService, invoke: UnaryInvoker,
   });
 }
 
-function connectCallContext(handlerContext: HandlerContext): CallContext {
+function connectTransportCall(handlerContext: HandlerContext): TransportCall {
   const requestId = requestIdFrom(handlerContext.requestHeader.get(requestIdHeader));
   handlerContext.responseHeader.set(requestIdHeader, requestId);
   const isDeadline = (reason: unknown) => reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
-  return { transport: "connect", requestId, signal: callSignal(handlerContext.signal, isDeadline) };
+  const authorization = handlerContext.requestHeader.get("authorization");
+  const peerCertificate = handlerContext.values.get(peerCertificateKey);
+  return {
+    transport: "connect",
+    requestId,
+    signal: callSignal(handlerContext.signal, isDeadline),
+    credentials: { ...(authorization !== null ? { authorization } : {}), ...(peerCertificate ? { peerCertificate } : {}) },
+  };
 }

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary, type DescMethod, type DescMethodUnary, ty
 import type { ConnectError } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
-import type { CallContext } from "../core/call-context.js";
+import type { TransportCall } from "../core/call-context.js";
 import { callSignal, requestIdFrom, requestIdHeader } from "./request-id.js";
 import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
 
@@ -22,8 +22,15 @@ export function addGrpcService(server: grpc.Server, service: DescService, invoke
       const header = new grpc.Metadata();
       header.set(requestIdHeader, requestId);
       call.sendMetadata(header);
-      const context: CallContext = { transport: "grpc", requestId, signal: grpcCallSignal(call) };
-      invoke(method, call.request as never, context).then(
+      const authorization = call.metadata.get("authorization")[0];
+      const peerCertificate = call.getAuthContext().sslPeerCertificate;
+      const transportCall: TransportCall = {
+        transport: "grpc",
+        requestId,
+        signal: grpcCallSignal(call),
+        credentials: { ...(typeof authorization === "string" ? { authorization } : {}), ...(peerCertificate ? { peerCertificate } : {}) },
+      };
+      invoke(method, call.request as never, transportCall).then(
         (response) => callback(null, create(method.output, response)),
         (err: ConnectError) => callback(grpcStatus(err)),
       );

@@ -1,21 +1,25 @@
 import type { DescMessage, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import type { ConnectError } from "@connectrpc/connect";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import type { CallContext } from "../core/call-context.js";
+import type { AuditEntry, AuditLog } from "../audit/audit-log.js";
+import type { Authenticator, Principal } from "../auth/authenticator.js";
+import type { RateLimiter } from "../auth/rate-limiter.js";
+import type { CallContext, TransportCall } from "../core/call-context.js";
 import type { ServiceHandlers } from "../core/service-handlers.js";
 import { isServiceError, ServiceError } from "../errors/service-error.js";
 import { errorSummary } from "../logging/logger.js";
 import { toConnectError } from "./connect-error.js";
 
 /**
- * Calls one RPC of the core for any transport: runs the handler, logs one line per
- * call, and turns failures into the `ConnectError` both transports send. Transports
- * only translate their wire objects to and from this.
+ * Calls one RPC of the core for any transport: authenticates the caller, applies its
+ * rate limit, runs the handler, writes the audit line, logs one line per call, and
+ * turns failures into the `ConnectError` both transports send. Transports only
+ * translate their wire objects to and from this.
  */
 export type UnaryInvoker = <I extends DescMessage, O extends DescMessage>(
   method: DescMethodUnary<I, O>,
   request: MessageShape<I> | UndecodableRequest,
-  context: CallContext,
+  call: TransportCall,
 ) => Promise<MessageInitShape<O>>;
 
 /**
@@ -27,39 +31,80 @@ export class UndecodableRequest {
   constructor(readonly cause: unknown) {}
 }
 
+/** What the invoker needs besides the handlers. */
+export interface InvokerDeps {
+  logger: Logger;
+  authenticator: Authenticator;
+  /** Per principal; absent means unlimited. */
+  rateLimiter?: RateLimiter;
+  audit: AuditLog;
+}
+
+/** RPCs whose every outcome is audited; other RPCs are audited only when a call is denied. */
+const issuingRpcs = new Set(["GenerateToken", "GetKubeconfig"]);
+const denialCodes = new Set([Code.Unauthenticated, Code.PermissionDenied, Code.ResourceExhausted]);
+
+/** "PermissionDenied" → "PERMISSION_DENIED", the gRPC spelling audit readers expect. */
+function codeName(code: Code | 0): string {
+  return code === 0 ? "OK" : Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
 /** Creates the {@link UnaryInvoker} of `handlers`, the implementation of `service`. */
 export function createUnaryInvoker<S extends DescService & { method: Record<string, DescMethodUnary> }>(
   _service: S,
   handlers: ServiceHandlers<S>,
-  logger: Logger,
+  { logger, authenticator, rateLimiter, audit }: InvokerDeps,
 ): UnaryInvoker {
   const table = handlers as unknown as Record<string, (request: unknown, context: CallContext) => Promise<never>>;
-  return async (method, request, context) => {
+  return async (method, request, call) => {
     const started = performance.now();
-    const fields = { rpc: method.name, transport: context.transport, requestId: context.requestId };
+    let principal: Principal | undefined;
+    let context: CallContext | undefined;
+    const auditEntry = (code: Code | 0, outcome: AuditEntry["outcome"]): AuditEntry => {
+      const facts = context?.audit ?? {};
+      return {
+        principal: principal?.name ?? "(unauthenticated)",
+        transport: call.transport,
+        rpc: method.name,
+        requestId: call.requestId,
+        outcome,
+        code: codeName(code),
+        ...(facts.clusterId !== undefined ? { clusterId: facts.clusterId } : {}),
+        ...(facts.provider !== undefined ? { provider: facts.provider } : {}),
+        ...(facts.kubeconfigMode !== undefined ? { kubeconfigMode: facts.kubeconfigMode } : {}),
+        ...(outcome === "issued" && facts.tokenExpiry ? { tokenExpiry: facts.tokenExpiry.toISOString(), tokenFingerprint: facts.tokenFingerprint } : {}),
+      };
+    };
+    const logFields = () => ({ rpc: method.name, transport: call.transport, requestId: call.requestId, principal: principal?.name, ms: Math.round((performance.now() - started) * 100) / 100 });
     try {
+      principal = authenticator.authenticate(call.credentials);
+      const limited = rateLimiter?.take(principal.name);
+      if (limited && !limited.ok) {
+        throw new ServiceError({ code: "ResourceExhausted", reason: "RATE_LIMITED", message: `${principal.name} is over its rate limit; retry after ${limited.retryAfterMs} ms`, metadata: { retry_after_ms: String(limited.retryAfterMs) } });
+      }
+      if (request instanceof UndecodableRequest) {
+        throw new ServiceError({ code: "InvalidArgument", reason: "MALFORMED_REQUEST", message: `the request is not a valid ${method.input.typeName} message`, cause: request.cause });
+      }
+      context = { transport: call.transport, requestId: call.requestId, signal: call.signal, principal, audit: {} };
       const handler = table[method.localName];
       if (!handler) throw new Error(`no handler for ${method.name}`);
-      if (request instanceof UndecodableRequest) {
-        throw new ServiceError({
-          code: "InvalidArgument",
-          reason: "MALFORMED_REQUEST",
-          message: `the request is not a valid ${method.input.typeName} message`,
-          cause: request.cause,
-        });
-      }
       const response = await handler(request, context);
-      logger.info({ ...fields, code: "OK", ms: elapsed(started) }, "rpc");
+      // Fails closed: when the audit line cannot be written, the response never leaves.
+      if (issuingRpcs.has(method.name)) audit.record(auditEntry(0, "issued"));
+      logger.info({ ...logFields(), code: "OK" }, "rpc");
       return response;
     } catch (err) {
       const connectError: ConnectError = toConnectError(err);
+      if (issuingRpcs.has(method.name) || denialCodes.has(connectError.code)) {
+        try {
+          audit.record(auditEntry(connectError.code, denialCodes.has(connectError.code) ? "denied" : "failed"));
+        } catch {
+          // The audit sink is down; this call fails anyway, and its failure is logged below.
+        }
+      }
       const level = isServiceError(err) && err.code !== "Internal" ? "info" : "error";
-      logger[level]({ ...fields, code: connectError.code, reason: isServiceError(err) ? err.reason : "INTERNAL", ms: elapsed(started), error: errorSummary(err) }, "rpc");
+      logger[level]({ ...logFields(), code: connectError.code, reason: isServiceError(err) ? err.reason : "INTERNAL", error: errorSummary(err) }, "rpc");
       throw connectError;
     }
   };
-}
-
-function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 100) / 100;
 }

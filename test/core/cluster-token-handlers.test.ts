@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { parse } from "yaml";
 import { GenerateTokenRequestSchema, GetKubeconfigRequestSchema, KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { AccessPolicy } from "../../src/auth/access-policy.js";
 import type { CallContext } from "../../src/core/call-context.js";
 import { createClusterTokenHandlers } from "../../src/core/cluster-token-handlers.js";
 import { ClusterAccessResolver } from "../../src/core/cluster-access-resolver.js";
@@ -13,14 +14,15 @@ import { InMemoryTokenDriver } from "../support/in-memory-driver.js";
 import { testCaData, testConfig } from "../support/test-config.js";
 
 const now = new Date("2026-01-01T00:00:00Z");
-const context: CallContext = { transport: "grpc", requestId: "test", signal: new AbortController().signal };
+/** A fresh context per call: handlers write audit facts into it. */
+const ctx = (principal = "anonymous"): CallContext => ({ transport: "grpc", requestId: "test", signal: new AbortController().signal, principal: { name: principal, method: "none" }, audit: {} });
 
 const exec = { publicUrl: "https://cluster-token.example.com", command: ["cluster-token"] };
 
 function setUp(execSettings: { publicUrl?: string; command: string[] } = exec) {
   const driver = new InMemoryTokenDriver(() => now);
   const drivers = { aws: { token: driver } };
-  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers, access: new ClusterAccessResolver(drivers, { ttlMs: 0 }), exec: execSettings });
+  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers, access: new ClusterAccessResolver(drivers, { ttlMs: 0 }), exec: execSettings, policy: AccessPolicy.allowAll() });
   return { driver, handlers };
 }
 
@@ -38,7 +40,7 @@ const kubeconfigRequest = (init: { clusterId?: string; mode?: KubeconfigMode }) 
 describe("GenerateToken", () => {
   it("answers an ExecCredential with the default apiVersion and the driver's expiry", async () => {
     const { handlers } = setUp();
-    const response = await handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), context);
+    const response = await handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), ctx());
     assert.equal(response.apiVersion, "client.authentication.k8s.io/v1");
     assert.equal(response.kind, "ExecCredential");
     assert.equal(response.status?.token, "test-token-demo-eks-1");
@@ -47,10 +49,10 @@ describe("GenerateToken", () => {
 
   it("echoes v1beta1 and rejects any other apiVersion", async () => {
     const { handlers, driver } = setUp();
-    const beta = await handlers.generateToken(tokenRequest({ clusterId: "demo-eks", apiVersion: "client.authentication.k8s.io/v1beta1" }), context);
+    const beta = await handlers.generateToken(tokenRequest({ clusterId: "demo-eks", apiVersion: "client.authentication.k8s.io/v1beta1" }), ctx());
     assert.equal(beta.apiVersion, "client.authentication.k8s.io/v1beta1");
     for (const apiVersion of ["client.authentication.k8s.io/v1alpha1", "v1", "x".repeat(5000)]) {
-      const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks", apiVersion }), context), "InvalidArgument", "UNSUPPORTED_API_VERSION");
+      const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks", apiVersion }), ctx()), "InvalidArgument", "UNSUPPORTED_API_VERSION");
       assert.ok(err.message.length < 300, "a huge value is not echoed whole");
     }
     assert.equal(driver.minted, 1, "invalid requests never reach the driver");
@@ -58,32 +60,32 @@ describe("GenerateToken", () => {
 
   it("rejects empty, oversized and malformed cluster ids before any lookup", async () => {
     const { handlers, driver } = setUp();
-    await rejects(handlers.generateToken(tokenRequest({}), context), "InvalidArgument", "INVALID_CLUSTER_ID");
-    const long = await rejects(handlers.generateToken(tokenRequest({ clusterId: "a".repeat(10_240) }), context), "InvalidArgument", "INVALID_CLUSTER_ID");
+    await rejects(handlers.generateToken(tokenRequest({}), ctx()), "InvalidArgument", "INVALID_CLUSTER_ID");
+    const long = await rejects(handlers.generateToken(tokenRequest({ clusterId: "a".repeat(10_240) }), ctx()), "InvalidArgument", "INVALID_CLUSTER_ID");
     assert.match(long.message, /10240 characters long; the maximum is 63/);
     assert.ok(long.message.length < 200);
     for (const clusterId of ["Demo-EKS", "-demo", "demo_eks", "demo eks", "d\uFFFDmo"]) {
-      await rejects(handlers.generateToken(tokenRequest({ clusterId }), context), "InvalidArgument", "INVALID_CLUSTER_ID");
+      await rejects(handlers.generateToken(tokenRequest({ clusterId }), ctx()), "InvalidArgument", "INVALID_CLUSTER_ID");
     }
     assert.equal(driver.minted, 0);
   });
 
   it("answers NOT_FOUND with the cluster id for an unknown cluster", async () => {
     const { handlers } = setUp();
-    const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "unknown" }), context), "NotFound", "CLUSTER_NOT_FOUND");
+    const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "unknown" }), ctx()), "NotFound", "CLUSTER_NOT_FOUND");
     assert.deepEqual(err.metadata, { cluster_id: "unknown" });
   });
 
   it("answers FAILED_PRECONDITION naming the provider when no driver can mint for it", async () => {
-    const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers: {}, access: new ClusterAccessResolver({}, { ttlMs: 0 }), exec });
-    const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), context), "FailedPrecondition", "PROVIDER_CANNOT_MINT");
+    const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers: {}, access: new ClusterAccessResolver({}, { ttlMs: 0 }), exec, policy: AccessPolicy.allowAll() });
+    const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), ctx()), "FailedPrecondition", "PROVIDER_CANNOT_MINT");
     assert.equal(err.metadata.provider, "aws");
   });
 
   it("passes driver errors through unchanged", async () => {
     const { handlers, driver } = setUp();
     driver.failWith = new ServiceError({ code: "Unavailable", reason: "UPSTREAM_THROTTLED", message: "aws is throttling" });
-    await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), context), "Unavailable", "UPSTREAM_THROTTLED");
+    await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), ctx()), "Unavailable", "UPSTREAM_THROTTLED");
   });
 });
 
@@ -91,7 +93,7 @@ describe("GetKubeconfig", () => {
   it("embeds a fresh token in a kubeconfig with one cluster, user and context named after the id", async () => {
     const { handlers } = setUp();
     for (const mode of [KubeconfigMode.UNSPECIFIED, KubeconfigMode.EMBEDDED_TOKEN]) {
-      const response = await handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode }), context);
+      const response = await handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode }), ctx());
       const doc = parse(response.kubeconfig!) as Record<string, unknown>;
       assert.deepEqual(doc, {
         apiVersion: "v1",
@@ -109,7 +111,7 @@ describe("GetKubeconfig", () => {
 
   it("in exec mode, calls back into the service and holds no token", async () => {
     const { handlers, driver } = setUp({ publicUrl: "https://cts.example.com:8443", command: ["node", "/opt/cts/cluster-token.js"] });
-    const response = await handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC }), context);
+    const response = await handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC }), ctx());
     const doc = parse(response.kubeconfig!) as { users: { name: string; user: Record<string, unknown> }[]; "current-context": string };
     assert.deepEqual(doc.users, [
       {
@@ -134,17 +136,17 @@ describe("GetKubeconfig", () => {
 
   it("refuses exec mode without a configured publicUrl", async () => {
     const { handlers } = setUp({ command: ["cluster-token"] });
-    await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC }), context), "FailedPrecondition", "EXEC_NOT_CONFIGURED");
+    await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC }), ctx()), "FailedPrecondition", "EXEC_NOT_CONFIGURED");
   });
 
   it("rejects an unknown mode", async () => {
     const { handlers } = setUp();
-    await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: 99 as KubeconfigMode }), context), "InvalidArgument", "UNSUPPORTED_KUBECONFIG_MODE");
+    await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: 99 as KubeconfigMode }), ctx()), "InvalidArgument", "UNSUPPORTED_KUBECONFIG_MODE");
   });
 
   it("refuses to build a kubeconfig without a server and CA when the provider cannot discover them", async () => {
     const { handlers } = setUp();
-    const err = await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "no-endpoint" }), context), "FailedPrecondition", "DISCOVERY_NOT_SUPPORTED");
+    const err = await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "no-endpoint" }), ctx()), "FailedPrecondition", "DISCOVERY_NOT_SUPPORTED");
     assert.equal(err.metadata.provider, "aws");
   });
 });
@@ -152,7 +154,7 @@ describe("GetKubeconfig", () => {
 describe("ListClusters", () => {
   it("lists every cluster sorted by id, with public attributes only", async () => {
     const { handlers } = setUp();
-    const { clusters } = await handlers.listClusters({} as never, context);
+    const { clusters } = await handlers.listClusters({} as never, ctx());
     assert.deepEqual(
       clusters?.map((c) => ({ ...c, $typeName: undefined })),
       [

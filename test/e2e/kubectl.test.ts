@@ -13,7 +13,7 @@ import { freePort } from "../support/free-port.js";
 import { cliPath } from "../support/paths.js";
 import { startTestService, type RunningService } from "../support/running-service.js";
 import { createTestPki } from "../support/test-pki.js";
-import { testAwsKeys, testConfig } from "../support/test-config.js";
+import { testAuditFile, testAwsKeys, testConfig } from "../support/test-config.js";
 
 const nksUuid = "C0FFEE00-1234-4000-8000-00000000ABCD";
 const ncpKeys = { accessKey: "NCPKUBECTLKEY", secretKey: "ncp-kubectl-secret" };
@@ -41,6 +41,8 @@ describe("kubectl end to end against fake API servers", () => {
     const port = await freePort();
     svc = await startTestService(
       testConfig({
+        security: { insecurePlaintext: true },
+        audit: { file: testAuditFile() },
         listen: { grpc: "127.0.0.1:0", http: `127.0.0.1:${port}` },
         publicUrl: `http://127.0.0.1:${port}`,
         kubeconfig: { execCommand: [process.execPath, cliPath] },

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
@@ -21,6 +22,8 @@ export interface RunningService {
   grpcWeb: Client<typeof ClusterTokenService>;
   /** gRPC over HTTP/2 to the grpc-js listener. */
   grpc: Client<typeof ClusterTokenService>;
+  /** The audit log's lines so far, parsed. */
+  audit(): Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -39,6 +42,11 @@ export async function startTestService(config: ServiceConfig = testConfig(), opt
     connect: createClient(ClusterTokenService, createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1", useBinaryFormat: false })),
     grpcWeb: createClient(ClusterTokenService, createGrpcWebTransport({ baseUrl: httpUrl, httpVersion: "1.1" })),
     grpc: createClient(ClusterTokenService, grpcTransport),
+    audit: () =>
+      readFileSync(config.audit.file!, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
     close: () => server.close(500),
   };
 }

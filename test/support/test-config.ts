@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { stringify } from "yaml";
 import type { ServiceConfig } from "../../src/config/config-schema.js";
 import { parseConfig } from "../../src/config/load-config.js";
@@ -11,10 +13,17 @@ export const testAwsKeys = { accessKeyId: "AKIATESTKEY000000001", secretAccessKe
 process.env.CTS_TEST_AWS_ACCESS_KEY_ID = testAwsKeys.accessKeyId;
 process.env.CTS_TEST_AWS_SECRET_ACCESS_KEY = testAwsKeys.secretAccessKey;
 
-/** A raw config (as it would be written in YAML) with one EKS cluster, listening on free loopback ports. */
+/** A fresh audit log file for one test service. */
+export function testAuditFile(): string {
+  return join(mkdtempSync(join(tmpdir(), "cts-audit-")), "audit.log");
+}
+
+/** A raw config (as it would be written in YAML) with one EKS cluster, listening on free loopback ports, in development mode. */
 export function rawTestConfig(): Record<string, unknown> {
   return {
     listen: { grpc: "127.0.0.1:0", http: "127.0.0.1:0" },
+    security: { insecurePlaintext: true },
+    audit: { file: testAuditFile() },
     logging: { level: "info" },
     credentials: {
       "aws-test": {

@@ -11,7 +11,7 @@ import { createTestServiceAccount, startFakeGcp, type FakeGcp } from "../fakes/f
 import { startFakeNcp, type FakeNcp } from "../fakes/fake-ncp.js";
 import { expectError } from "../support/error-info.js";
 import { startTestService, type RunningService } from "../support/running-service.js";
-import { testCaData, testConfig } from "../support/test-config.js";
+import { testAuditFile, testCaData, testConfig } from "../support/test-config.js";
 
 const run = promisify(execFile);
 const nksUuid = "7E57C0DE-0000-4000-8000-000000000001";
@@ -32,6 +32,8 @@ describe("GetKubeconfig for clusters registered without endpoint or CA", () => {
     await writeFile(join(dir, "ncp-secret"), "ncp-e2e-secret\n");
     svc = await startTestService(
       testConfig({
+        security: { insecurePlaintext: true },
+        audit: { file: testAuditFile() },
         listen: { grpc: "127.0.0.1:0", http: "127.0.0.1:0" },
         credentials: {
           gke: { provider: "gcp", serviceAccountKey: { file: join(dir, "sa.json") }, tokenEndpoint: gcp.tokenUrl },

@@ -4,13 +4,16 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ClusterTokenService, GenerateTokenRequestSchema } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import type { CallContext } from "../../src/core/call-context.js";
+import { AuditLog } from "../../src/audit/audit-log.js";
+import { Authenticator } from "../../src/auth/authenticator.js";
+import type { TransportCall } from "../../src/core/call-context.js";
 import type { ServiceHandlers } from "../../src/core/service-handlers.js";
 import { createLogger } from "../../src/logging/logger.js";
 import { createUnaryInvoker, UndecodableRequest } from "../../src/transports/unary-invoker.js";
 import { LogCapture } from "../support/log-capture.js";
+import { testAuditFile } from "../support/test-config.js";
 
-const context: CallContext = { transport: "connect", requestId: "r-1", signal: new AbortController().signal };
+const call: TransportCall = { transport: "connect", requestId: "r-1", signal: new AbortController().signal, credentials: {} };
 const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 function invokerThrowing(err: unknown) {
@@ -19,13 +22,14 @@ function invokerThrowing(err: unknown) {
     throw err;
   };
   const handlers = { generateToken: fail, getKubeconfig: fail, listClusters: fail } as unknown as ServiceHandlers<typeof ClusterTokenService>;
-  return { logs, invoke: createUnaryInvoker(ClusterTokenService, handlers, createLogger({ destination: logs })) };
+  const audit = AuditLog.open(testAuditFile());
+  return { logs, invoke: createUnaryInvoker(ClusterTokenService, handlers, { logger: createLogger({ destination: logs }), authenticator: Authenticator.none(), audit }) };
 }
 
 describe("unary invoker", () => {
   it("turns an unexpected error into INTERNAL without its text, and logs it scrubbed at error level", async () => {
     const { logs, invoke } = invokerThrowing(new TypeError(`boom with ${secret}`));
-    const err = await invoke(ClusterTokenService.method.generateToken, create(GenerateTokenRequestSchema, { clusterId: "a" }), context).then(
+    const err = await invoke(ClusterTokenService.method.generateToken, create(GenerateTokenRequestSchema, { clusterId: "a" }), call).then(
       () => assert.fail("expected an error"),
       (e: unknown) => e,
     );
@@ -41,7 +45,7 @@ describe("unary invoker", () => {
 
   it("answers an undecodable request with INVALID_ARGUMENT before the handler runs", async () => {
     const { logs, invoke } = invokerThrowing(new Error("the handler must not run"));
-    const err = await invoke(ClusterTokenService.method.generateToken, new UndecodableRequest(new Error("premature EOF")), context).then(
+    const err = await invoke(ClusterTokenService.method.generateToken, new UndecodableRequest(new Error("premature EOF")), call).then(
       () => assert.fail("expected an error"),
       (e: unknown) => ConnectError.from(e),
     );

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file clustertoken/v1/cluster_token_service.proto.
  */
 export const file_clustertoken_v1_cluster_token_service: GenFile = /*@__PURE__*/
-  fileDesc("CitjbHVzdGVydG9rZW4vdjEvY2x1c3Rlcl90b2tlbl9zZXJ2aWNlLnByb3RvEg9jbHVzdGVydG9rZW4udjEiPwoUR2VuZXJhdGVUb2tlblJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCSJxChVHZW5lcmF0ZVRva2VuUmVzcG9uc2USEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRI1CgZzdGF0dXMYAyABKAsyJS5jbHVzdGVydG9rZW4udjEuRXhlY0NyZWRlbnRpYWxTdGF0dXMiXwoURXhlY0NyZWRlbnRpYWxTdGF0dXMSDQoFdG9rZW4YASABKAkSOAoUZXhwaXJhdGlvbl90aW1lc3RhbXAYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlkKFEdldEt1YmVjb25maWdSZXF1ZXN0EhIKCmNsdXN0ZXJfaWQYASABKAkSLQoEbW9kZRgCIAEoDjIfLmNsdXN0ZXJ0b2tlbi52MS5LdWJlY29uZmlnTW9kZSJlChVHZXRLdWJlY29uZmlnUmVzcG9uc2USEgoKa3ViZWNvbmZpZxgBIAEoCRI4ChRleHBpcmF0aW9uX3RpbWVzdGFtcBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFQoTTGlzdENsdXN0ZXJzUmVxdWVzdCJCChRMaXN0Q2x1c3RlcnNSZXNwb25zZRIqCghjbHVzdGVycxgBIAMoCzIYLmNsdXN0ZXJ0b2tlbi52MS5DbHVzdGVyItIBCgdDbHVzdGVyEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIMCgRuYW1lGAQgASgJEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRIQCghlbmRwb2ludBgGIAEoCRI0CgZsYWJlbHMYByADKAsyJC5jbHVzdGVydG9rZW4udjEuQ2x1c3Rlci5MYWJlbHNFbnRyeRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKm8KDkt1YmVjb25maWdNb2RlEh8KG0tVQkVDT05GSUdfTU9ERV9VTlNQRUNJRklFRBAAEiIKHktVQkVDT05GSUdfTU9ERV9FTUJFRERFRF9UT0tFThABEhgKFEtVQkVDT05GSUdfTU9ERV9FWEVDEAIywQIKE0NsdXN0ZXJUb2tlblNlcnZpY2USYwoNR2VuZXJhdGVUb2tlbhIlLmNsdXN0ZXJ0b2tlbi52MS5HZW5lcmF0ZVRva2VuUmVxdWVzdBomLmNsdXN0ZXJ0b2tlbi52MS5HZW5lcmF0ZVRva2VuUmVzcG9uc2UiA5ACARJjCg1HZXRLdWJlY29uZmlnEiUuY2x1c3RlcnRva2VuLnYxLkdldEt1YmVjb25maWdSZXF1ZXN0GiYuY2x1c3RlcnRva2VuLnYxLkdldEt1YmVjb25maWdSZXNwb25zZSIDkAIBEmAKDExpc3RDbHVzdGVycxIkLmNsdXN0ZXJ0b2tlbi52MS5MaXN0Q2x1c3RlcnNSZXF1ZXN0GiUuY2x1c3RlcnRva2VuLnYxLkxpc3RDbHVzdGVyc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CitjbHVzdGVydG9rZW4vdjEvY2x1c3Rlcl90b2tlbl9zZXJ2aWNlLnByb3RvEg9jbHVzdGVydG9rZW4udjEiPwoUR2VuZXJhdGVUb2tlblJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCSJxChVHZW5lcmF0ZVRva2VuUmVzcG9uc2USEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRI1CgZzdGF0dXMYAyABKAsyJS5jbHVzdGVydG9rZW4udjEuRXhlY0NyZWRlbnRpYWxTdGF0dXMiXwoURXhlY0NyZWRlbnRpYWxTdGF0dXMSDQoFdG9rZW4YASABKAkSOAoUZXhwaXJhdGlvbl90aW1lc3RhbXAYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0BChRHZXRLdWJlY29uZmlnUmVxdWVzdBISCgpjbHVzdGVyX2lkGAEgASgJEi0KBG1vZGUYAiABKA4yHy5jbHVzdGVydG9rZW4udjEuS3ViZWNvbmZpZ01vZGUSMgoMZXhlY19vcHRpb25zGAMgASgLMhwuY2x1c3RlcnRva2VuLnYxLkV4ZWNPcHRpb25zIm4KC0V4ZWNPcHRpb25zEg8KB2NhX2ZpbGUYASABKAkSEQoJY2VydF9maWxlGAIgASgJEhAKCGtleV9maWxlGAMgASgJEhQKDGFwaV9rZXlfZmlsZRgEIAEoCRITCgthcGlfa2V5X2VudhgFIAEoCSJlChVHZXRLdWJlY29uZmlnUmVzcG9uc2USEgoKa3ViZWNvbmZpZxgBIAEoCRI4ChRleHBpcmF0aW9uX3RpbWVzdGFtcBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFQoTTGlzdENsdXN0ZXJzUmVxdWVzdCJCChRMaXN0Q2x1c3RlcnNSZXNwb25zZRIqCghjbHVzdGVycxgBIAMoCzIYLmNsdXN0ZXJ0b2tlbi52MS5DbHVzdGVyItIBCgdDbHVzdGVyEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIMCgRuYW1lGAQgASgJEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRIQCghlbmRwb2ludBgGIAEoCRI0CgZsYWJlbHMYByADKAsyJC5jbHVzdGVydG9rZW4udjEuQ2x1c3Rlci5MYWJlbHNFbnRyeRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKm8KDkt1YmVjb25maWdNb2RlEh8KG0tVQkVDT05GSUdfTU9ERV9VTlNQRUNJRklFRBAAEiIKHktVQkVDT05GSUdfTU9ERV9FTUJFRERFRF9UT0tFThABEhgKFEtVQkVDT05GSUdfTU9ERV9FWEVDEAIywQIKE0NsdXN0ZXJUb2tlblNlcnZpY2USYwoNR2VuZXJhdGVUb2tlbhIlLmNsdXN0ZXJ0b2tlbi52MS5HZW5lcmF0ZVRva2VuUmVxdWVzdBomLmNsdXN0ZXJ0b2tlbi52MS5HZW5lcmF0ZVRva2VuUmVzcG9uc2UiA5ACARJjCg1HZXRLdWJlY29uZmlnEiUuY2x1c3RlcnRva2VuLnYxLkdldEt1YmVjb25maWdSZXF1ZXN0GiYuY2x1c3RlcnRva2VuLnYxLkdldEt1YmVjb25maWdSZXNwb25zZSIDkAIBEmAKDExpc3RDbHVzdGVycxIkLmNsdXN0ZXJ0b2tlbi52MS5MaXN0Q2x1c3RlcnNSZXF1ZXN0GiUuY2x1c3RlcnRva2VuLnYxLkxpc3RDbHVzdGVyc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * GenerateTokenRequest names the cluster to mint a token for.
@@ -137,6 +137,15 @@ export type GetKubeconfigRequest = Message<"clustertoken.v1.GetKubeconfigRequest
    * @generated from field: clustertoken.v1.KubeconfigMode mode = 2;
    */
   mode: KubeconfigMode;
+
+  /**
+   * How the credential command in an exec kubeconfig authenticates to this
+   * service: paths and names on the machine that will run kubectl. Only for
+   * KUBECONFIG_MODE_EXEC; INVALID_ARGUMENT otherwise.
+   *
+   * @generated from field: clustertoken.v1.ExecOptions exec_options = 3;
+   */
+  execOptions?: ExecOptions | undefined;
 };
 
 /**
@@ -145,6 +154,59 @@ export type GetKubeconfigRequest = Message<"clustertoken.v1.GetKubeconfigRequest
  */
 export const GetKubeconfigRequestSchema: GenMessage<GetKubeconfigRequest> = /*@__PURE__*/
   messageDesc(file_clustertoken_v1_cluster_token_service, 3);
+
+/**
+ * ExecOptions become flags of `cluster-token credential` in an exec
+ * kubeconfig. They name where the client's own credentials live; the
+ * kubeconfig never contains a key or a secret itself.
+ *
+ * @generated from message clustertoken.v1.ExecOptions
+ */
+export type ExecOptions = Message<"clustertoken.v1.ExecOptions"> & {
+  /**
+   * Absolute path of the PEM CA bundle that verifies this service's TLS
+   * certificate (--ca-file).
+   *
+   * @generated from field: string ca_file = 1;
+   */
+  caFile: string;
+
+  /**
+   * Absolute path of the PEM client certificate for mTLS (--cert-file).
+   *
+   * @generated from field: string cert_file = 2;
+   */
+  certFile: string;
+
+  /**
+   * Absolute path of the PEM private key of that certificate (--key-file).
+   *
+   * @generated from field: string key_file = 3;
+   */
+  keyFile: string;
+
+  /**
+   * Absolute path of a file holding an API key (--api-key-file).
+   *
+   * @generated from field: string api_key_file = 4;
+   */
+  apiKeyFile: string;
+
+  /**
+   * Name of an environment variable holding an API key (--api-key-env). At
+   * most one of api_key_file and api_key_env may be set.
+   *
+   * @generated from field: string api_key_env = 5;
+   */
+  apiKeyEnv: string;
+};
+
+/**
+ * Describes the message clustertoken.v1.ExecOptions.
+ * Use `create(ExecOptionsSchema)` to create a new message.
+ */
+export const ExecOptionsSchema: GenMessage<ExecOptions> = /*@__PURE__*/
+  messageDesc(file_clustertoken_v1_cluster_token_service, 4);
 
 /**
  * GetKubeconfigResponse carries a kubeconfig ready to write to a file.
@@ -174,7 +236,7 @@ export type GetKubeconfigResponse = Message<"clustertoken.v1.GetKubeconfigRespon
  * Use `create(GetKubeconfigResponseSchema)` to create a new message.
  */
 export const GetKubeconfigResponseSchema: GenMessage<GetKubeconfigResponse> = /*@__PURE__*/
-  messageDesc(file_clustertoken_v1_cluster_token_service, 4);
+  messageDesc(file_clustertoken_v1_cluster_token_service, 5);
 
 /**
  * ListClustersRequest takes no parameters: every registered cluster is listed.
@@ -189,7 +251,7 @@ export type ListClustersRequest = Message<"clustertoken.v1.ListClustersRequest">
  * Use `create(ListClustersRequestSchema)` to create a new message.
  */
 export const ListClustersRequestSchema: GenMessage<ListClustersRequest> = /*@__PURE__*/
-  messageDesc(file_clustertoken_v1_cluster_token_service, 5);
+  messageDesc(file_clustertoken_v1_cluster_token_service, 6);
 
 /**
  * ListClustersResponse lists the registered clusters, sorted by id.
@@ -210,7 +272,7 @@ export type ListClustersResponse = Message<"clustertoken.v1.ListClustersResponse
  * Use `create(ListClustersResponseSchema)` to create a new message.
  */
 export const ListClustersResponseSchema: GenMessage<ListClustersResponse> = /*@__PURE__*/
-  messageDesc(file_clustertoken_v1_cluster_token_service, 6);
+  messageDesc(file_clustertoken_v1_cluster_token_service, 7);
 
 /**
  * Cluster describes one registered cluster. It holds no secret and no
@@ -274,7 +336,7 @@ export type Cluster = Message<"clustertoken.v1.Cluster"> & {
  * Use `create(ClusterSchema)` to create a new message.
  */
 export const ClusterSchema: GenMessage<Cluster> = /*@__PURE__*/
-  messageDesc(file_clustertoken_v1_cluster_token_service, 7);
+  messageDesc(file_clustertoken_v1_cluster_token_service, 8);
 
 /**
  * KubeconfigMode chooses how the kubeconfig's user authenticates.
