@@ -84,19 +84,10 @@ function readTls(config: ServiceConfig): TlsMaterial | undefined {
   return { cert: read("certFile", tls.certFile), key: read("keyFile", tls.keyFile), ...(tls.clientCaFile ? { clientCa: read("clientCaFile", tls.clientCaFile) } : {}) };
 }
 
-/** Limits on connections, the same in spirit on both listeners: idle and slow connections are closed. */
-const connectionLimits = {
-  /** A connection that has not finished sending request headers by then is closed. */
-  headersTimeoutMs: 10_000,
-  /** A request that has not been received whole by then is answered 408. */
-  requestTimeoutMs: 30_000,
-  /** An idle keep-alive HTTP connection is closed after this. */
-  keepAliveTimeoutMs: 5_000,
-  /** A TLS handshake that has not completed by then is abandoned. */
-  handshakeTimeoutMs: 10_000,
-  /** An HTTP/2 (gRPC) connection with no calls for this long is closed. */
-  grpcIdleMs: 5 * 60_000,
-};
+/** A request that has not been received whole by then is answered 408 (HTTP listener). */
+const requestTimeoutMs = 30_000;
+/** An idle keep-alive HTTP/1.1 connection is closed after this. */
+const keepAliveTimeoutMs = 5_000;
 
 /**
  * Starts the service: the gRPC listener (ClusterTokenService, health, reflection)
@@ -118,12 +109,12 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
     authenticator: security.insecurePlaintext ? Authenticator.none() : Authenticator.withKeys(security.apiKeys),
     ...(security.rateLimit ? { rateLimiter: new RateLimiter(security.rateLimit) } : {}),
   });
-  const { maxMessageBytes } = config.limits;
+  const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds, idleTimeoutSeconds } = config.limits;
   const health = new ServingHealth(["", ClusterTokenService.typeName]);
 
   const grpcServer = new grpc.Server({
     "grpc.max_receive_message_length": maxMessageBytes,
-    "grpc.max_connection_idle_ms": connectionLimits.grpcIdleMs,
+    "grpc.max_connection_idle_ms": idleTimeoutSeconds * 1000,
   });
   addGrpcService(grpcServer, ClusterTokenService, invoke);
   health.addToGrpcServer(grpcServer);
@@ -131,9 +122,9 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
 
   const connectHandler = createConnectHandler(ClusterTokenService, invoke, { readMaxBytes: maxMessageBytes, moreRoutes: (router) => health.addToConnectRouter(router) });
   const serverOptions = {
-    headersTimeout: connectionLimits.headersTimeoutMs,
-    requestTimeout: connectionLimits.requestTimeoutMs,
-    keepAliveTimeout: connectionLimits.keepAliveTimeoutMs,
+    headersTimeout: headersTimeoutSeconds * 1000,
+    requestTimeout: Math.max(requestTimeoutMs, headersTimeoutSeconds * 1000),
+    keepAliveTimeout: keepAliveTimeoutMs,
     maxHeaderSize: 16 * 1024,
   };
   const httpServer: HttpServer = tls
@@ -143,7 +134,7 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
           cert: tls.cert,
           key: tls.key,
           minVersion: "TLSv1.2",
-          handshakeTimeout: connectionLimits.handshakeTimeoutMs,
+          handshakeTimeout: handshakeTimeoutSeconds * 1000,
           ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
         },
         connectHandler,

@@ -58,7 +58,7 @@ export class AuditLog {
     private readonly owned: boolean,
   ) {
     this.logger = pino(
-      { base: { log: "audit" }, timestamp: pino.stdTimeFunctions.isoTime, messageKey: "event", formatters: { level: () => ({}) } },
+      { base: null, timestamp: pino.stdTimeFunctions.isoTime, messageKey: "event", formatters: { level: () => ({ log: "audit" }) } },
       { write: (line: string) => writeFully(this.fd, line) },
     );
   }

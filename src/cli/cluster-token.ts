@@ -9,14 +9,17 @@ const usage = `usage: cluster-token <command> [options]
 commands:
   serve [--config FILE]   start the service; the config is FILE, else $CLUSTER_TOKEN_CONFIG,
                           else the embedded development config
-  credential --cluster ID --server URL
+  credential --cluster ID --server URL [--ca-file F] [--cert-file F --key-file F]
+             [--api-key-file F | --api-key-env NAME]
                           print an ExecCredential for kubectl, fetched from the service at URL
+  keygen --name NAME      make an API key and the SHA-256 to put in the config
   help                    show this text
 `;
 
 const subcommands: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
   serve: () => import("./serve-command.js"),
   credential: () => import("./credential-command.js"),
+  keygen: () => import("./keygen-command.js"),
 };
 
 async function main(argv: string[]): Promise<number> {

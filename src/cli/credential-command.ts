@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { defaultExecCredentialApiVersion, execCredentialApiVersions } from "../core/exec-credential.js";
 import { callUnary } from "./connect-unary.js";
 
-const usage = "usage: cluster-token credential --cluster ID --server URL [--timeout SECONDS]";
+const usage = `usage: cluster-token credential --cluster ID --server URL [--timeout SECONDS]
+         [--ca-file PEM] [--cert-file PEM --key-file PEM] [--api-key-file FILE | --api-key-env NAME]`;
 
 /** A failure with a message a person can act on; exits 1. */
 class CredentialError extends Error {}
@@ -50,6 +52,20 @@ function explainFailure(code: string, message: string, cluster: string, server: 
   }
 }
 
+function readFlagFile(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new CredentialError(`cannot read ${flag} ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+function envApiKey(name: string): string {
+  const key = process.env[name]?.trim();
+  if (!key) throw new CredentialError(`--api-key-env names ${name}, which is not set`);
+  return key;
+}
+
 /**
  * `cluster-token credential`: the kubectl credential plugin. It asks the service for
  * a token for one cluster and prints the ExecCredential on stdout, in the apiVersion
@@ -59,24 +75,61 @@ function explainFailure(code: string, message: string, cluster: string, server: 
 export async function run(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args, options: { cluster: { type: "string" }, server: { type: "string" }, timeout: { type: "string", default: "10" } }, strict: true }));
+    ({ values } = parseArgs({
+      args,
+      options: {
+        cluster: { type: "string" },
+        server: { type: "string" },
+        timeout: { type: "string", default: "10" },
+        "ca-file": { type: "string" },
+        "cert-file": { type: "string" },
+        "key-file": { type: "string" },
+        "api-key-file": { type: "string" },
+        "api-key-env": { type: "string" },
+      },
+      strict: true,
+    }));
   } catch (err) {
     process.stderr.write(`cluster-token credential: ${(err as Error).message}\n${usage}\n`);
     return 2;
   }
   const { cluster, server } = values;
   const timeoutS = Number(values.timeout);
-  if (!cluster || !server || !/^https?:\/\/[^/]/.test(server) || !(timeoutS > 0 && timeoutS <= 300)) {
-    process.stderr.write(`cluster-token credential: --cluster and an http(s) --server are required, and --timeout is 1 to 300 seconds\n${usage}\n`);
+  const usageProblem =
+    !cluster || !server || !/^https?:\/\/[^/]/.test(server) || !(timeoutS > 0 && timeoutS <= 300)
+      ? "--cluster and an http(s) --server are required, and --timeout is 1 to 300 seconds"
+      : (values["cert-file"] === undefined) !== (values["key-file"] === undefined)
+        ? "--cert-file and --key-file go together"
+        : values["api-key-file"] !== undefined && values["api-key-env"] !== undefined
+          ? "give at most one of --api-key-file and --api-key-env"
+          : undefined;
+  if (usageProblem || !cluster || !server) {
+    process.stderr.write(`cluster-token credential: ${usageProblem}\n${usage}\n`);
     return 2;
   }
   try {
     const apiVersion = execInfoApiVersion(process.env.KUBERNETES_EXEC_INFO);
+    const tls = {
+      ...(values["ca-file"] ? { ca: readFlagFile("--ca-file", values["ca-file"]) } : {}),
+      ...(values["cert-file"] ? { cert: readFlagFile("--cert-file", values["cert-file"]) } : {}),
+      ...(values["key-file"] ? { key: readFlagFile("--key-file", values["key-file"]) } : {}),
+    };
+    const apiKey = values["api-key-file"] ? readFlagFile("--api-key-file", values["api-key-file"]).toString("utf8").trim() : values["api-key-env"] ? envApiKey(values["api-key-env"]) : undefined;
     let result;
     try {
-      result = await callUnary({ baseUrl: server, procedure: "clustertoken.v1.ClusterTokenService/GenerateToken", body: { clusterId: cluster, apiVersion }, timeoutMs: timeoutS * 1000 });
+      result = await callUnary({
+        baseUrl: server,
+        procedure: "clustertoken.v1.ClusterTokenService/GenerateToken",
+        body: { clusterId: cluster, apiVersion },
+        timeoutMs: timeoutS * 1000,
+        ...(apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {}),
+        tls,
+      });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "";
+      if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|ALERT/i.test(code) || /certificate|handshake|alert/i.test((err as Error).message)) {
+        throw new CredentialError(`the TLS connection to ${server} failed (${code || (err as Error).message}); check --ca-file, and --cert-file/--key-file when the service requires client certificates`);
+      }
       throw new CredentialError(`cannot reach cluster-token-service at ${server}: ${networkHints[code] ?? (err as Error).message} (${code || "error"}); check --server and that the service is running`);
     }
     if (!result.ok) throw new CredentialError(explainFailure(result.code, result.message, cluster, server));

@@ -221,9 +221,16 @@ export const configSchema = z
     audit: z.strictObject({ file: filePathSchema.optional() }).default({}),
     limits: z
       .strictObject({
+        /** The largest request on both listeners. */
         maxMessageBytes: z.int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
+        /** A TLS handshake on the HTTP listener not done by then is abandoned. */
+        handshakeTimeoutSeconds: z.number().min(0.1).max(120).default(10),
+        /** A connection that has not sent its request headers by then is closed (HTTP listener). */
+        headersTimeoutSeconds: z.number().min(0.1).max(120).default(10),
+        /** An HTTP/2 (gRPC) connection without calls is closed after this. */
+        idleTimeoutSeconds: z.number().min(1).max(86_400).default(300),
       })
-      .default({ maxMessageBytes: 64 * 1024 }),
+      .default({ maxMessageBytes: 64 * 1024, handshakeTimeoutSeconds: 10, headersTimeoutSeconds: 10, idleTimeoutSeconds: 300 }),
     /** The Connect listener's URL as clients reach it; exec kubeconfigs call back to it. Never derived from a bind address. */
     publicUrl: baseUrlSchema
       .refine((url) => !["0.0.0.0", "[::]", "::"].includes(new URL(url).hostname), "must be an address clients can reach, not a wildcard bind address")

@@ -22,6 +22,8 @@ export interface TestPki {
   caData: string;
   /** Issues a leaf certificate: `sans` like ["IP:127.0.0.1", "URI:spiffe://…"], for TLS server or client use. */
   issue(name: string, options: { cn: string; sans?: string[]; usage: "server" | "client"; days?: number }): Promise<IssuedCert>;
+  /** Issues a client certificate that expired yesterday (valid for one day, two days ago). */
+  issueExpired(name: string, options: { cn: string; sans?: string[] }): Promise<IssuedCert>;
 }
 
 async function load(certFile: string, keyFile: string): Promise<IssuedCert> {
@@ -49,6 +51,20 @@ export async function createTestPki(caName = "cluster-token-service test CA"): P
       ].join("\n"));
       await openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-subj", `/CN=${cn}`);
       await openssl("x509", "-req", "-in", csr, "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-out", cert, "-days", String(days), "-extfile", ext);
+      return load(cert, key);
+    },
+    async issueExpired(name, { cn, sans = [] }) {
+      // `openssl ca` is the OpenSSL 3.0 way to backdate a certificate.
+      const [key, csr, cert, conf, index] = ["key", "csr", "crt", "cnf", "index"].map((suffix) => join(dir, `${name}.${suffix}`)) as [string, string, string, string, string];
+      await writeFile(index, "");
+      await writeFile(conf, [
+        "[ca]", "default_ca = test_ca", "[test_ca]", `database = ${index}`, `new_certs_dir = ${dir}`, `certificate = ${caCert}`, `private_key = ${caKey}`,
+        "rand_serial = yes", "default_md = sha256", "policy = any", "unique_subject = no", "copy_extensions = none", "x509_extensions = leaf",
+        "[any]", "commonName = supplied", "[leaf]", "basicConstraints = CA:FALSE", "extendedKeyUsage = clientAuth", ...(sans.length > 0 ? [`subjectAltName = ${sans.join(",")}`] : []),
+      ].join("\n"));
+      await openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-subj", `/CN=${cn}`);
+      const stamp = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().replace(/[-:T]/g, "").slice(0, 14) + "Z";
+      await openssl("ca", "-batch", "-config", conf, "-in", csr, "-out", cert, "-startdate", stamp(2), "-enddate", stamp(1), "-notext");
       return load(cert, key);
     },
   };

@@ -1,0 +1,30 @@
+import { parseArgs } from "node:util";
+import { generateApiKey } from "../auth/api-keys.js";
+
+const usage = "usage: cluster-token keygen --name NAME [--json]";
+
+/**
+ * `cluster-token keygen --name NAME`: makes an API key and its SHA-256. The key is
+ * printed once for the caller; only the hash goes into the service's config.
+ */
+export async function run(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { name: { type: "string" }, json: { type: "boolean", default: false } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`cluster-token keygen: ${(err as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  const name = values.name;
+  if (!name || !/^[\w.@:-]{1,128}$/.test(name)) {
+    process.stderr.write(`cluster-token keygen: --name is required: 1 to 128 characters of [A-Za-z0-9_.@:-]; it becomes the principal\n${usage}\n`);
+    return 2;
+  }
+  const { key, sha256 } = generateApiKey();
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify({ name, key, sha256 })}\n`
+      : `# API key for "${name}". Give it to the caller now: it is shown once and stored nowhere.\n${key}\n\n# Add to the service config:\nsecurity:\n  apiKeys:\n    - name: ${name}\n      sha256: ${sha256}\n`,
+  );
+  return 0;
+}
