@@ -123,6 +123,8 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
   const connectHandler = createConnectHandler(ClusterTokenService, invoke, { readMaxBytes: maxMessageBytes, moreRoutes: (router) => health.addToConnectRouter(router) });
   const serverOptions = {
     headersTimeout: headersTimeoutSeconds * 1000,
+    // Check the headers and request timeouts often enough for them to bite when configured short (Node checks every 30 s by default).
+    connectionsCheckingInterval: Math.min(1_000, (headersTimeoutSeconds * 1000) / 2),
     requestTimeout: Math.max(requestTimeoutMs, headersTimeoutSeconds * 1000),
     keepAliveTimeout: keepAliveTimeoutMs,
     maxHeaderSize: 16 * 1024,
