@@ -19,7 +19,7 @@ export interface SecureFixture {
   expiredCert: IssuedCert;
   /** A client certificate from a CA the service does not trust. */
   foreignCert: IssuedCert;
-  /** "deployer": GenerateToken on demo-eks. "reader": ListClusters on everything. */
+  /** "deployer": GenerateToken on demo-eks. "reader": ListClusters on everything, GetKubeconfig on demo-*. */
   keys: { deployer: { key: string; sha256: string }; reader: { key: string; sha256: string } };
 }
 
@@ -55,6 +55,7 @@ export function secureRawConfig(f: SecureFixture, options: { mtls: boolean; rate
         { principals: ["spiffe://corp.example/ns/ci/*"], clusters: ["demo-*"], rpcs: ["*"] },
         { principals: ["deployer"], clusters: ["demo-eks"], rpcs: ["GenerateToken"] },
         { principals: ["reader"], clusters: ["*"], rpcs: ["ListClusters"] },
+        { principals: ["reader"], clusters: ["demo-*"], rpcs: ["GetKubeconfig"] },
         { principals: ["ops.example.com"], clusters: ["prod-*"], rpcs: ["GenerateToken", "ListClusters"] },
       ],
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
