@@ -150,7 +150,8 @@ const filePathSchema = z.string().min(1, "must be a file path");
 
 /** Who may do what: authentication (TLS client certificates, API keys), the policy, and limits. */
 const securitySchema = z
-  .strictObject({
+  .strictObject(
+    {
     /** Plaintext listeners, no authentication, every caller may do everything: local development only. */
     insecurePlaintext: z.boolean().default(false),
     tls: z
@@ -182,10 +183,12 @@ const securitySchema = z
     rateLimit: z.strictObject({ requestsPerSecond: z.number().positive().max(100_000), burst: z.int().min(1).max(100_000) }).optional(),
     /** gRPC server reflection on the gRPC listener. */
     reflection: z.boolean().default(true),
-  })
+    },
+    { error: (issue) => (issue.input === undefined ? "is required: configure tls with clientCaFile or apiKeys, or set insecurePlaintext: true for local development" : undefined) },
+  )
   .check((ctx) => {
     const c = ctx.value;
-    const issue = (path: string[], message: string) => ctx.issues.push({ code: "custom", input: c, path, message });
+    const issue = (path: (string | number)[], message: string) => ctx.issues.push({ code: "custom", input: c, path, message });
     if (c.insecurePlaintext) {
       if (c.tls) issue(["tls"], "cannot be combined with insecurePlaintext");
       if (c.apiKeys.length > 0) issue(["apiKeys"], "cannot be combined with insecurePlaintext: keys would travel in plaintext");
@@ -197,8 +200,8 @@ const securitySchema = z
     const names = new Set<string>();
     const hashes = new Set<string>();
     c.apiKeys.forEach((key, i) => {
-      if (names.has(key.name)) issue(["apiKeys", String(i), "name"], `duplicates another API key's name "${key.name}"`);
-      if (hashes.has(key.sha256)) issue(["apiKeys", String(i), "sha256"], "duplicates another API key's hash");
+      if (names.has(key.name)) issue(["apiKeys", i, "name"], `duplicates another API key's name "${key.name}"`);
+      if (hashes.has(key.sha256)) issue(["apiKeys", i, "sha256"], "duplicates another API key's hash");
       names.add(key.name);
       hashes.add(key.sha256);
     });
@@ -212,11 +215,7 @@ const securitySchema = z
 export const configSchema = z
   .strictObject({
     listen: z.strictObject({ grpc: listenAddressSchema, http: listenAddressSchema }),
-    security: securitySchema.optional().check((ctx) => {
-      if (ctx.value === undefined) {
-        ctx.issues.push({ code: "custom", input: ctx.value, message: "is required: configure tls with clientCaFile or apiKeys, or set insecurePlaintext: true for local development" });
-      }
-    }),
+    security: securitySchema,
     /** Where audit lines go: `file` (appended to), else standard output; written synchronously, and issuance fails closed when they cannot be. */
     audit: z.strictObject({ file: filePathSchema.optional() }).default({}),
     limits: z
@@ -277,7 +276,7 @@ export const configSchema = z
   });
 
 /** The validated config, as the rest of the service sees it. */
-export type ServiceConfig = z.output<typeof configSchema> & { security: SecurityConfig };
+export type ServiceConfig = z.output<typeof configSchema>;
 /** The `security` block. */
 export type SecurityConfig = z.output<typeof securitySchema>;
 /** One `clusters[]` entry. */

@@ -76,14 +76,14 @@ export function parseConfig(text: string, path: string): ServiceConfig {
   if (!result.success) {
     throw new ConfigError(path, result.error.issues.map(formatIssue));
   }
-  return anchorFiles(result.data as ServiceConfig, dirname(path));
+  return anchorFiles(result.data, dirname(path));
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {
   const key = issue.path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), "");
   let message = issue.message;
   if (issue.code === "unrecognized_keys") message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-  else if (issue.code === "invalid_type" && issue.input === undefined) message = "is required";
+  else if (issue.code === "invalid_type" && issue.input === undefined && !message.startsWith("is required")) message = "is required";
   return `${key || "(top level)"}: ${message}`;
 }
 

@@ -95,6 +95,19 @@ describe("config validation", () => {
     }
   });
 
+  it("requires an explicit security block, and checks it", () => {
+    const sec = (security: unknown) => problemsOf(withChange((r) => ((r as Record<string, unknown>).security = security)));
+    assert.match(problemsOf(withChange((r) => delete (r as Record<string, unknown>).security)).join("\n"), /^security: is required: configure tls with clientCaFile or apiKeys, or set insecurePlaintext: true/m);
+    assert.match(sec({}).join("\n"), /^security\.tls: is required unless insecurePlaintext is true/m);
+    assert.match(sec({ tls: { certFile: "s.crt", keyFile: "s.key" } }).join("\n"), /^security\.apiKeys: or tls\.clientCaFile is required/m);
+    assert.match(sec({ insecurePlaintext: true, apiKeys: [{ name: "a", sha256: "0".repeat(64) }] }).join("\n"), /^security\.apiKeys: cannot be combined with insecurePlaintext/m);
+    assert.match(sec({ tls: { certFile: "s.crt", keyFile: "s.key" }, apiKeys: [{ name: "a", sha256: "cts_plaintext_key" }] }).join("\n"), /^security\.apiKeys\[0\]\.sha256: must be the key's SHA-256/m);
+    const dup = sec({ tls: { certFile: "s.crt", keyFile: "s.key" }, apiKeys: [{ name: "a", sha256: "1".repeat(64) }, { name: "a", sha256: "1".repeat(64) }] }).join("\n");
+    assert.match(dup, /^security\.apiKeys\[1\]\.name: duplicates another API key's name "a"$/m);
+    assert.match(sec({ tls: { certFile: "s.crt", keyFile: "s.key", clientCaFile: "ca.crt" }, grants: [{ principals: ["x"], clusters: ["*"], rpcs: ["DeleteCluster"] }] }).join("\n"), /^security\.grants\[0\]\.rpcs\[0\]: must be one of GenerateToken, GetKubeconfig, ListClusters or "\*"/m);
+    assert.match(problemsOf(withChange((r) => ((r as Record<string, unknown>).publicUrl = "http://0.0.0.0:8080"))).join("\n"), /^publicUrl: must be an address clients can reach, not a wildcard bind address$/m);
+  });
+
   it("reports YAML syntax errors and duplicate keys", () => {
     assert.match(problemsOf("listen: [unclosed\n")[0]!, /^YAML: /);
     assert.match(problemsOf("listen: {}\nlisten: {}\n")[0]!, /^YAML: .*[Mm]ap keys must be unique/);
