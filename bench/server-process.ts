@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { generateApiKey } from "../src/auth/api-keys.js";
+import { createTestPki } from "../test/support/test-pki.js";
 
 /** The compiled `cluster-token` bin. */
 export const cliPath = fileURLToPath(new URL("../src/cli/cluster-token.js", import.meta.url));
@@ -11,10 +13,19 @@ export const cliPath = fileURLToPath(new URL("../src/cli/cluster-token.js", impo
 /** AWS's published example keys: the benchmark signs real tokens that nothing accepts. */
 export const benchAwsKeys = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 
-/** A `cluster-token serve` child process with one EKS cluster, `bench-eks` (EKS name `bench`, us-west-2). */
+/**
+ * A `cluster-token serve` child process as in production: TLS on both listeners, one
+ * API key granted GenerateToken on `bench-eks` (EKS name `bench`, us-west-2), and
+ * audit lines appended synchronously to a file.
+ */
 export interface ServerProcess {
   http: string;
   grpc: string;
+  /** The CA that signed the server certificate, as PEM and as a file. */
+  ca: Buffer;
+  caFile: string;
+  apiKey: string;
+  apiKeyFile: string;
   stop(): void;
 }
 
@@ -23,8 +34,18 @@ export async function startServerProcess(): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), "cts-bench-"));
   await writeFile(join(dir, "key-id"), benchAwsKeys.accessKeyId);
   await writeFile(join(dir, "secret"), benchAwsKeys.secretAccessKey);
+  const pki = await createTestPki("cluster-token bench CA");
+  const server = await pki.issue("server", { cn: "cluster-token-service", sans: ["IP:127.0.0.1"], usage: "server" });
+  const { key: apiKey, sha256 } = generateApiKey();
+  await writeFile(join(dir, "api-key"), apiKey, { mode: 0o600 });
   const config = {
     listen: { grpc: "127.0.0.1:0", http: "127.0.0.1:0" },
+    audit: { file: join(dir, "audit.log") },
+    security: {
+      tls: { certFile: server.certFile, keyFile: server.keyFile },
+      apiKeys: [{ name: "bench", sha256 }],
+      grants: [{ principals: ["bench"], clusters: ["bench-eks"], rpcs: ["GenerateToken"] }],
+    },
     credentials: { bench: { provider: "aws", accessKeyId: { file: "key-id" }, secretAccessKey: { file: "secret" } } },
     clusters: [{ id: "bench-eks", provider: "aws", region: "us-west-2", name: "bench", credentials: "bench" }],
   };
@@ -38,7 +59,7 @@ export async function startServerProcess(): Promise<ServerProcess> {
       if (m) {
         child.stdout.removeAllListeners("data");
         child.stdout.resume();
-        resolve({ grpc: m[1]!, http: m[2]!, stop: () => child.kill("SIGTERM") });
+        resolve({ grpc: m[1]!, http: m[2]!, ca: pki.ca.cert, caFile: pki.ca.certFile, apiKey, apiKeyFile: join(dir, "api-key"), stop: () => child.kill("SIGTERM") });
       }
     });
     child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
