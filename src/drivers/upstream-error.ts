@@ -44,6 +44,14 @@ export function upstreamThrottled(call: UpstreamCall, cause?: unknown): ServiceE
   return upstream(call, "Unavailable", "UPSTREAM_THROTTLED", "is throttling requests; retry later", cause);
 }
 
+const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
+
+/** True for a failure to reach the cloud at all: a Node network error code, or a client-side timeout or abort. */
+export function isNetworkFailure(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown } | null | undefined;
+  return networkErrorCodes.has(String(e?.code ?? "")) || e?.name === "TimeoutError" || e?.name === "AbortError";
+}
+
 /** The cloud could not be reached: DNS, connection or TLS failure, or no answer in time. */
 export function upstreamUnreachable(call: UpstreamCall, cause?: unknown): ServiceError {
   return upstream(call, "Unavailable", "UPSTREAM_UNREACHABLE", "could not be reached; retry later", cause);

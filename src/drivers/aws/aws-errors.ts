@@ -1,8 +1,6 @@
 import { isThrottlingError, isTransientError } from "@smithy/core/retry";
 import { isServiceError, ServiceError } from "../../errors/service-error.js";
-import { abandonedError, upstreamBadResponse, upstreamHttpError, upstreamThrottled, upstreamUnreachable, type UpstreamCall } from "../upstream-error.js";
-
-const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
+import { abandonedError, isNetworkFailure, upstreamBadResponse, upstreamHttpError, upstreamThrottled, upstreamUnreachable, type UpstreamCall } from "../upstream-error.js";
 
 /**
  * Maps an AWS SDK or credential-chain failure to a portable error, using smithy's
@@ -12,7 +10,7 @@ const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "E
 export function awsServiceError(err: unknown, call: UpstreamCall, signal?: AbortSignal): ServiceError {
   if (isServiceError(err)) return err;
   if (signal?.aborted) return abandonedError(call, signal);
-  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   if (e?.name === "CredentialsProviderError") {
     return new ServiceError({
       code: "FailedPrecondition",
@@ -25,6 +23,6 @@ export function awsServiceError(err: unknown, call: UpstreamCall, signal?: Abort
   if (isThrottlingError(err as never)) return upstreamThrottled(call, err);
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 400) return upstreamHttpError(call, status, err);
-  if (networkErrorCodes.has(e?.code ?? "") || e?.name === "TimeoutError" || isTransientError(err as never)) return upstreamUnreachable(call, err);
+  if (isNetworkFailure(err) || isTransientError(err as never)) return upstreamUnreachable(call, err);
   return upstreamBadResponse(call, err);
 }

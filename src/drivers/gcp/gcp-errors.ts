@@ -1,7 +1,5 @@
 import { isServiceError, type ServiceError } from "../../errors/service-error.js";
-import { abandonedError, upstreamBadResponse, upstreamHttpError, upstreamUnreachable, type UpstreamCall } from "../upstream-error.js";
-
-const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ECONNABORTED"]);
+import { abandonedError, isNetworkFailure, upstreamBadResponse, upstreamHttpError, upstreamUnreachable, type UpstreamCall } from "../upstream-error.js";
 
 /**
  * Maps a google-auth-library or gaxios failure to a portable error. `signal` is the
@@ -10,9 +8,9 @@ const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "E
 export function gcpServiceError(err: unknown, call: UpstreamCall, signal?: AbortSignal): ServiceError {
   if (isServiceError(err)) return err;
   if (signal?.aborted) return abandonedError(call, signal);
-  const e = err as { status?: unknown; code?: unknown; name?: string; response?: { status?: unknown } };
+  const e = err as { status?: unknown; response?: { status?: unknown } };
   const status = typeof e?.status === "number" ? e.status : typeof e?.response?.status === "number" ? e.response.status : undefined;
   if (status !== undefined && status >= 400) return upstreamHttpError(call, status, err);
-  if (networkErrorCodes.has(String(e?.code ?? "")) || e?.name === "AbortError" || e?.name === "TimeoutError") return upstreamUnreachable(call, err);
+  if (isNetworkFailure(err)) return upstreamUnreachable(call, err);
   return upstreamBadResponse(call, err);
 }
