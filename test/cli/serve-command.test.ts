@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
+import { hashApiKey } from "../../src/auth/api-keys.js";
 import { cliPath, repoRoot } from "../support/paths.js";
 import { rawTestConfig } from "../support/test-config.js";
 
@@ -60,6 +61,28 @@ describe("cluster-token serve", () => {
     const out = await runCli(["serve"], { CLUSTER_TOKEN_CONFIG: "/nonexistent/cts.yaml" });
     assert.equal(out.code, 2);
     assert.match(out.stderr, /invalid config \/nonexistent\/cts\.yaml:\n {2}- cannot read the file \(ENOENT\)/);
+  });
+
+  it("refuses to start, exit code 1, when a TLS file cannot be read or the audit log cannot be opened", async () => {
+    const raw = rawTestConfig() as Record<string, unknown>;
+    raw.security = { tls: { certFile: "/nonexistent/server.crt", keyFile: "/nonexistent/server.key" }, apiKeys: [{ name: "a", sha256: "a".repeat(64) }] };
+    const tls = await runCli(["serve", "--config", await configFile(raw)]);
+    assert.equal(tls.code, 1);
+    assert.match(tls.stderr, /^cluster-token: cannot read security\.tls\.certFile \/nonexistent\/server\.crt \(ENOENT\)/);
+    const audit = await runCli(["serve", "--config", await configFile({ ...rawTestConfig(), audit: { file: "/nonexistent/dir/audit.log" } })]);
+    assert.equal(audit.code, 1);
+    assert.match(audit.stderr, /ENOENT.*audit\.log/);
+  });
+
+  it("keygen prints a key once and the hash that matches it", async () => {
+    const out = await runCli(["keygen", "--name", "ci-deployer", "--json"]);
+    assert.equal(out.code, 0);
+    const { name, key, sha256 } = JSON.parse(out.stdout) as { name: string; key: string; sha256: string };
+    assert.equal(name, "ci-deployer");
+    assert.equal(sha256, hashApiKey(key));
+    const human = await runCli(["keygen", "--name", "ops"]);
+    assert.match(human.stdout, /^# API key for "ops"\. Give it to the caller now: it is shown once and stored nowhere\.\ncts_[A-Za-z0-9_-]{43}\n\n# Add to the service config:\nsecurity:\n {2}apiKeys:\n {4}- name: ops\n {6}sha256: [0-9a-f]{64}\n$/);
+    assert.equal((await runCli(["keygen"])).code, 2);
   });
 
   it("rejects unknown flags and commands with usage", async () => {
