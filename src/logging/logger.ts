@@ -12,6 +12,10 @@ export interface LoggerOptions {
  * Creates the JSON-lines logger of the service. Field names that could hold a
  * credential are censored as a second line of defence; the first is that no code
  * logs a token or secret, and error messages are built without them.
+ *
+ * Lines are written synchronously, whole: the audit log may share standard output,
+ * and an asynchronous writer's partial chunk under back-pressure would let an audit
+ * line land in the middle of a log line. It also means no line is lost on a crash.
  */
 export function createLogger({ level = "info", destination }: LoggerOptions = {}): Logger {
   return pino(
@@ -25,7 +29,7 @@ export function createLogger({ level = "info", destination }: LoggerOptions = {}
         censor: "[REDACTED]",
       },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
 
