@@ -1,25 +1,18 @@
 import assert from "node:assert/strict";
-import { request } from "node:https";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { tokenFingerprint } from "../../src/audit/audit-log.js";
 import { expectError } from "../support/error-info.js";
+import { httpsPost } from "../support/raw-https.js";
 import { startTestService, type RunningService } from "../support/running-service.js";
 import { createSecureFixture, secureClients, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { testConfig } from "../support/test-config.js";
 
 /** A raw HTTPS POST to the Connect listener, to see HTTP statuses. */
-function connectPost(svc: RunningService, ca: Buffer, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: { code?: string; details?: { debug?: { reason?: string } }[] } }> {
-  return new Promise((resolve, reject) => {
-    const req = request(`https://${svc.server.httpAddress}/clustertoken.v1.ClusterTokenService/${path}`, { method: "POST", ca, headers: { "content-type": "application/json", ...headers } }, (res) => {
-      let text = "";
-      res.on("data", (d: Buffer) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text || "{}") }));
-    });
-    req.on("error", reject);
-    req.end(JSON.stringify(body));
-  });
+async function connectPost(svc: RunningService, ca: Buffer, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: { code?: string; details?: { debug?: { reason?: string } }[] } }> {
+  const { status, text } = await httpsPost(`https://${svc.server.httpAddress}/clustertoken.v1.ClusterTokenService/${path}`, ca, JSON.stringify(body), { "content-type": "application/json", ...headers });
+  return { status, json: JSON.parse(text || "{}") };
 }
 
 describe("security: authentication and authorization", () => {

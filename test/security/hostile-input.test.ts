@@ -7,6 +7,7 @@ import { connect as tlsConnect } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { startTestService, type RunningService } from "../support/running-service.js";
 import { grpcFrame } from "../support/raw-grpc.js";
+import { httpsPost } from "../support/raw-https.js";
 import { createSecureFixture, secureClients, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { testConfig } from "../support/test-config.js";
 
@@ -44,17 +45,8 @@ describe("security: hostile input on both ports", () => {
     });
   }
 
-  /** One HTTPS request with a raw body and headers: its status. Write errors after an early answer are expected. */
-  function httpRaw(body: Buffer | string, headers: Record<string, string>): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const req = request(`https://${svc.server.httpAddress}${path}`, { method: "POST", ca: f.pki.ca.cert, headers }, (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      });
-      req.on("error", (err) => ((err as NodeJS.ErrnoException).code === "EPIPE" || (err as NodeJS.ErrnoException).code === "ECONNRESET" ? undefined : reject(err)));
-      req.end(body);
-    });
-  }
+  /** One HTTPS request with a raw body and headers: its status. */
+  const httpRaw = async (body: Buffer | string, headers: Record<string, string>) => (await httpsPost(`https://${svc.server.httpAddress}${path}`, f.pki.ca.cert, body, headers)).status;
 
   /** Opens a connection that sends nothing; resolves with how long until the server closed it, or undefined if it stayed open for `waitMs`. */
   function silent(open: () => Socket, waitMs: number): Promise<{ closedAfterMs?: number; received: string }> {
