@@ -15,7 +15,7 @@ import { ClusterAccessResolver } from "./core/cluster-access-resolver.js";
 import { createClusterTokenHandlers } from "./core/cluster-token-handlers.js";
 import { ClusterRegistry } from "./core/cluster-registry.js";
 import { createAwsProvider } from "./drivers/aws/aws-provider.js";
-import type { ClusterOf, DriverSet, ProviderDrivers } from "./drivers/driver.js";
+import type { ClusterOf, DriverSet, ProviderDrivers, ProviderOptions } from "./drivers/driver.js";
 import { createGcpProvider } from "./drivers/gcp/gcp-provider.js";
 import { createNcpProvider } from "./drivers/ncp/ncp-provider.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
@@ -48,18 +48,19 @@ type CredentialsOf<P extends ProviderName> = Readonly<Record<string, Extract<Cre
  * Each provider's drivers, from its `credentials` entries. This map is the one place
  * a new cloud is registered.
  */
-const providerFactories: { [P in ProviderName]: (credentials: CredentialsOf<P>, now?: () => Date) => ProviderDrivers<ClusterOf<P>> } = {
+const providerFactories: { [P in ProviderName]: (credentials: CredentialsOf<P>, options: ProviderOptions) => ProviderDrivers<ClusterOf<P>> } = {
   aws: createAwsProvider,
-  gcp: (credentials) => createGcpProvider(credentials),
+  gcp: createGcpProvider,
   ncp: createNcpProvider,
 };
 
 /** Builds the drivers of every provider the config has credentials for. */
 export function createDriverSet(config: ServiceConfig, now?: () => Date): DriverSet {
+  const options: ProviderOptions = { upstreamTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000, ...(now ? { now } : {}) };
   const drivers: Partial<Record<ProviderName, ProviderDrivers<never>>> = {};
   for (const provider of knownProviders) {
     const credentials = Object.fromEntries(Object.entries(config.credentials).filter(([, c]) => c.provider === provider));
-    if (Object.keys(credentials).length > 0) drivers[provider] = (providerFactories[provider] as (c: unknown, now?: () => Date) => ProviderDrivers<never>)(credentials, now);
+    if (Object.keys(credentials).length > 0) drivers[provider] = (providerFactories[provider] as (c: unknown, options: ProviderOptions) => ProviderDrivers<never>)(credentials, options);
   }
   return drivers as DriverSet;
 }
@@ -99,7 +100,11 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
   const tls = readTls(config);
   const audit = AuditLog.open(config.audit.file);
   const drivers = createDriverSet(config, now);
-  const access = new ClusterAccessResolver(drivers, { ttlMs: config.discovery.cacheTtlSeconds * 1000 });
+  const access = new ClusterAccessResolver(drivers, {
+    ttlMs: config.discovery.cacheTtlSeconds * 1000,
+    attemptTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000,
+    maxEntries: Math.max(1, config.clusters.length),
+  });
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
   const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);
   const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers, access, exec, policy });
@@ -108,6 +113,7 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
     audit,
     authenticator: security.insecurePlaintext ? Authenticator.none() : Authenticator.withKeys(security.apiKeys),
     ...(security.rateLimit ? { rateLimiter: new RateLimiter(security.rateLimit) } : {}),
+    maxCallMs: config.limits.maxCallSeconds * 1000,
   });
   const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds, idleTimeoutSeconds } = config.limits;
   const health = new ServingHealth(["", ClusterTokenService.typeName]);

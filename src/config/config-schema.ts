@@ -222,14 +222,20 @@ export const configSchema = z
       .strictObject({
         /** The largest request on both listeners. */
         maxMessageBytes: z.int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
-        /** A TLS handshake on the HTTP listener not done by then is abandoned. */
+        /** A TLS handshake not done by then is abandoned and its connection closed (both listeners). */
         handshakeTimeoutSeconds: z.number().min(0.1).max(120).default(10),
         /** A connection that has not sent its request headers by then is closed (HTTP listener). */
         headersTimeoutSeconds: z.number().min(0.1).max(120).default(10),
         /** An HTTP/2 (gRPC) connection without calls is closed after this. */
         idleTimeoutSeconds: z.number().min(1).max(86_400).default(300),
+        /** The most connections each listener holds at once; further ones are closed on arrival. */
+        maxConnections: z.int().min(1).max(1_000_000).default(4096),
+        /** The longest any call may take, applied even when the caller sets no deadline (or a later one). */
+        maxCallSeconds: z.number().min(0.1).max(600).default(30),
+        /** How long one request to a cloud may take before it is aborted and counted as unreachable. */
+        upstreamTimeoutSeconds: z.number().min(0.05).max(120).default(10),
       })
-      .default({ maxMessageBytes: 64 * 1024, handshakeTimeoutSeconds: 10, headersTimeoutSeconds: 10, idleTimeoutSeconds: 300 }),
+      .prefault({}),
     /** The Connect listener's URL as clients reach it; exec kubeconfigs call back to it. Never derived from a bind address. */
     publicUrl: baseUrlSchema
       .refine((url) => !["0.0.0.0", "[::]", "::"].includes(new URL(url).hostname), "must be an address clients can reach, not a wildcard bind address")
@@ -240,16 +246,16 @@ export const configSchema = z
         /** The command exec kubeconfigs run, with any leading arguments; `credential …` is appended. */
         execCommand: z.array(z.string().min(1)).min(1).default(["cluster-token"]),
       })
-      .default({ execCommand: ["cluster-token"] }),
+      .prefault({}),
     discovery: z
       .strictObject({
         /** How long a discovered endpoint and CA are reused before the cloud is asked again. */
         cacheTtlSeconds: z.int().min(0).max(86_400).default(600),
       })
-      .default({ cacheTtlSeconds: 600 }),
+      .prefault({}),
     logging: z
       .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
-      .default({ level: "info" }),
+      .prefault({}),
     credentials: z.record(z.string().regex(/^[\w.-]{1,63}$/, "credential names must be 1 to 63 characters of [A-Za-z0-9_.-]"), credentialSchema).default({}),
     clusters: z.array(clusterSchema).min(1, "must register at least one cluster"),
   })

@@ -13,6 +13,8 @@ export interface TransportCall {
    * DOMException named "TimeoutError" for a deadline and "AbortError" otherwise.
    */
   readonly signal: AbortSignal;
+  /** The caller's deadline in ms since the epoch, when it set one. */
+  readonly deadline?: number;
   /** What the caller presented to authenticate. */
   readonly credentials: PresentedCredentials;
 }
@@ -30,7 +32,12 @@ export interface AuditFacts {
  * What the core knows of an authenticated call, whatever transport carried it. The
  * core and drivers never see a transport object.
  */
-export interface CallContext extends Omit<TransportCall, "credentials"> {
+export interface CallContext extends Omit<TransportCall, "credentials" | "deadline"> {
+  /**
+   * When the call must be answered, in ms since the epoch: the caller's deadline or
+   * the service's `limits.maxCallSeconds`, whichever is sooner. `signal` aborts then.
+   */
+  readonly deadline: number;
   /** Who is calling; authenticated before any handler runs. */
   readonly principal: Principal;
   /** Filled in by handlers; the invoker writes it to the audit log. */

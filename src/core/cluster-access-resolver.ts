@@ -1,66 +1,73 @@
 import { driversFor, type ClusterAccess, type DriverSet, type RegisteredCluster } from "../drivers/driver.js";
-import { raceAbort, upstreamBadResponse, upstreamUnreachable, type UpstreamCall } from "../drivers/upstream-error.js";
-import { ServiceError } from "../errors/service-error.js";
+import { abandonedError, isNetworkFailure, upstreamBadResponse, upstreamUnreachable, type UpstreamCall } from "../drivers/upstream-error.js";
+import { isServiceError, ServiceError } from "../errors/service-error.js";
+import { TtlCache } from "./ttl-cache.js";
+import { withRetries, type CallBudget } from "./upstream-retry.js";
 
 /** Options of {@link ClusterAccessResolver}. */
 export interface ClusterAccessResolverOptions {
   /** How long discovered access is reused; 0 asks the cloud every time. */
   ttlMs: number;
   /** How long one discovery may take, whoever waits for it. Callers still give up at their own deadline. */
-  discoveryTimeoutMs?: number;
+  attemptTimeoutMs?: number;
+  /** The most clusters whose access is cached; the registry's size is enough. */
+  maxEntries?: number;
   /** The clock, in ms; tests pin it. */
   now?: () => number;
-}
-
-interface CacheEntry {
-  access: ClusterAccess;
-  expiresAt: number;
 }
 
 /**
  * Finds where a cluster's API server is and which CA signs it: from the registry
  * when configured, else from the cloud's cluster API through the provider's
- * describer. Discovered access is cached per cluster for the TTL, and concurrent
- * lookups of one cluster share a single upstream call. A result without an https
- * server or a PEM CA is rejected, so no kubeconfig is ever built without them.
+ * describer. Discovered access is cached per cluster for the TTL; concurrent
+ * lookups of one cluster share a single upstream attempt, which is bounded in time
+ * and dropped when it fails, and failed attempts are retried within each caller's
+ * own deadline. A result without an https server or a PEM CA is rejected, so no
+ * kubeconfig is ever built without them.
  */
 export class ClusterAccessResolver {
-  private readonly cache = new Map<string, CacheEntry>();
-  private readonly inflight = new Map<string, Promise<ClusterAccess>>();
+  private readonly cache: TtlCache<string, ClusterAccess>;
   private readonly ttlMs: number;
-  private readonly discoveryTimeoutMs: number;
   private readonly now: () => number;
 
   constructor(
     private readonly drivers: DriverSet,
-    { ttlMs, discoveryTimeoutMs = 15_000, now = Date.now }: ClusterAccessResolverOptions,
+    { ttlMs, attemptTimeoutMs = 10_000, maxEntries = 10_000, now = Date.now }: ClusterAccessResolverOptions,
   ) {
     this.ttlMs = ttlMs;
-    this.discoveryTimeoutMs = discoveryTimeoutMs;
     this.now = now;
+    this.cache = new TtlCache({ maxEntries, attemptTimeoutMs, now });
   }
 
   /** The access of `cluster`, asking its cloud only for what the registry lacks. */
-  async resolve(cluster: RegisteredCluster, signal: AbortSignal): Promise<ClusterAccess> {
+  async resolve(cluster: RegisteredCluster, budget: CallBudget): Promise<ClusterAccess> {
     if (cluster.endpoint && cluster.certificateAuthorityData) {
       return { server: cluster.endpoint, certificateAuthorityData: cluster.certificateAuthorityData };
     }
-    const cached = this.cache.get(cluster.id);
-    if (cached && cached.expiresAt > this.now()) return withConfigured(cluster, cached.access);
-    let pending = this.inflight.get(cluster.id);
-    if (!pending) {
-      pending = this.discover(cluster).finally(() => this.inflight.delete(cluster.id));
-      this.inflight.set(cluster.id, pending);
-    }
-    return withConfigured(cluster, await raceAbort(pending, signal, discoveryCall(cluster)));
+    const access = await withRetries((signal) => this.lookup(cluster, signal), budget);
+    return withConfigured(cluster, access);
   }
 
   /** The server URL known without asking the cloud: configured or cached. */
   knownServer(cluster: RegisteredCluster): string | undefined {
-    return cluster.endpoint ?? this.cache.get(cluster.id)?.access.server;
+    return cluster.endpoint ?? this.cache.peek(cluster.id)?.server;
   }
 
-  private async discover(cluster: RegisteredCluster): Promise<ClusterAccess> {
+  private async lookup(cluster: RegisteredCluster, signal: AbortSignal): Promise<ClusterAccess> {
+    try {
+      return await this.cache.get(cluster.id, signal, async (attemptSignal) => ({
+        value: await this.discover(cluster, attemptSignal),
+        expiresAt: this.now() + this.ttlMs,
+      }));
+    } catch (err) {
+      if (signal.aborted) throw abandonedError(discoveryCall(cluster), signal);
+      // The shared attempt outlived its time limit without the describer noticing.
+      if (!isServiceError(err) && isNetworkFailure(err)) throw upstreamUnreachable(discoveryCall(cluster), err);
+      throw err;
+    }
+  }
+
+  private async discover(cluster: RegisteredCluster, signal: AbortSignal): Promise<ClusterAccess> {
     const describer = driversFor(this.drivers, cluster)?.describer;
     if (!describer) {
       throw new ServiceError({
@@ -70,17 +77,16 @@ export class ClusterAccessResolver {
         metadata: { cluster_id: cluster.id, provider: cluster.provider },
       });
     }
-    const deadline = AbortSignal.timeout(this.discoveryTimeoutMs);
     let access: ClusterAccess;
     try {
-      access = await describer.describeCluster(cluster, deadline);
+      access = await describer.describeCluster(cluster, signal);
     } catch (err) {
-      if (deadline.aborted) throw upstreamUnreachable(discoveryCall(cluster), err);
+      // The attempt's own time limit passed: for the callers, the cloud did not answer.
+      if (signal.aborted) throw upstreamUnreachable(discoveryCall(cluster), err);
       throw err;
     }
     const problem = accessProblem(access);
     if (problem) throw upstreamBadResponse(discoveryCall(cluster), new Error(problem));
-    if (this.ttlMs > 0) this.cache.set(cluster.id, { access, expiresAt: this.now() + this.ttlMs });
     return access;
   }
 }

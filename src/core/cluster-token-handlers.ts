@@ -19,6 +19,7 @@ import type { ClusterRegistry } from "./cluster-registry.js";
 import { defaultExecCredentialApiVersion, execCredentialApiVersions, execCredentialKind } from "./exec-credential.js";
 import { renderKubeconfig, type KubeconfigUser } from "./kubeconfig.js";
 import type { ServiceHandlers } from "./service-handlers.js";
+import { withRetries } from "./upstream-retry.js";
 
 /** What the handlers are built from; wired by the composition root. */
 export interface ClusterTokenDeps {
@@ -58,7 +59,7 @@ export function createClusterTokenHandlers({ registry, drivers, access, exec, po
         metadata: { cluster_id: cluster.id, provider: cluster.provider },
       });
     }
-    return driver.mintToken(cluster, context.signal);
+    return withRetries((signal) => driver.mintToken(cluster, signal), context);
   }
 
   /**
@@ -102,11 +103,11 @@ export function createClusterTokenHandlers({ registry, drivers, access, exec, po
       context.audit.kubeconfigMode = execMode ? "exec" : "embedded-token";
       if (execMode) {
         const user = execUser(exec, cluster, flags);
-        const { server, certificateAuthorityData } = await access.resolve(cluster, context.signal);
+        const { server, certificateAuthorityData } = await access.resolve(cluster, context);
         return { kubeconfig: renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user }) };
       }
       // Both go to the cloud at most once each; neither needs the other, so they run together.
-      const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([access.resolve(cluster, context.signal), mintAudited(cluster, context)]);
+      const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([access.resolve(cluster, context), mintAudited(cluster, context)]);
       const kubeconfig = renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user: { token } });
       return { kubeconfig, expirationTimestamp: timestampFromDate(expiresAt) };
     },

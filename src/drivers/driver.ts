@@ -71,6 +71,19 @@ export interface ClusterDescriber<C extends RegisteredCluster = RegisteredCluste
 export interface ProviderDrivers<C extends RegisteredCluster = RegisteredCluster> {
   readonly token?: TokenDriver<C>;
   readonly describer?: ClusterDescriber<C>;
+  /** Releases SDK clients and connections; the drivers are not used afterwards. */
+  close?(): void;
+}
+
+/** What every provider's drivers are built with besides their credentials. */
+export interface ProviderOptions {
+  /**
+   * How long one request to the cloud may take before it is aborted. Drivers make a
+   * single attempt per call; the core retries within the caller's deadline.
+   */
+  readonly upstreamTimeoutMs: number;
+  /** The clock of token signing; tests pin it. */
+  readonly now?: () => Date;
 }
 
 /** The drivers of every provider this process serves, wired in the composition root. */

@@ -1,3 +1,4 @@
+import { raceSignal } from "../core/deadline.js";
 import { ServiceError } from "../errors/service-error.js";
 
 /** Which upstream call failed, for error messages and ErrorInfo metadata. Never holds a secret. */
@@ -80,19 +81,5 @@ export function abandonedError(call: UpstreamCall, signal: AbortSignal): Service
  * itself be aborted.
  */
 export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, call: UpstreamCall): Promise<T> {
-  if (signal.aborted) return Promise.reject(abandonedError(call, signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abandonedError(call, signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
+  return raceSignal(work, signal, () => abandonedError(call, signal));
 }

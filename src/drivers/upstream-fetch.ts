@@ -2,19 +2,17 @@ import { abandonedError, upstreamBadResponse, upstreamHttpError, upstreamUnreach
 
 /** The longest JSON body read from a cloud API; cluster descriptions are a few KiB. */
 const maxResponseBytes = 1024 * 1024;
-/** How long one upstream request may take when the caller's deadline is later. */
-const requestTimeoutMs = 10_000;
 
 /**
- * GETs a cloud API's JSON with the portable error mapping every driver shares: the
- * caller's abort is DEADLINE_EXCEEDED or CANCELED, a connection failure or the
- * request timeout is UNAVAILABLE, an HTTP error goes through `upstreamHttpError`,
+ * GETs a cloud API's JSON, in one attempt of at most `timeoutMs`, with the portable
+ * error mapping every driver shares: the caller's abort is DEADLINE_EXCEEDED or
+ * CANCELED, a connection failure or the request timeout is UPSTREAM_UNREACHABLE, an HTTP error goes through `upstreamHttpError`,
  * and a body that is not JSON (or is too large) is UPSTREAM_BAD_RESPONSE.
  */
-export async function fetchUpstreamJson(call: UpstreamCall, url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<unknown> {
+export async function fetchUpstreamJson(call: UpstreamCall, url: URL, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: "application/json", ...headers }, signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]) });
+    response = await fetch(url, { headers: { accept: "application/json", ...headers }, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
   } catch (err) {
     throw signal.aborted ? abandonedError(call, signal) : upstreamUnreachable(call, err);
   }

@@ -67,10 +67,12 @@ function connectTransportCall(handlerContext: HandlerContext): TransportCall {
   const isDeadline = (reason: unknown) => reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
   const authorization = handlerContext.requestHeader.get("authorization");
   const peerCertificate = handlerContext.values.get(peerCertificateKey);
+  const timeoutMs = handlerContext.timeoutMs();
   return {
     transport: "connect",
     requestId,
     signal: callSignal(handlerContext.signal, isDeadline),
+    ...(timeoutMs !== undefined ? { deadline: Date.now() + timeoutMs } : {}),
     credentials: { ...(authorization !== null ? { authorization } : {}), ...(peerCertificate ? { peerCertificate } : {}) },
   };
 }

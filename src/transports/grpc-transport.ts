@@ -3,7 +3,8 @@ import type { ConnectError } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
 import type { TransportCall } from "../core/call-context.js";
-import { callSignal, requestIdFrom, requestIdHeader } from "./request-id.js";
+import { cancellationReason } from "../core/deadline.js";
+import { requestIdFrom, requestIdHeader } from "./request-id.js";
 import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
 
 /**
@@ -27,7 +28,8 @@ export function addGrpcService(server: grpc.Server, service: DescService, invoke
       const transportCall: TransportCall = {
         transport: "grpc",
         requestId,
-        signal: grpcCallSignal(call),
+        signal: grpcCancellation(call),
+        ...grpcDeadline(call),
         credentials: { ...(typeof authorization === "string" ? { authorization } : {}), ...(peerCertificate ? { peerCertificate } : {}) },
       };
       invoke(method, call.request as never, transportCall).then(
@@ -62,15 +64,18 @@ function methodDefinition(service: DescService, method: DescMethodUnary): grpc.M
   };
 }
 
-/** Aborts on the call's deadline ("TimeoutError") or when the client cancels ("AbortError"). */
-function grpcCallSignal(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
+/** Aborts when the client cancels ("AbortError"); the deadline is applied by the invoker. */
+function grpcCancellation(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
   const cancelled = new AbortController();
-  call.once("cancelled", () => cancelled.abort(new DOMException("cancelled", "AbortError")));
+  call.once("cancelled", () => cancelled.abort(cancellationReason()));
+  return cancelled.signal;
+}
+
+/** The client's `grpc-timeout` as an instant, when it sent one. */
+function grpcDeadline(call: grpc.ServerUnaryCall<unknown, unknown>): { deadline?: number } {
   const deadline = call.getDeadline();
-  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-  const signals = [cancelled.signal];
-  if (Number.isFinite(deadlineMs)) signals.push(AbortSignal.timeout(Math.max(0, deadlineMs - Date.now())));
-  return callSignal(AbortSignal.any(signals), (reason) => reason instanceof DOMException && reason.name === "TimeoutError");
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) ? { deadline: ms } : {};
 }
 
 /**

@@ -1,3 +1,4 @@
+import { cancellationReason, deadlineReason } from "../core/deadline.js";
 import { randomUUID } from "node:crypto";
 
 /** The header that carries a request id in and out, on both transports. */
@@ -21,12 +22,7 @@ export function requestIdFrom(header: string | undefined | null): string {
  */
 export function callSignal(parent: AbortSignal, isDeadline: (reason: unknown) => boolean): AbortSignal {
   const controller = new AbortController();
-  const forward = () =>
-    controller.abort(
-      isDeadline(parent.reason)
-        ? new DOMException("the caller's deadline passed", "TimeoutError")
-        : new DOMException("the caller canceled", "AbortError"),
-    );
+  const forward = () => controller.abort(isDeadline(parent.reason) ? deadlineReason() : cancellationReason());
   if (parent.aborted) forward();
   else parent.addEventListener("abort", forward, { once: true });
   return controller.signal;

@@ -7,6 +7,7 @@ import type { RateLimiter } from "../auth/rate-limiter.js";
 import type { CallContext, TransportCall } from "../core/call-context.js";
 import type { ServiceHandlers } from "../core/service-handlers.js";
 import { isServiceError, ServiceError } from "../errors/service-error.js";
+import { boundedSignal } from "../core/deadline.js";
 import { errorSummary } from "../logging/logger.js";
 import { toConnectError } from "./connect-error.js";
 
@@ -38,14 +39,16 @@ export interface InvokerDeps {
   /** Per principal; absent means unlimited. */
   rateLimiter?: RateLimiter;
   audit: AuditLog;
+  /** The longest any call may take, whatever deadline the caller set (`limits.maxCallSeconds`). */
+  maxCallMs: number;
 }
 
 /** RPCs whose every outcome is audited; other RPCs are audited only when a call is denied. */
 const issuingRpcs = new Set(["GenerateToken", "GetKubeconfig"]);
 const denialCodes = new Set([Code.Unauthenticated, Code.PermissionDenied, Code.ResourceExhausted]);
 
-/** "PermissionDenied" → "PERMISSION_DENIED", the gRPC spelling audit readers expect. */
-function codeName(code: Code | 0): string {
+/** "PermissionDenied" → "PERMISSION_DENIED": the gRPC spelling, used in every log and audit line. */
+export function codeName(code: Code | 0): string {
   return code === 0 ? "OK" : Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
@@ -53,11 +56,14 @@ function codeName(code: Code | 0): string {
 export function createUnaryInvoker<S extends DescService & { method: Record<string, DescMethodUnary> }>(
   _service: S,
   handlers: ServiceHandlers<S>,
-  { logger, authenticator, rateLimiter, audit }: InvokerDeps,
+  { logger, authenticator, rateLimiter, audit, maxCallMs }: InvokerDeps,
 ): UnaryInvoker {
   const table = handlers as unknown as Record<string, (request: unknown, context: CallContext) => Promise<never>>;
   return async (method, request, call) => {
     const started = performance.now();
+    const serviceDeadline = Date.now() + maxCallMs;
+    const deadline = call.deadline !== undefined && call.deadline < serviceDeadline ? call.deadline : serviceDeadline;
+    const bounded = boundedSignal(call.signal, deadline, deadline === serviceDeadline ? `the service's maximum call time (${maxCallMs} ms) passed` : undefined);
     let principal: Principal | undefined;
     let context: CallContext | undefined;
     const auditEntry = (code: Code | 0, outcome: AuditEntry["outcome"]): AuditEntry => {
@@ -85,13 +91,13 @@ export function createUnaryInvoker<S extends DescService & { method: Record<stri
       if (request instanceof UndecodableRequest) {
         throw new ServiceError({ code: "InvalidArgument", reason: "MALFORMED_REQUEST", message: `the request is not a valid ${method.input.typeName} message`, cause: request.cause });
       }
-      context = { transport: call.transport, requestId: call.requestId, signal: call.signal, principal, audit: {} };
+      context = { transport: call.transport, requestId: call.requestId, signal: bounded.signal, deadline, principal, audit: {} };
       const handler = table[method.localName];
       if (!handler) throw new Error(`no handler for ${method.name}`);
       const response = await handler(request, context);
       // Fails closed: when the audit line cannot be written, the response never leaves.
       if (issuingRpcs.has(method.name)) audit.record(auditEntry(0, "issued"));
-      logger.info({ ...logFields(), code: "OK" }, "rpc");
+      logger.info({ ...logFields(), code: codeName(0) }, "rpc");
       return response;
     } catch (err) {
       const connectError: ConnectError = toConnectError(err);
@@ -103,8 +109,10 @@ export function createUnaryInvoker<S extends DescService & { method: Record<stri
         }
       }
       const level = isServiceError(err) && err.code !== "Internal" ? "info" : "error";
-      logger[level]({ ...logFields(), code: connectError.code, reason: isServiceError(err) ? err.reason : "INTERNAL", error: errorSummary(err) }, "rpc");
+      logger[level]({ ...logFields(), code: codeName(connectError.code), reason: isServiceError(err) ? err.reason : "INTERNAL", error: errorSummary(err) }, "rpc");
       throw connectError;
+    } finally {
+      bounded.dispose();
     }
   };
 }

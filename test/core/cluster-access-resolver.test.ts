@@ -21,6 +21,9 @@ function describer(answer: () => ClusterAccess | Promise<ClusterAccess>, delayMs
   return d;
 }
 
+/** A caller's budget of `ms`: its signal and its deadline. */
+const budget = (ms: number) => ({ signal: AbortSignal.timeout(ms), deadline: Date.now() + ms });
+
 const drivers = (d: ClusterDescriber<ClusterOf<"aws">>): DriverSet => ({ aws: { describer: d } });
 
 async function failure(promise: Promise<unknown>): Promise<ServiceError> {
@@ -33,7 +36,7 @@ describe("ClusterAccessResolver", () => {
   it("uses the registry's endpoint and CA without asking the cloud", async () => {
     const d = describer(() => good);
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000 });
-    const access = await resolver.resolve({ ...cluster, endpoint: "https://configured", certificateAuthorityData: testCaData }, AbortSignal.timeout(1000));
+    const access = await resolver.resolve({ ...cluster, endpoint: "https://configured", certificateAuthorityData: testCaData }, budget(1000));
     assert.deepEqual(access, { server: "https://configured", certificateAuthorityData: testCaData });
     assert.equal(d.calls, 0);
   });
@@ -42,20 +45,20 @@ describe("ClusterAccessResolver", () => {
     let now = 1_000_000;
     const d = describer(() => good);
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000, now: () => now });
-    assert.deepEqual(await resolver.resolve(cluster, AbortSignal.timeout(1000)), good);
+    assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good);
     now += 59_000;
-    await resolver.resolve(cluster, AbortSignal.timeout(1000));
+    await resolver.resolve(cluster, budget(1000));
     assert.equal(d.calls, 1);
     assert.equal(resolver.knownServer(cluster), good.server);
     now += 2_000;
-    await resolver.resolve(cluster, AbortSignal.timeout(1000));
+    await resolver.resolve(cluster, budget(1000));
     assert.equal(d.calls, 2);
   });
 
   it("shares one upstream call among concurrent lookups", async () => {
     const d = describer(() => good, 50);
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000 });
-    const results = await Promise.all(Array.from({ length: 10 }, () => resolver.resolve(cluster, AbortSignal.timeout(1000))));
+    const results = await Promise.all(Array.from({ length: 10 }, () => resolver.resolve(cluster, budget(1000))));
     assert.equal(d.calls, 1);
     assert.ok(results.every((r) => r.server === good.server));
   });
@@ -63,8 +66,8 @@ describe("ClusterAccessResolver", () => {
   it("lets one caller give up at its deadline while the lookup completes for the others", async () => {
     const d = describer(() => good, 300);
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000 });
-    const impatient = failure(resolver.resolve(cluster, AbortSignal.timeout(50)));
-    const patient = resolver.resolve(cluster, AbortSignal.timeout(5_000));
+    const impatient = failure(resolver.resolve(cluster, budget(50)));
+    const patient = resolver.resolve(cluster, budget(5_000));
     assert.equal((await impatient).code, "DeadlineExceeded");
     assert.deepEqual(await patient, good);
     assert.equal(d.calls, 1);
@@ -77,9 +80,9 @@ describe("ClusterAccessResolver", () => {
       return good;
     });
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000 });
-    assert.equal((await failure(resolver.resolve(cluster, AbortSignal.timeout(1000)))).code, "Unavailable");
+    assert.equal((await failure(resolver.resolve(cluster, budget(1000)))).code, "Unavailable");
     fail = false;
-    assert.deepEqual(await resolver.resolve(cluster, AbortSignal.timeout(1000)), good);
+    assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good);
   });
 
   it("rejects discovered access without an https server or a PEM CA", async () => {
@@ -90,18 +93,18 @@ describe("ClusterAccessResolver", () => {
       { server: "https://c1.example.com", certificateAuthorityData: "" },
     ]) {
       const resolver = new ClusterAccessResolver(drivers(describer(() => bad)), { ttlMs: 60_000 });
-      const err = await failure(resolver.resolve(cluster, AbortSignal.timeout(1000)));
+      const err = await failure(resolver.resolve(cluster, budget(1000)));
       assert.deepEqual([err.code, err.reason], ["Unavailable", "UPSTREAM_BAD_RESPONSE"]);
     }
   });
 
   it("fills only what the registry lacks", async () => {
     const resolver = new ClusterAccessResolver(drivers(describer(() => good)), { ttlMs: 60_000 });
-    assert.deepEqual(await resolver.resolve({ ...cluster, endpoint: "https://pinned.example.com" }, AbortSignal.timeout(1000)), { server: "https://pinned.example.com", certificateAuthorityData: testCaData });
+    assert.deepEqual(await resolver.resolve({ ...cluster, endpoint: "https://pinned.example.com" }, budget(1000)), { server: "https://pinned.example.com", certificateAuthorityData: testCaData });
   });
 
   it("answers FAILED_PRECONDITION naming the provider when it cannot discover", async () => {
-    const err = await failure(new ClusterAccessResolver({}, { ttlMs: 0 }).resolve(cluster, AbortSignal.timeout(1000)));
+    const err = await failure(new ClusterAccessResolver({}, { ttlMs: 0 }).resolve(cluster, budget(1000)));
     assert.deepEqual([err.code, err.reason, err.metadata.provider], ["FailedPrecondition", "DISCOVERY_NOT_SUPPORTED", "aws"]);
   });
 });

@@ -18,9 +18,11 @@ export interface FakeReply {
 
 /**
  * A fault the fake injects instead of its real answer, to test how the service maps
- * upstream failures: a status with a body, a garbage body, or a delay.
+ * upstream failures: a status with a body, a garbage body, a delay, or a hang (the
+ * request is read and never answered, as by a cloud that accepts and stalls; it
+ * stays unanswered even after the fault is cleared).
  */
-export type Fault = { status: number; body?: string; contentType?: string } | { delayMs: number } | { garbage: true };
+export type Fault = { status: number; body?: string; contentType?: string } | { delayMs: number } | { garbage: true } | { hang: true };
 
 /** A running fake cloud endpoint. */
 export interface FakeServer {
@@ -45,6 +47,7 @@ export async function startFakeServer(handle: (req: FakeRequest) => FakeReply | 
     requests.push(request);
     const fault = fake.fault;
     let reply: FakeReply;
+    if (fault && "hang" in fault) return;
     if (fault && "delayMs" in fault) {
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       if (res.destroyed) return;

@@ -23,7 +23,7 @@ function invokerThrowing(err: unknown) {
   };
   const handlers = { generateToken: fail, getKubeconfig: fail, listClusters: fail } as unknown as ServiceHandlers<typeof ClusterTokenService>;
   const audit = AuditLog.open(testAuditFile());
-  return { logs, invoke: createUnaryInvoker(ClusterTokenService, handlers, { logger: createLogger({ destination: logs }), authenticator: Authenticator.none(), audit }) };
+  return { logs, invoke: createUnaryInvoker(ClusterTokenService, handlers, { logger: createLogger({ destination: logs }), authenticator: Authenticator.none(), audit, maxCallMs: 30_000 }) };
 }
 
 describe("unary invoker", () => {

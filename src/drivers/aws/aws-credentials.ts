@@ -1,8 +1,11 @@
-import { fromNodeProviderChain, fromTemporaryCredentials } from "@aws-sdk/credential-providers";
-import { memoize } from "@smithy/core/config";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { AwsCredentialConfig } from "../../config/config-schema.js";
 import { resolveSecret } from "../../config/secret-ref.js";
+import { raceSignal } from "../../core/deadline.js";
+import { TtlCache } from "../../core/ttl-cache.js";
+import type { ProviderOptions } from "../driver.js";
 
 /** The session name AssumeRole records in CloudTrail when the config names none. */
 export const defaultRoleSessionName = "cluster-token-service";
@@ -13,74 +16,115 @@ export const defaultStsRegion = "us-east-1";
  * signed with them can get its full 14 minutes.
  */
 export const assumedRoleRefreshWindowMs = 15 * 60_000;
-
-/** Timeouts and retries of the service's own STS calls; the caller's deadline still bounds each request. */
-const stsClientTuning = { maxAttempts: 3, requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } } as const;
+/** Credentials from the default chain that carry no expiry are looked up again after this. */
+const undatedCredentialsTtlMs = 5 * 60_000;
 
 /**
- * Builds the credential provider of one AWS `credentials` entry:
- *
- * - static keys from `{ env }`/`{ file }` references, read on every call so that
- *   rotation needs no restart;
- * - or `source: default`, the AWS SDK default chain (environment, shared profile,
- *   IRSA web identity, container and instance metadata);
- * - then, with `roleArn`, STS AssumeRole signed by the above, memoized until shortly
- *   before the temporary credentials expire.
- *
- * Errors are left as the SDK or `resolveSecret` throws them; the driver maps them.
+ * The AWS SDK tuning of every client the service builds: one attempt (the core
+ * retries within each caller's deadline), and request timeouts that really abort
+ * (smithy only logs a warning by default).
  */
-export function createAwsCredentialProvider(entry: AwsCredentialConfig): AwsCredentialIdentityProvider {
-  const base = entry.source === "default" ? fromNodeProviderChain() : staticCredentials(entry);
-  if (!entry.roleArn) return base;
-  const assumeRole = fromTemporaryCredentials({
-    params: {
-      RoleArn: entry.roleArn,
-      RoleSessionName: entry.sessionName ?? defaultRoleSessionName,
-      ...(entry.externalId ? { ExternalId: entry.externalId } : {}),
-      ...(entry.durationSeconds ? { DurationSeconds: entry.durationSeconds } : {}),
-    },
-    masterCredentials: base,
-    clientConfig: {
-      region: entry.region ?? defaultStsRegion,
-      ...(entry.stsEndpoint ? { endpoint: entry.stsEndpoint } : {}),
-      ...stsClientTuning,
-    },
-  });
-  return memoize(
-    assumeRole,
-    (credentials: AwsCredentialIdentity) => credentials.expiration !== undefined && credentials.expiration.getTime() - Date.now() < assumedRoleRefreshWindowMs,
-    (credentials: AwsCredentialIdentity) => credentials.expiration !== undefined,
-  );
+export function awsClientTuning(upstreamTimeoutMs: number) {
+  return {
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: Math.min(3_000, upstreamTimeoutMs), requestTimeout: upstreamTimeoutMs, throwOnRequestTimeout: true },
+  } as const;
 }
 
-function staticCredentials(entry: AwsCredentialConfig): AwsCredentialIdentityProvider {
-  const { accessKeyId, secretAccessKey, sessionToken } = entry;
-  if (!accessKeyId || !secretAccessKey) throw new Error("@private config validation guarantees static keys");
-  return async () => {
+/**
+ * One AWS `credentials` entry ready to use. Credentials that need the network (the
+ * default chain, AssumeRole) are cached until shortly before they expire and looked
+ * up by one shared, time-bounded attempt at a time, which is dropped when it fails,
+ * so a hung STS call can never outlive `upstreamTimeoutMs` nor poison later calls.
+ */
+export class AwsCredentialSource {
+  /** What resolving calls, for errors: "sts:AssumeRole", "default credential chain" or "static credentials". */
+  readonly operation: string;
+  /** The same credentials as an SDK provider, for SDK clients; it waits at most one attempt. */
+  readonly provider: AwsCredentialIdentityProvider;
+  private readonly cache: TtlCache<"credentials", AwsCredentialIdentity> | undefined;
+  private readonly sts: STSClient | undefined;
+
+  constructor(
+    private readonly entry: AwsCredentialConfig,
+    private readonly options: ProviderOptions,
+  ) {
+    this.operation = entry.roleArn ? "sts:AssumeRole" : entry.source === "default" ? "default credential chain" : "static credentials";
+    const networked = entry.roleArn !== undefined || entry.source === "default";
+    this.cache = networked ? new TtlCache({ maxEntries: 1, attemptTimeoutMs: options.upstreamTimeoutMs }) : undefined;
+    this.sts = entry.roleArn
+      ? new STSClient({
+          region: entry.region ?? defaultStsRegion,
+          ...(entry.stsEndpoint ? { endpoint: entry.stsEndpoint } : {}),
+          credentials: () => this.base(AbortSignal.timeout(options.upstreamTimeoutMs)),
+          ...awsClientTuning(options.upstreamTimeoutMs),
+        })
+      : undefined;
+    this.provider = () => this.resolve(AbortSignal.timeout(options.upstreamTimeoutMs));
+  }
+
+  /**
+   * Current credentials. Static keys are read from their references every time, so
+   * rotation needs no restart. Rejects with `signal.reason` when `signal` aborts
+   * first; errors are otherwise left as the SDK throws them, for the driver to map.
+   */
+  resolve(signal: AbortSignal): Promise<AwsCredentialIdentity> {
+    if (!this.cache) return this.staticCredentials();
+    return this.cache.get("credentials", signal, async (attemptSignal) => {
+      const credentials = this.sts ? await this.assumeRole(attemptSignal) : await this.base(attemptSignal);
+      const renewAt = credentials.expiration ? credentials.expiration.getTime() - (this.sts ? assumedRoleRefreshWindowMs : 60_000) : Date.now() + undatedCredentialsTtlMs;
+      return { value: credentials, expiresAt: renewAt };
+    });
+  }
+
+  /** Releases the SDK client's connections. */
+  close(): void {
+    this.sts?.destroy();
+  }
+
+  private async assumeRole(signal: AbortSignal): Promise<AwsCredentialIdentity> {
+    const { entry } = this;
+    const output = await this.sts!.send(
+      new AssumeRoleCommand({
+        RoleArn: entry.roleArn,
+        RoleSessionName: entry.sessionName ?? defaultRoleSessionName,
+        ...(entry.externalId ? { ExternalId: entry.externalId } : {}),
+        ...(entry.durationSeconds ? { DurationSeconds: entry.durationSeconds } : {}),
+      }),
+      { abortSignal: signal },
+    );
+    const c = output.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error("AssumeRole returned no credentials");
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      ...(c.Expiration ? { expiration: c.Expiration } : {}),
+    };
+  }
+
+  /** The credentials AssumeRole is signed with, or that sign directly without a role. */
+  private base(signal: AbortSignal): Promise<AwsCredentialIdentity> {
+    if (this.entry.source !== "default") return this.staticCredentials();
+    // A fresh chain per attempt: the SDK memoizes the chain's pending lookup, and a
+    // hung one would otherwise be shared by every later call.
+    const chain = fromNodeProviderChain({ clientConfig: awsClientTuning(this.options.upstreamTimeoutMs) });
+    return raceSignal(chain(), signal);
+  }
+
+  private async staticCredentials(): Promise<AwsCredentialIdentity> {
+    const { accessKeyId, secretAccessKey, sessionToken } = this.entry;
+    if (!accessKeyId || !secretAccessKey) throw new Error("@private config validation guarantees static keys");
     const [id, secret, session] = await Promise.all([
       resolveSecret(accessKeyId),
       resolveSecret(secretAccessKey),
       sessionToken ? resolveSecret(sessionToken) : undefined,
     ]);
     return session ? { accessKeyId: id, secretAccessKey: secret, sessionToken: session } : { accessKeyId: id, secretAccessKey: secret };
-  };
+  }
 }
 
-/** One `credentials` entry ready to use: its provider and what resolving it calls, for errors. */
-export interface AwsCredentialSource {
-  readonly provider: AwsCredentialIdentityProvider;
-  readonly operation: string;
-}
-
-/** Builds the credential source of every aws `credentials` entry, once, so that memoized assumed roles are shared. */
-export function createAwsCredentialSources(entries: Readonly<Record<string, AwsCredentialConfig>>): ReadonlyMap<string, AwsCredentialSource> {
-  return new Map(
-    Object.entries(entries).map(([name, entry]) => [
-      name,
-      {
-        provider: createAwsCredentialProvider(entry),
-        operation: entry.roleArn ? "sts:AssumeRole" : entry.source === "default" ? "default credential chain" : "static credentials",
-      },
-    ]),
-  );
+/** Builds the credential source of every aws `credentials` entry, once, so that cached credentials are shared. */
+export function createAwsCredentialSources(entries: Readonly<Record<string, AwsCredentialConfig>>, options: ProviderOptions): ReadonlyMap<string, AwsCredentialSource> {
+  return new Map(Object.entries(entries).map(([name, entry]) => [name, new AwsCredentialSource(entry, options)]));
 }

@@ -3,7 +3,7 @@ import { credentialEntryFor } from "../credential-entry.js";
 import type { ClusterAccess, ClusterDescriber, ClusterOf } from "../driver.js";
 import { upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
 import { ServiceError } from "../../errors/service-error.js";
-import type { AwsCredentialSource } from "./aws-credentials.js";
+import { awsClientTuning, type AwsCredentialSource } from "./aws-credentials.js";
 import { awsServiceError } from "./aws-errors.js";
 
 /**
@@ -14,13 +14,19 @@ import { awsServiceError } from "./aws-errors.js";
 export class EksClusterDescriber implements ClusterDescriber<ClusterOf<"aws">> {
   private readonly clients = new Map<string, EKSClient>();
 
-  constructor(private readonly sources: ReadonlyMap<string, AwsCredentialSource>) {}
+  constructor(
+    private readonly sources: ReadonlyMap<string, AwsCredentialSource>,
+    private readonly upstreamTimeoutMs: number,
+  ) {}
 
   async describeCluster(cluster: ClusterOf<"aws">, signal: AbortSignal): Promise<ClusterAccess> {
     const call: UpstreamCall = { provider: "aws", operation: "eks:DescribeCluster", metadata: { cluster_id: cluster.id } };
     let described;
     try {
-      const output = await this.client(cluster).send(new DescribeClusterCommand({ name: cluster.name }), { abortSignal: signal });
+      const source = credentialEntryFor(this.sources, cluster);
+      // Resolved here, with the caller's signal, so that waiting on STS is abortable too; the client then finds them cached.
+      await source.resolve(signal);
+      const output = await this.client(cluster, source).send(new DescribeClusterCommand({ name: cluster.name }), { abortSignal: signal });
       described = output.cluster;
     } catch (err) {
       throw awsServiceError(err, call, signal);
@@ -39,16 +45,21 @@ export class EksClusterDescriber implements ClusterDescriber<ClusterOf<"aws">> {
     throw upstreamBadResponse(call, new Error("DescribeCluster returned no endpoint or CA"));
   }
 
-  private client(cluster: ClusterOf<"aws">): EKSClient {
+  /** Releases every client's connections. */
+  close(): void {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+
+  private client(cluster: ClusterOf<"aws">, source: AwsCredentialSource): EKSClient {
     const key = `${cluster.credentials}\n${cluster.region}\n${cluster.apiEndpoint ?? ""}`;
     let client = this.clients.get(key);
     if (!client) {
       client = new EKSClient({
         region: cluster.region,
-        credentials: credentialEntryFor(this.sources, cluster).provider,
+        credentials: source.provider,
         ...(cluster.apiEndpoint ? { endpoint: cluster.apiEndpoint } : {}),
-        maxAttempts: 3,
-        requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+        ...awsClientTuning(this.upstreamTimeoutMs),
       });
       this.clients.set(key, client);
     }

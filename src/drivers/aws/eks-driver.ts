@@ -1,6 +1,6 @@
 import { credentialEntryFor } from "../credential-entry.js";
 import type { ClusterOf, MintedToken, TokenDriver } from "../driver.js";
-import { raceAbort, type UpstreamCall } from "../upstream-error.js";
+import type { UpstreamCall } from "../upstream-error.js";
 import type { AwsCredentialSource } from "./aws-credentials.js";
 import { awsServiceError } from "./aws-errors.js";
 import { mintEksToken } from "./eks-token.js";
@@ -20,9 +20,9 @@ export class EksTokenDriver implements TokenDriver<ClusterOf<"aws">> {
     const call: UpstreamCall = { provider: "aws", operation: source.operation, metadata: { cluster_id: cluster.id, credentials: cluster.credentials } };
     let credentials;
     try {
-      credentials = await raceAbort(source.provider(), signal, call);
+      credentials = await source.resolve(signal);
     } catch (err) {
-      throw awsServiceError(err, call);
+      throw awsServiceError(err, call, signal);
     }
     return mintEksToken({ credentials, region: cluster.region, clusterName: cluster.name, now: this.now() });
   }

@@ -1,8 +1,11 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { gaxios, GoogleAuth, Impersonated, JWT, type AuthClient } from "google-auth-library";
 import type { GcpCredentialConfig } from "../../config/config-schema.js";
 import { describeSecretRef, resolveSecret } from "../../config/secret-ref.js";
+import { SingleFlight } from "../../core/single-flight.js";
 import { ServiceError } from "../../errors/service-error.js";
+import type { ProviderOptions } from "../driver.js";
 import { upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
 
 /** The scopes gke-gcloud-auth-plugin requests with Application Default Credentials. */
@@ -21,22 +24,33 @@ export interface GoogleAccessToken {
 }
 
 /**
- * A gaxios transporter for google-auth-library's clients. With `tokenEndpoint`, the
+ * The signal of the upstream attempt the current async context works for.
+ * google-auth-library's token calls take no signal, so the transporter reads it from
+ * here: that is how an attempt's deadline reaches the library's own HTTP request.
+ */
+const attemptSignal = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * A gaxios transporter for google-auth-library's clients. Every request makes one
+ * attempt (the core retries, within each caller's deadline), is aborted after
+ * `timeoutMs` or with the current attempt's signal. With `tokenEndpoint`, the
  * requests google-auth-library sends to Google's fixed token URL go there instead
  * (a private endpoint, or a local fake in tests); everything else about the request,
  * including the JWT assertion's audience, stays the library's own.
  */
-function createTransporter(tokenEndpoint: string | undefined): gaxios.Gaxios {
-  const transporter = new gaxios.Gaxios({ timeout: 10_000 });
-  if (tokenEndpoint) {
-    const target = new URL(tokenEndpoint);
-    transporter.interceptors.request.add({
-      resolved: async (options) => {
-        if (String(options.url) === googleTokenUrl) options.url = target;
-        return options;
-      },
-    });
-  }
+function createTransporter(tokenEndpoint: string | undefined, timeoutMs: number): gaxios.Gaxios {
+  const transporter = new gaxios.Gaxios({ timeout: timeoutMs });
+  const target = tokenEndpoint ? new URL(tokenEndpoint) : undefined;
+  transporter.interceptors.request.add({
+    resolved: async (options) => {
+      if (target && String(options.url) === googleTokenUrl) options.url = target;
+      options.retry = false;
+      options.retryConfig = { ...options.retryConfig, retry: 0, noResponseRetries: 0 };
+      const signal = attemptSignal.getStore();
+      if (signal) options.signal = options.signal ? AbortSignal.any([options.signal, signal]) : signal;
+      return options;
+    },
+  });
   return transporter;
 }
 
@@ -82,9 +96,14 @@ function parseServiceAccountKey(text: string, entry: GcpCredentialConfig): Servi
 export class GcpCredentialSource {
   private cached: { fingerprint: string; client: Promise<AuthClient> } | undefined;
   private readonly transporter: gaxios.Gaxios;
+  private readonly tokenFlights: SingleFlight<"token", GoogleAccessToken>;
 
-  constructor(private readonly entry: GcpCredentialConfig) {
-    this.transporter = createTransporter(entry.tokenEndpoint);
+  constructor(
+    private readonly entry: GcpCredentialConfig,
+    { upstreamTimeoutMs }: ProviderOptions,
+  ) {
+    this.transporter = createTransporter(entry.tokenEndpoint, upstreamTimeoutMs);
+    this.tokenFlights = new SingleFlight({ attemptTimeoutMs: upstreamTimeoutMs });
   }
 
   /** What getting a token calls, for errors. */
@@ -104,8 +123,21 @@ export class GcpCredentialSource {
     return this.cached.client;
   }
 
-  /** A current access token with its real expiry, from google-auth-library's cache or a fresh grant. */
-  async accessToken(call: UpstreamCall): Promise<GoogleAccessToken> {
+  /**
+   * A current access token with its real expiry, from google-auth-library's cache or
+   * a fresh grant. Concurrent callers share one attempt, bounded in time. Rejects with
+   * `signal.reason` when `signal` aborts first.
+   */
+  accessToken(call: UpstreamCall, signal: AbortSignal): Promise<GoogleAccessToken> {
+    return this.tokenFlights.run("token", signal, (attempt) => this.withAttempt(attempt, () => this.fetchAccessToken(call)));
+  }
+
+  /** Runs `work` so that every request google-auth-library makes for it follows `signal`. */
+  withAttempt<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+    return attemptSignal.run(signal, work);
+  }
+
+  private async fetchAccessToken(call: UpstreamCall): Promise<GoogleAccessToken> {
     const client = await this.client();
     const { token } = await client.getAccessToken();
     if (!token) throw upstreamBadResponse(call, new Error("no access token in the grant"));

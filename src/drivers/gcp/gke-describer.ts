@@ -27,8 +27,10 @@ export class GkeClusterDescriber implements ClusterDescriber<ClusterOf<"gcp">> {
     const url = `${base}/v1/projects/${encodeURIComponent(cluster.project)}/locations/${encodeURIComponent(cluster.region)}/clusters/${encodeURIComponent(cluster.name)}`;
     let described: GkeCluster;
     try {
-      const client = await credentialEntryFor(this.sources, cluster).client();
-      const response = await raceAbort(client.request<GkeCluster>({ url, method: "GET", signal, responseType: "json" }), signal, call);
+      const source = credentialEntryFor(this.sources, cluster);
+      const client = await source.client();
+      const request = source.withAttempt(signal, () => client.request<GkeCluster>({ url, method: "GET", signal, responseType: "json" }));
+      const response = await raceAbort(request, signal, call);
       described = response.data;
     } catch (err) {
       throw gcpServiceError(err, call, signal);

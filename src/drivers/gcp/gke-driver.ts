@@ -1,6 +1,6 @@
 import { credentialEntryFor } from "../credential-entry.js";
 import type { ClusterOf, MintedToken, TokenDriver } from "../driver.js";
-import { raceAbort, type UpstreamCall } from "../upstream-error.js";
+import type { UpstreamCall } from "../upstream-error.js";
 import type { GcpCredentialSource } from "./gcp-credentials.js";
 import { gcpServiceError } from "./gcp-errors.js";
 
@@ -16,7 +16,7 @@ export class GkeTokenDriver implements TokenDriver<ClusterOf<"gcp">> {
     const source = credentialEntryFor(this.sources, cluster);
     const call: UpstreamCall = { provider: "gcp", operation: source.operation, metadata: { cluster_id: cluster.id, credentials: cluster.credentials } };
     try {
-      return await raceAbort(source.accessToken(call), signal, call);
+      return await source.accessToken(call, signal);
     } catch (err) {
       throw gcpServiceError(err, call, signal);
     }

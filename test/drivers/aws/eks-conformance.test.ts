@@ -30,7 +30,7 @@ runConformance<ClusterOf<"aws">>({
     };
     const cluster = (id: string, name: string, creds = "issuer"): ClusterOf<"aws"> => ({ id, provider: "aws", region: "us-west-2", name, displayName: "", labels: {}, credentials: creds, apiEndpoint: eks.url });
     return {
-      newDrivers: () => createAwsProvider(credentials) as Required<ProviderDrivers<ClusterOf<"aws">>>,
+      newDrivers: () => createAwsProvider(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"aws">>>,
       clusterA: cluster("alpha-eks", "alpha"),
       clusterB: cluster("beta-eks", "beta"),
       missingCluster: cluster("gamma-eks", "gamma"),

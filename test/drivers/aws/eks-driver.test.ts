@@ -16,7 +16,7 @@ process.env.EKS_DRIVER_TEST_SECRET = base.secretAccessKey;
 const staticKeys = { accessKeyId: { env: "EKS_DRIVER_TEST_AKID" }, secretAccessKey: { env: "EKS_DRIVER_TEST_SECRET" } };
 
 function driverFor(entry: AwsCredentialConfig): EksTokenDriver {
-  return new EksTokenDriver(createAwsCredentialSources({ issuer: entry }));
+  return new EksTokenDriver(createAwsCredentialSources({ issuer: entry }, { upstreamTimeoutMs: 10_000 }));
 }
 
 function driverWith(entry: Partial<AwsCredentialConfig>): EksTokenDriver {

@@ -37,7 +37,7 @@ runConformance<ClusterOf<"gcp">>({
       apiEndpoint: gcp.url,
     });
     return {
-      newDrivers: () => createGcpProvider(credentials) as Required<ProviderDrivers<ClusterOf<"gcp">>>,
+      newDrivers: () => createGcpProvider(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"gcp">>>,
       clusterA: cluster("alpha-gke", "alpha"),
       clusterB: cluster("beta-gke", "beta"),
       missingCluster: cluster("gamma-gke", "gamma"),

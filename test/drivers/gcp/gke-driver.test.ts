@@ -30,7 +30,7 @@ describe("GKE driver through google-auth-library", () => {
   });
   after(() => gcp.close());
 
-  const mint = (entry: Omit<GcpCredentialConfig, "provider">) => createGcpProvider({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, ...entry } }).token!.mintToken(cluster, AbortSignal.timeout(20_000));
+  const mint = (entry: Omit<GcpCredentialConfig, "provider">) => createGcpProvider({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, ...entry } }, { upstreamTimeoutMs: 10_000 }).token!.mintToken(cluster, AbortSignal.timeout(20_000));
 
   it("mints with a key file and reports the token's real expiry", async () => {
     const { token, expiresAt } = await mint({ serviceAccountKey: { file: join(dir, "issuer.json") } });
@@ -95,7 +95,7 @@ describe("GKE driver through google-auth-library", () => {
   it("picks up a rotated key file without a restart", async () => {
     const rotating = join(dir, "rotating.json");
     await writeFile(rotating, issuer.keyFile);
-    const provider = createGcpProvider({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, serviceAccountKey: { file: rotating } } });
+    const provider = createGcpProvider({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, serviceAccountKey: { file: rotating } } }, { upstreamTimeoutMs: 10_000 });
     assert.equal(gcp.verifyAccessToken((await provider.token!.mintToken(cluster, AbortSignal.timeout(20_000))).token).ok, true);
     await writeFile(rotating, "{ broken");
     assert.equal((await failure(provider.token!.mintToken(cluster, AbortSignal.timeout(20_000)))).reason, "CREDENTIALS_INVALID");

@@ -26,7 +26,7 @@ runConformance<ClusterOf<"ncp">>({
     };
     const cluster = (id: string, uuid: string, creds = "issuer"): ClusterOf<"ncp"> => ({ id, provider: "ncp", region: "KR", uuid, name: "", displayName: "", labels: {}, credentials: creds, apiEndpoint: ncp.url });
     return {
-      newDrivers: () => createNcpProvider(credentials) as Required<ProviderDrivers<ClusterOf<"ncp">>>,
+      newDrivers: () => createNcpProvider(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"ncp">>>,
       clusterA: cluster("alpha-nks", uuids.alpha),
       clusterB: cluster("beta-nks", uuids.beta),
       missingCluster: cluster("gamma-nks", uuids.gamma),

@@ -1,0 +1,76 @@
+import { SingleFlight } from "./single-flight.js";
+
+/** A value and the instant (ms since the epoch) after which it is no longer served fresh. */
+export interface Expiring<V> {
+  readonly value: V;
+  readonly expiresAt: number;
+}
+
+/** Options of {@link TtlCache}. */
+export interface TtlCacheOptions {
+  /** The most entries kept; the least recently stored is dropped first. */
+  maxEntries: number;
+  /** How long one shared load may run; see {@link SingleFlight}. */
+  attemptTimeoutMs: number;
+  /** The clock, in ms since the epoch; tests pin it. */
+  now?: () => number;
+}
+
+/**
+ * A size-bounded cache of values that expire, loaded on a miss by one shared attempt
+ * per key ({@link SingleFlight}). Each caller keeps its own deadline, and failures
+ * are never cached: the next caller after a failure loads afresh.
+ */
+export class TtlCache<K, V> {
+  private readonly entries = new Map<K, Expiring<V>>();
+  private readonly flights: SingleFlight<K, Expiring<V>>;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor({ maxEntries, attemptTimeoutMs, now = Date.now }: TtlCacheOptions) {
+    this.flights = new SingleFlight({ attemptTimeoutMs });
+    this.maxEntries = maxEntries;
+    this.now = now;
+  }
+
+  /**
+   * The fresh value of `key`, or the one `load` produces. `load` runs at most once at
+   * a time per key, with a signal of its own that aborts when it outlives the attempt
+   * timeout or every caller has given up. Rejects with `signal.reason` when the
+   * caller's signal aborts first.
+   */
+  async get(key: K, signal: AbortSignal, load: (signal: AbortSignal) => Promise<Expiring<V>>): Promise<V> {
+    const entry = this.entries.get(key);
+    if (entry !== undefined && entry.expiresAt > this.now()) return entry.value;
+    const loaded = await this.flights.run(key, signal, async (attemptSignal) => {
+      const fresh = await load(attemptSignal);
+      if (fresh.expiresAt > this.now()) this.store(key, fresh);
+      return fresh;
+    });
+    return loaded.value;
+  }
+
+  /** The value last stored for `key`, fresh or not; never loads. */
+  peek(key: K): V | undefined {
+    return this.entries.get(key)?.value;
+  }
+
+  /** Forgets `key`. */
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
+  /** How many entries are stored. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private store(key: K, entry: Expiring<V>): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, entry);
+  }
+}
