@@ -2,6 +2,7 @@ import type { PeerCertificate } from "node:tls";
 import { ServiceError } from "../errors/service-error.js";
 import { ApiKeyVerifier } from "./api-keys.js";
 import { principalFromCertificate } from "./certificate-principal.js";
+import { anonymous, keyPrincipal, type Principal } from "./principal.js";
 
 /** What a caller presented, as transports extract it. Transports pass only certificates the TLS layer verified. */
 export interface PresentedCredentials {
@@ -11,15 +12,6 @@ export interface PresentedCredentials {
   peerCertificate?: Pick<PeerCertificate, "subjectaltname" | "subject">;
 }
 
-/** An authenticated caller. */
-export interface Principal {
-  /** What grants match: a certificate's URI/DNS SAN or CN, an API key's name, or "anonymous". */
-  name: string;
-  method: "mtls" | "api-key" | "none";
-}
-
-/** The caller of `insecurePlaintext` development mode. */
-export const anonymous: Principal = { name: "anonymous", method: "none" };
 
 function unauthenticated(reason: string, message: string): ServiceError {
   return new ServiceError({ code: "Unauthenticated", reason, message });
@@ -51,12 +43,13 @@ export class Authenticator {
       if (!key) throw unauthenticated("MALFORMED_AUTHORIZATION", 'the authorization header must be "Bearer <API key>"');
       const name = this.keys.verify(key);
       if (!name) throw unauthenticated("INVALID_API_KEY", "the API key is not valid");
-      return { name, method: "api-key" };
+      return keyPrincipal(name);
     }
     if (peerCertificate) {
-      const name = principalFromCertificate(peerCertificate);
-      if (!name) throw unauthenticated("CERTIFICATE_WITHOUT_IDENTITY", "the client certificate has no URI SAN, DNS SAN or CN to identify the caller");
-      return { name, method: "mtls" };
+      const identity = principalFromCertificate(peerCertificate);
+      if (!identity) throw unauthenticated("CERTIFICATE_WITHOUT_IDENTITY", "the client certificate has no SPIFFE ID, DNS SAN or CN to identify the caller");
+      if ("problem" in identity) throw unauthenticated("CERTIFICATE_IDENTITY_INVALID", identity.problem);
+      return identity.principal;
     }
     throw unauthenticated("CREDENTIALS_MISSING", "this service requires a client certificate or an API key (authorization: Bearer <key>)");
   }

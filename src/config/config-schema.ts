@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { principalPatternProblem } from "../auth/principal.js";
 import { clusterIdProblem } from "../core/cluster-id.js";
 
 /** A `{ env: NAME }` or `{ file: PATH }` reference; secrets are never inline. */
@@ -165,7 +166,9 @@ const securitySchema = z
     apiKeys: z
       .array(
         z.strictObject({
-          name: z.string().regex(/^[\w.@:-]{1,128}$/, "must be 1 to 128 characters of [A-Za-z0-9_.@:-]; it becomes the principal"),
+          name: z
+            .string()
+            .regex(/^[\w.@-]{1,128}$/, 'must be 1 to 128 characters of [A-Za-z0-9_.@-] (no ":" or "/", so that it can never read as a certificate identity); the key\'s principal is "key:NAME"'),
           sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the key's SHA-256 as 64 lower-case hex digits (cluster-token keygen prints it); the key itself is never configured"),
         }),
       )
@@ -173,7 +176,17 @@ const securitySchema = z
     grants: z
       .array(
         z.strictObject({
-          principals: z.array(z.string().min(1).max(1024)).min(1, "must name at least one principal"),
+          principals: z
+            .array(
+              z
+                .string()
+                .max(2048)
+                .check((ctx) => {
+                  const problem = principalPatternProblem(ctx.value);
+                  if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
+                }),
+            )
+            .min(1, "must name at least one principal"),
           clusters: z.array(z.string().min(1).max(253)).min(1, "must name at least one cluster id or glob"),
           rpcs: z.array(z.enum([...grantableRpcs, "*"], { error: `must be one of ${grantableRpcs.join(", ")} or "*"` })).min(1, "must name at least one RPC"),
         }),

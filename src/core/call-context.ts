@@ -1,4 +1,5 @@
-import type { PresentedCredentials, Principal } from "../auth/authenticator.js";
+import type { PresentedCredentials } from "../auth/authenticator.js";
+import type { Principal } from "../auth/principal.js";
 
 /** The transports the service is served over. */
 export type TransportName = "grpc" | "connect";

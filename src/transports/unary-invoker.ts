@@ -2,7 +2,8 @@ import type { DescMessage, DescMethodUnary, DescService, MessageInitShape, Messa
 import { Code, type ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { AuditEntry, AuditLog } from "../audit/audit-log.js";
-import type { Authenticator, Principal } from "../auth/authenticator.js";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { Principal } from "../auth/principal.js";
 import type { RateLimiter } from "../auth/rate-limiter.js";
 import type { CallContext, TransportCall } from "../core/call-context.js";
 import type { ServiceHandlers } from "../core/service-handlers.js";

@@ -30,40 +30,67 @@ describe("API keys", () => {
 });
 
 describe("certificate principals", () => {
-  it("prefer the URI SAN, then the DNS SAN, then the CN", () => {
-    assert.equal(principalFromCertificate({ subjectaltname: "DNS:ci.example.com, URI:spiffe://corp.example/ns/ci/sa/deployer", subject: { CN: "ci" } as never }), "spiffe://corp.example/ns/ci/sa/deployer");
-    assert.equal(principalFromCertificate({ subjectaltname: "IP Address:10.0.0.1, DNS:ci.example.com", subject: { CN: "ci" } as never }), "ci.example.com");
-    assert.equal(principalFromCertificate({ subjectaltname: undefined as never, subject: { CN: "legacy" } as never }), "legacy");
-    assert.equal(principalFromCertificate({ subjectaltname: 'URI:"spiffe://corp.example/a,b"', subject: {} as never }), "spiffe://corp.example/a,b");
-    assert.equal(principalFromCertificate({ subjectaltname: "IP Address:10.0.0.1", subject: {} as never }), undefined);
+  const name = (subjectaltname: string | undefined, subject: Record<string, string> = {}) => {
+    const identity = principalFromCertificate({ subjectaltname: subjectaltname as never, subject: subject as never });
+    return identity === undefined ? undefined : "problem" in identity ? `problem: ${identity.problem}` : identity.principal.name;
+  };
+  it("prefer the SPIFFE ID, then the DNS SAN, then the CN, each with its kind", () => {
+    assert.equal(name("DNS:ci.example.com, URI:spiffe://corp.example/ns/ci/sa/deployer", { CN: "ci" }), "spiffe://corp.example/ns/ci/sa/deployer");
+    assert.equal(name("IP Address:10.0.0.1, DNS:ci.example.com", { CN: "ci" }), "cert:ci.example.com");
+    assert.equal(name(undefined, { CN: "legacy" }), "cert:legacy");
+    assert.equal(name("URI:https://not-spiffe.example/x, DNS:web.example.com"), "cert:web.example.com", "a URI SAN that is no SPIFFE ID names nobody");
+    assert.equal(name("IP Address:10.0.0.1"), undefined);
+  });
+  it("parse SPIFFE IDs by the spec and refuse what it forbids", () => {
+    for (const bad of [
+      'URI:"spiffe://corp.example/a,b"',
+      "URI:spiffe://corp.example/ns/ci/../../ns/admin/sa/x",
+      "URI:spiffe://corp.example/ns/./ci",
+      "URI:spiffe://corp.example/ns//ci",
+      "URI:spiffe://corp.example/ns/ci/",
+      "URI:spiffe://corp.example/ns/ci%2F..%2Fadmin",
+      "URI:spiffe://corp.example/ns/ci?x=1",
+      "URI:spiffe://corp.example/ns/ci#frag",
+      "URI:spiffe://corp.example:443/ns/ci",
+      "URI:spiffe://user@corp.example/ns/ci",
+      "URI:spiffe://Corp.Example/ns/ci",
+    ]) {
+      assert.match(name(bad, { CN: "fallback" }) ?? "", /^problem: the certificate's SPIFFE ID /, bad);
+    }
+    assert.equal(name("URI:spiffe://corp.example"), "spiffe://corp.example");
   });
 });
 
 describe("globs", () => {
-  it("match * and ? and nothing else specially", () => {
+  it("match * and ? within one segment, ** across segments, and nothing else specially", () => {
     assert.ok(globMatcher("prod-*")("prod-eks"));
     assert.ok(globMatcher("prod-*")("prod-"));
     assert.ok(!globMatcher("prod-*")("staging-prod-eks"));
     assert.ok(globMatcher("demo-?ks")("demo-eks"));
     assert.ok(!globMatcher("demo.eks")("demoXeks"), "a dot is literal");
-    assert.ok(globMatcher("spiffe://corp/ns/*")("spiffe://corp/ns/ci/sa/x"));
+    assert.ok(globMatcher("spiffe://corp/ns/*")("spiffe://corp/ns/ci"));
+    assert.ok(!globMatcher("spiffe://corp/ns/*")("spiffe://corp/ns/ci/sa/x"), "* stays within a segment");
+    assert.ok(!globMatcher("spiffe://corp/ns/ci?x")("spiffe://corp/ns/ci/x"), "? is not a /");
+    assert.ok(globMatcher("spiffe://corp/ns/**")("spiffe://corp/ns/ci/sa/x"), "** spans segments");
     assert.ok(!globMatcher("a(b)")("ab"));
   });
 });
 
 describe("AccessPolicy", () => {
   const policy = AccessPolicy.fromGrants([
-    { principals: ["ci-*"], clusters: ["dev-*"], rpcs: ["GenerateToken"] },
-    { principals: ["ops"], clusters: ["*"], rpcs: ["*"] },
+    { principals: ["cert:ci-*"], clusters: ["dev-*"], rpcs: ["GenerateToken"] },
+    { principals: ["key:ops"], clusters: ["*"], rpcs: ["*"] },
   ]);
   it("denies by default and allows only what a grant names", () => {
-    assert.ok(policy.allows("ci-runner", "GenerateToken", "dev-eks"));
-    assert.ok(!policy.allows("ci-runner", "GetKubeconfig", "dev-eks"));
-    assert.ok(!policy.allows("ci-runner", "GenerateToken", "prod-eks"));
-    assert.ok(!policy.allows("someone", "GenerateToken", "dev-eks"));
-    assert.ok(policy.allows("ops", "GetKubeconfig", "anything"));
-    assert.ok(!policy.allowsRpc("ci-runner", "ListClusters"));
-    assert.ok(!AccessPolicy.fromGrants([]).allows("ops", "ListClusters", "x"));
+    assert.ok(policy.allows("cert:ci-runner", "GenerateToken", "dev-eks"));
+    assert.ok(!policy.allows("cert:ci-runner", "GetKubeconfig", "dev-eks"));
+    assert.ok(!policy.allows("cert:ci-runner", "GenerateToken", "prod-eks"));
+    assert.ok(!policy.allows("cert:someone", "GenerateToken", "dev-eks"));
+    assert.ok(policy.allows("key:ops", "GetKubeconfig", "anything"));
+    assert.ok(!policy.allows("cert:ops", "GetKubeconfig", "anything"), "a certificate named like a key is not the key");
+    assert.ok(!policy.allows("key:ci-runner", "GenerateToken", "dev-eks"), "a key named like a certificate is not the certificate");
+    assert.ok(!policy.allowsRpc("cert:ci-runner", "ListClusters"));
+    assert.ok(!AccessPolicy.fromGrants([]).allows("key:ops", "ListClusters", "x"));
     assert.ok(AccessPolicy.allowAll().allows("anyone", "GetKubeconfig", "x"));
   });
 });
@@ -99,12 +126,13 @@ describe("Authenticator", () => {
   };
   it("takes an API key over a certificate, and requires one of them", () => {
     const cert = { subjectaltname: "URI:spiffe://corp/ci", subject: {} as never };
-    assert.deepEqual(auth.authenticate({ authorization: `Bearer ${key.key}`, peerCertificate: cert }), { name: "ci", method: "api-key" });
-    assert.deepEqual(auth.authenticate({ peerCertificate: cert }), { name: "spiffe://corp/ci", method: "mtls" });
+    assert.deepEqual(auth.authenticate({ authorization: `Bearer ${key.key}`, peerCertificate: cert }), { name: "key:ci", kind: "key" });
+    assert.deepEqual(auth.authenticate({ peerCertificate: cert }), { name: "spiffe://corp/ci", kind: "spiffe" });
     assert.equal(reason(() => auth.authenticate({})), "CREDENTIALS_MISSING");
     assert.equal(reason(() => auth.authenticate({ authorization: `Bearer ${key.key}x`, peerCertificate: cert })), "INVALID_API_KEY");
     assert.equal(reason(() => auth.authenticate({ authorization: key.key })), "MALFORMED_AUTHORIZATION");
     assert.equal(reason(() => auth.authenticate({ peerCertificate: { subjectaltname: "", subject: {} as never } })), "CERTIFICATE_WITHOUT_IDENTITY");
-    assert.deepEqual(Authenticator.none().authenticate({ authorization: "Bearer whatever" }), { name: "anonymous", method: "none" });
+    assert.deepEqual(Authenticator.none().authenticate({ authorization: "Bearer whatever" }), { name: "anonymous", kind: "anonymous" });
+    assert.equal(reason(() => auth.authenticate({ peerCertificate: { subjectaltname: "URI:spiffe://corp/ci/../admin", subject: {} as never } })), "CERTIFICATE_IDENTITY_INVALID");
   });
 });

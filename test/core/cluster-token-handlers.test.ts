@@ -15,7 +15,7 @@ import { testCaData, testConfig } from "../support/test-config.js";
 
 const now = new Date("2026-01-01T00:00:00Z");
 /** A fresh context per call: handlers write audit facts into it. */
-const ctx = (principal = "anonymous"): CallContext => ({ transport: "grpc", requestId: "test", signal: new AbortController().signal, deadline: Date.now() + 30_000, principal: { name: principal, method: "none" }, audit: {} });
+const ctx = (principal = "anonymous"): CallContext => ({ transport: "grpc", requestId: "test", signal: new AbortController().signal, deadline: Date.now() + 30_000, principal: { name: principal, kind: "anonymous" }, audit: {} });
 
 const exec = { publicUrl: "https://cluster-token.example.com", command: ["cluster-token"] };
 

@@ -84,7 +84,7 @@ describe("kubectl through a secured service: exec kubeconfigs carry the client's
     assert.ok(viaFile.ok, viaFile.stderr);
     const viaEnv = await kubectlWith(await deployerKubeconfig({ apiKeyEnv: "CTS_DEPLOYER_KEY" }), { CTS_DEPLOYER_KEY: f.keys.deployer.key });
     assert.ok(viaEnv.ok, viaEnv.stderr);
-    assert.ok(keys.audit().some((l) => l.principal === "deployer" && l.outcome === "issued"));
+    assert.ok(keys.audit().some((l) => l.principal === "key:deployer" && l.outcome === "issued"));
   });
 
   it("the credential command explains TLS and credential failures", async () => {

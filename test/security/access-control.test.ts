@@ -80,7 +80,7 @@ describe("security: authentication and authorization", () => {
         assert.match((await ops.generateToken({ clusterId: "prod-eks" })).status!.token, /^k8s-aws-v1\./);
         const legacy = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.cnOnlyCert })[transport];
         const denied = await expectError(legacy.generateToken({ clusterId: "demo-eks" }), Code.PermissionDenied);
-        assert.equal(denied.info.metadata.principal, "legacy-client");
+        assert.equal(denied.info.metadata.principal, "cert:legacy-client");
       });
 
       it(`${transport}: no certificate, one from another CA, or an expired one is rejected at the handshake`, async () => {
@@ -93,6 +93,24 @@ describe("security: authentication and authorization", () => {
           assert.notEqual(err.code, Code.PermissionDenied);
           assert.match(`${err.message} ${String(err.cause)}`, /certificate|alert|socket|reset|closed|EPROTO|handshake|unavailable/i);
         }
+      });
+    }
+
+    for (const transport of ["connect", "grpc"] as const) {
+      it(`${transport}: a certificate named like an API key does not get the key's grants, and the key still works`, async () => {
+        const impostor = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.keyNameCert })[transport];
+        const denied = await expectError(impostor.generateToken({ clusterId: "demo-eks" }), Code.PermissionDenied);
+        assert.equal(denied.info.metadata.principal, "cert:deployer");
+        const key = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.cnOnlyCert, apiKey: f.keys.deployer.key })[transport];
+        assert.match((await key.generateToken({ clusterId: "demo-eks" })).status!.token, /^k8s-aws-v1\./);
+      });
+
+      it(`${transport}: SPIFFE IDs are parsed, and * stays within one path segment`, async () => {
+        const dots = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.dotSegmentCert })[transport];
+        assert.equal((await expectError(dots.generateToken({ clusterId: "demo-eks" }), Code.Unauthenticated)).info.reason, "CERTIFICATE_IDENTITY_INVALID");
+        const deep = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.deepCert })[transport];
+        const denied = await expectError(deep.generateToken({ clusterId: "demo-eks" }), Code.PermissionDenied);
+        assert.equal(denied.info.metadata.principal, "spiffe://corp.example/ns/ci/x/y");
       });
     }
 
@@ -125,7 +143,7 @@ describe("security: authentication and authorization", () => {
         time: undefined,
         log: "audit",
         event: "issued",
-        principal: "deployer",
+        principal: "key:deployer",
         transport: "grpc",
         rpc: "GenerateToken",
         requestId: "audit-issued-1",
@@ -140,7 +158,7 @@ describe("security: authentication and authorization", () => {
     assert.match(String(byId("audit-issued-1")!.time), /^\d{4}-\d\d-\d\dT/);
     assert.deepEqual(
       { ...byId("audit-denied-1"), time: undefined },
-      { time: undefined, log: "audit", event: "denied", principal: "deployer", transport: "connect", rpc: "GenerateToken", requestId: "audit-denied-1", outcome: "denied", code: "PERMISSION_DENIED", clusterId: "nope-eks" },
+      { time: undefined, log: "audit", event: "denied", principal: "key:deployer", transport: "connect", rpc: "GenerateToken", requestId: "audit-denied-1", outcome: "denied", code: "PERMISSION_DENIED", clusterId: "nope-eks" },
     );
     assert.equal(byId("audit-anon-1")?.principal, "(unauthenticated)");
     assert.equal(byId("audit-anon-1")?.code, "UNAUTHENTICATED");

@@ -43,7 +43,7 @@ describe("security: limits, fail-closed audit, and no leaks", () => {
       assert.equal(viaConnect?.code, Code.ResourceExhausted);
       const reader = secureClients(svc.server, { ca: f.pki.ca.cert, apiKey: f.keys.reader.key });
       assert.equal((await reader.connect.listClusters({})).clusters.length, 2);
-      assert.ok(svc.audit().some((l) => l.code === "RESOURCE_EXHAUSTED" && l.outcome === "denied" && l.principal === "deployer"));
+      assert.ok(svc.audit().some((l) => l.code === "RESOURCE_EXHAUSTED" && l.outcome === "denied" && l.principal === "key:deployer"));
     } finally {
       await svc.close();
     }

@@ -15,6 +15,12 @@ export interface SecureFixture {
   opsCert: IssuedCert;
   /** CN only, "legacy-client": granted nothing. */
   cnOnlyCert: IssuedCert;
+  /** CN and DNS SAN "deployer", the name of an API key: granted nothing, since `key:deployer` is not `cert:deployer`. */
+  keyNameCert: IssuedCert;
+  /** SPIFFE ID `spiffe://corp.example/ns/ci/../../ns/admin/sa/x`, which the SPIFFE rules forbid. */
+  dotSegmentCert: IssuedCert;
+  /** SPIFFE ID `spiffe://corp.example/ns/ci/x/y`: two segments below the granted `…/ns/ci/*`. */
+  deepCert: IssuedCert;
   /** The CI identity, expired yesterday. */
   expiredCert: IssuedCert;
   /** A client certificate from a CA the service does not trust. */
@@ -32,6 +38,9 @@ export async function createSecureFixture(): Promise<SecureFixture> {
     ciCert: await pki.issue("ci", { cn: "ci", sans: ["URI:spiffe://corp.example/ns/ci/sa/deployer"], usage: "client" }),
     opsCert: await pki.issue("ops", { cn: "ops", sans: ["DNS:ops.example.com"], usage: "client" }),
     cnOnlyCert: await pki.issue("legacy", { cn: "legacy-client", usage: "client" }),
+    keyNameCert: await pki.issue("keyname", { cn: "deployer", sans: ["DNS:deployer"], usage: "client" }),
+    dotSegmentCert: await pki.issue("dotsegment", { cn: "x", sans: ["URI:spiffe://corp.example/ns/ci/../../ns/admin/sa/x"], usage: "client" }),
+    deepCert: await pki.issue("deep", { cn: "y", sans: ["URI:spiffe://corp.example/ns/ci/x/y"], usage: "client" }),
     expiredCert: await pki.issueExpired("expired", { cn: "ci", sans: ["URI:spiffe://corp.example/ns/ci/sa/deployer"] }),
     foreignCert: await foreign.issue("foreign", { cn: "ci", sans: ["URI:spiffe://corp.example/ns/ci/sa/deployer"], usage: "client" }),
     keys: { deployer: generateApiKey(), reader: generateApiKey() },
@@ -52,11 +61,11 @@ export function secureRawConfig(f: SecureFixture, options: { mtls: boolean; rate
         { name: "reader", sha256: f.keys.reader.sha256 },
       ],
       grants: [
-        { principals: ["spiffe://corp.example/ns/ci/*"], clusters: ["demo-*"], rpcs: ["*"] },
-        { principals: ["deployer"], clusters: ["demo-eks"], rpcs: ["GenerateToken"] },
-        { principals: ["reader"], clusters: ["*"], rpcs: ["ListClusters"] },
-        { principals: ["reader"], clusters: ["demo-*"], rpcs: ["GetKubeconfig"] },
-        { principals: ["ops.example.com"], clusters: ["prod-*"], rpcs: ["GenerateToken", "ListClusters"] },
+        { principals: ["spiffe://corp.example/ns/ci/*", "spiffe://corp.example/ns/ci/sa/*"], clusters: ["demo-*"], rpcs: ["*"] },
+        { principals: ["key:deployer"], clusters: ["demo-eks"], rpcs: ["GenerateToken"] },
+        { principals: ["key:reader"], clusters: ["*"], rpcs: ["ListClusters"] },
+        { principals: ["key:reader"], clusters: ["demo-*"], rpcs: ["GetKubeconfig"] },
+        { principals: ["cert:ops.example.com"], clusters: ["prod-*"], rpcs: ["GenerateToken", "ListClusters"] },
       ],
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
       ...(options.reflection === undefined ? {} : { reflection: options.reflection }),
