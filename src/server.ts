@@ -21,6 +21,7 @@ import { createNcpProvider } from "./drivers/ncp/ncp-provider.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
 import { createConnectHandler } from "./transports/connect-transport.js";
 import { addGrpcReflection } from "./transports/grpc-reflection.js";
+import { listenGrpc, type GrpcListener } from "./transports/grpc-listener.js";
 import { addGrpcService } from "./transports/grpc-transport.js";
 import { ServingHealth } from "./transports/serving-health.js";
 import { createUnaryInvoker } from "./transports/unary-invoker.js";
@@ -115,7 +116,7 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
     ...(security.rateLimit ? { rateLimiter: new RateLimiter(security.rateLimit) } : {}),
     maxCallMs: config.limits.maxCallSeconds * 1000,
   });
-  const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds, idleTimeoutSeconds } = config.limits;
+  const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds, idleTimeoutSeconds, maxConnections } = config.limits;
   const health = new ServingHealth(["", ClusterTokenService.typeName]);
 
   const grpcServer = new grpc.Server({
@@ -148,21 +149,25 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
         connectHandler,
       )
     : createServer(serverOptions, connectHandler);
-  const grpcCredentials = tls
-    ? grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined)
-    : grpc.ServerCredentials.createInsecure();
+  httpServer.maxConnections = maxConnections;
 
-  let grpcAddress: string;
+  let grpcListener: GrpcListener | undefined;
   let httpAddress: string;
   try {
-    grpcAddress = await bindGrpc(grpcServer, config.listen.grpc, grpcCredentials);
+    grpcListener = await listenGrpc(grpcServer, config.listen.grpc, {
+      ...(tls ? { tls: { cert: tls.cert, key: tls.key, ...(tls.clientCa ? { ca: tls.clientCa } : {}), requireClientCert: tls.clientCa !== undefined } } : {}),
+      handshakeTimeoutMs: handshakeTimeoutSeconds * 1000,
+      maxConnections,
+    });
     httpAddress = await listenHttp(httpServer, config.listen.http);
   } catch (err) {
+    await grpcListener?.close();
     grpcServer.forceShutdown();
     httpServer.close();
     audit.close();
     throw err;
   }
+  const grpcAddress = grpcListener.address;
   health.setServing(true);
   if (security.insecurePlaintext) {
     logger.warn({ grpc: grpcAddress, http: httpAddress }, "INSECURE: plaintext listeners without authentication; every caller may get every credential (security.insecurePlaintext)");
@@ -179,6 +184,7 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
         httpServer.closeAllConnections();
       }, graceMs);
       await Promise.all([
+        grpcListener.close(),
         new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
         new Promise<void>((resolve) => {
           httpServer.close(() => resolve());
@@ -189,15 +195,6 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
       audit.close();
     },
   };
-}
-
-function bindGrpc(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<string> {
-  const { host } = parseListenAddress(address);
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, credentials, (err, port) =>
-      err ? reject(new Error(`cannot listen for gRPC on ${address}: ${err.message}`)) : resolve(formatHostPort(host, port)),
-    ),
-  );
 }
 
 function listenHttp(server: HttpServer, address: string): Promise<string> {
