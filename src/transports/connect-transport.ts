@@ -4,7 +4,8 @@ import { Code, ConnectError, createContextKey, createContextValues, type Connect
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { PresentedCredentials } from "../auth/authenticator.js";
 import type { TransportCall } from "../core/call-context.js";
-import { guardBinaryDecoding, undecodableBody } from "./binary-decode-guard.js";
+import { unknownPathFallback, withRejectionBodies } from "./connect-rejections.js";
+import { guardDecoding, malformedRequest } from "./request-guard.js";
 import { callSignal, requestIdFrom, requestIdHeader } from "./request-id.js";
 import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
 
@@ -36,17 +37,23 @@ export function createConnectHandler(service: DescService, invoke: UnaryInvoker,
     service.methods.map((method) => [
       method.localName,
       (request: never, handlerContext: HandlerContext) => {
-        const undecodable = handlerContext.values.get(undecodableBody);
-        return invoke(method as never, undecodable === undefined ? request : new UndecodableRequest(undecodable), connectTransportCall(handlerContext));
+        const malformed = handlerContext.values.get(malformedRequest);
+        return invoke(method as never, malformed === undefined ? request : new UndecodableRequest(malformed.cause, malformed.problem), connectTransportCall(handlerContext));
       },
     ]),
   );
+  const paths: string[] = [];
   return connectNodeAdapter({
     routes: (router) => {
       router.service(service, implementation as never);
-      router.handlers.forEach((handler, i) => (router.handlers[i] = guardBinaryDecoding(handler, readMaxBytes)));
+      router.handlers.forEach((handler, i) => (router.handlers[i] = guardDecoding(handler, readMaxBytes)));
       moreRoutes?.(router);
+      router.handlers.forEach((handler, i) => {
+        router.handlers[i] = withRejectionBodies(handler);
+        paths.push(handler.requestPath);
+      });
     },
+    fallback: unknownPathFallback(paths) as NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>,
     contextValues: (req) => createContextValues().set(peerCertificateKey, verifiedPeerCertificate(req)),
     grpc: false,
     grpcWeb: true,
@@ -64,6 +71,8 @@ export function createConnectHandler(service: DescService, invoke: UnaryInvoker,
 function connectTransportCall(handlerContext: HandlerContext): TransportCall {
   const requestId = requestIdFrom(handlerContext.requestHeader.get(requestIdHeader));
   handlerContext.responseHeader.set(requestIdHeader, requestId);
+  // Answers carry credentials or caller-specific listings: no proxy or browser may store them, GET included.
+  handlerContext.responseHeader.set("cache-control", "no-store");
   const isDeadline = (reason: unknown) => reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
   const authorization = handlerContext.requestHeader.get("authorization");
   const peerCertificate = handlerContext.values.get(peerCertificateKey);

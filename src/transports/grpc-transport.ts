@@ -4,6 +4,7 @@ import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
 import type { TransportCall } from "../core/call-context.js";
 import { cancellationReason } from "../core/deadline.js";
+import { enforceCompressedFlagRule } from "./grpc-compressed-flag.js";
 import { requestIdFrom, requestIdHeader } from "./request-id.js";
 import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
 
@@ -13,6 +14,7 @@ import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
  * an RPC to the proto needs no change here.
  */
 export function addGrpcService(server: grpc.Server, service: DescService, invoke: UnaryInvoker): void {
+  enforceCompressedFlagRule();
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const method of service.methods) {

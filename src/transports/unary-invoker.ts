@@ -30,7 +30,14 @@ export type UnaryInvoker = <I extends DescMessage, O extends DescMessage>(
  * the same path as every other error.
  */
 export class UndecodableRequest {
-  constructor(readonly cause: unknown) {}
+  /**
+   * @param cause the decoding failure, for local debugging only.
+   * @param problem what is wrong, for the caller; it must echo nothing of the request.
+   */
+  constructor(
+    readonly cause: unknown,
+    readonly problem?: string,
+  ) {}
 }
 
 /** What the invoker needs besides the handlers. */
@@ -90,7 +97,7 @@ export function createUnaryInvoker<S extends DescService & { method: Record<stri
         throw new ServiceError({ code: "ResourceExhausted", reason: "RATE_LIMITED", message: `${principal.name} is over its rate limit; retry after ${limited.retryAfterMs} ms`, metadata: { retry_after_ms: String(limited.retryAfterMs) } });
       }
       if (request instanceof UndecodableRequest) {
-        throw new ServiceError({ code: "InvalidArgument", reason: "MALFORMED_REQUEST", message: `the request is not a valid ${method.input.typeName} message`, cause: request.cause });
+        throw new ServiceError({ code: "InvalidArgument", reason: "MALFORMED_REQUEST", message: `the request is not a valid ${method.input.typeName} message${request.problem ? `: ${request.problem}` : ""}`, cause: request.cause });
       }
       context = { transport: call.transport, requestId: call.requestId, signal: bounded.signal, deadline, principal, audit: {} };
       const handler = table[method.localName];

@@ -2,21 +2,24 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { createContextKey } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest } from "@connectrpc/connect/protocol";
 
-/**
- * Set on a request's context values when its binary body could not be decoded. The
- * handler then answers INVALID_ARGUMENT through the normal error path, where
- * connect-es by itself would answer INTERNAL for undecodable binary (it does so
- * for `application/proto` and gRPC-Web, and INVALID_ARGUMENT only for JSON).
- */
-export const undecodableBody = createContextKey<unknown>(undefined, { description: "cluster-token: undecodable binary request body" });
+/** Why a request cannot be served as sent: the decoding failure, and a sentence for the caller that echoes nothing of the request. */
+export interface MalformedRequest {
+  readonly cause: unknown;
+  readonly problem?: string;
+}
 
-type BinaryKind = "proto" | "grpc-web" | "proto-get";
+/**
+ * Set on a request's context values when it cannot be decoded: an undecodable
+ * binary body, or a Connect GET whose query parameters are malformed. The handler
+ * then answers INVALID_ARGUMENT (MALFORMED_REQUEST) through the normal error path,
+ * where connect-es by itself would answer INTERNAL for undecodable binary and for
+ * bad base64 in a GET, and 501 for a compression it does not accept.
+ */
+export const malformedRequest = createContextKey<MalformedRequest | undefined>(undefined, { description: "cluster-token: malformed request" });
+
+type BinaryKind = "proto" | "grpc-web";
 
 function binaryKind(req: UniversalServerRequest): BinaryKind | undefined {
-  if (req.method === "GET") {
-    const query = new URL(req.url).searchParams;
-    return query.get("encoding") === "proto" && !isCompressed(query.get("compression")) ? "proto-get" : undefined;
-  }
   if (req.method !== "POST") return undefined;
   const contentType = req.header.get("content-type") ?? "";
   if (/^application\/proto(?:;|$)/i.test(contentType) && !isCompressed(req.header.get("content-encoding"))) return "proto";
@@ -56,17 +59,18 @@ function grpcWebMessage(body: Buffer): Buffer | undefined {
 }
 
 /**
- * Wraps a Connect universal handler so that an undecodable binary request (a POST
- * body, a gRPC-Web frame or a Connect GET `message`) reaches the service as an
- * empty message flagged with {@link undecodableBody}. Bodies
- * over `readMaxBytes`, compressed bodies and anything that is not a single binary
- * message pass through untouched, for Connect to judge.
+ * Wraps a Connect universal handler so that a request that cannot be decoded (a
+ * binary POST body, a gRPC-Web frame, or a Connect GET with a malformed query)
+ * reaches the service as an empty message flagged with {@link malformedRequest}.
+ * Bodies over `readMaxBytes`, compressed bodies and anything that is not a single
+ * binary message pass through untouched, for Connect to judge.
  */
-export function guardBinaryDecoding(handler: UniversalHandler, readMaxBytes: number): UniversalHandler {
+export function guardDecoding(handler: UniversalHandler, readMaxBytes: number): UniversalHandler {
   const guarded = async (req: UniversalServerRequest) => {
+    if (!req.contextValues) return handler(req);
+    if (req.method === "GET") return guardGet(handler, req);
     const kind = binaryKind(req);
-    if (!kind || !req.contextValues) return handler(req);
-    if (kind === "proto-get") return guardGet(handler, req);
+    if (!kind) return handler(req);
     if (!(Symbol.asyncIterator in Object(req.body))) return handler(req);
     const { head, complete, rest } = await readUpTo(req.body as AsyncIterable<Uint8Array>, readMaxBytes);
     if (!complete) return handler({ ...req, body: replay(head, rest) });
@@ -76,7 +80,7 @@ export function guardBinaryDecoding(handler: UniversalHandler, readMaxBytes: num
       fromBinary(handler.method.input, message);
       return await handler({ ...req, body: replay(head) });
     } catch (err) {
-      req.contextValues.set(undecodableBody, err);
+      req.contextValues.set(malformedRequest, { cause: err });
       const empty = kind === "proto" ? Buffer.alloc(0) : Buffer.alloc(5);
       req.header.set("content-length", String(empty.byteLength));
       return handler({ ...req, body: replay(empty) });
@@ -85,18 +89,36 @@ export function guardBinaryDecoding(handler: UniversalHandler, readMaxBytes: num
   return Object.assign(guarded, handler);
 }
 
-/** Connect GET carries the message in the query, base64url-encoded when `base64=1`. */
+/** A Connect GET parameter's problem that Connect would answer with a 5xx; the rest (encoding, connect) is Connect's to judge. */
+function getQueryProblem(query: URLSearchParams): string | undefined {
+  if (isCompressed(query.get("compression"))) return "this service accepts no compressed requests: send the GET message uncompressed";
+  if (query.get("base64") === "1" && !/^[A-Za-z0-9_\-+/]*={0,2}$/.test(query.get("message") ?? "")) return 'the "message" parameter is not base64 (base64=1)';
+  return undefined;
+}
+
+/**
+ * Connect GET carries the message in the query, base64url-encoded when `base64=1`.
+ * A malformed query is flagged and stripped of its message, so that Connect decodes
+ * an empty one and the service answers INVALID_ARGUMENT.
+ */
 function guardGet(handler: UniversalHandler, req: UniversalServerRequest) {
   const url = new URL(req.url);
-  const message = url.searchParams.get("message") ?? "";
-  const bytes = url.searchParams.get("base64") === "1" ? Buffer.from(message, "base64url") : Buffer.from(message, "utf8");
+  const query = url.searchParams;
+  const flag = (malformed: MalformedRequest) => {
+    req.contextValues!.set(malformedRequest, malformed);
+    for (const name of ["message", "base64", "compression"]) query.delete(name);
+    if (query.get("encoding") === "json") query.set("message", "{}");
+    return handler({ ...req, url: url.toString() });
+  };
+  const problem = getQueryProblem(query);
+  if (problem) return flag({ cause: new Error(problem), problem });
+  if (query.get("encoding") !== "proto") return handler(req);
+  const message = query.get("message") ?? "";
+  const bytes = query.get("base64") === "1" ? Buffer.from(message, "base64url") : Buffer.from(message, "utf8");
   try {
     fromBinary(handler.method.input, bytes);
     return handler(req);
   } catch (err) {
-    req.contextValues!.set(undecodableBody, err);
-    url.searchParams.delete("message");
-    url.searchParams.delete("base64");
-    return handler({ ...req, url: url.toString() });
+    return flag({ cause: err });
   }
 }
