@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../config/load-config.js";
 import { createLogger } from "../logging/logger.js";
+import { routeProcessEventsTo } from "../logging/process-events.js";
 import { startServer } from "../server.js";
 
 /**
@@ -27,6 +28,7 @@ export async function run(args: string[]): Promise<number> {
     throw err;
   }
   const logger = createLogger({ level: loaded.config.logging.level });
+  routeProcessEventsTo(logger);
   if (loaded.embedded) {
     logger.warn(
       { config: loaded.path },

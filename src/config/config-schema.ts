@@ -2,6 +2,12 @@ import { z } from "zod";
 import { principalPatternProblem } from "../auth/principal.js";
 import { clusterIdProblem } from "../core/cluster-id.js";
 
+/**
+ * Cross-field checks run even when a field has its own problem, so that one run
+ * reports every problem; they guard against values that failed their own schema.
+ */
+const always = { when: () => true };
+
 /** A `{ env: NAME }` or `{ file: PATH }` reference; secrets are never inline. */
 const secretRefSchema = z.union(
   [
@@ -38,19 +44,18 @@ const awsCredentialSchema = z
     region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-east-1").optional(),
     stsEndpoint: baseUrlSchema.optional(),
   })
-  .check((ctx) => {
-    const c = ctx.value;
+  .superRefine((c, ctx) => {
     const hasKeys = c.accessKeyId !== undefined || c.secretAccessKey !== undefined;
     if (c.source === "default" && (hasKeys || c.sessionToken)) {
-      ctx.issues.push({ code: "custom", input: c, path: ["source"], message: "cannot be combined with accessKeyId/secretAccessKey/sessionToken" });
+      ctx.addIssue({ code: "custom", input: c, path: ["source"], message: "cannot be combined with accessKeyId/secretAccessKey/sessionToken" });
     } else if (c.source === undefined && !(c.accessKeyId && c.secretAccessKey)) {
       const missing = c.accessKeyId ? "secretAccessKey" : "accessKeyId";
-      ctx.issues.push({ code: "custom", input: c, path: [missing], message: 'is required unless source is "default"' });
+      ctx.addIssue({ code: "custom", input: c, path: [missing], message: 'is required unless source is "default"' });
     }
     if ((c.externalId || c.sessionName || c.durationSeconds) && !c.roleArn) {
-      ctx.issues.push({ code: "custom", input: c, path: ["roleArn"], message: "is required when externalId, sessionName or durationSeconds is set" });
+      ctx.addIssue({ code: "custom", input: c, path: ["roleArn"], message: "is required when externalId, sessionName or durationSeconds is set" });
     }
-  });
+  }, always);
 
 /** A Google Cloud credential: a service-account key, or Application Default Credentials, optionally impersonating a service account. */
 const gcpCredentialSchema = z
@@ -62,14 +67,13 @@ const gcpCredentialSchema = z
     tokenEndpoint: baseUrlSchema.optional(),
     iamCredentialsEndpoint: baseUrlSchema.optional(),
   })
-  .check((ctx) => {
-    const c = ctx.value;
+  .superRefine((c, ctx) => {
     if (c.source === "default" && c.serviceAccountKey) {
-      ctx.issues.push({ code: "custom", input: c, path: ["source"], message: "cannot be combined with serviceAccountKey" });
+      ctx.addIssue({ code: "custom", input: c, path: ["source"], message: "cannot be combined with serviceAccountKey" });
     } else if (c.source === undefined && !c.serviceAccountKey) {
-      ctx.issues.push({ code: "custom", input: c, path: ["serviceAccountKey"], message: 'is required unless source is "default"' });
+      ctx.addIssue({ code: "custom", input: c, path: ["serviceAccountKey"], message: 'is required unless source is "default"' });
     }
-  });
+  }, always);
 
 /** A NAVER Cloud credential: an API access key and its secret key. */
 const ncpCredentialSchema = z.strictObject({
@@ -199,26 +203,27 @@ const securitySchema = z
     },
     { error: (issue) => (issue.input === undefined ? "is required: configure tls with clientCaFile or apiKeys, or set insecurePlaintext: true for local development" : undefined) },
   )
-  .check((ctx) => {
-    const c = ctx.value;
-    const issue = (path: (string | number)[], message: string) => ctx.issues.push({ code: "custom", input: c, path, message });
+  .superRefine((c, ctx) => {
+    if (typeof c !== "object" || c === null) return;
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", input: c, path, message });
+    const apiKeys = Array.isArray(c.apiKeys) ? c.apiKeys : [];
     if (c.insecurePlaintext) {
       if (c.tls) issue(["tls"], "cannot be combined with insecurePlaintext");
-      if (c.apiKeys.length > 0) issue(["apiKeys"], "cannot be combined with insecurePlaintext: keys would travel in plaintext");
-      if (c.grants.length > 0) issue(["grants"], "cannot be combined with insecurePlaintext, which allows everything");
+      if (apiKeys.length > 0) issue(["apiKeys"], "cannot be combined with insecurePlaintext: keys would travel in plaintext");
+      if (Array.isArray(c.grants) && c.grants.length > 0) issue(["grants"], "cannot be combined with insecurePlaintext, which allows everything");
       return;
     }
     if (!c.tls) issue(["tls"], "is required unless insecurePlaintext is true: configure certFile and keyFile");
-    else if (!c.tls.clientCaFile && c.apiKeys.length === 0) issue(["apiKeys"], "or tls.clientCaFile is required: callers must authenticate with client certificates or API keys");
+    else if (!c.tls.clientCaFile && apiKeys.length === 0) issue(["apiKeys"], "or tls.clientCaFile is required: callers must authenticate with client certificates or API keys");
     const names = new Set<string>();
     const hashes = new Set<string>();
-    c.apiKeys.forEach((key, i) => {
+    apiKeys.forEach((key, i) => {
       if (names.has(key.name)) issue(["apiKeys", i, "name"], `duplicates another API key's name "${key.name}"`);
       if (hashes.has(key.sha256)) issue(["apiKeys", i, "sha256"], "duplicates another API key's hash");
       names.add(key.name);
       hashes.add(key.sha256);
     });
-  });
+  }, always);
 
 /**
  * The YAML config file, validated at start-up. Every key is documented in the
@@ -272,19 +277,22 @@ export const configSchema = z
     credentials: z.record(z.string().regex(/^[\w.-]{1,63}$/, "credential names must be 1 to 63 characters of [A-Za-z0-9_.-]"), credentialSchema).default({}),
     clusters: z.array(clusterSchema).min(1, "must register at least one cluster"),
   })
-  .check((ctx) => {
+  .superRefine((config, ctx) => {
     const seen = new Map<string, number>();
-    ctx.value.clusters.forEach((cluster, index) => {
+    const clusters = Array.isArray(config.clusters) ? config.clusters : [];
+    const credentials: Record<string, { provider?: unknown } | undefined> = typeof config.credentials === "object" && config.credentials !== null ? config.credentials : {};
+    clusters.forEach((cluster, index) => {
+      if (typeof cluster !== "object" || cluster === null) return;
       const first = seen.get(cluster.id);
       if (first !== undefined) {
-        ctx.issues.push({ code: "custom", input: cluster.id, path: ["clusters", index, "id"], message: `duplicates clusters[${first}].id "${cluster.id}"` });
+        ctx.addIssue({ code: "custom", input: cluster.id, path: ["clusters", index, "id"], message: `duplicates clusters[${first}].id "${cluster.id}"` });
       }
       seen.set(cluster.id, index);
-      const credential = ctx.value.credentials[cluster.credentials];
+      const credential = credentials[cluster.credentials];
       if (!credential) {
-        ctx.issues.push({ code: "custom", input: cluster.credentials, path: ["clusters", index, "credentials"], message: `names "${cluster.credentials}", which is not an entry of credentials` });
+        ctx.addIssue({ code: "custom", input: cluster.credentials, path: ["clusters", index, "credentials"], message: `names "${cluster.credentials}", which is not an entry of credentials` });
       } else if (credential.provider !== cluster.provider) {
-        ctx.issues.push({
+        ctx.addIssue({
           code: "custom",
           input: cluster.credentials,
           path: ["clusters", index, "credentials"],
@@ -292,7 +300,7 @@ export const configSchema = z
         });
       }
     });
-  });
+  }, always);
 
 /** The validated config, as the rest of the service sees it. */
 export type ServiceConfig = z.output<typeof configSchema>;

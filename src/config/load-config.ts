@@ -72,7 +72,7 @@ export function parseConfig(text: string, path: string): ServiceConfig {
   if (doc.errors.length > 0) {
     throw new ConfigError(path, doc.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`));
   }
-  const result = configSchema.safeParse(doc.toJS() ?? {});
+  const result = configSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(path, result.error.issues.map(formatIssue));
   }
@@ -84,7 +84,21 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   let message = issue.message;
   if (issue.code === "unrecognized_keys") message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   else if (issue.code === "invalid_type" && issue.input === undefined && !message.startsWith("is required")) message = "is required";
+  // The value itself is never shown: a secret written inline by mistake must not reach a terminal or a log.
+  else if (issue.code === "invalid_type" && message.startsWith("Invalid input")) message = `must be ${article(issue.expected)}, not ${describeType(issue.input)}`;
   return `${key || "(top level)"}: ${message}`;
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+/** "a number", "a list", "null": what a YAML value is, in the words of the file. */
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return article(typeof value);
 }
 
 /** Makes every relative path in the config (secret files, TLS files, the audit file) relative to the config's directory. */

@@ -98,10 +98,17 @@ describe("cluster-token serve", () => {
       const http = /"http":"([^"]+)"/.exec(stdout)![1];
       const res = await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GenerateToken`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"demo-eks"}' });
       assert.equal(res.status, 200);
+      // Builds an AWS SDK client, which warns about this Node version.
+      await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GetKubeconfig`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"no-endpoint"}' });
     });
     assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stderr, "", "warnings and errors go through the JSON logger, not raw to stderr");
+    for (const line of out.stdout.trim().split("\n")) assert.doesNotThrow(() => JSON.parse(line), line);
+    assert.match(out.stdout, /"msg":"process warning"/);
     assert.doesNotMatch(out.stdout, /DEVELOPMENT MODE/);
     assert.match(out.stdout, /"msg":"shutting down"/);
+    assert.match(out.stdout, /"code":"OK"/, "gRPC code names in the access log");
+    assert.match(out.stdout, /"code":"UNAVAILABLE"/, "gRPC code names for errors too");
   });
 
   it("starts on the embedded default config, warning loudly, and mints a demo token", async () => {

@@ -117,6 +117,28 @@ describe("config validation", () => {
     assert.match(problemsOf(withChange((r) => ((r as Record<string, unknown>).publicUrl = "http://0.0.0.0:8080"))).join("\n"), /^publicUrl: must be an address clients can reach, not a wildcard bind address$/m);
   });
 
+  it("reports every problem in one run, field and cross-field alike, and a wrong type as a type error without its value", () => {
+    const problems = problemsOf(
+      withChange((raw) => {
+        (raw.listen as Record<string, unknown>).http = 8080;
+        raw.limits = { maxCallSeconds: "thirty-secret-seconds" };
+        raw.clusters[0]!.region = 5;
+        raw.clusters[1]!.id = "demo-eks";
+        raw.clusters[1]!.credentials = "missing";
+        raw.credentials["aws-test"]!.secretAccessKey = "inline-secret-value";
+      }),
+    );
+    assert.deepEqual([...problems].sort(), [
+      'clusters[1].credentials: names "missing", which is not an entry of credentials',
+      'clusters[1].id: duplicates clusters[0].id "demo-eks"',
+      "clusters[0].region: must be a string, not a number",
+      "credentials.aws-test.secretAccessKey: must be a secret reference, { env: NAME } or { file: PATH }; secrets are never written inline",
+      "limits.maxCallSeconds: must be a number, not a string",
+      "listen.http: must be a string, not a number",
+    ].sort());
+    assert.ok(!problems.join("\n").includes("inline-secret-value") && !problems.join("\n").includes("thirty-secret"), "values are never echoed");
+  });
+
   it("reports YAML syntax errors and duplicate keys", () => {
     assert.match(problemsOf("listen: [unclosed\n")[0]!, /^YAML: /);
     assert.match(problemsOf("listen: {}\nlisten: {}\n")[0]!, /^YAML: .*[Mm]ap keys must be unique/);

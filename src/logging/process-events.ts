@@ -1,0 +1,25 @@
+import type { Logger } from "pino";
+import { errorSummary, scrubCredentials } from "./logger.js";
+
+/**
+ * Sends what Node itself would print to stderr through the structured logger, so
+ * that the output stays one JSON object per line: process warnings (such as the AWS
+ * SDK's multi-line Node-version notice) as one `warn` line each, and an uncaught
+ * exception or unhandled rejection as one `fatal` line with a scrubbed summary
+ * instead of a raw stack trace, after which the process exits with status 1.
+ */
+export function routeProcessEventsTo(logger: Logger): void {
+  process.removeAllListeners("warning");
+  process.on("warning", (warning) => {
+    const code = (warning as { code?: unknown }).code;
+    const message = scrubCredentials(warning.message.replace(/\s+/g, " ").trim()).slice(0, 500);
+    logger.warn({ warning: { type: warning.name, ...(typeof code === "string" ? { code } : {}), message } }, "process warning");
+  });
+  const fatal = (what: string) => (err: unknown) => {
+    logger.fatal({ error: errorSummary(err) ?? { type: typeof err } }, what);
+    logger.flush();
+    process.exit(1);
+  };
+  process.on("uncaughtException", fatal("uncaught exception"));
+  process.on("unhandledRejection", fatal("unhandled rejection"));
+}
