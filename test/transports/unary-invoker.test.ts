@@ -12,9 +12,19 @@ import { createLogger } from "../../src/logging/logger.js";
 import { createUnaryInvoker, UndecodableRequest } from "../../src/transports/unary-invoker.js";
 import { LogCapture } from "../support/log-capture.js";
 import { testAuditFile } from "../support/test-config.js";
+import type { CallContext } from "../../src/core/call-context.js";
+import { raceAbort } from "../../src/drivers/upstream-error.js";
 
 const call: TransportCall = { transport: "connect", requestId: "r-1", signal: new AbortController().signal, credentials: {} };
 const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/** An invoker whose every handler waits on the cloud forever, giving up only when the call's signal aborts. */
+function invokerHanging(maxCallMs: number) {
+  const hang = (_request: unknown, context: CallContext) => raceAbort(new Promise<never>(() => {}), context.signal, { provider: "test", operation: "hang" });
+  const handlers = { generateToken: hang, getKubeconfig: hang, listClusters: hang } as unknown as ServiceHandlers<typeof ClusterTokenService>;
+  const audit = AuditLog.open(testAuditFile());
+  return createUnaryInvoker(ClusterTokenService, handlers, { logger: createLogger({ destination: new LogCapture() }), authenticator: Authenticator.none(), audit, maxCallMs });
+}
 
 function invokerThrowing(err: unknown) {
   const logs = new LogCapture();
@@ -27,6 +37,26 @@ function invokerThrowing(err: unknown) {
 }
 
 describe("unary invoker", () => {
+  it("ends every call by the service's ceiling, and by the caller's deadline when that is sooner", async () => {
+    const invoke = invokerHanging(200);
+    const request = create(GenerateTokenRequestSchema, { clusterId: "a" });
+    for (const [callerDeadlineMs, within] of [
+      [undefined, [150, 600]],
+      [60, [30, 150]],
+      [60_000, [150, 600]],
+    ] as const) {
+      const started = performance.now();
+      const transportCall = callerDeadlineMs === undefined ? call : { ...call, deadline: Date.now() + callerDeadlineMs };
+      const err = await invoke(ClusterTokenService.method.generateToken, request, transportCall).then(
+        () => assert.fail("expected an error"),
+        (e: unknown) => ConnectError.from(e),
+      );
+      const ms = performance.now() - started;
+      assert.equal(err.code, Code.DeadlineExceeded);
+      assert.ok(ms >= within[0] && ms <= within[1], `ended after ${Math.round(ms)} ms, expected ${within.join("–")}`);
+    }
+  });
+
   it("turns an unexpected error into INTERNAL without its text, and logs it scrubbed at error level", async () => {
     const { logs, invoke } = invokerThrowing(new TypeError(`boom with ${secret}`));
     const err = await invoke(ClusterTokenService.method.generateToken, create(GenerateTokenRequestSchema, { clusterId: "a" }), call).then(
