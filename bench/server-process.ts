@@ -44,7 +44,7 @@ export async function startServerProcess(): Promise<ServerProcess> {
     security: {
       tls: { certFile: server.certFile, keyFile: server.keyFile },
       apiKeys: [{ name: "bench", sha256 }],
-      grants: [{ principals: ["bench"], clusters: ["bench-eks"], rpcs: ["GenerateToken"] }],
+      grants: [{ principals: ["key:bench"], clusters: ["bench-eks"], rpcs: ["GenerateToken"] }],
     },
     credentials: { bench: { provider: "aws", accessKeyId: { file: "key-id" }, secretAccessKey: { file: "secret" } } },
     clusters: [{ id: "bench-eks", provider: "aws", region: "us-west-2", name: "bench", credentials: "bench" }],
