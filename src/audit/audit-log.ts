@@ -73,7 +73,7 @@ export class AuditLog {
     try {
       this.logger.info(entry, entry.outcome);
     } catch (err) {
-      throw new ServiceError({ code: "Unavailable", reason: "AUDIT_FAILED", message: "the audit log cannot be written, so nothing is issued", cause: err });
+      throw new ServiceError({ reason: "AUDIT_FAILED", message: "the audit log cannot be written, so nothing is issued", cause: err });
     }
   }
 

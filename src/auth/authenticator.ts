@@ -1,4 +1,5 @@
 import type { PeerCertificate } from "node:tls";
+import type { ErrorReason } from "../errors/error-reasons.js";
 import { ServiceError } from "../errors/service-error.js";
 import { ApiKeyVerifier } from "./api-keys.js";
 import { principalFromCertificate } from "./certificate-principal.js";
@@ -13,8 +14,8 @@ export interface PresentedCredentials {
 }
 
 
-function unauthenticated(reason: string, message: string): ServiceError {
-  return new ServiceError({ code: "Unauthenticated", reason, message });
+function unauthenticated(reason: ErrorReason, message: string): ServiceError {
+  return new ServiceError({ reason, message });
 }
 
 /**

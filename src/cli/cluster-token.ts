@@ -9,6 +9,7 @@ const usage = `usage: cluster-token <command> [options]
 commands:
   serve [--config FILE]   start the service; the config is FILE, else $CLUSTER_TOKEN_CONFIG,
                           else the embedded development config
+        [--listen-grpc HOST:PORT] [--listen-http HOST:PORT]   override listen.grpc and listen.http
   credential --cluster ID --server URL [--ca-file F] [--cert-file F --key-file F]
              [--api-key-file F | --api-key-env NAME]
                           print an ExecCredential for kubectl, fetched from the service at URL

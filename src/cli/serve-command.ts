@@ -1,25 +1,38 @@
 import { parseArgs } from "node:util";
+import { listenAddressSchema } from "../config/config-schema.js";
 import { ConfigError, loadConfig } from "../config/load-config.js";
 import { createLogger } from "../logging/logger.js";
 import { routeProcessEventsTo } from "../logging/process-events.js";
 import { startServer } from "../server.js";
 
+const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PORT] [--listen-http HOST:PORT]";
+
 /**
  * `cluster-token serve [--config FILE]`: validates the config, starts both
  * listeners and runs until SIGINT or SIGTERM, then drains. An invalid config is
  * reported key by key on stderr, with exit code 2 and nothing started.
+ * `--listen-grpc` and `--listen-http` override `listen.*`, so that a second
+ * instance (or a test) can run any config, the embedded one included, on other ports.
  */
 export async function run(args: string[]): Promise<number> {
-  let configPath: string | undefined;
+  let values: { config?: string | undefined; "listen-grpc"?: string | undefined; "listen-http"?: string | undefined };
   try {
-    ({ values: { config: configPath } } = parseArgs({ args, options: { config: { type: "string", short: "c" } }, strict: true }));
+    ({ values } = parseArgs({
+      args,
+      options: { config: { type: "string", short: "c" }, "listen-grpc": { type: "string" }, "listen-http": { type: "string" } },
+      strict: true,
+    }));
+    for (const flag of ["listen-grpc", "listen-http"] as const) {
+      const value = values[flag];
+      if (value !== undefined && !listenAddressSchema.safeParse(value).success) throw new Error(`--${flag} must be "host:port", e.g. "127.0.0.1:0"`);
+    }
   } catch (err) {
-    process.stderr.write(`cluster-token serve: ${(err as Error).message}\nusage: cluster-token serve [--config FILE]\n`);
+    process.stderr.write(`cluster-token serve: ${(err as Error).message}\n${usage}\n`);
     return 2;
   }
   let loaded;
   try {
-    loaded = await loadConfig(configPath);
+    loaded = await loadConfig(values.config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`cluster-token: ${err.message}\n`);
@@ -27,6 +40,8 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
+  const listen = { grpc: values["listen-grpc"] ?? loaded.config.listen.grpc, http: values["listen-http"] ?? loaded.config.listen.http };
+  loaded = { ...loaded, config: { ...loaded.config, listen } };
   const logger = createLogger({ level: loaded.config.logging.level });
   routeProcessEventsTo(logger);
   if (loaded.embedded) {

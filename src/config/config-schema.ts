@@ -18,7 +18,7 @@ const secretRefSchema = z.union(
 );
 
 /** A listen address, "host:port" or "[ipv6]:port"; port 0 picks a free port. */
-const listenAddressSchema = z
+export const listenAddressSchema = z
   .string()
   .regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port", e.g. "127.0.0.1:8080"')
   .refine((value) => Number(value.slice(value.lastIndexOf(":") + 1)) <= 65535, "port must be at most 65535");

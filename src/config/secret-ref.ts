@@ -51,7 +51,6 @@ export async function resolveSecret(ref: SecretRef): Promise<string> {
   }
   if (value) return value;
   throw new ServiceError({
-    code: "FailedPrecondition",
     reason: "SECRET_UNRESOLVABLE",
     message: `the service's secret reference (${describeSecretRef(ref)}) ${problem}`,
     metadata: "env" in ref ? { env: ref.env } : { file: ref.file },

@@ -71,7 +71,6 @@ export class ClusterAccessResolver {
     const describer = driversFor(this.drivers, cluster)?.describer;
     if (!describer) {
       throw new ServiceError({
-        code: "FailedPrecondition",
         reason: "DISCOVERY_NOT_SUPPORTED",
         message: `cluster ${cluster.id} has no endpoint and CA in the registry, and provider ${cluster.provider} cannot discover them`,
         metadata: { cluster_id: cluster.id, provider: cluster.provider },

@@ -11,6 +11,7 @@ import {
 import { tokenFingerprint } from "../audit/audit-log.js";
 import type { AccessPolicy, GrantableRpc } from "../auth/access-policy.js";
 import { driversFor, type DriverSet, type MintedToken, type RegisteredCluster } from "../drivers/driver.js";
+import type { ErrorReason } from "../errors/error-reasons.js";
 import { ServiceError } from "../errors/service-error.js";
 import type { CallContext } from "./call-context.js";
 import type { ClusterAccessResolver } from "./cluster-access-resolver.js";
@@ -53,7 +54,6 @@ export function createClusterTokenHandlers({ registry, drivers, access, exec, po
     const driver = driversFor(drivers, cluster)?.token;
     if (!driver) {
       throw new ServiceError({
-        code: "FailedPrecondition",
         reason: "PROVIDER_CANNOT_MINT",
         message: `provider ${cluster.provider} of cluster ${cluster.id} cannot mint tokens in this service`,
         metadata: { cluster_id: cluster.id, provider: cluster.provider },
@@ -74,7 +74,7 @@ export function createClusterTokenHandlers({ registry, drivers, access, exec, po
     if (!policy.allows(context.principal.name, rpc, clusterId)) throw permissionDenied(context, rpc, clusterId);
     const cluster = registry.get(clusterId);
     if (!cluster) {
-      throw new ServiceError({ code: "NotFound", reason: "CLUSTER_NOT_FOUND", message: `cluster ${clusterId} is not registered`, metadata: { cluster_id: clusterId } });
+      throw new ServiceError({ reason: "CLUSTER_NOT_FOUND", message: `cluster ${clusterId} is not registered`, metadata: { cluster_id: clusterId } });
     }
     context.audit.provider = cluster.provider;
     return cluster;
@@ -132,14 +132,13 @@ export function createClusterTokenHandlers({ registry, drivers, access, exec, po
   };
 }
 
-function invalidArgument(field: string, reason: string, message: string): ServiceError {
-  return new ServiceError({ code: "InvalidArgument", reason, message, metadata: { field } });
+function invalidArgument(field: string, reason: ErrorReason, message: string): ServiceError {
+  return new ServiceError({ reason, message, metadata: { field } });
 }
 
 function permissionDenied(context: CallContext, rpc: GrantableRpc, clusterId?: string): ServiceError {
   const what = clusterId === undefined ? rpc : `${rpc} for cluster ${clusterId}`;
   return new ServiceError({
-    code: "PermissionDenied",
     reason: "NOT_GRANTED",
     message: `${context.principal.name} may not call ${what}`,
     metadata: { principal: context.principal.name, rpc, ...(clusterId === undefined ? {} : { cluster_id: clusterId }) },
@@ -175,7 +174,6 @@ function execOptionFlags(options: ExecOptions | undefined, execMode: boolean): s
 function execUser({ publicUrl, command }: ExecSettings, cluster: RegisteredCluster, flags: readonly string[]): KubeconfigUser {
   if (!publicUrl) {
     throw new ServiceError({
-      code: "FailedPrecondition",
       reason: "EXEC_NOT_CONFIGURED",
       message: "exec kubeconfigs need publicUrl in the service's config: the URL clients use to reach this service",
       metadata: { cluster_id: cluster.id },

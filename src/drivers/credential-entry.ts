@@ -10,7 +10,6 @@ export function credentialEntryFor<T>(entries: ReadonlyMap<string, T>, cluster: 
   const entry = entries.get(cluster.credentials);
   if (entry !== undefined) return entry;
   throw new ServiceError({
-    code: "FailedPrecondition",
     reason: "CREDENTIALS_NOT_CONFIGURED",
     message: `cluster ${cluster.id} names credentials "${cluster.credentials}", which are not configured for ${cluster.provider}`,
     metadata: { cluster_id: cluster.id, provider: cluster.provider },

@@ -1,4 +1,5 @@
 import { raceSignal } from "../core/deadline.js";
+import type { ErrorReason } from "../errors/error-reasons.js";
 import { ServiceError } from "../errors/service-error.js";
 
 /** Which upstream call failed, for error messages and ErrorInfo metadata. Never holds a secret. */
@@ -11,9 +12,8 @@ export interface UpstreamCall {
   metadata?: Record<string, string>;
 }
 
-function upstream(call: UpstreamCall, code: ServiceError["code"], reason: string, what: string, cause: unknown): ServiceError {
+function upstream(call: UpstreamCall, reason: ErrorReason, what: string, cause: unknown): ServiceError {
   return new ServiceError({
-    code,
     reason,
     message: `${call.provider} ${call.operation} ${what}`,
     metadata: { provider: call.provider, operation: call.operation, ...call.metadata },
@@ -33,16 +33,16 @@ function upstream(call: UpstreamCall, code: ServiceError["code"], reason: string
  *   led to is one the cloud refuses.
  */
 export function upstreamHttpError(call: UpstreamCall, status: number, cause?: unknown): ServiceError {
-  if (status === 401 || status === 403) return upstream(call, "FailedPrecondition", "UPSTREAM_PERMISSION_DENIED", `rejected the service's credentials (HTTP ${status})`, cause);
-  if (status === 404) return upstream(call, "NotFound", "UPSTREAM_NOT_FOUND", `found no such resource (HTTP 404)`, cause);
-  if (status === 429) return upstream(call, "Unavailable", "UPSTREAM_THROTTLED", "is throttling requests (HTTP 429); retry later", cause);
-  if (status >= 500) return upstream(call, "Unavailable", "UPSTREAM_UNAVAILABLE", `failed (HTTP ${status}); retry later`, cause);
-  return upstream(call, "FailedPrecondition", "UPSTREAM_REJECTED", `rejected the request (HTTP ${status})`, cause);
+  if (status === 401 || status === 403) return upstream(call, "UPSTREAM_PERMISSION_DENIED", `rejected the service's credentials (HTTP ${status})`, cause);
+  if (status === 404) return upstream(call, "UPSTREAM_NOT_FOUND", `found no such resource (HTTP 404)`, cause);
+  if (status === 429) return upstream(call, "UPSTREAM_THROTTLED", "is throttling requests (HTTP 429); retry later", cause);
+  if (status >= 500) return upstream(call, "UPSTREAM_UNAVAILABLE", `failed (HTTP ${status}); retry later`, cause);
+  return upstream(call, "UPSTREAM_REJECTED", `rejected the request (HTTP ${status})`, cause);
 }
 
 /** The cloud throttled the call (some clouds say so with a 400 and an error code). */
 export function upstreamThrottled(call: UpstreamCall, cause?: unknown): ServiceError {
-  return upstream(call, "Unavailable", "UPSTREAM_THROTTLED", "is throttling requests; retry later", cause);
+  return upstream(call, "UPSTREAM_THROTTLED", "is throttling requests; retry later", cause);
 }
 
 const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
@@ -55,12 +55,12 @@ export function isNetworkFailure(err: unknown): boolean {
 
 /** The cloud could not be reached: DNS, connection or TLS failure, or no answer in time. */
 export function upstreamUnreachable(call: UpstreamCall, cause?: unknown): ServiceError {
-  return upstream(call, "Unavailable", "UPSTREAM_UNREACHABLE", "could not be reached; retry later", cause);
+  return upstream(call, "UPSTREAM_UNREACHABLE", "could not be reached; retry later", cause);
 }
 
 /** The cloud answered with a body that is not what its API promises. */
 export function upstreamBadResponse(call: UpstreamCall, cause?: unknown): ServiceError {
-  return upstream(call, "Unavailable", "UPSTREAM_BAD_RESPONSE", "answered with a malformed response", cause);
+  return upstream(call, "UPSTREAM_BAD_RESPONSE", "answered with a malformed response", cause);
 }
 
 /**
@@ -71,8 +71,8 @@ export function abandonedError(call: UpstreamCall, signal: AbortSignal): Service
   const reason: unknown = signal.reason;
   const timedOut = reason instanceof Error && reason.name === "TimeoutError";
   return timedOut
-    ? upstream(call, "DeadlineExceeded", "DEADLINE_EXCEEDED", "did not complete before the caller's deadline", reason)
-    : upstream(call, "Canceled", "CANCELED", "was abandoned because the caller canceled", reason);
+    ? upstream(call, "DEADLINE_EXCEEDED", "did not complete before the caller's deadline", reason)
+    : upstream(call, "CANCELED", "was abandoned because the caller canceled", reason);
 }
 
 /**

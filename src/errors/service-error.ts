@@ -1,3 +1,5 @@
+import { errorReasons, type ErrorReason } from "./error-reasons.js";
+
 /**
  * The portable error codes every layer speaks, modelled on Go CDK's gcerrors: a
  * gRPC-like subset that drivers map their clouds' failures into. The service maps
@@ -14,17 +16,17 @@ export type ErrorCode =
   | "Unavailable"
   | "DeadlineExceeded"
   | "Canceled"
+  | "Unimplemented"
   | "Internal";
 
 /** Options for {@link ServiceError}. */
 export interface ServiceErrorInit {
-  /** The portable code, which decides the gRPC and HTTP status. */
-  code: ErrorCode;
   /**
-   * A stable UPPER_SNAKE identifier of the proximate cause, sent to callers as
-   * `google.rpc.ErrorInfo.reason`. Clients switch on it, so never rename one.
+   * The proximate cause, sent to callers as `google.rpc.ErrorInfo.reason`. It
+   * decides the portable code, and so the gRPC and HTTP status (see
+   * `error-reasons.ts`).
    */
-  reason: string;
+  reason: ErrorReason;
   /**
    * A sentence a person can act on. It is sent to callers and logged, so it must
    * never contain a secret, a token or text copied from an upstream response.
@@ -43,12 +45,12 @@ export interface ServiceErrorInit {
 export class ServiceError extends Error {
   override readonly name = "ServiceError";
   readonly code: ErrorCode;
-  readonly reason: string;
+  readonly reason: ErrorReason;
   readonly metadata: Readonly<Record<string, string>>;
 
   constructor(init: ServiceErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.code = init.code;
+    this.code = errorReasons[init.reason];
     this.reason = init.reason;
     this.metadata = init.metadata ?? {};
   }

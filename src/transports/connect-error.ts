@@ -16,6 +16,7 @@ const statusCodes: Record<ErrorCode, Code> = {
   Unavailable: Code.Unavailable,
   DeadlineExceeded: Code.DeadlineExceeded,
   Canceled: Code.Canceled,
+  Unimplemented: Code.Unimplemented,
   Internal: Code.Internal,
 };
 

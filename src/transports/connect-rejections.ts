@@ -1,20 +1,18 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { errorDomain } from "./connect-error.js";
+import type { ErrorReason } from "../errors/error-reasons.js";
+import { ServiceError } from "../errors/service-error.js";
+import { toConnectError } from "./connect-error.js";
 import { requestIdFrom, requestIdHeader } from "./request-id.js";
 
-/** What each body-less rejection of connect-es becomes: a code, a reason, and what to send instead. */
-const rejections: Record<number, { code: Code; reason: string; message: string }> = {
+/** What each body-less rejection of connect-es becomes: a reason, and what to send instead. */
+const rejections: Record<number, { reason: ErrorReason; message: string }> = {
   405: {
-    code: Code.Unimplemented,
     reason: "METHOD_NOT_ALLOWED",
     message: "use POST, or GET with ?encoding=json&message=<JSON> for methods without side effects",
   },
   415: {
-    code: Code.InvalidArgument,
     reason: "UNSUPPORTED_MEDIA_TYPE",
     message:
       "send content-type application/json (Connect JSON), application/proto or application/grpc-web+proto; " +
@@ -22,9 +20,8 @@ const rejections: Record<number, { code: Code; reason: string; message: string }
   },
 };
 
-function jsonErrorBody(code: Code, reason: string, message: string): Uint8Array {
-  const error = new ConnectError(message, code, undefined, [{ desc: ErrorInfoSchema, value: { reason, domain: errorDomain } }]);
-  return errorToJsonBytes(error, {});
+function jsonErrorBody(reason: ErrorReason, message: string): Uint8Array {
+  return errorToJsonBytes(toConnectError(new ServiceError({ reason, message })), {});
 }
 
 /**
@@ -40,7 +37,7 @@ export function withRejectionBodies(handler: UniversalHandler): UniversalHandler
     const header = new Headers(res.header);
     header.set("content-type", "application/json");
     header.set(requestIdHeader, requestIdFrom(req.header.get(requestIdHeader)));
-    const body = jsonErrorBody(rejection.code, rejection.reason, rejection.message);
+    const body = jsonErrorBody(rejection.reason, rejection.message);
     return { ...res, header, body: (async function* () {
       yield body;
     })() };
@@ -59,6 +56,6 @@ export function unknownPathFallback(routePaths: readonly string[]): (req: Incomi
     const message = `no such method: call POST /<service>/<method>, where the services are ${services}`;
     const requestId = requestIdFrom([req.headers[requestIdHeader]].flat()[0]);
     res.writeHead(404, { "content-type": "application/json", [requestIdHeader]: requestId });
-    res.end(jsonErrorBody(Code.Unimplemented, "UNKNOWN_METHOD", message));
+    res.end(jsonErrorBody("UNKNOWN_METHOD", message));
   };
 }

@@ -94,10 +94,10 @@ export function createUnaryInvoker<S extends DescService & { method: Record<stri
       principal = authenticator.authenticate(call.credentials);
       const limited = rateLimiter?.take(principal.name);
       if (limited && !limited.ok) {
-        throw new ServiceError({ code: "ResourceExhausted", reason: "RATE_LIMITED", message: `${principal.name} is over its rate limit; retry after ${limited.retryAfterMs} ms`, metadata: { retry_after_ms: String(limited.retryAfterMs) } });
+        throw new ServiceError({ reason: "RATE_LIMITED", message: `${principal.name} is over its rate limit; retry after ${limited.retryAfterMs} ms`, metadata: { retry_after_ms: String(limited.retryAfterMs) } });
       }
       if (request instanceof UndecodableRequest) {
-        throw new ServiceError({ code: "InvalidArgument", reason: "MALFORMED_REQUEST", message: `the request is not a valid ${method.input.typeName} message${request.problem ? `: ${request.problem}` : ""}`, cause: request.cause });
+        throw new ServiceError({ reason: "MALFORMED_REQUEST", message: `the request is not a valid ${method.input.typeName} message${request.problem ? `: ${request.problem}` : ""}`, cause: request.cause });
       }
       context = { transport: call.transport, requestId: call.requestId, signal: bounded.signal, deadline, principal, audit: {} };
       const handler = table[method.localName];

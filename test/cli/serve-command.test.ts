@@ -87,6 +87,9 @@ describe("cluster-token serve", () => {
 
   it("rejects unknown flags and commands with usage", async () => {
     assert.equal((await runCli(["serve", "--conf", "x"])).code, 2);
+    const badListen = await runCli(["serve", "--listen-grpc", "nowhere"]);
+    assert.equal(badListen.code, 2);
+    assert.match(badListen.stderr, /--listen-grpc must be "host:port"/);
     const unknown = await runCli(["frobnicate"]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
@@ -112,8 +115,10 @@ describe("cluster-token serve", () => {
   });
 
   it("starts on the embedded default config, warning loudly, and mints a demo token", async () => {
-    const out = await runCli(["serve"], {}, /"msg":"serving"/, async () => {
-      const res = await fetch("http://127.0.0.1:8080/clustertoken.v1.ClusterTokenService/GenerateToken", { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"demo-eks"}' });
+    // Free ports, so that this passes while the service runs on the embedded config's own ports.
+    const out = await runCli(["serve", "--listen-grpc", "127.0.0.1:0", "--listen-http", "127.0.0.1:0"], {}, /"msg":"serving"/, async (stdout) => {
+      const http = /"http":"([^"]+)"/.exec(stdout)![1];
+      const res = await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GenerateToken`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"demo-eks"}' });
       const body = (await res.json()) as { status: { token: string } };
       assert.match(body.status.token, /^k8s-aws-v1\./);
     });

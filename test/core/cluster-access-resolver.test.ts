@@ -76,7 +76,7 @@ describe("ClusterAccessResolver", () => {
   it("never caches failures", async () => {
     let fail = true;
     const d = describer(() => {
-      if (fail) throw new ServiceError({ code: "Unavailable", reason: "UPSTREAM_UNAVAILABLE", message: "down" });
+      if (fail) throw new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "down" });
       return good;
     });
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000 });

@@ -84,7 +84,7 @@ describe("GenerateToken", () => {
 
   it("passes driver errors through unchanged", async () => {
     const { handlers, driver } = setUp();
-    driver.failWith = new ServiceError({ code: "Unavailable", reason: "UPSTREAM_THROTTLED", message: "aws is throttling" });
+    driver.failWith = new ServiceError({ reason: "UPSTREAM_THROTTLED", message: "aws is throttling" });
     await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), ctx()), "Unavailable", "UPSTREAM_THROTTLED");
   });
 });

@@ -13,7 +13,6 @@ export function awsServiceError(err: unknown, call: UpstreamCall, signal?: Abort
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   if (e?.name === "CredentialsProviderError") {
     return new ServiceError({
-      code: "FailedPrecondition",
       reason: "CREDENTIALS_UNAVAILABLE",
       message: `aws ${call.operation} found no usable credentials`,
       metadata: { provider: "aws", ...call.metadata },

@@ -36,7 +36,6 @@ export class EksClusterDescriber implements ClusterDescriber<ClusterOf<"aws">> {
     if (server && certificateAuthorityData) return { server, certificateAuthorityData };
     if (described?.status && described.status !== "ACTIVE") {
       throw new ServiceError({
-        code: "FailedPrecondition",
         reason: "CLUSTER_NOT_READY",
         message: `EKS cluster ${cluster.name} is ${described.status}, so it has no endpoint yet`,
         metadata: { cluster_id: cluster.id, status: described.status },

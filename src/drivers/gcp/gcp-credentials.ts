@@ -78,7 +78,6 @@ function parseServiceAccountKey(text: string, entry: GcpCredentialConfig): Servi
           : undefined;
   if (problem) {
     throw new ServiceError({
-      code: "FailedPrecondition",
       reason: "CREDENTIALS_INVALID",
       message: `the service account key (${describeSecretRef(entry.serviceAccountKey!)}) ${problem}`,
       metadata: { provider: "gcp" },

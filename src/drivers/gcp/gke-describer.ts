@@ -42,7 +42,6 @@ export class GkeClusterDescriber implements ClusterDescriber<ClusterOf<"gcp">> {
     }
     if (typeof status === "string" && status !== "RUNNING") {
       throw new ServiceError({
-        code: "FailedPrecondition",
         reason: "CLUSTER_NOT_READY",
         message: `GKE cluster ${cluster.name} is ${status}, so it has no endpoint yet`,
         metadata: { cluster_id: cluster.id, status },

@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { errorReasons } from "../../src/errors/error-reasons.js";
+import { ServiceError } from "../../src/errors/service-error.js";
+import { repoRoot } from "../support/paths.js";
+
+/** The README's error table: reason → code name, as a reader sees it. */
+function readmeReasons(): Map<string, string> {
+  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### Errors"), readme.indexOf("## Configuration"));
+  const reasons = new Map<string, string>();
+  for (const [, code, cell] of section.matchAll(/^\| ([A-Z_]+) \| [^|]+ \| (.+) \|$/gm)) {
+    for (const [, reason] of cell!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) reasons.set(reason!, code!);
+  }
+  return reasons;
+}
+
+/** "FailedPrecondition" → "FAILED_PRECONDITION". */
+const codeName = (code: string) => code.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+
+describe("error reasons", () => {
+  it("the README's error table lists every reason, under the code it comes with, and nothing else", () => {
+    const documented = readmeReasons();
+    const table = new Map(Object.entries(errorReasons).map(([reason, code]) => [reason, codeName(code)]));
+    assert.deepEqual([...documented].sort(), [...table].sort());
+  });
+
+  it("a ServiceError takes its code from its reason", () => {
+    const err = new ServiceError({ reason: "UPSTREAM_THROTTLED", message: "slow down" });
+    assert.deepEqual([err.code, err.reason], ["Unavailable", "UPSTREAM_THROTTLED"]);
+  });
+});
