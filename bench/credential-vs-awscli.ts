@@ -23,7 +23,23 @@ async function timeRuns(runs: number, command: string, args: string[], env: Node
  */
 export async function benchCredentialCommand(server: ServerProcess, runs = Number(process.env.BENCH_CLI_RUNS ?? 20)): Promise<string[]> {
   const base = { PATH: process.env.PATH, HOME: process.env.HOME };
-  const ours = await timeRuns(runs, process.execPath, [cliPath, "credential", "--cluster", "bench-eks", "--server", `https://${server.http}`, "--ca-file", server.caFile, "--api-key-file", server.apiKeyFile], base);
+  const ours = await timeRuns(
+    runs,
+    process.execPath,
+    [
+      cliPath,
+      "credential",
+      "--cluster",
+      "bench-eks",
+      "--server",
+      `https://${server.http}`,
+      "--ca-file",
+      server.caFile,
+      "--api-key-file",
+      server.apiKeyFile,
+    ],
+    base,
+  );
   const awscli = await timeRuns(runs, "aws", ["eks", "get-token", "--cluster-name", "bench", "--region", "us-west-2"], {
     ...base,
     AWS_ACCESS_KEY_ID: benchAwsKeys.accessKeyId,
@@ -31,7 +47,12 @@ export async function benchCredentialCommand(server: ServerProcess, runs = Numbe
     AWS_CONFIG_FILE: "/dev/null",
     AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
   });
-  const row = (name: string, t: number[]) => `| ${name} | median ${percentile(t, 50).toFixed(0)} ms | p90 ${percentile(t, 90).toFixed(0)} ms | min ${t[0]!.toFixed(0)} ms | ${runs} runs |`;
+  const row = (name: string, t: number[]) =>
+    `| ${name} | median ${percentile(t, 50).toFixed(0)} ms | p90 ${percentile(t, 90).toFixed(0)} ms | min ${t[0]!.toFixed(0)} ms | ${runs} runs |`;
   const ratio = percentile(ours, 50) / percentile(awscli, 50);
-  return [row("`cluster-token credential` (one token, new process, TLS + API key)", ours), row("`aws eks get-token` (same cluster and keys)", awscli), `| ratio of medians | ${ratio.toFixed(3)} (goal ≤ 0.2) | | | |`];
+  return [
+    row("`cluster-token credential` (one token, new process, TLS + API key)", ours),
+    row("`aws eks get-token` (same cluster and keys)", awscli),
+    `| ratio of medians | ${ratio.toFixed(3)} (goal ≤ 0.2) | | | |`,
+  ];
 }

@@ -59,7 +59,15 @@ export async function startServerProcess(): Promise<ServerProcess> {
       if (m) {
         child.stdout.removeAllListeners("data");
         child.stdout.resume();
-        resolve({ grpc: m[1]!, http: m[2]!, ca: pki.ca.cert, caFile: pki.ca.certFile, apiKey, apiKeyFile: join(dir, "api-key"), stop: () => child.kill("SIGTERM") });
+        resolve({
+          grpc: m[1]!,
+          http: m[2]!,
+          ca: pki.ca.cert,
+          caFile: pki.ca.certFile,
+          apiKey,
+          apiKeyFile: join(dir, "api-key"),
+          stop: () => child.kill("SIGTERM"),
+        });
       }
     });
     child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));

@@ -50,12 +50,31 @@ class NoDelayAgent extends Agent {
 }
 
 /** GenerateToken over the wire, on both transports, against the server process. */
-export async function benchThroughput(server: ServerProcess, requests = Number(process.env.BENCH_REQUESTS ?? 6000), concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16)): Promise<string[]> {
+export async function benchThroughput(
+  server: ServerProcess,
+  requests = Number(process.env.BENCH_REQUESTS ?? 6000),
+  concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16),
+): Promise<string[]> {
   const headers = { authorization: `Bearer ${server.apiKey}` };
-  const connect = createClient(ClusterTokenService, createConnectTransport({ baseUrl: `https://${server.http}`, httpVersion: "1.1", nodeOptions: { agent: new NoDelayAgent({ ca: server.ca, keepAlive: true }) } }));
-  const grpc = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `https://${server.grpc}`, nodeOptions: { ca: server.ca } }));
+  const connect = createClient(
+    ClusterTokenService,
+    createConnectTransport({
+      baseUrl: `https://${server.http}`,
+      httpVersion: "1.1",
+      nodeOptions: { agent: new NoDelayAgent({ ca: server.ca, keepAlive: true }) },
+    }),
+  );
+  const grpc = createClient(
+    ClusterTokenService,
+    createGrpcTransport({ baseUrl: `https://${server.grpc}`, nodeOptions: { ca: server.ca } }),
+  );
   return [
-    await load("Connect JSON, HTTP/1.1 + TLS, API key", () => connect.generateToken({ clusterId: "bench-eks" }, { headers }), requests, concurrency),
+    await load(
+      "Connect JSON, HTTP/1.1 + TLS, API key",
+      () => connect.generateToken({ clusterId: "bench-eks" }, { headers }),
+      requests,
+      concurrency,
+    ),
     await load("gRPC, HTTP/2 + TLS, API key", () => grpc.generateToken({ clusterId: "bench-eks" }, { headers }), requests, concurrency),
   ];
 }

@@ -49,7 +49,9 @@ type CredentialsOf<P extends ProviderName> = Readonly<Record<string, Extract<Cre
  * Each provider's drivers, from its `credentials` entries. This map is the one place
  * a new cloud is registered.
  */
-const providerFactories: { [P in ProviderName]: (credentials: CredentialsOf<P>, options: ProviderOptions) => ProviderDrivers<ClusterOf<P>> } = {
+const providerFactories: {
+  [P in ProviderName]: (credentials: CredentialsOf<P>, options: ProviderOptions) => ProviderDrivers<ClusterOf<P>>;
+} = {
   aws: createAwsProvider,
   gcp: createGcpProvider,
   ncp: createNcpProvider,
@@ -61,7 +63,11 @@ export function createDriverSet(config: ServiceConfig, now?: () => Date): Driver
   const drivers: Partial<Record<ProviderName, ProviderDrivers<never>>> = {};
   for (const provider of knownProviders) {
     const credentials = Object.fromEntries(Object.entries(config.credentials).filter(([, c]) => c.provider === provider));
-    if (Object.keys(credentials).length > 0) drivers[provider] = (providerFactories[provider] as (c: unknown, options: ProviderOptions) => ProviderDrivers<never>)(credentials, options);
+    if (Object.keys(credentials).length > 0)
+      drivers[provider] = (providerFactories[provider] as (c: unknown, options: ProviderOptions) => ProviderDrivers<never>)(
+        credentials,
+        options,
+      );
   }
   return drivers as DriverSet;
 }
@@ -83,7 +89,11 @@ function readTls(config: ServiceConfig): TlsMaterial | undefined {
       throw new Error(`cannot read security.tls.${what} ${file} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
     }
   };
-  return { cert: read("certFile", tls.certFile), key: read("keyFile", tls.keyFile), ...(tls.clientCaFile ? { clientCa: read("clientCaFile", tls.clientCaFile) } : {}) };
+  return {
+    cert: read("certFile", tls.certFile),
+    key: read("keyFile", tls.keyFile),
+    ...(tls.clientCaFile ? { clientCa: read("clientCaFile", tls.clientCaFile) } : {}),
+  };
 }
 
 /** A request that has not been received whole by then is answered 408 (HTTP listener). */
@@ -127,7 +137,10 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
   health.addToGrpcServer(grpcServer);
   if (security.reflection) addGrpcReflection(grpcServer, [file_clustertoken_v1_cluster_token_service, file_health_v1_health]);
 
-  const connectHandler = createConnectHandler(ClusterTokenService, invoke, { readMaxBytes: maxMessageBytes, moreRoutes: (router) => health.addToConnectRouter(router) });
+  const connectHandler = createConnectHandler(ClusterTokenService, invoke, {
+    readMaxBytes: maxMessageBytes,
+    moreRoutes: (router) => health.addToConnectRouter(router),
+  });
   const serverOptions = {
     headersTimeout: headersTimeoutSeconds * 1000,
     // Check the headers and request timeouts often enough for them to bite when configured short (Node checks every 30 s by default).
@@ -155,7 +168,16 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
   let httpAddress: string;
   try {
     grpcListener = await listenGrpc(grpcServer, config.listen.grpc, {
-      ...(tls ? { tls: { cert: tls.cert, key: tls.key, ...(tls.clientCa ? { ca: tls.clientCa } : {}), requireClientCert: tls.clientCa !== undefined } } : {}),
+      ...(tls
+        ? {
+            tls: {
+              cert: tls.cert,
+              key: tls.key,
+              ...(tls.clientCa ? { ca: tls.clientCa } : {}),
+              requireClientCert: tls.clientCa !== undefined,
+            },
+          }
+        : {}),
       handshakeTimeoutMs: handshakeTimeoutSeconds * 1000,
       maxConnections,
     });
@@ -170,9 +192,22 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
   const grpcAddress = grpcListener.address;
   health.setServing(true);
   if (security.insecurePlaintext) {
-    logger.warn({ grpc: grpcAddress, http: httpAddress }, "INSECURE: plaintext listeners without authentication; every caller may get every credential (security.insecurePlaintext)");
+    logger.warn(
+      { grpc: grpcAddress, http: httpAddress },
+      "INSECURE: plaintext listeners without authentication; every caller may get every credential (security.insecurePlaintext)",
+    );
   }
-  logger.info({ grpc: grpcAddress, http: httpAddress, clusters: config.clusters.length, tls: tls !== undefined, mtls: tls?.clientCa !== undefined, apiKeys: security.apiKeys.length }, "serving");
+  logger.info(
+    {
+      grpc: grpcAddress,
+      http: httpAddress,
+      clusters: config.clusters.length,
+      tls: tls !== undefined,
+      mtls: tls?.clientCa !== undefined,
+      apiKeys: security.apiKeys.length,
+    },
+    "serving",
+  );
 
   return {
     grpcAddress,

@@ -13,7 +13,6 @@ export interface PresentedCredentials {
   peerCertificate?: Pick<PeerCertificate, "subjectaltname" | "subject">;
 }
 
-
 function unauthenticated(reason: ErrorReason, message: string): ServiceError {
   return new ServiceError({ reason, message });
 }
@@ -48,7 +47,11 @@ export class Authenticator {
     }
     if (peerCertificate) {
       const identity = principalFromCertificate(peerCertificate);
-      if (!identity) throw unauthenticated("CERTIFICATE_WITHOUT_IDENTITY", "the client certificate has no SPIFFE ID, DNS SAN or CN to identify the caller");
+      if (!identity)
+        throw unauthenticated(
+          "CERTIFICATE_WITHOUT_IDENTITY",
+          "the client certificate has no SPIFFE ID, DNS SAN or CN to identify the caller",
+        );
       if ("problem" in identity) throw unauthenticated("CERTIFICATE_IDENTITY_INVALID", identity.problem);
       return identity.principal;
     }

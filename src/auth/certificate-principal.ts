@@ -6,9 +6,8 @@ import { spiffeIdProblem, spiffeScheme } from "./spiffe-id.js";
 function subjectAltNames(subjectaltname: string | undefined): { type: string; value: string }[] {
   const names: { type: string; value: string }[] = [];
   const pattern = /(?:^|, )([A-Za-z ]+):("(?:[^"\\]|\\.)*"|[^,]*)/g;
-  for (let m = pattern.exec(subjectaltname ?? ""); m; m = pattern.exec(subjectaltname ?? "")) {
-    const raw = m[2]!;
-    names.push({ type: m[1]!, value: raw.startsWith('"') ? (JSON.parse(raw) as string) : raw });
+  for (const [, type = "", raw = ""] of (subjectaltname ?? "").matchAll(pattern)) {
+    names.push({ type, value: raw.startsWith('"') ? (JSON.parse(raw) as string) : raw });
   }
   return names;
 }

@@ -7,7 +7,7 @@
 export function globMatcher(pattern: string): (value: string) => boolean {
   let source = "";
   for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
+    const c = pattern.charAt(i);
     if (c === "*" && pattern[i + 1] === "*") {
       source += ".*";
       i++;

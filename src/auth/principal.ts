@@ -44,7 +44,8 @@ export function certPrincipal(name: string): Principal {
 export function principalPatternProblem(pattern: string): string | undefined {
   if (pattern.startsWith(spiffeScheme)) return spiffePatternProblem(pattern);
   const kind = [keyPrefix, certPrefix].find((prefix) => pattern.startsWith(prefix));
-  if (!kind) return `must say which kind of principal it means: "key:NAME" (an API key), "cert:NAME" (a certificate's DNS SAN or CN) or "spiffe://…" (a certificate's SPIFFE ID)`;
+  if (!kind)
+    return `must say which kind of principal it means: "key:NAME" (an API key), "cert:NAME" (a certificate's DNS SAN or CN) or "spiffe://…" (a certificate's SPIFFE ID)`;
   if (pattern.length === kind.length) return `must name a principal after "${kind}"`;
   return undefined;
 }

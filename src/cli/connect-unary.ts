@@ -30,7 +30,21 @@ export type UnaryResult = { ok: true; text: string; json: unknown } | { ok: fals
 
 /** Connect's code for an HTTP status when the body is not a Connect error. */
 function codeFromHttpStatus(status: number): string {
-  return ({ 400: "invalid_argument", 401: "unauthenticated", 403: "permission_denied", 404: "unimplemented", 408: "deadline_exceeded", 429: "unavailable", 502: "unavailable", 503: "unavailable", 504: "unavailable" } as Record<number, string>)[status] ?? "unknown";
+  return (
+    (
+      {
+        400: "invalid_argument",
+        401: "unauthenticated",
+        403: "permission_denied",
+        404: "unimplemented",
+        408: "deadline_exceeded",
+        429: "unavailable",
+        502: "unavailable",
+        503: "unavailable",
+        504: "unavailable",
+      } as Record<number, string>
+    )[status] ?? "unknown"
+  );
 }
 
 const maxResponseBytes = 1024 * 1024;
@@ -77,8 +91,8 @@ export function callUnary({ baseUrl, procedure, body, timeoutMs, headers = {}, t
           resolve({
             ok: false,
             httpStatus: status,
-            code: typeof error?.code === "string" ? error.code : status === 200 ? "internal" : codeFromHttpStatus(status),
-            message: typeof error?.message === "string" ? error.message : status === 200 ? "the response is not JSON" : `HTTP ${status}`,
+            code: typeof error?.code === "string" ? error.code : fallbackCode(status),
+            message: typeof error?.message === "string" ? error.message : fallbackMessage(status),
           });
         });
         res.on("error", reject);
@@ -88,4 +102,13 @@ export function callUnary({ baseUrl, procedure, body, timeoutMs, headers = {}, t
     req.on("error", reject);
     req.end(payload);
   });
+}
+
+/** The code of an answer without a Connect error body: a 200 that is not JSON is the server's fault. */
+function fallbackCode(status: number): string {
+  return status === 200 ? "internal" : codeFromHttpStatus(status);
+}
+
+function fallbackMessage(status: number): string {
+  return status === 200 ? "the response is not JSON" : `HTTP ${status}`;
 }

@@ -19,11 +19,15 @@ export function execInfoApiVersion(raw: string | undefined): string {
   try {
     info = JSON.parse(raw);
   } catch {
-    throw new CredentialError("KUBERNETES_EXEC_INFO is not valid JSON; kubectl sets it to an ExecCredential, so unset it when running this command by hand");
+    throw new CredentialError(
+      "KUBERNETES_EXEC_INFO is not valid JSON; kubectl sets it to an ExecCredential, so unset it when running this command by hand",
+    );
   }
   const apiVersion = (info as { apiVersion?: unknown } | null)?.apiVersion;
   if (typeof apiVersion !== "string" || !execCredentialApiVersions.includes(apiVersion)) {
-    throw new CredentialError(`KUBERNETES_EXEC_INFO asks for apiVersion ${JSON.stringify(apiVersion)}; supported: ${execCredentialApiVersions.join(", ")}`);
+    throw new CredentialError(
+      `KUBERNETES_EXEC_INFO asks for apiVersion ${JSON.stringify(apiVersion)}; supported: ${execCredentialApiVersions.join(", ")}`,
+    );
   }
   return apiVersion;
 }
@@ -95,14 +99,14 @@ export async function run(args: string[]): Promise<number> {
   }
   const { cluster, server } = values;
   const timeoutS = Number(values.timeout);
-  const usageProblem =
-    !cluster || !server || !/^https?:\/\/[^/]/.test(server) || !(timeoutS > 0 && timeoutS <= 300)
-      ? "--cluster and an http(s) --server are required, and --timeout is 1 to 300 seconds"
-      : (values["cert-file"] === undefined) !== (values["key-file"] === undefined)
-        ? "--cert-file and --key-file go together"
-        : values["api-key-file"] !== undefined && values["api-key-env"] !== undefined
-          ? "give at most one of --api-key-file and --api-key-env"
-          : undefined;
+  let usageProblem: string | undefined;
+  if (!cluster || !server || !/^https?:\/\/[^/]/.test(server) || !(timeoutS > 0 && timeoutS <= 300)) {
+    usageProblem = "--cluster and an http(s) --server are required, and --timeout is 1 to 300 seconds";
+  } else if ((values["cert-file"] === undefined) !== (values["key-file"] === undefined)) {
+    usageProblem = "--cert-file and --key-file go together";
+  } else if (values["api-key-file"] !== undefined && values["api-key-env"] !== undefined) {
+    usageProblem = "give at most one of --api-key-file and --api-key-env";
+  }
   if (usageProblem || !cluster || !server) {
     process.stderr.write(`cluster-token credential: ${usageProblem}\n${usage}\n`);
     return 2;
@@ -114,7 +118,9 @@ export async function run(args: string[]): Promise<number> {
       ...(values["cert-file"] ? { cert: readFlagFile("--cert-file", values["cert-file"]) } : {}),
       ...(values["key-file"] ? { key: readFlagFile("--key-file", values["key-file"]) } : {}),
     };
-    const apiKey = values["api-key-file"] ? readFlagFile("--api-key-file", values["api-key-file"]).toString("utf8").trim() : values["api-key-env"] ? envApiKey(values["api-key-env"]) : undefined;
+    let apiKey: string | undefined;
+    if (values["api-key-file"]) apiKey = readFlagFile("--api-key-file", values["api-key-file"]).toString("utf8").trim();
+    else if (values["api-key-env"]) apiKey = envApiKey(values["api-key-env"]);
     let result;
     try {
       result = await callUnary({
@@ -128,9 +134,13 @@ export async function run(args: string[]): Promise<number> {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "";
       if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO|ALERT/i.test(code) || /certificate|handshake|alert/i.test((err as Error).message)) {
-        throw new CredentialError(`the TLS connection to ${server} failed (${code || (err as Error).message}); check --ca-file, and --cert-file/--key-file when the service requires client certificates`);
+        throw new CredentialError(
+          `the TLS connection to ${server} failed (${code || (err as Error).message}); check --ca-file, and --cert-file/--key-file when the service requires client certificates`,
+        );
       }
-      throw new CredentialError(`cannot reach cluster-token-service at ${server}: ${networkHints[code] ?? (err as Error).message} (${code || "error"}); check --server and that the service is running`);
+      throw new CredentialError(
+        `cannot reach cluster-token-service at ${server}: ${networkHints[code] ?? (err as Error).message} (${code || "error"}); check --server and that the service is running`,
+      );
     }
     if (!result.ok) throw new CredentialError(explainFailure(result.code, result.message, cluster, server));
     const credential = result.json as { kind?: unknown; status?: { token?: unknown } };

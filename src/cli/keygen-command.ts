@@ -17,7 +17,9 @@ export async function run(args: string[]): Promise<number> {
   }
   const name = values.name;
   if (!name || !/^[\w.@:-]{1,128}$/.test(name)) {
-    process.stderr.write(`cluster-token keygen: --name is required: 1 to 128 characters of [A-Za-z0-9_.@:-]; it becomes the principal\n${usage}\n`);
+    process.stderr.write(
+      `cluster-token keygen: --name is required: 1 to 128 characters of [A-Za-z0-9_.@:-]; it becomes the principal\n${usage}\n`,
+    );
     return 2;
   }
   const { key, sha256 } = generateApiKey();

@@ -24,7 +24,8 @@ export async function run(args: string[]): Promise<number> {
     }));
     for (const flag of ["listen-grpc", "listen-http"] as const) {
       const value = values[flag];
-      if (value !== undefined && !listenAddressSchema.safeParse(value).success) throw new Error(`--${flag} must be "host:port", e.g. "127.0.0.1:0"`);
+      if (value !== undefined && !listenAddressSchema.safeParse(value).success)
+        throw new Error(`--${flag} must be "host:port", e.g. "127.0.0.1:0"`);
     }
   } catch (err) {
     process.stderr.write(`cluster-token serve: ${(err as Error).message}\n${usage}\n`);

@@ -38,22 +38,41 @@ const awsCredentialSchema = z
       .string()
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN, arn:aws:iam::123456789012:role/NAME")
       .optional(),
-    externalId: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2 to 1224 characters of [A-Za-z0-9_+=,.@:/-]").optional(),
-    sessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, "must be 2 to 64 characters of [A-Za-z0-9_+=,.@-]").optional(),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2 to 1224 characters of [A-Za-z0-9_+=,.@:/-]")
+      .optional(),
+    sessionName: z
+      .string()
+      .regex(/^[\w+=,.@-]{2,64}$/, "must be 2 to 64 characters of [A-Za-z0-9_+=,.@-]")
+      .optional(),
     durationSeconds: z.int().min(900).max(43200).optional(),
-    region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-east-1").optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-east-1")
+      .optional(),
     stsEndpoint: baseUrlSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const hasKeys = c.accessKeyId !== undefined || c.secretAccessKey !== undefined;
     if (c.source === "default" && (hasKeys || c.sessionToken)) {
-      ctx.addIssue({ code: "custom", input: c, path: ["source"], message: "cannot be combined with accessKeyId/secretAccessKey/sessionToken" });
+      ctx.addIssue({
+        code: "custom",
+        input: c,
+        path: ["source"],
+        message: "cannot be combined with accessKeyId/secretAccessKey/sessionToken",
+      });
     } else if (c.source === undefined && !(c.accessKeyId && c.secretAccessKey)) {
       const missing = c.accessKeyId ? "secretAccessKey" : "accessKeyId";
       ctx.addIssue({ code: "custom", input: c, path: [missing], message: 'is required unless source is "default"' });
     }
     if ((c.externalId || c.sessionName || c.durationSeconds) && !c.roleArn) {
-      ctx.addIssue({ code: "custom", input: c, path: ["roleArn"], message: "is required when externalId, sessionName or durationSeconds is set" });
+      ctx.addIssue({
+        code: "custom",
+        input: c,
+        path: ["roleArn"],
+        message: "is required when externalId, sessionName or durationSeconds is set",
+      });
     }
   }, always);
 
@@ -90,9 +109,7 @@ export type ProviderName = (typeof knownProviders)[number];
 
 const credentialSchema = z.discriminatedUnion("provider", [awsCredentialSchema, gcpCredentialSchema, ncpCredentialSchema], {
   error: (issue) =>
-    issue.code === "invalid_union" && "discriminator" in issue
-      ? `provider must be one of: ${knownProviders.join(", ")}`
-      : undefined,
+    issue.code === "invalid_union" && "discriminator" in issue ? `provider must be one of: ${knownProviders.join(", ")}` : undefined,
 });
 
 /** Keys every cluster entry has, whatever its provider. */
@@ -102,7 +119,9 @@ const clusterBase = {
     if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
   }),
   displayName: z.string().max(255).optional(),
-  labels: z.record(z.string().regex(/^[\w./-]{1,63}$/, "label keys must be 1 to 63 characters of [A-Za-z0-9_./-]"), z.string().max(255)).optional(),
+  labels: z
+    .record(z.string().regex(/^[\w./-]{1,63}$/, "label keys must be 1 to 63 characters of [A-Za-z0-9_./-]"), z.string().max(255))
+    .optional(),
   credentials: z.string().min(1, "must name an entry of credentials"),
   /** The API server URL; discovered from the cloud when absent. */
   endpoint: httpsUrlSchema.optional(),
@@ -110,7 +129,10 @@ const clusterBase = {
   certificateAuthorityData: z
     .string()
     .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64 PEM, as in a kubeconfig's certificate-authority-data")
-    .refine((b64) => Buffer.from(b64, "base64").toString("latin1").includes("-----BEGIN CERTIFICATE-----"), "must be base64 of a PEM certificate")
+    .refine(
+      (b64) => Buffer.from(b64, "base64").toString("latin1").includes("-----BEGIN CERTIFICATE-----"),
+      "must be base64 of a PEM certificate",
+    )
     .optional(),
   /** The base URL of the cloud's cluster API used for discovery, for sovereign regions, private endpoints and tests. */
   apiEndpoint: baseUrlSchema.optional(),
@@ -129,7 +151,9 @@ const clusterSchema = z.discriminatedUnion(
       ...clusterBase,
       provider: z.literal("gcp"),
       project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a Google Cloud project id"),
-      region: z.string().regex(/^[a-z]+-[a-z]+\d+(?:-[a-z])?$/, "must be a GKE location, a region such as us-central1 or a zone such as us-central1-a"),
+      region: z
+        .string()
+        .regex(/^[a-z]+-[a-z]+\d+(?:-[a-z])?$/, "must be a GKE location, a region such as us-central1 or a zone such as us-central1-a"),
       name: z.string().regex(/^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/, "must be a GKE cluster name"),
     }),
     z.strictObject({
@@ -157,51 +181,66 @@ const filePathSchema = z.string().min(1, "must be a file path");
 const securitySchema = z
   .strictObject(
     {
-    /** Plaintext listeners, no authentication, every caller may do everything: local development only. */
-    insecurePlaintext: z.boolean().default(false),
-    tls: z
-      .strictObject({
-        certFile: filePathSchema,
-        keyFile: filePathSchema,
-        /** Enables mTLS on both listeners: client certificates are required and verified against this CA. */
-        clientCaFile: filePathSchema.optional(),
-      })
-      .optional(),
-    apiKeys: z
-      .array(
-        z.strictObject({
-          name: z
-            .string()
-            .regex(/^[\w.@-]{1,128}$/, 'must be 1 to 128 characters of [A-Za-z0-9_.@-] (no ":" or "/", so that it can never read as a certificate identity); the key\'s principal is "key:NAME"'),
-          sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the key's SHA-256 as 64 lower-case hex digits (cluster-token keygen prints it); the key itself is never configured"),
-        }),
-      )
-      .default([]),
-    grants: z
-      .array(
-        z.strictObject({
-          principals: z
-            .array(
-              z
-                .string()
-                .max(2048)
-                .check((ctx) => {
-                  const problem = principalPatternProblem(ctx.value);
-                  if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
-                }),
-            )
-            .min(1, "must name at least one principal"),
-          clusters: z.array(z.string().min(1).max(253)).min(1, "must name at least one cluster id or glob"),
-          rpcs: z.array(z.enum([...grantableRpcs, "*"], { error: `must be one of ${grantableRpcs.join(", ")} or "*"` })).min(1, "must name at least one RPC"),
-        }),
-      )
-      .default([]),
-    /** Per principal, on ClusterTokenService calls; unlimited when absent. */
-    rateLimit: z.strictObject({ requestsPerSecond: z.number().positive().max(100_000), burst: z.int().min(1).max(100_000) }).optional(),
-    /** gRPC server reflection on the gRPC listener. */
-    reflection: z.boolean().default(true),
+      /** Plaintext listeners, no authentication, every caller may do everything: local development only. */
+      insecurePlaintext: z.boolean().default(false),
+      tls: z
+        .strictObject({
+          certFile: filePathSchema,
+          keyFile: filePathSchema,
+          /** Enables mTLS on both listeners: client certificates are required and verified against this CA. */
+          clientCaFile: filePathSchema.optional(),
+        })
+        .optional(),
+      apiKeys: z
+        .array(
+          z.strictObject({
+            name: z
+              .string()
+              .regex(
+                /^[\w.@-]{1,128}$/,
+                'must be 1 to 128 characters of [A-Za-z0-9_.@-] (no ":" or "/", so that it can never read as a certificate identity); the key\'s principal is "key:NAME"',
+              ),
+            sha256: z
+              .string()
+              .regex(
+                /^[0-9a-f]{64}$/,
+                "must be the key's SHA-256 as 64 lower-case hex digits (cluster-token keygen prints it); the key itself is never configured",
+              ),
+          }),
+        )
+        .default([]),
+      grants: z
+        .array(
+          z.strictObject({
+            principals: z
+              .array(
+                z
+                  .string()
+                  .max(2048)
+                  .check((ctx) => {
+                    const problem = principalPatternProblem(ctx.value);
+                    if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
+                  }),
+              )
+              .min(1, "must name at least one principal"),
+            clusters: z.array(z.string().min(1).max(253)).min(1, "must name at least one cluster id or glob"),
+            rpcs: z
+              .array(z.enum([...grantableRpcs, "*"], { error: `must be one of ${grantableRpcs.join(", ")} or "*"` }))
+              .min(1, "must name at least one RPC"),
+          }),
+        )
+        .default([]),
+      /** Per principal, on ClusterTokenService calls; unlimited when absent. */
+      rateLimit: z.strictObject({ requestsPerSecond: z.number().positive().max(100_000), burst: z.int().min(1).max(100_000) }).optional(),
+      /** gRPC server reflection on the gRPC listener. */
+      reflection: z.boolean().default(true),
     },
-    { error: (issue) => (issue.input === undefined ? "is required: configure tls with clientCaFile or apiKeys, or set insecurePlaintext: true for local development" : undefined) },
+    {
+      error: (issue) =>
+        issue.input === undefined
+          ? "is required: configure tls with clientCaFile or apiKeys, or set insecurePlaintext: true for local development"
+          : undefined,
+    },
   )
   .superRefine((c, ctx) => {
     if (typeof c !== "object" || c === null) return;
@@ -210,11 +249,13 @@ const securitySchema = z
     if (c.insecurePlaintext) {
       if (c.tls) issue(["tls"], "cannot be combined with insecurePlaintext");
       if (apiKeys.length > 0) issue(["apiKeys"], "cannot be combined with insecurePlaintext: keys would travel in plaintext");
-      if (Array.isArray(c.grants) && c.grants.length > 0) issue(["grants"], "cannot be combined with insecurePlaintext, which allows everything");
+      if (Array.isArray(c.grants) && c.grants.length > 0)
+        issue(["grants"], "cannot be combined with insecurePlaintext, which allows everything");
       return;
     }
     if (!c.tls) issue(["tls"], "is required unless insecurePlaintext is true: configure certFile and keyFile");
-    else if (!c.tls.clientCaFile && apiKeys.length === 0) issue(["apiKeys"], "or tls.clientCaFile is required: callers must authenticate with client certificates or API keys");
+    else if (!c.tls.clientCaFile && apiKeys.length === 0)
+      issue(["apiKeys"], "or tls.clientCaFile is required: callers must authenticate with client certificates or API keys");
     const names = new Set<string>();
     const hashes = new Set<string>();
     apiKeys.forEach((key, i) => {
@@ -239,7 +280,11 @@ export const configSchema = z
     limits: z
       .strictObject({
         /** The largest request on both listeners. */
-        maxMessageBytes: z.int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
+        maxMessageBytes: z
+          .int()
+          .min(1024)
+          .max(4 * 1024 * 1024)
+          .default(64 * 1024),
         /** A TLS handshake not done by then is abandoned and its connection closed (both listeners). */
         handshakeTimeoutSeconds: z.number().min(0.1).max(120).default(10),
         /** A connection that has not sent its request headers by then is closed (HTTP listener). */
@@ -256,8 +301,14 @@ export const configSchema = z
       .prefault({}),
     /** The Connect listener's URL as clients reach it; exec kubeconfigs call back to it. Never derived from a bind address. */
     publicUrl: baseUrlSchema
-      .refine((url) => !["0.0.0.0", "[::]", "::"].includes(new URL(url).hostname), "must be an address clients can reach, not a wildcard bind address")
-      .refine((url) => { const u = new URL(url); return u.search === "" && u.hash === ""; }, "must not have a query or fragment")
+      .refine(
+        (url) => !["0.0.0.0", "[::]", "::"].includes(new URL(url).hostname),
+        "must be an address clients can reach, not a wildcard bind address",
+      )
+      .refine((url) => {
+        const u = new URL(url);
+        return u.search === "" && u.hash === "";
+      }, "must not have a query or fragment")
       .optional(),
     kubeconfig: z
       .strictObject({
@@ -271,26 +322,37 @@ export const configSchema = z
         cacheTtlSeconds: z.int().min(0).max(86_400).default(600),
       })
       .prefault({}),
-    logging: z
-      .strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") })
-      .prefault({}),
-    credentials: z.record(z.string().regex(/^[\w.-]{1,63}$/, "credential names must be 1 to 63 characters of [A-Za-z0-9_.-]"), credentialSchema).default({}),
+    logging: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).prefault({}),
+    credentials: z
+      .record(z.string().regex(/^[\w.-]{1,63}$/, "credential names must be 1 to 63 characters of [A-Za-z0-9_.-]"), credentialSchema)
+      .default({}),
     clusters: z.array(clusterSchema).min(1, "must register at least one cluster"),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();
     const clusters = Array.isArray(config.clusters) ? config.clusters : [];
-    const credentials: Record<string, { provider?: unknown } | undefined> = typeof config.credentials === "object" && config.credentials !== null ? config.credentials : {};
+    const credentials: Record<string, { provider?: unknown } | undefined> =
+      typeof config.credentials === "object" && config.credentials !== null ? config.credentials : {};
     clusters.forEach((cluster, index) => {
       if (typeof cluster !== "object" || cluster === null) return;
       const first = seen.get(cluster.id);
       if (first !== undefined) {
-        ctx.addIssue({ code: "custom", input: cluster.id, path: ["clusters", index, "id"], message: `duplicates clusters[${first}].id "${cluster.id}"` });
+        ctx.addIssue({
+          code: "custom",
+          input: cluster.id,
+          path: ["clusters", index, "id"],
+          message: `duplicates clusters[${first}].id "${cluster.id}"`,
+        });
       }
       seen.set(cluster.id, index);
       const credential = credentials[cluster.credentials];
       if (!credential) {
-        ctx.addIssue({ code: "custom", input: cluster.credentials, path: ["clusters", index, "credentials"], message: `names "${cluster.credentials}", which is not an entry of credentials` });
+        ctx.addIssue({
+          code: "custom",
+          input: cluster.credentials,
+          path: ["clusters", index, "credentials"],
+          message: `names "${cluster.credentials}", which is not an entry of credentials`,
+        });
       } else if (credential.provider !== cluster.provider) {
         ctx.addIssue({
           code: "custom",

@@ -70,7 +70,10 @@ export async function loadConfig(explicit?: string, env: NodeJS.ProcessEnv = pro
 export function parseConfig(text: string, path: string): ServiceConfig {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(path, doc.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`));
+    throw new ConfigError(
+      path,
+      doc.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`),
+    );
   }
   const result = configSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
   if (!result.success) {
@@ -80,12 +83,17 @@ export function parseConfig(text: string, path: string): ServiceConfig {
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string {
-  const key = issue.path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), "");
+  const key = issue.path.reduce<string>((acc, part) => {
+    if (typeof part === "number") return `${acc}[${part}]`;
+    return acc ? `${acc}.${String(part)}` : String(part);
+  }, "");
   let message = issue.message;
-  if (issue.code === "unrecognized_keys") message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  if (issue.code === "unrecognized_keys")
+    message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   else if (issue.code === "invalid_type" && issue.input === undefined && !message.startsWith("is required")) message = "is required";
   // The value itself is never shown: a secret written inline by mistake must not reach a terminal or a log.
-  else if (issue.code === "invalid_type" && message.startsWith("Invalid input")) message = `must be ${article(issue.expected)}, not ${describeType(issue.input)}`;
+  else if (issue.code === "invalid_type" && message.startsWith("Invalid input"))
+    message = `must be ${article(issue.expected)}, not ${describeType(issue.input)}`;
   return `${key || "(top level)"}: ${message}`;
 }
 
@@ -104,12 +112,21 @@ function describeType(value: unknown): string {
 /** Makes every relative path in the config (secret files, TLS files, the audit file) relative to the config's directory. */
 function anchorFiles(config: ServiceConfig, configDir: string): ServiceConfig {
   const anchorEntry = <T extends object>(entry: T): T =>
-    Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, isSecretRef(value) ? anchorSecretRef(value, configDir) : value])) as T;
+    Object.fromEntries(
+      Object.entries(entry).map(([key, value]) => [key, isSecretRef(value) ? anchorSecretRef(value, configDir) : value]),
+    ) as T;
   const credentials = Object.fromEntries(Object.entries(config.credentials).map(([name, entry]) => [name, anchorEntry(entry)]));
   const path = (file: string) => resolve(configDir, file);
   const { tls } = config.security;
   const security = tls
-    ? { ...config.security, tls: { certFile: path(tls.certFile), keyFile: path(tls.keyFile), ...(tls.clientCaFile ? { clientCaFile: path(tls.clientCaFile) } : {}) } }
+    ? {
+        ...config.security,
+        tls: {
+          certFile: path(tls.certFile),
+          keyFile: path(tls.keyFile),
+          ...(tls.clientCaFile ? { clientCaFile: path(tls.clientCaFile) } : {}),
+        },
+      }
     : config.security;
   return { ...config, credentials, security, audit: config.audit.file ? { file: path(config.audit.file) } : {} };
 }

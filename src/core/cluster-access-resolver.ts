@@ -1,5 +1,11 @@
 import { driversFor, type ClusterAccess, type DriverSet, type RegisteredCluster } from "../drivers/driver.js";
-import { abandonedError, isNetworkFailure, upstreamBadResponse, upstreamUnreachable, type UpstreamCall } from "../drivers/upstream-error.js";
+import {
+  abandonedError,
+  isNetworkFailure,
+  upstreamBadResponse,
+  upstreamUnreachable,
+  type UpstreamCall,
+} from "../drivers/upstream-error.js";
 import { isServiceError, ServiceError } from "../errors/service-error.js";
 import { TtlCache } from "./ttl-cache.js";
 import { withRetries, type CallBudget } from "./upstream-retry.js";
@@ -110,7 +116,10 @@ function accessProblem({ server, certificateAuthorityData }: ClusterAccess): str
     return "the discovered server is not a URL";
   }
   if (url.protocol !== "https:") return "the discovered server is not https";
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(certificateAuthorityData) || !Buffer.from(certificateAuthorityData, "base64").toString("latin1").includes("-----BEGIN CERTIFICATE-----")) {
+  if (
+    !/^[A-Za-z0-9+/]+={0,2}$/.test(certificateAuthorityData) ||
+    !Buffer.from(certificateAuthorityData, "base64").toString("latin1").includes("-----BEGIN CERTIFICATE-----")
+  ) {
     return "the discovered CA is not base64 PEM";
   }
   return undefined;

@@ -10,14 +10,18 @@ export class ClusterRegistry {
   private readonly sorted: readonly RegisteredCluster[];
 
   constructor(clusters: readonly RegisteredCluster[]) {
-    this.sorted = [...clusters].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // Ids are lower-case ASCII, so code-unit order is the order people expect.
+    this.sorted = [...clusters].sort((a, b) => Number(a.id > b.id) - Number(a.id < b.id));
     this.byId = new Map(this.sorted.map((c) => [c.id, c]));
   }
 
   /** Builds the registry from the config's `clusters` list. */
   static fromConfig(clusters: readonly ClusterConfig[]): ClusterRegistry {
     return new ClusterRegistry(
-      clusters.map(({ displayName, labels, name, ...rest }) => ({ ...rest, name: name ?? "", displayName: displayName ?? "", labels: labels ?? {} }) as RegisteredCluster),
+      clusters.map(
+        ({ displayName, labels, name, ...rest }) =>
+          ({ ...rest, name: name ?? "", displayName: displayName ?? "", labels: labels ?? {} }) as RegisteredCluster,
+      ),
     );
   }
 

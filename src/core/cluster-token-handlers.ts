@@ -49,7 +49,13 @@ export interface ExecSettings {
  * the provider's driver, shape the response. Validation comes first, so malformed
  * requests never touch the registry or a cloud.
  */
-export function createClusterTokenHandlers({ registry, drivers, access, exec, policy }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
+export function createClusterTokenHandlers({
+  registry,
+  drivers,
+  access,
+  exec,
+  policy,
+}: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
   async function mint(cluster: RegisteredCluster, context: CallContext): Promise<MintedToken> {
     const driver = driversFor(drivers, cluster)?.token;
     if (!driver) {
@@ -74,7 +80,11 @@ export function createClusterTokenHandlers({ registry, drivers, access, exec, po
     if (!policy.allows(context.principal.name, rpc, clusterId)) throw permissionDenied(context, rpc, clusterId);
     const cluster = registry.get(clusterId);
     if (!cluster) {
-      throw new ServiceError({ reason: "CLUSTER_NOT_FOUND", message: `cluster ${clusterId} is not registered`, metadata: { cluster_id: clusterId } });
+      throw new ServiceError({
+        reason: "CLUSTER_NOT_FOUND",
+        message: `cluster ${clusterId} is not registered`,
+        metadata: { cluster_id: clusterId },
+      });
     }
     context.audit.provider = cluster.provider;
     return cluster;
@@ -107,7 +117,10 @@ export function createClusterTokenHandlers({ registry, drivers, access, exec, po
         return { kubeconfig: renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user }) };
       }
       // Both go to the cloud at most once each; neither needs the other, so they run together.
-      const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([access.resolve(cluster, context), mintAudited(cluster, context)]);
+      const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([
+        access.resolve(cluster, context),
+        mintAudited(cluster, context),
+      ]);
       const kubeconfig = renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user: { token } });
       return { kubeconfig, expirationTimestamp: timestampFromDate(expiresAt) };
     },
@@ -116,17 +129,20 @@ export function createClusterTokenHandlers({ registry, drivers, access, exec, po
       const principal = context.principal.name;
       if (!policy.allowsRpc(principal, "ListClusters")) throw permissionDenied(context, "ListClusters");
       return {
-        clusters: registry.list().filter((c) => policy.allows(principal, "ListClusters", c.id)).map((c) =>
-          create(ClusterSchema, {
-            id: c.id,
-            provider: c.provider,
-            region: c.region,
-            name: c.name,
-            displayName: c.displayName,
-            endpoint: access.knownServer(c) ?? "",
-            labels: { ...c.labels },
-          }),
-        ),
+        clusters: registry
+          .list()
+          .filter((c) => policy.allows(principal, "ListClusters", c.id))
+          .map((c) =>
+            create(ClusterSchema, {
+              id: c.id,
+              provider: c.provider,
+              region: c.region,
+              name: c.name,
+              displayName: c.displayName,
+              endpoint: access.knownServer(c) ?? "",
+              labels: { ...c.labels },
+            }),
+          ),
       };
     },
   };
@@ -155,17 +171,29 @@ function execOptionFlags(options: ExecOptions | undefined, execMode: boolean): s
   const flags: string[] = [];
   const path = (field: string, flag: string, value: string) => {
     if (value === "") return;
-    if (!/^\/[^\0\n\r]{0,4095}$/.test(value)) throw invalidArgument(`exec_options.${field}`, "INVALID_EXEC_OPTION", `exec_options.${field} must be an absolute path`);
+    if (!/^\/[^\0\n\r]{0,4095}$/.test(value))
+      throw invalidArgument(`exec_options.${field}`, "INVALID_EXEC_OPTION", `exec_options.${field} must be an absolute path`);
     flags.push(flag, value);
   };
   path("ca_file", "--ca-file", caFile);
   path("cert_file", "--cert-file", certFile);
   path("key_file", "--key-file", keyFile);
-  if ((certFile === "") !== (keyFile === "")) throw invalidArgument("exec_options.key_file", "INVALID_EXEC_OPTION", "exec_options.cert_file and key_file go together");
-  if (apiKeyFile !== "" && apiKeyEnv !== "") throw invalidArgument("exec_options.api_key_env", "INVALID_EXEC_OPTION", "set at most one of exec_options.api_key_file and api_key_env");
+  if ((certFile === "") !== (keyFile === ""))
+    throw invalidArgument("exec_options.key_file", "INVALID_EXEC_OPTION", "exec_options.cert_file and key_file go together");
+  if (apiKeyFile !== "" && apiKeyEnv !== "")
+    throw invalidArgument(
+      "exec_options.api_key_env",
+      "INVALID_EXEC_OPTION",
+      "set at most one of exec_options.api_key_file and api_key_env",
+    );
   path("api_key_file", "--api-key-file", apiKeyFile);
   if (apiKeyEnv !== "") {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(apiKeyEnv)) throw invalidArgument("exec_options.api_key_env", "INVALID_EXEC_OPTION", "exec_options.api_key_env must be an environment variable name");
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(apiKeyEnv))
+      throw invalidArgument(
+        "exec_options.api_key_env",
+        "INVALID_EXEC_OPTION",
+        "exec_options.api_key_env must be an environment variable name",
+      );
     flags.push("--api-key-env", apiKeyEnv);
   }
   return flags;
@@ -179,15 +207,19 @@ function execUser({ publicUrl, command }: ExecSettings, cluster: RegisteredClust
       metadata: { cluster_id: cluster.id },
     });
   }
-  const [program, ...leading] = command;
-  return { exec: { command: program!, args: [...leading, "credential", "--cluster", cluster.id, "--server", publicUrl, ...flags] } };
+  const [program = "cluster-token", ...leading] = command;
+  return { exec: { command: program, args: [...leading, "credential", "--cluster", cluster.id, "--server", publicUrl, ...flags] } };
 }
 
 function validApiVersion(apiVersion: string): string {
   if (apiVersion === "") return defaultExecCredentialApiVersion;
   if (execCredentialApiVersions.includes(apiVersion)) return apiVersion;
   const shown = apiVersion.length > maxClusterIdLength ? `${apiVersion.slice(0, maxClusterIdLength)}…` : apiVersion;
-  throw invalidArgument("api_version", "UNSUPPORTED_API_VERSION", `api_version ${JSON.stringify(shown)} is not supported; use one of ${execCredentialApiVersions.join(", ")}`);
+  throw invalidArgument(
+    "api_version",
+    "UNSUPPORTED_API_VERSION",
+    `api_version ${JSON.stringify(shown)} is not supported; use one of ${execCredentialApiVersions.join(", ")}`,
+  );
 }
 
 function validMode(mode: KubeconfigMode): void {

@@ -53,10 +53,13 @@ export function boundedSignal(parent: AbortSignal, deadline: number, what?: stri
     clearTimeout(timer);
     controller.abort(parent.reason);
   };
-  const timer = setTimeout(() => {
-    parent.removeEventListener("abort", onParentAbort);
-    controller.abort(deadlineReason(what));
-  }, Math.max(0, deadline - Date.now()));
+  const timer = setTimeout(
+    () => {
+      parent.removeEventListener("abort", onParentAbort);
+      controller.abort(deadlineReason(what));
+    },
+    Math.max(0, deadline - Date.now()),
+  );
   parent.addEventListener("abort", onParentAbort, { once: true });
   return {
     signal: controller.signal,

@@ -20,7 +20,8 @@ export interface KubeconfigInput {
 }
 
 /** Shown by kubectl when the exec command is missing. */
-const installHint = "cluster-token is the credential command of cluster-token-service; install its package so that cluster-token is on PATH.";
+const installHint =
+  "cluster-token is the credential command of cluster-token-service; install its package so that cluster-token is on PATH.";
 
 /**
  * Renders a kubeconfig with one cluster, one user and one context, all named after

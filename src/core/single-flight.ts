@@ -81,7 +81,9 @@ export class SingleFlight<K, V> {
     const controller = new AbortController();
     const { attemptTimeoutMs } = this.options;
     const timer = setTimeout(() => controller.abort(attemptTimeoutReason(attemptTimeoutMs)), attemptTimeoutMs);
-    const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }));
+    const aborted = new Promise<never>((_, reject) =>
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }),
+    );
     const promise = Promise.race([Promise.resolve().then(() => work(controller.signal)), aborted]).finally(() => {
       clearTimeout(timer);
       if (this.flights.get(key) === flight) this.flights.delete(key);

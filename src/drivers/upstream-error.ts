@@ -33,7 +33,8 @@ function upstream(call: UpstreamCall, reason: ErrorReason, what: string, cause: 
  *   led to is one the cloud refuses.
  */
 export function upstreamHttpError(call: UpstreamCall, status: number, cause?: unknown): ServiceError {
-  if (status === 401 || status === 403) return upstream(call, "UPSTREAM_PERMISSION_DENIED", `rejected the service's credentials (HTTP ${status})`, cause);
+  if (status === 401 || status === 403)
+    return upstream(call, "UPSTREAM_PERMISSION_DENIED", `rejected the service's credentials (HTTP ${status})`, cause);
   if (status === 404) return upstream(call, "UPSTREAM_NOT_FOUND", `found no such resource (HTTP 404)`, cause);
   if (status === 429) return upstream(call, "UPSTREAM_THROTTLED", "is throttling requests (HTTP 429); retry later", cause);
   if (status >= 500) return upstream(call, "UPSTREAM_UNAVAILABLE", `failed (HTTP ${status}); retry later`, cause);
@@ -45,7 +46,17 @@ export function upstreamThrottled(call: UpstreamCall, cause?: unknown): ServiceE
   return upstream(call, "UPSTREAM_THROTTLED", "is throttling requests; retry later", cause);
 }
 
-const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE"]);
+const networkErrorCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+]);
 
 /** True for a failure to reach the cloud at all: a Node network error code, or a client-side timeout or abort. */
 export function isNetworkFailure(err: unknown): boolean {

@@ -9,10 +9,19 @@ const maxResponseBytes = 1024 * 1024;
  * CANCELED, a connection failure or the request timeout is UPSTREAM_UNREACHABLE, an HTTP error goes through `upstreamHttpError`,
  * and a body that is not JSON (or is too large) is UPSTREAM_BAD_RESPONSE.
  */
-export async function fetchUpstreamJson(call: UpstreamCall, url: URL, headers: Record<string, string>, signal: AbortSignal, timeoutMs: number): Promise<unknown> {
+export async function fetchUpstreamJson(
+  call: UpstreamCall,
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: "application/json", ...headers }, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+    response = await fetch(url, {
+      headers: { accept: "application/json", ...headers },
+      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+    });
   } catch (err) {
     throw signal.aborted ? abandonedError(call, signal) : upstreamUnreachable(call, err);
   }

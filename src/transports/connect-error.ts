@@ -32,5 +32,7 @@ export function toConnectError(err: unknown): ConnectError {
       { desc: ErrorInfoSchema, value: { reason: err.reason, domain: errorDomain, metadata: { ...err.metadata } } },
     ]);
   }
-  return new ConnectError("internal error", Code.Internal, undefined, [{ desc: ErrorInfoSchema, value: { reason: "INTERNAL", domain: errorDomain } }]);
+  return new ConnectError("internal error", Code.Internal, undefined, [
+    { desc: ErrorInfoSchema, value: { reason: "INTERNAL", domain: errorDomain } },
+  ]);
 }

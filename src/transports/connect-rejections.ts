@@ -38,9 +38,13 @@ export function withRejectionBodies(handler: UniversalHandler): UniversalHandler
     header.set("content-type", "application/json");
     header.set(requestIdHeader, requestIdFrom(req.header.get(requestIdHeader)));
     const body = jsonErrorBody(rejection.reason, rejection.message);
-    return { ...res, header, body: (async function* () {
-      yield body;
-    })() };
+    return {
+      ...res,
+      header,
+      body: (async function* () {
+        yield body;
+      })(),
+    };
   };
   return Object.assign(wrapped, handler);
 }

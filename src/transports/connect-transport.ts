@@ -18,7 +18,9 @@ export interface ConnectHandlerOptions {
 }
 
 /** The verified client certificate of the request's TLS connection, if any. */
-const peerCertificateKey = createContextKey<PresentedCredentials["peerCertificate"]>(undefined, { description: "cluster-token: verified client certificate" });
+const peerCertificateKey = createContextKey<PresentedCredentials["peerCertificate"]>(undefined, {
+  description: "cluster-token: verified client certificate",
+});
 
 function verifiedPeerCertificate(req: { socket: unknown }): PresentedCredentials["peerCertificate"] {
   const socket = req.socket;
@@ -38,7 +40,11 @@ export function createConnectHandler(service: DescService, invoke: UnaryInvoker,
       method.localName,
       (request: never, handlerContext: HandlerContext) => {
         const malformed = handlerContext.values.get(malformedRequest);
-        return invoke(method as never, malformed === undefined ? request : new UndecodableRequest(malformed.cause, malformed.problem), connectTransportCall(handlerContext));
+        return invoke(
+          method as never,
+          malformed === undefined ? request : new UndecodableRequest(malformed.cause, malformed.problem),
+          connectTransportCall(handlerContext),
+        );
       },
     ]),
   );
@@ -46,7 +52,9 @@ export function createConnectHandler(service: DescService, invoke: UnaryInvoker,
   return connectNodeAdapter({
     routes: (router) => {
       router.service(service, implementation as never);
-      router.handlers.forEach((handler, i) => (router.handlers[i] = guardDecoding(handler, readMaxBytes)));
+      router.handlers.forEach((handler, i) => {
+        router.handlers[i] = guardDecoding(handler, readMaxBytes);
+      });
       moreRoutes?.(router);
       router.handlers.forEach((handler, i) => {
         router.handlers[i] = withRejectionBodies(handler);

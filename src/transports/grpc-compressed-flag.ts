@@ -19,7 +19,8 @@ export function enforceCompressedFlagRule(): void {
   if (installed) return;
   const prototype = BaseServerInterceptingCall.prototype as unknown as { decompressMessage?: Decompress };
   const original = prototype.decompressMessage;
-  if (typeof original !== "function") throw new Error("@private grpc-js no longer has BaseServerInterceptingCall.decompressMessage; revisit grpc-compressed-flag.ts");
+  if (typeof original !== "function")
+    throw new Error("@private grpc-js no longer has BaseServerInterceptingCall.decompressMessage; revisit grpc-compressed-flag.ts");
   prototype.decompressMessage = function (this: unknown, message: Buffer, encoding: string) {
     if (encoding === "identity" && message[0] === 1) {
       return Promise.reject({

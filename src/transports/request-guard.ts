@@ -15,7 +15,9 @@ export interface MalformedRequest {
  * where connect-es by itself would answer INTERNAL for undecodable binary and for
  * bad base64 in a GET, and 501 for a compression it does not accept.
  */
-export const malformedRequest = createContextKey<MalformedRequest | undefined>(undefined, { description: "cluster-token: malformed request" });
+export const malformedRequest = createContextKey<MalformedRequest | undefined>(undefined, {
+  description: "cluster-token: malformed request",
+});
 
 type BinaryKind = "proto" | "grpc-web";
 
@@ -32,7 +34,10 @@ function isCompressed(encoding: string | null): boolean {
 }
 
 /** Reads at most `limit` bytes; `rest` yields what was not read, so the body can be replayed. */
-async function readUpTo(body: AsyncIterable<Uint8Array>, limit: number): Promise<{ head: Buffer; complete: boolean; rest: AsyncIterator<Uint8Array> }> {
+async function readUpTo(
+  body: AsyncIterable<Uint8Array>,
+  limit: number,
+): Promise<{ head: Buffer; complete: boolean; rest: AsyncIterator<Uint8Array> }> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   const rest = body[Symbol.asyncIterator]();
@@ -68,7 +73,7 @@ function grpcWebMessage(body: Buffer): Buffer | undefined {
 export function guardDecoding(handler: UniversalHandler, readMaxBytes: number): UniversalHandler {
   const guarded = async (req: UniversalServerRequest) => {
     if (!req.contextValues) return handler(req);
-    if (req.method === "GET") return guardGet(handler, req);
+    if (req.method === "GET") return guardGet(handler, req, req.contextValues);
     const kind = binaryKind(req);
     if (!kind) return handler(req);
     if (!(Symbol.asyncIterator in Object(req.body))) return handler(req);
@@ -92,7 +97,8 @@ export function guardDecoding(handler: UniversalHandler, readMaxBytes: number): 
 /** A Connect GET parameter's problem that Connect would answer with a 5xx; the rest (encoding, connect) is Connect's to judge. */
 function getQueryProblem(query: URLSearchParams): string | undefined {
   if (isCompressed(query.get("compression"))) return "this service accepts no compressed requests: send the GET message uncompressed";
-  if (query.get("base64") === "1" && !/^[A-Za-z0-9_\-+/]*={0,2}$/.test(query.get("message") ?? "")) return 'the "message" parameter is not base64 (base64=1)';
+  if (query.get("base64") === "1" && !/^[A-Za-z0-9_\-+/]*={0,2}$/.test(query.get("message") ?? ""))
+    return 'the "message" parameter is not base64 (base64=1)';
   return undefined;
 }
 
@@ -101,11 +107,15 @@ function getQueryProblem(query: URLSearchParams): string | undefined {
  * A malformed query is flagged and stripped of its message, so that Connect decodes
  * an empty one and the service answers INVALID_ARGUMENT.
  */
-function guardGet(handler: UniversalHandler, req: UniversalServerRequest) {
+function guardGet(
+  handler: UniversalHandler,
+  req: UniversalServerRequest,
+  contextValues: NonNullable<UniversalServerRequest["contextValues"]>,
+) {
   const url = new URL(req.url);
   const query = url.searchParams;
   const flag = (malformed: MalformedRequest) => {
-    req.contextValues!.set(malformedRequest, malformed);
+    contextValues.set(malformedRequest, malformed);
     for (const name of ["message", "base64", "compression"]) query.delete(name);
     if (query.get("encoding") === "json") query.set("message", "{}");
     return handler({ ...req, url: url.toString() });

@@ -32,7 +32,8 @@ export class ServingHealth {
   addToConnectRouter(router: ConnectRouter): void {
     router.service(Health, {
       check: ({ service }) => {
-        if (!this.services.includes(service)) throw new ConnectError(`unknown service ${JSON.stringify(service.slice(0, 200))}`, Code.NotFound);
+        if (!this.services.includes(service))
+          throw new ConnectError(`unknown service ${JSON.stringify(service.slice(0, 200))}`, Code.NotFound);
         return { status: this.serving ? HealthCheckResponse_ServingStatus.SERVING : HealthCheckResponse_ServingStatus.NOT_SERVING };
       },
     });

@@ -71,7 +71,11 @@ export function createUnaryInvoker<S extends DescService & { method: Record<stri
     const started = performance.now();
     const serviceDeadline = Date.now() + maxCallMs;
     const deadline = call.deadline !== undefined && call.deadline < serviceDeadline ? call.deadline : serviceDeadline;
-    const bounded = boundedSignal(call.signal, deadline, deadline === serviceDeadline ? `the service's maximum call time (${maxCallMs} ms) passed` : undefined);
+    const bounded = boundedSignal(
+      call.signal,
+      deadline,
+      deadline === serviceDeadline ? `the service's maximum call time (${maxCallMs} ms) passed` : undefined,
+    );
     let principal: Principal | undefined;
     let context: CallContext | undefined;
     const auditEntry = (code: Code | 0, outcome: AuditEntry["outcome"]): AuditEntry => {
@@ -86,18 +90,34 @@ export function createUnaryInvoker<S extends DescService & { method: Record<stri
         ...(facts.clusterId !== undefined ? { clusterId: facts.clusterId } : {}),
         ...(facts.provider !== undefined ? { provider: facts.provider } : {}),
         ...(facts.kubeconfigMode !== undefined ? { kubeconfigMode: facts.kubeconfigMode } : {}),
-        ...(outcome === "issued" && facts.tokenExpiry ? { tokenExpiry: facts.tokenExpiry.toISOString(), tokenFingerprint: facts.tokenFingerprint } : {}),
+        ...(outcome === "issued" && facts.tokenExpiry
+          ? { tokenExpiry: facts.tokenExpiry.toISOString(), tokenFingerprint: facts.tokenFingerprint }
+          : {}),
       };
     };
-    const logFields = () => ({ rpc: method.name, transport: call.transport, requestId: call.requestId, principal: principal?.name, ms: Math.round((performance.now() - started) * 100) / 100 });
+    const logFields = () => ({
+      rpc: method.name,
+      transport: call.transport,
+      requestId: call.requestId,
+      principal: principal?.name,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+    });
     try {
       principal = authenticator.authenticate(call.credentials);
       const limited = rateLimiter?.take(principal.name);
       if (limited && !limited.ok) {
-        throw new ServiceError({ reason: "RATE_LIMITED", message: `${principal.name} is over its rate limit; retry after ${limited.retryAfterMs} ms`, metadata: { retry_after_ms: String(limited.retryAfterMs) } });
+        throw new ServiceError({
+          reason: "RATE_LIMITED",
+          message: `${principal.name} is over its rate limit; retry after ${limited.retryAfterMs} ms`,
+          metadata: { retry_after_ms: String(limited.retryAfterMs) },
+        });
       }
       if (request instanceof UndecodableRequest) {
-        throw new ServiceError({ reason: "MALFORMED_REQUEST", message: `the request is not a valid ${method.input.typeName} message${request.problem ? `: ${request.problem}` : ""}`, cause: request.cause });
+        throw new ServiceError({
+          reason: "MALFORMED_REQUEST",
+          message: `the request is not a valid ${method.input.typeName} message${request.problem ? `: ${request.problem}` : ""}`,
+          cause: request.cause,
+        });
       }
       context = { transport: call.transport, requestId: call.requestId, signal: bounded.signal, deadline, principal, audit: {} };
       const handler = table[method.localName];
@@ -117,7 +137,15 @@ export function createUnaryInvoker<S extends DescService & { method: Record<stri
         }
       }
       const level = isServiceError(err) && err.code !== "Internal" ? "info" : "error";
-      logger[level]({ ...logFields(), code: codeName(connectError.code), reason: isServiceError(err) ? err.reason : "INTERNAL", error: errorSummary(err) }, "rpc");
+      logger[level](
+        {
+          ...logFields(),
+          code: codeName(connectError.code),
+          reason: isServiceError(err) ? err.reason : "INTERNAL",
+          error: errorSummary(err),
+        },
+        "rpc",
+      );
       throw connectError;
     } finally {
       bounded.dispose();

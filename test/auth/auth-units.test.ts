@@ -20,7 +20,10 @@ describe("API keys", () => {
   it("verify against every configured hash", () => {
     const a = generateApiKey();
     const b = generateApiKey();
-    const verifier = new ApiKeyVerifier([{ name: "a", sha256: a.sha256 }, { name: "b", sha256: b.sha256 }]);
+    const verifier = new ApiKeyVerifier([
+      { name: "a", sha256: a.sha256 },
+      { name: "b", sha256: b.sha256 },
+    ]);
     assert.equal(verifier.verify(a.key), "a");
     assert.equal(verifier.verify(b.key), "b");
     assert.equal(verifier.verify(`${a.key} `), undefined);
@@ -35,10 +38,17 @@ describe("certificate principals", () => {
     return identity === undefined ? undefined : "problem" in identity ? `problem: ${identity.problem}` : identity.principal.name;
   };
   it("prefer the SPIFFE ID, then the DNS SAN, then the CN, each with its kind", () => {
-    assert.equal(name("DNS:ci.example.com, URI:spiffe://corp.example/ns/ci/sa/deployer", { CN: "ci" }), "spiffe://corp.example/ns/ci/sa/deployer");
+    assert.equal(
+      name("DNS:ci.example.com, URI:spiffe://corp.example/ns/ci/sa/deployer", { CN: "ci" }),
+      "spiffe://corp.example/ns/ci/sa/deployer",
+    );
     assert.equal(name("IP Address:10.0.0.1, DNS:ci.example.com", { CN: "ci" }), "cert:ci.example.com");
     assert.equal(name(undefined, { CN: "legacy" }), "cert:legacy");
-    assert.equal(name("URI:https://not-spiffe.example/x, DNS:web.example.com"), "cert:web.example.com", "a URI SAN that is no SPIFFE ID names nobody");
+    assert.equal(
+      name("URI:https://not-spiffe.example/x, DNS:web.example.com"),
+      "cert:web.example.com",
+      "a URI SAN that is no SPIFFE ID names nobody",
+    );
     assert.equal(name("IP Address:10.0.0.1"), undefined);
   });
   it("parse SPIFFE IDs by the spec and refuse what it forbids", () => {
@@ -128,11 +138,26 @@ describe("Authenticator", () => {
     const cert = { subjectaltname: "URI:spiffe://corp/ci", subject: {} as never };
     assert.deepEqual(auth.authenticate({ authorization: `Bearer ${key.key}`, peerCertificate: cert }), { name: "key:ci", kind: "key" });
     assert.deepEqual(auth.authenticate({ peerCertificate: cert }), { name: "spiffe://corp/ci", kind: "spiffe" });
-    assert.equal(reason(() => auth.authenticate({})), "CREDENTIALS_MISSING");
-    assert.equal(reason(() => auth.authenticate({ authorization: `Bearer ${key.key}x`, peerCertificate: cert })), "INVALID_API_KEY");
-    assert.equal(reason(() => auth.authenticate({ authorization: key.key })), "MALFORMED_AUTHORIZATION");
-    assert.equal(reason(() => auth.authenticate({ peerCertificate: { subjectaltname: "", subject: {} as never } })), "CERTIFICATE_WITHOUT_IDENTITY");
+    assert.equal(
+      reason(() => auth.authenticate({})),
+      "CREDENTIALS_MISSING",
+    );
+    assert.equal(
+      reason(() => auth.authenticate({ authorization: `Bearer ${key.key}x`, peerCertificate: cert })),
+      "INVALID_API_KEY",
+    );
+    assert.equal(
+      reason(() => auth.authenticate({ authorization: key.key })),
+      "MALFORMED_AUTHORIZATION",
+    );
+    assert.equal(
+      reason(() => auth.authenticate({ peerCertificate: { subjectaltname: "", subject: {} as never } })),
+      "CERTIFICATE_WITHOUT_IDENTITY",
+    );
     assert.deepEqual(Authenticator.none().authenticate({ authorization: "Bearer whatever" }), { name: "anonymous", kind: "anonymous" });
-    assert.equal(reason(() => auth.authenticate({ peerCertificate: { subjectaltname: "URI:spiffe://corp/ci/../admin", subject: {} as never } })), "CERTIFICATE_IDENTITY_INVALID");
+    assert.equal(
+      reason(() => auth.authenticate({ peerCertificate: { subjectaltname: "URI:spiffe://corp/ci/../admin", subject: {} as never } })),
+      "CERTIFICATE_IDENTITY_INVALID",
+    );
   });
 });

@@ -15,8 +15,11 @@ interface Outcome {
 
 function credential(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
   return new Promise((resolve) =>
-    execFile(process.execPath, [cliPath, "credential", ...args], { env: { PATH: process.env.PATH, ...env }, timeout: 20_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [cliPath, "credential", ...args],
+      { env: { PATH: process.env.PATH, ...env }, timeout: 20_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     ),
   );
 }
@@ -37,25 +40,60 @@ describe("cluster-token credential", () => {
     const out = await credential(["--cluster", "demo-eks", "--server", svc.httpUrl]);
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stderr, "");
-    const credentialJson = JSON.parse(out.stdout) as { apiVersion: string; kind: string; status: { token: string; expirationTimestamp: string } };
+    const credentialJson = JSON.parse(out.stdout) as {
+      apiVersion: string;
+      kind: string;
+      status: { token: string; expirationTimestamp: string };
+    };
     assert.equal(credentialJson.apiVersion, "client.authentication.k8s.io/v1");
     assert.equal(credentialJson.kind, "ExecCredential");
-    assert.equal(verifyEksToken(credentialJson.status.token, { clusterName: "demo", region: "us-west-2", keys: new Map([[testAwsKeys.accessKeyId, { secretAccessKey: testAwsKeys.secretAccessKey }]]) }).ok, true);
+    assert.equal(
+      verifyEksToken(credentialJson.status.token, {
+        clusterName: "demo",
+        region: "us-west-2",
+        keys: new Map([[testAwsKeys.accessKeyId, { secretAccessKey: testAwsKeys.secretAccessKey }]]),
+      }).ok,
+      true,
+    );
     assert.match(credentialJson.status.expirationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
   it("answers in the apiVersion KUBERNETES_EXEC_INFO asks for", async () => {
-    const info = JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1beta1", kind: "ExecCredential", spec: { interactive: false } });
+    const info = JSON.stringify({
+      apiVersion: "client.authentication.k8s.io/v1beta1",
+      kind: "ExecCredential",
+      spec: { interactive: false },
+    });
     const out = await credential(["--cluster", "demo-eks", "--server", svc.httpUrl], { KUBERNETES_EXEC_INFO: info });
     assert.equal(out.code, 0, out.stderr);
     assert.equal((JSON.parse(out.stdout) as { apiVersion: string }).apiVersion, "client.authentication.k8s.io/v1beta1");
   });
 
   const failures: [string, string[], Record<string, string>, RegExp][] = [
-    ["an unknown cluster", ["--cluster", "nope"], {}, /^cluster-token: cluster "nope" is not registered at http:\/\/127\.0\.0\.1:\d+ .*ListClusters\n$/],
-    ["an invalid cluster id", ["--cluster", "Bad_ID"], {}, /^cluster-token: .* rejected the request for cluster "Bad_ID": cluster_id must be/],
-    ["malformed KUBERNETES_EXEC_INFO", ["--cluster", "demo-eks"], { KUBERNETES_EXEC_INFO: "{not json" }, /^cluster-token: KUBERNETES_EXEC_INFO is not valid JSON/],
-    ["an unsupported apiVersion in KUBERNETES_EXEC_INFO", ["--cluster", "demo-eks"], { KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1alpha1"}' }, /asks for apiVersion "client\.authentication\.k8s\.io\/v1alpha1"; supported: /],
+    [
+      "an unknown cluster",
+      ["--cluster", "nope"],
+      {},
+      /^cluster-token: cluster "nope" is not registered at http:\/\/127\.0\.0\.1:\d+ .*ListClusters\n$/,
+    ],
+    [
+      "an invalid cluster id",
+      ["--cluster", "Bad_ID"],
+      {},
+      /^cluster-token: .* rejected the request for cluster "Bad_ID": cluster_id must be/,
+    ],
+    [
+      "malformed KUBERNETES_EXEC_INFO",
+      ["--cluster", "demo-eks"],
+      { KUBERNETES_EXEC_INFO: "{not json" },
+      /^cluster-token: KUBERNETES_EXEC_INFO is not valid JSON/,
+    ],
+    [
+      "an unsupported apiVersion in KUBERNETES_EXEC_INFO",
+      ["--cluster", "demo-eks"],
+      { KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1alpha1"}' },
+      /asks for apiVersion "client\.authentication\.k8s\.io\/v1alpha1"; supported: /,
+    ],
   ];
   for (const [what, args, env, message] of failures) {
     it(`reports ${what} on stderr with exit code 1`, async () => {
@@ -69,7 +107,10 @@ describe("cluster-token credential", () => {
   it("reports an unreachable server", async () => {
     const out = await credential(["--cluster", "demo-eks", "--server", "http://127.0.0.1:9"]);
     assert.equal(out.code, 1);
-    assert.match(out.stderr, /^cluster-token: cannot reach cluster-token-service at http:\/\/127\.0\.0\.1:9: connection refused \(ECONNREFUSED\); check --server/);
+    assert.match(
+      out.stderr,
+      /^cluster-token: cannot reach cluster-token-service at http:\/\/127\.0\.0\.1:9: connection refused \(ECONNREFUSED\); check --server/,
+    );
   });
 
   it("reports a server that is not cluster-token-service", async () => {
@@ -79,7 +120,13 @@ describe("cluster-token credential", () => {
   });
 
   it("rejects bad usage with exit code 2", async () => {
-    for (const args of [[], ["--cluster", "demo-eks"], ["--cluster", "demo-eks", "--server", "ftp://x"], ["--cluster", "x", "--server", svc.httpUrl, "--timeout", "0"], ["--bogus"]]) {
+    for (const args of [
+      [],
+      ["--cluster", "demo-eks"],
+      ["--cluster", "demo-eks", "--server", "ftp://x"],
+      ["--cluster", "x", "--server", svc.httpUrl, "--timeout", "0"],
+      ["--bogus"],
+    ]) {
       const out = await credential(args);
       assert.equal(out.code, 2, args.join(" "));
       assert.match(out.stderr, /usage: cluster-token credential --cluster ID --server URL/);

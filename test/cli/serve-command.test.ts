@@ -16,7 +16,12 @@ interface Outcome {
 }
 
 /** Runs the bin; when `until` matches stdout, sends SIGTERM and returns once it exits. */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}, until?: RegExp, onReady?: (stdout: string) => Promise<void>): Promise<Outcome> {
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  until?: RegExp,
+  onReady?: (stdout: string) => Promise<void>,
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { PATH: process.env.PATH, ...env } });
     let stdout = "";
@@ -65,11 +70,18 @@ describe("cluster-token serve", () => {
 
   it("refuses to start, exit code 1, when a TLS file cannot be read or the audit log cannot be opened", async () => {
     const raw = rawTestConfig() as Record<string, unknown>;
-    raw.security = { tls: { certFile: "/nonexistent/server.crt", keyFile: "/nonexistent/server.key" }, apiKeys: [{ name: "a", sha256: "a".repeat(64) }] };
+    raw.security = {
+      tls: { certFile: "/nonexistent/server.crt", keyFile: "/nonexistent/server.key" },
+      apiKeys: [{ name: "a", sha256: "a".repeat(64) }],
+    };
     const tls = await runCli(["serve", "--config", await configFile(raw)]);
     assert.equal(tls.code, 1);
     assert.match(tls.stderr, /^cluster-token: cannot read security\.tls\.certFile \/nonexistent\/server\.crt \(ENOENT\)/);
-    const audit = await runCli(["serve", "--config", await configFile({ ...rawTestConfig(), audit: { file: "/nonexistent/dir/audit.log" } })]);
+    const audit = await runCli([
+      "serve",
+      "--config",
+      await configFile({ ...rawTestConfig(), audit: { file: "/nonexistent/dir/audit.log" } }),
+    ]);
     assert.equal(audit.code, 1);
     assert.match(audit.stderr, /ENOENT.*audit\.log/);
   });
@@ -81,7 +93,10 @@ describe("cluster-token serve", () => {
     assert.equal(name, "ci-deployer");
     assert.equal(sha256, hashApiKey(key));
     const human = await runCli(["keygen", "--name", "ops"]);
-    assert.match(human.stdout, /^# API key for "ops"\. Give it to the caller now: it is shown once and stored nowhere\.\ncts_[A-Za-z0-9_-]{43}\n\n# Add to the service config:\nsecurity:\n {2}apiKeys:\n {4}- name: ops\n {6}sha256: [0-9a-f]{64}\n$/);
+    assert.match(
+      human.stdout,
+      /^# API key for "ops"\. Give it to the caller now: it is shown once and stored nowhere\.\ncts_[A-Za-z0-9_-]{43}\n\n# Add to the service config:\nsecurity:\n {2}apiKeys:\n {4}- name: ops\n {6}sha256: [0-9a-f]{64}\n$/,
+    );
     assert.equal((await runCli(["keygen"])).code, 2);
   });
 
@@ -96,13 +111,24 @@ describe("cluster-token serve", () => {
   });
 
   it("serves a config until SIGTERM, then exits 0", async () => {
-    const keys = { CTS_TEST_AWS_ACCESS_KEY_ID: process.env.CTS_TEST_AWS_ACCESS_KEY_ID, CTS_TEST_AWS_SECRET_ACCESS_KEY: process.env.CTS_TEST_AWS_SECRET_ACCESS_KEY };
+    const keys = {
+      CTS_TEST_AWS_ACCESS_KEY_ID: process.env.CTS_TEST_AWS_ACCESS_KEY_ID,
+      CTS_TEST_AWS_SECRET_ACCESS_KEY: process.env.CTS_TEST_AWS_SECRET_ACCESS_KEY,
+    };
     const out = await runCli(["serve", "--config", await configFile(rawTestConfig())], keys, /"msg":"serving"/, async (stdout) => {
       const http = /"http":"([^"]+)"/.exec(stdout)![1];
-      const res = await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GenerateToken`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"demo-eks"}' });
+      const res = await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GenerateToken`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"clusterId":"demo-eks"}',
+      });
       assert.equal(res.status, 200);
       // Builds an AWS SDK client, which warns about this Node version.
-      await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GetKubeconfig`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"no-endpoint"}' });
+      await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GetKubeconfig`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"clusterId":"no-endpoint"}',
+      });
     });
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stderr, "", "warnings and errors go through the JSON logger, not raw to stderr");
@@ -116,12 +142,21 @@ describe("cluster-token serve", () => {
 
   it("starts on the embedded default config, warning loudly, and mints a demo token", async () => {
     // Free ports, so that this passes while the service runs on the embedded config's own ports.
-    const out = await runCli(["serve", "--listen-grpc", "127.0.0.1:0", "--listen-http", "127.0.0.1:0"], {}, /"msg":"serving"/, async (stdout) => {
-      const http = /"http":"([^"]+)"/.exec(stdout)![1];
-      const res = await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GenerateToken`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"demo-eks"}' });
-      const body = (await res.json()) as { status: { token: string } };
-      assert.match(body.status.token, /^k8s-aws-v1\./);
-    });
+    const out = await runCli(
+      ["serve", "--listen-grpc", "127.0.0.1:0", "--listen-http", "127.0.0.1:0"],
+      {},
+      /"msg":"serving"/,
+      async (stdout) => {
+        const http = /"http":"([^"]+)"/.exec(stdout)![1];
+        const res = await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GenerateToken`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '{"clusterId":"demo-eks"}',
+        });
+        const body = (await res.json()) as { status: { token: string } };
+        assert.match(body.status.token, /^k8s-aws-v1\./);
+      },
+    );
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, /"level":"warn".*DEVELOPMENT MODE/);
   });

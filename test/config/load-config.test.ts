@@ -35,27 +35,71 @@ describe("config validation", () => {
 
   const cases: [string, (raw: Raw) => void, RegExp][] = [
     ["a missing region", (r) => delete r.clusters[0]!.region, /^clusters\[0\]\.region: is required$/],
-    ["an unknown provider", (r) => (r.clusters[1]!.provider = "azure"), /^clusters\[1\]\.provider: unknown provider "azure"; known providers: aws, gcp, ncp$/],
-    ["an unknown credential provider", (r) => (r.credentials["aws-test"]!.provider = "oracle"), /^credentials\.aws-test\.provider: provider must be one of: aws, gcp, ncp$/],
-    ["an inline secret", (r) => (r.credentials["aws-test"]!.secretAccessKey = "wJalrXUtnFEMI/K7MDENG"), /^credentials\.aws-test\.secretAccessKey: must be a secret reference, \{ env: NAME \} or \{ file: PATH \}; secrets are never written inline$/],
-    ["a secret reference with both env and file", (r) => (r.credentials["aws-test"]!.accessKeyId = { env: "A", file: "b" }), /^credentials\.aws-test\.accessKeyId: must be a secret reference/],
-    ["half a key pair", (r) => delete r.credentials["aws-test"]!.secretAccessKey, /^credentials\.aws-test\.secretAccessKey: is required unless source is "default"$/],
-    ["source default mixed with keys", (r) => (r.credentials["aws-test"]!.source = "default"), /^credentials\.aws-test\.source: cannot be combined/],
-    ["externalId without roleArn", (r) => (r.credentials["aws-test"]!.externalId = "abc"), /^credentials\.aws-test\.roleArn: is required when externalId/],
-    ["a malformed role ARN", (r) => (r.credentials["aws-test"]!.roleArn = "role/x"), /^credentials\.aws-test\.roleArn: must be an IAM role ARN/],
+    [
+      "an unknown provider",
+      (r) => (r.clusters[1]!.provider = "azure"),
+      /^clusters\[1\]\.provider: unknown provider "azure"; known providers: aws, gcp, ncp$/,
+    ],
+    [
+      "an unknown credential provider",
+      (r) => (r.credentials["aws-test"]!.provider = "oracle"),
+      /^credentials\.aws-test\.provider: provider must be one of: aws, gcp, ncp$/,
+    ],
+    [
+      "an inline secret",
+      (r) => (r.credentials["aws-test"]!.secretAccessKey = "wJalrXUtnFEMI/K7MDENG"),
+      /^credentials\.aws-test\.secretAccessKey: must be a secret reference, \{ env: NAME \} or \{ file: PATH \}; secrets are never written inline$/,
+    ],
+    [
+      "a secret reference with both env and file",
+      (r) => (r.credentials["aws-test"]!.accessKeyId = { env: "A", file: "b" }),
+      /^credentials\.aws-test\.accessKeyId: must be a secret reference/,
+    ],
+    [
+      "half a key pair",
+      (r) => delete r.credentials["aws-test"]!.secretAccessKey,
+      /^credentials\.aws-test\.secretAccessKey: is required unless source is "default"$/,
+    ],
+    [
+      "source default mixed with keys",
+      (r) => (r.credentials["aws-test"]!.source = "default"),
+      /^credentials\.aws-test\.source: cannot be combined/,
+    ],
+    [
+      "externalId without roleArn",
+      (r) => (r.credentials["aws-test"]!.externalId = "abc"),
+      /^credentials\.aws-test\.roleArn: is required when externalId/,
+    ],
+    [
+      "a malformed role ARN",
+      (r) => (r.credentials["aws-test"]!.roleArn = "role/x"),
+      /^credentials\.aws-test\.roleArn: must be an IAM role ARN/,
+    ],
     ["a duplicate cluster id", (r) => (r.clusters[1]!.id = "demo-eks"), /^clusters\[1\]\.id: duplicates clusters\[0\]\.id "demo-eks"$/],
     ["an invalid cluster id", (r) => (r.clusters[0]!.id = "Demo_EKS"), /^clusters\[0\]\.id: must be lower-case letters/],
     [
       "a credential of another provider",
       (r) => {
-        r.credentials["gke"] = { provider: "gcp", source: "default" };
+        r.credentials.gke = { provider: "gcp", source: "default" };
         r.clusters[0]!.credentials = "gke";
       },
       /^clusters\[0\]\.credentials: names a gcp credential, but the cluster's provider is aws$/,
     ],
-    ["a dangling credential name", (r) => (r.clusters[0]!.credentials = "nope"), /^clusters\[0\]\.credentials: names "nope", which is not an entry of credentials$/],
-    ["a plain-http endpoint", (r) => (r.clusters[0]!.endpoint = "http://example.com"), /^clusters\[0\]\.endpoint: must be an https:\/\/ URL$/],
-    ["CA data that is not a PEM", (r) => (r.clusters[0]!.certificateAuthorityData = Buffer.from("hello").toString("base64")), /^clusters\[0\]\.certificateAuthorityData: must be base64 of a PEM certificate$/],
+    [
+      "a dangling credential name",
+      (r) => (r.clusters[0]!.credentials = "nope"),
+      /^clusters\[0\]\.credentials: names "nope", which is not an entry of credentials$/,
+    ],
+    [
+      "a plain-http endpoint",
+      (r) => (r.clusters[0]!.endpoint = "http://example.com"),
+      /^clusters\[0\]\.endpoint: must be an https:\/\/ URL$/,
+    ],
+    [
+      "CA data that is not a PEM",
+      (r) => (r.clusters[0]!.certificateAuthorityData = Buffer.from("hello").toString("base64")),
+      /^clusters\[0\]\.certificateAuthorityData: must be base64 of a PEM certificate$/,
+    ],
     ["an unknown key", (r) => (r.clusters[0]!.endpiont = "https://x"), /^clusters\[0\]: unknown key "endpiont"$/],
     ["a bad listen address", (r) => (r.listen = { grpc: "localhost", http: "127.0.0.1:8080" }), /^listen\.grpc: must be "host:port"/],
     ["no clusters", (r) => (r.clusters = []), /^clusters: must register at least one cluster$/],
@@ -63,22 +107,25 @@ describe("config validation", () => {
   for (const [what, change, expected] of cases) {
     it(`names the key of ${what}`, () => {
       const problems = problemsOf(withChange(change));
-      assert.ok(problems.some((p) => expected.test(p)), `${JSON.stringify(problems)} should match ${expected}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${JSON.stringify(problems)} should match ${expected}`,
+      );
     });
   }
 
   it("validates GKE and NKS entries with their own keys", () => {
     const raw = withChange((r) => {
-      r.credentials["gke"] = { provider: "gcp", serviceAccountKey: { file: "sa.json" } };
-      r.credentials["nks"] = { provider: "ncp", accessKey: { env: "NCP_ACCESS_KEY" }, secretKey: { env: "NCP_SECRET_KEY" } };
+      r.credentials.gke = { provider: "gcp", serviceAccountKey: { file: "sa.json" } };
+      r.credentials.nks = { provider: "ncp", accessKey: { env: "NCP_ACCESS_KEY" }, secretKey: { env: "NCP_SECRET_KEY" } };
       r.clusters.push({ id: "g", provider: "gcp", project: "my-project", region: "us-central1-a", name: "prod", credentials: "gke" });
       r.clusters.push({ id: "n", provider: "ncp", region: "KR", uuid: "D11328F1-ECA9-4F1B-BA22-921F61D9C5FF", credentials: "nks" });
     });
     assert.equal(parseConfig(stringify(raw), "/etc/cts/config.yaml").clusters.length, 4);
     const problems = problemsOf(
       withChange((r) => {
-        r.credentials["gke"] = { provider: "gcp", impersonateServiceAccount: "not-an-email" };
-        r.credentials["nks"] = { provider: "ncp", accessKey: "AKIDINLINE", secretKey: { env: "X" } };
+        r.credentials.gke = { provider: "gcp", impersonateServiceAccount: "not-an-email" };
+        r.credentials.nks = { provider: "ncp", accessKey: "AKIDINLINE", secretKey: { env: "X" } };
         r.clusters.push({ id: "g", provider: "gcp", region: "us-central1", name: "prod", credentials: "gke" });
         r.clusters.push({ id: "n", provider: "ncp", region: "kr", uuid: "not-a-uuid", credentials: "gke" });
       }),
@@ -91,30 +138,70 @@ describe("config validation", () => {
       /^clusters\[3\]\.region: must be an NCP region code/,
       /^clusters\[3\]\.uuid: must be the NKS cluster UUID$/,
     ]) {
-      assert.ok(problems.some((p) => expected.test(p)), `${JSON.stringify(problems)} should match ${expected}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${JSON.stringify(problems)} should match ${expected}`,
+      );
     }
   });
 
   it("requires an explicit security block, and checks it", () => {
     const sec = (security: unknown) => problemsOf(withChange((r) => ((r as Record<string, unknown>).security = security)));
-    assert.match(problemsOf(withChange((r) => delete (r as Record<string, unknown>).security)).join("\n"), /^security: is required: configure tls with clientCaFile or apiKeys, or set insecurePlaintext: true/m);
+    assert.match(
+      problemsOf(withChange((r) => delete (r as Record<string, unknown>).security)).join("\n"),
+      /^security: is required: configure tls with clientCaFile or apiKeys, or set insecurePlaintext: true/m,
+    );
     assert.match(sec({}).join("\n"), /^security\.tls: is required unless insecurePlaintext is true/m);
     assert.match(sec({ tls: { certFile: "s.crt", keyFile: "s.key" } }).join("\n"), /^security\.apiKeys: or tls\.clientCaFile is required/m);
-    assert.match(sec({ insecurePlaintext: true, apiKeys: [{ name: "a", sha256: "0".repeat(64) }] }).join("\n"), /^security\.apiKeys: cannot be combined with insecurePlaintext/m);
-    assert.match(sec({ tls: { certFile: "s.crt", keyFile: "s.key" }, apiKeys: [{ name: "a", sha256: "cts_plaintext_key" }] }).join("\n"), /^security\.apiKeys\[0\]\.sha256: must be the key's SHA-256/m);
-    const dup = sec({ tls: { certFile: "s.crt", keyFile: "s.key" }, apiKeys: [{ name: "a", sha256: "1".repeat(64) }, { name: "a", sha256: "1".repeat(64) }] }).join("\n");
+    assert.match(
+      sec({ insecurePlaintext: true, apiKeys: [{ name: "a", sha256: "0".repeat(64) }] }).join("\n"),
+      /^security\.apiKeys: cannot be combined with insecurePlaintext/m,
+    );
+    assert.match(
+      sec({ tls: { certFile: "s.crt", keyFile: "s.key" }, apiKeys: [{ name: "a", sha256: "cts_plaintext_key" }] }).join("\n"),
+      /^security\.apiKeys\[0\]\.sha256: must be the key's SHA-256/m,
+    );
+    const dup = sec({
+      tls: { certFile: "s.crt", keyFile: "s.key" },
+      apiKeys: [
+        { name: "a", sha256: "1".repeat(64) },
+        { name: "a", sha256: "1".repeat(64) },
+      ],
+    }).join("\n");
     assert.match(dup, /^security\.apiKeys\[1\]\.name: duplicates another API key's name "a"$/m);
-    assert.match(sec({ tls: { certFile: "s.crt", keyFile: "s.key", clientCaFile: "ca.crt" }, grants: [{ principals: ["key:x"], clusters: ["*"], rpcs: ["DeleteCluster"] }] }).join("\n"), /^security\.grants\[0\]\.rpcs\[0\]: must be one of GenerateToken, GetKubeconfig, ListClusters or "\*"/m);
+    assert.match(
+      sec({
+        tls: { certFile: "s.crt", keyFile: "s.key", clientCaFile: "ca.crt" },
+        grants: [{ principals: ["key:x"], clusters: ["*"], rpcs: ["DeleteCluster"] }],
+      }).join("\n"),
+      /^security\.grants\[0\]\.rpcs\[0\]: must be one of GenerateToken, GetKubeconfig, ListClusters or "\*"/m,
+    );
     const tlsKeys = { tls: { certFile: "s.crt", keyFile: "s.key", clientCaFile: "ca.crt" } };
-    const kinds = sec({ ...tlsKeys, grants: [{ principals: ["deployer", "key:", "spiffe://corp/ns/../admin", "spiffe://corp/ns/ci/*", "cert:ops.example.com", "key:ci-*"], clusters: ["*"], rpcs: ["*"] }] }).join("\n");
+    const kinds = sec({
+      ...tlsKeys,
+      grants: [
+        {
+          principals: ["deployer", "key:", "spiffe://corp/ns/../admin", "spiffe://corp/ns/ci/*", "cert:ops.example.com", "key:ci-*"],
+          clusters: ["*"],
+          rpcs: ["*"],
+        },
+      ],
+    }).join("\n");
     assert.match(kinds, /^security\.grants\[0\]\.principals\[0\]: must say which kind of principal it means: "key:NAME"/m);
     assert.match(kinds, /^security\.grants\[0\]\.principals\[1\]: must name a principal after "key:"$/m);
     assert.match(kinds, /^security\.grants\[0\]\.principals\[2\]: must not have '\.' or '\.\.' path segments$/m);
     assert.doesNotMatch(kinds, /principals\[[345]\]/, "kind-qualified patterns are fine");
     for (const name of ["cert:deployer", "spiffe://corp/x", "a/b"]) {
-      assert.match(sec({ ...tlsKeys, apiKeys: [{ name, sha256: "2".repeat(64) }] }).join("\n"), /^security\.apiKeys\[0\]\.name: must be 1 to 128 characters of \[A-Za-z0-9_.@-\] \(no ":" or "\/"/m, name);
+      assert.match(
+        sec({ ...tlsKeys, apiKeys: [{ name, sha256: "2".repeat(64) }] }).join("\n"),
+        /^security\.apiKeys\[0\]\.name: must be 1 to 128 characters of \[A-Za-z0-9_.@-\] \(no ":" or "\/"/m,
+        name,
+      );
     }
-    assert.match(problemsOf(withChange((r) => ((r as Record<string, unknown>).publicUrl = "http://0.0.0.0:8080"))).join("\n"), /^publicUrl: must be an address clients can reach, not a wildcard bind address$/m);
+    assert.match(
+      problemsOf(withChange((r) => ((r as Record<string, unknown>).publicUrl = "http://0.0.0.0:8080"))).join("\n"),
+      /^publicUrl: must be an address clients can reach, not a wildcard bind address$/m,
+    );
   });
 
   it("reports every problem in one run, field and cross-field alike, and a wrong type as a type error without its value", () => {
@@ -128,15 +215,21 @@ describe("config validation", () => {
         raw.credentials["aws-test"]!.secretAccessKey = "inline-secret-value";
       }),
     );
-    assert.deepEqual([...problems].sort(), [
-      'clusters[1].credentials: names "missing", which is not an entry of credentials',
-      'clusters[1].id: duplicates clusters[0].id "demo-eks"',
-      "clusters[0].region: must be a string, not a number",
-      "credentials.aws-test.secretAccessKey: must be a secret reference, { env: NAME } or { file: PATH }; secrets are never written inline",
-      "limits.maxCallSeconds: must be a number, not a string",
-      "listen.http: must be a string, not a number",
-    ].sort());
-    assert.ok(!problems.join("\n").includes("inline-secret-value") && !problems.join("\n").includes("thirty-secret"), "values are never echoed");
+    assert.deepEqual(
+      [...problems].sort(),
+      [
+        'clusters[1].credentials: names "missing", which is not an entry of credentials',
+        'clusters[1].id: duplicates clusters[0].id "demo-eks"',
+        "clusters[0].region: must be a string, not a number",
+        "credentials.aws-test.secretAccessKey: must be a secret reference, { env: NAME } or { file: PATH }; secrets are never written inline",
+        "limits.maxCallSeconds: must be a number, not a string",
+        "listen.http: must be a string, not a number",
+      ].sort(),
+    );
+    assert.ok(
+      !problems.join("\n").includes("inline-secret-value") && !problems.join("\n").includes("thirty-secret"),
+      "values are never echoed",
+    );
   });
 
   it("reports YAML syntax errors and duplicate keys", () => {
@@ -175,6 +268,9 @@ describe("loadConfig", () => {
   });
 
   it("reports an unreadable file as a ConfigError", async () => {
-    await assert.rejects(loadConfig("/nonexistent/config.yaml", {}), (err: unknown) => err instanceof ConfigError && /cannot read the file \(ENOENT\)/.test(err.message));
+    await assert.rejects(
+      loadConfig("/nonexistent/config.yaml", {}),
+      (err: unknown) => err instanceof ConfigError && /cannot read the file \(ENOENT\)/.test(err.message),
+    );
   });
 });

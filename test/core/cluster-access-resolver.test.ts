@@ -5,7 +5,15 @@ import type { ClusterAccess, ClusterDescriber, ClusterOf, DriverSet } from "../.
 import { ServiceError } from "../../src/errors/service-error.js";
 import { testCaData } from "../support/test-config.js";
 
-const cluster: ClusterOf<"aws"> = { id: "c1", provider: "aws", region: "us-west-2", name: "c1", displayName: "", labels: {}, credentials: "x" };
+const cluster: ClusterOf<"aws"> = {
+  id: "c1",
+  provider: "aws",
+  region: "us-west-2",
+  name: "c1",
+  displayName: "",
+  labels: {},
+  credentials: "x",
+};
 const good: ClusterAccess = { server: "https://c1.example.com", certificateAuthorityData: testCaData };
 
 /** A describer that counts calls and answers what the test says, after an optional delay. */
@@ -27,7 +35,10 @@ const budget = (ms: number) => ({ signal: AbortSignal.timeout(ms), deadline: Dat
 const drivers = (d: ClusterDescriber<ClusterOf<"aws">>): DriverSet => ({ aws: { describer: d } });
 
 async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  const err = await promise.then(() => assert.fail("expected a failure"), (e: unknown) => e);
+  const err = await promise.then(
+    () => assert.fail("expected a failure"),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ServiceError, String(err));
   return err;
 }
@@ -36,7 +47,10 @@ describe("ClusterAccessResolver", () => {
   it("uses the registry's endpoint and CA without asking the cloud", async () => {
     const d = describer(() => good);
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000 });
-    const access = await resolver.resolve({ ...cluster, endpoint: "https://configured", certificateAuthorityData: testCaData }, budget(1000));
+    const access = await resolver.resolve(
+      { ...cluster, endpoint: "https://configured", certificateAuthorityData: testCaData },
+      budget(1000),
+    );
     assert.deepEqual(access, { server: "https://configured", certificateAuthorityData: testCaData });
     assert.equal(d.calls, 0);
   });
@@ -100,7 +114,10 @@ describe("ClusterAccessResolver", () => {
 
   it("fills only what the registry lacks", async () => {
     const resolver = new ClusterAccessResolver(drivers(describer(() => good)), { ttlMs: 60_000 });
-    assert.deepEqual(await resolver.resolve({ ...cluster, endpoint: "https://pinned.example.com" }, budget(1000)), { server: "https://pinned.example.com", certificateAuthorityData: testCaData });
+    assert.deepEqual(await resolver.resolve({ ...cluster, endpoint: "https://pinned.example.com" }, budget(1000)), {
+      server: "https://pinned.example.com",
+      certificateAuthorityData: testCaData,
+    });
   });
 
   it("answers FAILED_PRECONDITION naming the provider when it cannot discover", async () => {

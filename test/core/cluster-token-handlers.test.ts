@@ -3,7 +3,11 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { parse } from "yaml";
-import { GenerateTokenRequestSchema, GetKubeconfigRequestSchema, KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import {
+  GenerateTokenRequestSchema,
+  GetKubeconfigRequestSchema,
+  KubeconfigMode,
+} from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { AccessPolicy } from "../../src/auth/access-policy.js";
 import type { CallContext } from "../../src/core/call-context.js";
 import { createClusterTokenHandlers } from "../../src/core/cluster-token-handlers.js";
@@ -15,19 +19,35 @@ import { testCaData, testConfig } from "../support/test-config.js";
 
 const now = new Date("2026-01-01T00:00:00Z");
 /** A fresh context per call: handlers write audit facts into it. */
-const ctx = (principal = "anonymous"): CallContext => ({ transport: "grpc", requestId: "test", signal: new AbortController().signal, deadline: Date.now() + 30_000, principal: { name: principal, kind: "anonymous" }, audit: {} });
+const ctx = (principal = "anonymous"): CallContext => ({
+  transport: "grpc",
+  requestId: "test",
+  signal: new AbortController().signal,
+  deadline: Date.now() + 30_000,
+  principal: { name: principal, kind: "anonymous" },
+  audit: {},
+});
 
 const exec = { publicUrl: "https://cluster-token.example.com", command: ["cluster-token"] };
 
 function setUp(execSettings: { publicUrl?: string; command: string[] } = exec) {
   const driver = new InMemoryTokenDriver(() => now);
   const drivers = { aws: { token: driver } };
-  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers, access: new ClusterAccessResolver(drivers, { ttlMs: 0 }), exec: execSettings, policy: AccessPolicy.allowAll() });
+  const handlers = createClusterTokenHandlers({
+    registry: ClusterRegistry.fromConfig(testConfig().clusters),
+    drivers,
+    access: new ClusterAccessResolver(drivers, { ttlMs: 0 }),
+    exec: execSettings,
+    policy: AccessPolicy.allowAll(),
+  });
   return { driver, handlers };
 }
 
 async function rejects(promise: Promise<unknown>, code: ErrorCode, reason: string): Promise<ServiceError> {
-  const err = await promise.then(() => assert.fail("expected a rejection"), (e: unknown) => e);
+  const err = await promise.then(
+    () => assert.fail("expected a rejection"),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ServiceError);
   assert.equal(err.code, code);
   assert.equal(err.reason, reason);
@@ -49,10 +69,17 @@ describe("GenerateToken", () => {
 
   it("echoes v1beta1 and rejects any other apiVersion", async () => {
     const { handlers, driver } = setUp();
-    const beta = await handlers.generateToken(tokenRequest({ clusterId: "demo-eks", apiVersion: "client.authentication.k8s.io/v1beta1" }), ctx());
+    const beta = await handlers.generateToken(
+      tokenRequest({ clusterId: "demo-eks", apiVersion: "client.authentication.k8s.io/v1beta1" }),
+      ctx(),
+    );
     assert.equal(beta.apiVersion, "client.authentication.k8s.io/v1beta1");
     for (const apiVersion of ["client.authentication.k8s.io/v1alpha1", "v1", "x".repeat(5000)]) {
-      const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks", apiVersion }), ctx()), "InvalidArgument", "UNSUPPORTED_API_VERSION");
+      const err = await rejects(
+        handlers.generateToken(tokenRequest({ clusterId: "demo-eks", apiVersion }), ctx()),
+        "InvalidArgument",
+        "UNSUPPORTED_API_VERSION",
+      );
       assert.ok(err.message.length < 300, "a huge value is not echoed whole");
     }
     assert.equal(driver.minted, 1, "invalid requests never reach the driver");
@@ -61,7 +88,11 @@ describe("GenerateToken", () => {
   it("rejects empty, oversized and malformed cluster ids before any lookup", async () => {
     const { handlers, driver } = setUp();
     await rejects(handlers.generateToken(tokenRequest({}), ctx()), "InvalidArgument", "INVALID_CLUSTER_ID");
-    const long = await rejects(handlers.generateToken(tokenRequest({ clusterId: "a".repeat(10_240) }), ctx()), "InvalidArgument", "INVALID_CLUSTER_ID");
+    const long = await rejects(
+      handlers.generateToken(tokenRequest({ clusterId: "a".repeat(10_240) }), ctx()),
+      "InvalidArgument",
+      "INVALID_CLUSTER_ID",
+    );
     assert.match(long.message, /10240 characters long; the maximum is 63/);
     assert.ok(long.message.length < 200);
     for (const clusterId of ["Demo-EKS", "-demo", "demo_eks", "demo eks", "d\uFFFDmo"]) {
@@ -77,8 +108,18 @@ describe("GenerateToken", () => {
   });
 
   it("answers FAILED_PRECONDITION naming the provider when no driver can mint for it", async () => {
-    const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(testConfig().clusters), drivers: {}, access: new ClusterAccessResolver({}, { ttlMs: 0 }), exec, policy: AccessPolicy.allowAll() });
-    const err = await rejects(handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), ctx()), "FailedPrecondition", "PROVIDER_CANNOT_MINT");
+    const handlers = createClusterTokenHandlers({
+      registry: ClusterRegistry.fromConfig(testConfig().clusters),
+      drivers: {},
+      access: new ClusterAccessResolver({}, { ttlMs: 0 }),
+      exec,
+      policy: AccessPolicy.allowAll(),
+    });
+    const err = await rejects(
+      handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), ctx()),
+      "FailedPrecondition",
+      "PROVIDER_CANNOT_MINT",
+    );
     assert.equal(err.metadata.provider, "aws");
   });
 
@@ -98,7 +139,12 @@ describe("GetKubeconfig", () => {
       assert.deepEqual(doc, {
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: "demo-eks", cluster: { server: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com", "certificate-authority-data": testCaData } }],
+        clusters: [
+          {
+            name: "demo-eks",
+            cluster: { server: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com", "certificate-authority-data": testCaData },
+          },
+        ],
         users: [{ name: "demo-eks", user: { token: (doc.users as { user: { token: string } }[])[0]!.user.token } }],
         contexts: [{ name: "demo-eks", context: { cluster: "demo-eks", user: "demo-eks" } }],
         "current-context": "demo-eks",
@@ -136,17 +182,29 @@ describe("GetKubeconfig", () => {
 
   it("refuses exec mode without a configured publicUrl", async () => {
     const { handlers } = setUp({ command: ["cluster-token"] });
-    await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC }), ctx()), "FailedPrecondition", "EXEC_NOT_CONFIGURED");
+    await rejects(
+      handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC }), ctx()),
+      "FailedPrecondition",
+      "EXEC_NOT_CONFIGURED",
+    );
   });
 
   it("rejects an unknown mode", async () => {
     const { handlers } = setUp();
-    await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: 99 as KubeconfigMode }), ctx()), "InvalidArgument", "UNSUPPORTED_KUBECONFIG_MODE");
+    await rejects(
+      handlers.getKubeconfig(kubeconfigRequest({ clusterId: "demo-eks", mode: 99 as KubeconfigMode }), ctx()),
+      "InvalidArgument",
+      "UNSUPPORTED_KUBECONFIG_MODE",
+    );
   });
 
   it("refuses to build a kubeconfig without a server and CA when the provider cannot discover them", async () => {
     const { handlers } = setUp();
-    const err = await rejects(handlers.getKubeconfig(kubeconfigRequest({ clusterId: "no-endpoint" }), ctx()), "FailedPrecondition", "DISCOVERY_NOT_SUPPORTED");
+    const err = await rejects(
+      handlers.getKubeconfig(kubeconfigRequest({ clusterId: "no-endpoint" }), ctx()),
+      "FailedPrecondition",
+      "DISCOVERY_NOT_SUPPORTED",
+    );
     assert.equal(err.metadata.provider, "aws");
   });
 });
@@ -158,8 +216,26 @@ describe("ListClusters", () => {
     assert.deepEqual(
       clusters?.map((c) => ({ ...c, $typeName: undefined })),
       [
-        { $typeName: undefined, id: "demo-eks", provider: "aws", region: "us-west-2", name: "demo", displayName: "Demo", endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com", labels: { env: "test" } },
-        { $typeName: undefined, id: "no-endpoint", provider: "aws", region: "eu-central-1", name: "bare", displayName: "", endpoint: "", labels: {} },
+        {
+          $typeName: undefined,
+          id: "demo-eks",
+          provider: "aws",
+          region: "us-west-2",
+          name: "demo",
+          displayName: "Demo",
+          endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com",
+          labels: { env: "test" },
+        },
+        {
+          $typeName: undefined,
+          id: "no-endpoint",
+          provider: "aws",
+          region: "eu-central-1",
+          name: "bare",
+          displayName: "",
+          endpoint: "",
+          labels: {},
+        },
       ],
     );
     assert.doesNotMatch(JSON.stringify(clusters), /aws-test|CTS_TEST/, "no credential reference is listed");

@@ -85,7 +85,10 @@ export function runConformance<C extends RegisteredCluster>(harness: Harness<C>)
       const verdict = env.verify(token, env.clusterA);
       assert.equal(verdict.ok, true, JSON.stringify(verdict));
       const lifetime = expiresAt.getTime() - Date.now();
-      assert.ok(lifetime >= env.lifetimeMs.min && lifetime <= env.lifetimeMs.max, `lifetime ${lifetime} ms outside [${env.lifetimeMs.min}, ${env.lifetimeMs.max}]`);
+      assert.ok(
+        lifetime >= env.lifetimeMs.min && lifetime <= env.lifetimeMs.max,
+        `lifetime ${lifetime} ms outside [${env.lifetimeMs.min}, ${env.lifetimeMs.max}]`,
+      );
     });
 
     it("binds a token to its cluster where the cloud does", async () => {

@@ -35,8 +35,14 @@ describe("kubectl end to end against fake API servers", () => {
     const pki = await createTestPki();
     const serving = await pki.issue("apiserver", { cn: "kube-apiserver", sans: ["IP:127.0.0.1", "DNS:localhost"], usage: "server" });
     const keys = new Map([[testAwsKeys.accessKeyId, { secretAccessKey: testAwsKeys.secretAccessKey }]]);
-    eksApi = await startFakeKubeApiServer({ ...serving, authenticate: (token) => verifyEksToken(token, { clusterName: "demo", region: "us-west-2", keys, now: clock() }) });
-    ncp = await startFakeNcp({ keys: { [ncpKeys.accessKey]: ncpKeys.secretKey }, clusters: { [nksUuid]: { region: "KR", server: "unused", caData: pki.caData } } });
+    eksApi = await startFakeKubeApiServer({
+      ...serving,
+      authenticate: (token) => verifyEksToken(token, { clusterName: "demo", region: "us-west-2", keys, now: clock() }),
+    });
+    ncp = await startFakeNcp({
+      keys: { [ncpKeys.accessKey]: ncpKeys.secretKey },
+      clusters: { [nksUuid]: { region: "KR", server: "unused", caData: pki.caData } },
+    });
     nksApi = await startFakeKubeApiServer({ ...serving, authenticate: (token) => ncp.verifyNksToken(token, nksUuid, clock()) });
     const port = await freePort();
     svc = await startTestService(
@@ -47,14 +53,42 @@ describe("kubectl end to end against fake API servers", () => {
         publicUrl: `http://127.0.0.1:${port}`,
         kubeconfig: { execCommand: [process.execPath, cliPath] },
         credentials: {
-          "aws-test": { provider: "aws", accessKeyId: { env: "CTS_TEST_AWS_ACCESS_KEY_ID" }, secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" } },
+          "aws-test": {
+            provider: "aws",
+            accessKeyId: { env: "CTS_TEST_AWS_ACCESS_KEY_ID" },
+            secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" },
+          },
           ncp: { provider: "ncp", accessKey: { env: "CTS_KUBECTL_NCP_ACCESS" }, secretKey: { env: "CTS_KUBECTL_NCP_SECRET" } },
         },
         clusters: [
-          { id: "demo-eks", provider: "aws", region: "us-west-2", name: "demo", credentials: "aws-test", endpoint: eksApi.url, certificateAuthorityData: pki.caData },
+          {
+            id: "demo-eks",
+            provider: "aws",
+            region: "us-west-2",
+            name: "demo",
+            credentials: "aws-test",
+            endpoint: eksApi.url,
+            certificateAuthorityData: pki.caData,
+          },
           // Served by the same API server, whose own cluster name is "demo": tokens for "other" must fail there.
-          { id: "other-eks", provider: "aws", region: "us-west-2", name: "other", credentials: "aws-test", endpoint: eksApi.url, certificateAuthorityData: pki.caData },
-          { id: "demo-nks", provider: "ncp", region: "KR", uuid: nksUuid, credentials: "ncp", endpoint: nksApi.url, certificateAuthorityData: pki.caData },
+          {
+            id: "other-eks",
+            provider: "aws",
+            region: "us-west-2",
+            name: "other",
+            credentials: "aws-test",
+            endpoint: eksApi.url,
+            certificateAuthorityData: pki.caData,
+          },
+          {
+            id: "demo-nks",
+            provider: "ncp",
+            region: "KR",
+            uuid: nksUuid,
+            credentials: "ncp",
+            endpoint: nksApi.url,
+            certificateAuthorityData: pki.caData,
+          },
         ],
       }),
       { now: clock },
@@ -78,7 +112,10 @@ describe("kubectl end to end against fake API servers", () => {
   /** Runs kubectl as a user would, with a clean HOME and no inherited KUBECONFIG or cloud credentials. */
   async function kubectl(file: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await promisify(execFile)("kubectl", ["--kubeconfig", file, "get", "--raw", "/version"], { env: { PATH: process.env.PATH, HOME: home }, timeout: 30_000 });
+      const { stdout, stderr } = await promisify(execFile)("kubectl", ["--kubeconfig", file, "get", "--raw", "/version"], {
+        env: { PATH: process.env.PATH, HOME: home },
+        timeout: 30_000,
+      });
       return { ok: true, stdout, stderr };
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
@@ -86,14 +123,25 @@ describe("kubectl end to end against fake API servers", () => {
     }
   }
 
-  for (const [clusterId, api] of [["demo-eks", () => eksApi], ["demo-nks", () => nksApi]] as const) {
-    for (const [mode, label] of [[KubeconfigMode.EMBEDDED_TOKEN, "an embedded-token"], [KubeconfigMode.EXEC, "an exec"]] as const) {
+  for (const [clusterId, api] of [
+    ["demo-eks", () => eksApi],
+    ["demo-nks", () => nksApi],
+  ] as const) {
+    for (const [mode, label] of [
+      [KubeconfigMode.EMBEDDED_TOKEN, "an embedded-token"],
+      [KubeconfigMode.EXEC, "an exec"],
+    ] as const) {
       it(`${clusterId}: kubectl get --raw /version succeeds with ${label} kubeconfig`, async () => {
         const before = api().presented.length;
         const result = await kubectl(await kubeconfigFile(clusterId, mode));
         assert.ok(result.ok, result.stderr);
         assert.equal((JSON.parse(result.stdout) as { gitVersion: string }).gitVersion, "v1.31.0-fake");
-        assert.ok(api().presented.slice(before).every((p) => p.verdict.ok), "every token kubectl presented was accepted");
+        assert.ok(
+          api()
+            .presented.slice(before)
+            .every((p) => p.verdict.ok),
+          "every token kubectl presented was accepted",
+        );
       });
     }
   }
@@ -107,7 +155,10 @@ describe("kubectl end to end against fake API servers", () => {
     }
   });
 
-  for (const [clusterId, api, stepMs] of [["demo-eks", () => eksApi, 16 * 60_000], ["demo-nks", () => nksApi, 6 * 60_000]] as const) {
+  for (const [clusterId, api, stepMs] of [
+    ["demo-eks", () => eksApi, 16 * 60_000],
+    ["demo-nks", () => nksApi, 6 * 60_000],
+  ] as const) {
     it(`${clusterId}: an exec kubeconfig keeps working after the first token has expired; an embedded one does not`, async () => {
       offsetMs = 0;
       const exec = await kubeconfigFile(clusterId, KubeconfigMode.EXEC);
@@ -116,7 +167,7 @@ describe("kubectl end to end against fake API servers", () => {
       const first = api().presented.at(-1)!.token;
       try {
         offsetMs = stepMs;
-        assert.equal(api().presented.length > 0 && !((await kubectl(embedded)).ok), true, "the embedded token has expired");
+        assert.equal(api().presented.length > 0 && !(await kubectl(embedded)).ok, true, "the embedded token has expired");
         const again = await kubectl(exec);
         assert.ok(again.ok, again.stderr);
         const second = api().presented.at(-1)!;
@@ -130,7 +181,8 @@ describe("kubectl end to end against fake API servers", () => {
 
   it("the exec kubeconfig holds no token and no secret", async () => {
     const { kubeconfig } = await svc.connect.getKubeconfig({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC });
-    for (const leak of ["token:", "k8s-aws-v1.", testAwsKeys.accessKeyId, testAwsKeys.secretAccessKey]) assert.ok(!kubeconfig.includes(leak), leak);
+    for (const leak of ["token:", "k8s-aws-v1.", testAwsKeys.accessKeyId, testAwsKeys.secretAccessKey])
+      assert.ok(!kubeconfig.includes(leak), leak);
     assert.match(kubeconfig, /interactiveMode: Never/);
   });
 });

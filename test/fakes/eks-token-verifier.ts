@@ -62,7 +62,13 @@ export function verifyEksToken(token: string, options: EksVerifierOptions): Verd
   const expires = Number(url.searchParams.get("X-Amz-Expires"));
   if (!Number.isInteger(expires) || expires <= 0 || expires > 900) return { ok: false, reason: "X-Amz-Expires out of range" };
   return verifyPresignedRequest(
-    { method: "GET", path: "/", query: url.searchParams, headers: { host: url.host, [clusterIdHeader]: options.clusterName }, body: Buffer.alloc(0) },
+    {
+      method: "GET",
+      path: "/",
+      query: url.searchParams,
+      headers: { host: url.host, [clusterIdHeader]: options.clusterName },
+      body: Buffer.alloc(0),
+    },
     options.keys,
     { region: options.region, service: "sts", now: options.now ?? new Date() },
     presignedUrlExpirationMs,

@@ -13,9 +13,17 @@ export interface FakeEksCluster {
  * must carry a valid SigV4 Authorization header for service `eks` in `region`,
  * signed with a key in `keys` (share the fake STS's map so assumed roles work).
  */
-export async function startFakeEks(options: { region: string; keys: ReadonlyMap<string, KnownKey>; clusters: Record<string, FakeEksCluster> }): Promise<FakeServer> {
+export async function startFakeEks(options: {
+  region: string;
+  keys: ReadonlyMap<string, KnownKey>;
+  clusters: Record<string, FakeEksCluster>;
+}): Promise<FakeServer> {
   return startFakeServer((req) => {
-    const json = (status: number, body: unknown) => ({ status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const json = (status: number, body: unknown) => ({
+      status,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     const verdict = verifyHeaderSignature(
       { method: req.method, path: req.url.pathname, query: req.url.searchParams, headers: req.headers, body: req.body },
       options.keys,
@@ -26,9 +34,19 @@ export async function startFakeEks(options: { region: string; keys: ReadonlyMap<
     if (req.method !== "GET" || !match) return json(404, { message: "no such operation" });
     const name = decodeURIComponent(match[1]!);
     const cluster = options.clusters[name];
-    if (!cluster) return { ...json(404, { message: `No cluster found for name: ${name}.` }), headers: { "content-type": "application/json", "x-amzn-errortype": "ResourceNotFoundException" } };
+    if (!cluster)
+      return {
+        ...json(404, { message: `No cluster found for name: ${name}.` }),
+        headers: { "content-type": "application/json", "x-amzn-errortype": "ResourceNotFoundException" },
+      };
     return json(200, {
-      cluster: { name, arn: `arn:aws:eks:${options.region}:123456789012:cluster/${name}`, endpoint: cluster.endpoint, status: cluster.status ?? "ACTIVE", certificateAuthority: { data: cluster.caData } },
+      cluster: {
+        name,
+        arn: `arn:aws:eks:${options.region}:123456789012:cluster/${name}`,
+        endpoint: cluster.endpoint,
+        status: cluster.status ?? "ACTIVE",
+        certificateAuthority: { data: cluster.caData },
+      },
     });
   });
 }

@@ -107,14 +107,16 @@ export async function startFakeGcp(options: {
     const account = accounts.get(String(claims.iss));
     if (!account) return invalid("unknown service account");
     if (header.kid !== undefined && header.kid !== account.keyId) return invalid("unknown key id");
-    if (!verify("RSA-SHA256", Buffer.from(`${h}.${p}`), account.publicKey, Buffer.from(s, "base64url"))) return invalid("Invalid JWT Signature.");
+    if (!verify("RSA-SHA256", Buffer.from(`${h}.${p}`), account.publicKey, Buffer.from(s, "base64url")))
+      return invalid("Invalid JWT Signature.");
     if (claims.aud !== tokenAudience) return invalid("Invalid JWT: aud");
     const scopes = String(claims.scope ?? "").split(" ");
     if (!requiredScopes.every((scope) => scopes.includes(scope))) return invalid("missing scopes");
     const now = Math.floor(Date.now() / 1000);
     const iat = Number(claims.iat);
     const exp = Number(claims.exp);
-    if (!(iat <= now + 60 && exp > now && exp - iat <= maxAssertionLifetimeS)) return invalid("Invalid JWT: Token must be a short-lived token and in a reasonable timeframe");
+    if (!(iat <= now + 60 && exp > now && exp - iat <= maxAssertionLifetimeS))
+      return invalid("Invalid JWT: Token must be a short-lived token and in a reasonable timeframe");
     return json(200, { access_token: issue(account.email, scopes), expires_in: lifetime, token_type: "Bearer" });
   }
 
@@ -126,7 +128,8 @@ export async function startFakeGcp(options: {
       const caller = bearer(req.headers.authorization);
       if (!caller) return json(401, { error: { code: 401, status: "UNAUTHENTICATED" } });
       const target = decodeURIComponent(impersonate[1]!);
-      if (!(options.impersonation?.[target] ?? []).includes(caller.principal)) return json(403, { error: { code: 403, status: "PERMISSION_DENIED" } });
+      if (!(options.impersonation?.[target] ?? []).includes(caller.principal))
+        return json(403, { error: { code: 403, status: "PERMISSION_DENIED" } });
       const body = JSON.parse(req.body.toString("utf8") || "{}") as { scope?: string[] };
       const token = issue(target, body.scope ?? []);
       return json(200, { accessToken: token, expireTime: new Date(issued.get(token)!.expiresAt).toISOString() });
@@ -138,7 +141,12 @@ export async function startFakeGcp(options: {
       if (!caller.scopes.includes(requiredScopes[0]!)) return json(403, { error: { code: 403, status: "PERMISSION_DENIED" } });
       const cluster = options.clusters[get.slice(1).map(decodeURIComponent).join("/")];
       if (!cluster) return json(404, { error: { code: 404, status: "NOT_FOUND" } });
-      return json(200, { name: get[3], status: cluster.status ?? "RUNNING", endpoint: cluster.endpoint, masterAuth: { clusterCaCertificate: cluster.caData } });
+      return json(200, {
+        name: get[3],
+        status: cluster.status ?? "RUNNING",
+        endpoint: cluster.endpoint,
+        masterAuth: { clusterCaCertificate: cluster.caData },
+      });
     }
     return json(404, { error: { code: 404, status: "NOT_FOUND" } });
   });

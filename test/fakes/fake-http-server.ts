@@ -43,7 +43,12 @@ export async function startFakeServer(handle: (req: FakeRequest) => FakeReply | 
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
-    const request: FakeRequest = { method: req.method ?? "GET", url: new URL(req.url ?? "/", fake.url), headers, body: Buffer.concat(chunks) };
+    const request: FakeRequest = {
+      method: req.method ?? "GET",
+      url: new URL(req.url ?? "/", fake.url),
+      headers,
+      body: Buffer.concat(chunks),
+    };
     requests.push(request);
     const fault = fake.fault;
     let reply: FakeReply;

@@ -11,7 +11,15 @@ export interface FakeKubeApiServer {
   close(): Promise<void>;
 }
 
-const unauthorized = JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "Unauthorized", reason: "Unauthorized", code: 401 });
+const unauthorized = JSON.stringify({
+  kind: "Status",
+  apiVersion: "v1",
+  metadata: {},
+  status: "Failure",
+  message: "Unauthorized",
+  reason: "Unauthorized",
+  code: 401,
+});
 
 /**
  * A local Kubernetes API server over HTTPS (with a certificate from the test CA)
@@ -20,7 +28,11 @@ const unauthorized = JSON.stringify({ kind: "Status", apiVersion: "v1", metadata
  * `GET /version` like kube-apiserver. Anything else, or a missing or rejected token,
  * is 401 with a Status body, as kube-apiserver answers.
  */
-export async function startFakeKubeApiServer(options: { cert: Buffer; key: Buffer; authenticate: (token: string) => Verdict }): Promise<FakeKubeApiServer> {
+export async function startFakeKubeApiServer(options: {
+  cert: Buffer;
+  key: Buffer;
+  authenticate: (token: string) => Verdict;
+}): Promise<FakeKubeApiServer> {
   const presented: { token: string; verdict: Verdict }[] = [];
   const server = createServer({ cert: options.cert, key: options.key }, (req, res) => {
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? "")?.[1];

@@ -30,7 +30,9 @@ function sameText(a: string, b: string): boolean {
 }
 
 function stage(region: string, version: string): string {
-  return region === "" || region === "KR" || region.startsWith("F") || region.includes("CS") ? version : `${region.toLowerCase()}-${version}`;
+  return region === "" || region === "KR" || region.startsWith("F") || region.includes("CS")
+    ? version
+    : `${region.toLowerCase()}-${version}`;
 }
 
 /**
@@ -40,11 +42,16 @@ function stage(region: string, version: string): string {
  */
 export async function startFakeNcp(options: { keys: Record<string, string>; clusters: Record<string, FakeNksCluster> }): Promise<FakeNcp> {
   const server = await startFakeServer((req) => {
-    const json = (status: number, body: unknown) => ({ status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const json = (status: number, body: unknown) => ({
+      status,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     const timestamp = req.headers["x-ncp-apigw-timestamp"] ?? "";
     const accessKey = req.headers["x-ncp-iam-access-key"] ?? "";
     const signature = req.headers["x-ncp-apigw-signature-v2"] ?? "";
-    if (!/^\d{13}$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > maxSkewMs) return json(401, { error: { errorCode: "200", message: "Invalid timestamp" } });
+    if (!/^\d{13}$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > maxSkewMs)
+      return json(401, { error: { errorCode: "200", message: "Invalid timestamp" } });
     const secretKey = options.keys[accessKey];
     if (!secretKey) return json(401, { error: { errorCode: "210", message: "Invalid access key" } });
     if (!sameText(signature, sign(secretKey, req.method, req.url.pathname + req.url.search, timestamp, accessKey))) {
@@ -58,7 +65,9 @@ export async function startFakeNcp(options: { keys: Record<string, string>; clus
       apiVersion: "v1",
       kind: "Config",
       clusters: [{ name: "kubernetes", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
-      users: [{ name: "kubernetes-admin", user: { "client-certificate-data": "LEGACY-ADMIN-CERT", "client-key-data": "LEGACY-ADMIN-KEY" } }],
+      users: [
+        { name: "kubernetes-admin", user: { "client-certificate-data": "LEGACY-ADMIN-CERT", "client-key-data": "LEGACY-ADMIN-KEY" } },
+      ],
       contexts: [{ name: "kubernetes-admin@kubernetes", context: { cluster: "kubernetes", user: "kubernetes-admin" } }],
       "current-context": "kubernetes-admin@kubernetes",
     });
@@ -77,15 +86,19 @@ export async function startFakeNcp(options: { keys: Record<string, string>; clus
       } catch {
         return { ok: false, reason: "token is not JSON" };
       }
-      if (Object.keys(claim).join(",") !== "timestamp,accessKey,signature,path") return { ok: false, reason: "claim fields are not timestamp, accessKey, signature, path" };
+      if (Object.keys(claim).join(",") !== "timestamp,accessKey,signature,path")
+        return { ok: false, reason: "claim fields are not timestamp, accessKey, signature, path" };
       const { timestamp, accessKey, signature, path } = claim as Record<string, string>;
       const cluster = options.clusters[clusterUuid];
       if (!cluster) return { ok: false, reason: "unknown cluster" };
-      if (path !== `/iam/${stage(cluster.region, "v1")}/user?clusterUuid=${clusterUuid}`) return { ok: false, reason: "token is for another cluster or stage" };
-      if (!/^\d{13}$/.test(timestamp ?? "") || Math.abs(now.getTime() - Number(timestamp)) > maxSkewMs) return { ok: false, reason: "timestamp outside 5 minutes" };
+      if (path !== `/iam/${stage(cluster.region, "v1")}/user?clusterUuid=${clusterUuid}`)
+        return { ok: false, reason: "token is for another cluster or stage" };
+      if (!/^\d{13}$/.test(timestamp ?? "") || Math.abs(now.getTime() - Number(timestamp)) > maxSkewMs)
+        return { ok: false, reason: "timestamp outside 5 minutes" };
       const secretKey = options.keys[accessKey ?? ""];
       if (!secretKey) return { ok: false, reason: "unknown access key" };
-      if (!sameText(signature ?? "", sign(secretKey, "GET", path, timestamp!, accessKey!))) return { ok: false, reason: "signature does not match" };
+      if (!sameText(signature ?? "", sign(secretKey, "GET", path, timestamp!, accessKey!)))
+        return { ok: false, reason: "signature does not match" };
       return { ok: true, accessKeyId: accessKey! };
     },
   });

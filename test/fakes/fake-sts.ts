@@ -65,7 +65,8 @@ export async function startFakeSts(options: FakeStsOptions): Promise<FakeSts> {
 
   const server = await startFakeServer((req) => {
     if (req.method !== "POST") return errorReply(400, "InvalidAction", "only POST AssumeRole is served here");
-    if (!/^application\/x-www-form-urlencoded/.test(req.headers["content-type"] ?? "")) return errorReply(400, "InvalidRequest", "form body expected");
+    if (!/^application\/x-www-form-urlencoded/.test(req.headers["content-type"] ?? ""))
+      return errorReply(400, "InvalidRequest", "form body expected");
     const verdict = verifyHeaderSignature(
       { method: req.method, path: req.url.pathname, query: req.url.searchParams, headers: req.headers, body: req.body },
       keys,
@@ -73,16 +74,19 @@ export async function startFakeSts(options: FakeStsOptions): Promise<FakeSts> {
     );
     if (!verdict.ok) return errorReply(403, "SignatureDoesNotMatch", verdict.reason);
     const form = new URLSearchParams(req.body.toString("utf8"));
-    if (form.get("Action") !== "AssumeRole" || form.get("Version") !== "2011-06-15") return errorReply(400, "InvalidAction", "expected Action=AssumeRole&Version=2011-06-15");
+    if (form.get("Action") !== "AssumeRole" || form.get("Version") !== "2011-06-15")
+      return errorReply(400, "InvalidAction", "expected Action=AssumeRole&Version=2011-06-15");
     const roleArn = form.get("RoleArn") ?? "";
     const role = roles[roleArn];
-    if (!role || !role.trustedKeys.includes(verdict.accessKeyId)) return errorReply(403, "AccessDenied", "not authorized to perform sts:AssumeRole");
+    if (!role?.trustedKeys.includes(verdict.accessKeyId))
+      return errorReply(403, "AccessDenied", "not authorized to perform sts:AssumeRole");
     const sessionName = form.get("RoleSessionName") ?? "";
     if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) return errorReply(400, "ValidationError", "invalid RoleSessionName");
     const externalId = form.get("ExternalId") ?? undefined;
     if (role.externalId !== externalId) return errorReply(403, "AccessDenied", "ExternalId does not match");
     const durationSeconds = Number(form.get("DurationSeconds") ?? 3600);
-    if (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43200) return errorReply(400, "ValidationError", "invalid DurationSeconds");
+    if (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43200)
+      return errorReply(400, "ValidationError", "invalid DurationSeconds");
     assumeRoleCalls.push({ roleArn, sessionName, externalId, durationSeconds, signedWith: verdict.accessKeyId });
 
     const accessKeyId = `ASIA${randomBytes(8).toString("hex").toUpperCase()}`;

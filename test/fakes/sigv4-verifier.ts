@@ -72,7 +72,13 @@ interface SignatureParts {
   omitFromQuery?: string;
 }
 
-function check(req: SignedRequest, parts: SignatureParts, keys: ReadonlyMap<string, KnownKey>, expect: Expectation, maxAgeMs: number): Verdict {
+function check(
+  req: SignedRequest,
+  parts: SignatureParts,
+  keys: ReadonlyMap<string, KnownKey>,
+  expect: Expectation,
+  maxAgeMs: number,
+): Verdict {
   const [accessKeyId, date, region, service, terminal] = parts.credential.split("/");
   if (!accessKeyId || terminal !== "aws4_request") return { ok: false, reason: "malformed credential scope" };
   if (region !== expect.region) return { ok: false, reason: `credential scope region ${region}, expected ${expect.region}` };
@@ -83,12 +89,25 @@ function check(req: SignedRequest, parts: SignatureParts, keys: ReadonlyMap<stri
   if (skew > maxAgeMs || skew < -(expect.maxSkewMs ?? 5 * 60_000)) return { ok: false, reason: "signature expired or from the future" };
   const key = keys.get(accessKeyId);
   if (!key) return { ok: false, reason: "unknown access key" };
-  if (key.sessionToken !== undefined && parts.sessionToken !== key.sessionToken) return { ok: false, reason: "missing or wrong security token" };
+  if (key.sessionToken !== undefined && parts.sessionToken !== key.sessionToken)
+    return { ok: false, reason: "missing or wrong security token" };
   const signed = parts.signedHeaders.split(";");
   if (!signed.includes("host")) return { ok: false, reason: "host is not signed" };
   const canonicalHeaders = signed.map((name) => `${name}:${(req.headers[name] ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
-  const canonicalRequest = [req.method, req.path, canonicalQuery(req.query, parts.omitFromQuery), canonicalHeaders, parts.signedHeaders, parts.payloadHash].join("\n");
-  const stringToSign = [algorithm, parts.amzDate, `${date}/${region}/${service}/aws4_request`, createHash("sha256").update(canonicalRequest).digest("hex")].join("\n");
+  const canonicalRequest = [
+    req.method,
+    req.path,
+    canonicalQuery(req.query, parts.omitFromQuery),
+    canonicalHeaders,
+    parts.signedHeaders,
+    parts.payloadHash,
+  ].join("\n");
+  const stringToSign = [
+    algorithm,
+    parts.amzDate,
+    `${date}/${region}/${service}/aws4_request`,
+    createHash("sha256").update(canonicalRequest).digest("hex"),
+  ].join("\n");
   const expected = Buffer.from(signature(key.secretAccessKey, date!, region, service, stringToSign));
   const given = Buffer.from(parts.signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: "signature does not match" };
@@ -97,14 +116,21 @@ function check(req: SignedRequest, parts: SignatureParts, keys: ReadonlyMap<stri
 
 /** Verifies a request signed in the Authorization header, body hash included. */
 export function verifyHeaderSignature(req: SignedRequest, keys: ReadonlyMap<string, KnownKey>, expect: Expectation): Verdict {
-  const auth = req.headers["authorization"]?.match(/^AWS4-HMAC-SHA256 Credential=([^,]+), ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/);
+  const auth = req.headers.authorization?.match(/^AWS4-HMAC-SHA256 Credential=([^,]+), ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/);
   if (!auth) return { ok: false, reason: "missing or malformed Authorization header" };
   const payloadHash = createHash("sha256").update(req.body).digest("hex");
   const claimed = req.headers["x-amz-content-sha256"];
   if (claimed !== undefined && claimed !== payloadHash) return { ok: false, reason: "x-amz-content-sha256 does not match the body" };
   return check(
     req,
-    { credential: auth[1]!, signedHeaders: auth[2]!, signature: auth[3]!, amzDate: req.headers["x-amz-date"], sessionToken: req.headers["x-amz-security-token"], payloadHash },
+    {
+      credential: auth[1]!,
+      signedHeaders: auth[2]!,
+      signature: auth[3]!,
+      amzDate: req.headers["x-amz-date"],
+      sessionToken: req.headers["x-amz-security-token"],
+      payloadHash,
+    },
     keys,
     expect,
     expect.maxSkewMs ?? 5 * 60_000,
@@ -115,7 +141,12 @@ export function verifyHeaderSignature(req: SignedRequest, keys: ReadonlyMap<stri
  * Verifies a presigned URL (signature in the query), with an empty payload, as STS
  * does for the URL inside an EKS token. `maxAgeMs` bounds X-Amz-Date's age.
  */
-export function verifyPresignedRequest(req: SignedRequest, keys: ReadonlyMap<string, KnownKey>, expect: Expectation, maxAgeMs: number): Verdict {
+export function verifyPresignedRequest(
+  req: SignedRequest,
+  keys: ReadonlyMap<string, KnownKey>,
+  expect: Expectation,
+  maxAgeMs: number,
+): Verdict {
   const q = req.query;
   if (q.get("X-Amz-Algorithm") !== algorithm) return { ok: false, reason: "X-Amz-Algorithm must be AWS4-HMAC-SHA256" };
   const credential = q.get("X-Amz-Credential");
@@ -124,7 +155,15 @@ export function verifyPresignedRequest(req: SignedRequest, keys: ReadonlyMap<str
   if (!credential || !signedHeaders || !sig) return { ok: false, reason: "presigned URL lacks credential, signed headers or signature" };
   return check(
     req,
-    { credential, signedHeaders, signature: sig, amzDate: q.get("X-Amz-Date") ?? undefined, sessionToken: q.get("X-Amz-Security-Token") ?? undefined, payloadHash: emptySha256, omitFromQuery: "X-Amz-Signature" },
+    {
+      credential,
+      signedHeaders,
+      signature: sig,
+      amzDate: q.get("X-Amz-Date") ?? undefined,
+      sessionToken: q.get("X-Amz-Security-Token") ?? undefined,
+      payloadHash: emptySha256,
+      omitFromQuery: "X-Amz-Signature",
+    },
     keys,
     expect,
     maxAgeMs,

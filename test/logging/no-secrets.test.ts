@@ -8,9 +8,11 @@ import { rawTestConfig, testAwsKeys, testConfig } from "../support/test-config.j
 
 describe("secrets and tokens never reach logs or errors", () => {
   it("scrubs credential shapes from text", () => {
-    const text = "sig k8s-aws-v1.aHR0cHM6Ly9zdHM key AKIAIOSFODNN7EXAMPLE secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY Bearer abc.def ya29.a0AfH6 eyJhbGciOi.eyJzdWIi.sig";
+    const text =
+      "sig k8s-aws-v1.aHR0cHM6Ly9zdHM key AKIAIOSFODNN7EXAMPLE secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY Bearer abc.def ya29.a0AfH6 eyJhbGciOi.eyJzdWIi.sig";
     const scrubbed = scrubCredentials(text);
-    for (const leak of ["aHR0cHM6Ly9zdHM", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "abc.def", "ya29.a0AfH6", "eyJhbGciOi"]) assert.ok(!scrubbed.includes(leak), leak);
+    for (const leak of ["aHR0cHM6Ly9zdHM", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "abc.def", "ya29.a0AfH6", "eyJhbGciOi"])
+      assert.ok(!scrubbed.includes(leak), leak);
     assert.match(scrubbed, /^sig \[REDACTED\] key \[REDACTED\] secret \[REDACTED\]/);
   });
 
@@ -21,10 +23,27 @@ describe("secrets and tokens never reach logs or errors", () => {
 
   it("a full flow over both transports, successes and failures, leaks nothing", async () => {
     const roleArn = "arn:aws:iam::123456789012:role/issuer";
-    const sts = await startFakeSts({ keys: { [testAwsKeys.accessKeyId]: { secretAccessKey: testAwsKeys.secretAccessKey } }, roles: { [roleArn]: { trustedKeys: [testAwsKeys.accessKeyId], externalId: "ext-secretish-1" } } });
+    const sts = await startFakeSts({
+      keys: { [testAwsKeys.accessKeyId]: { secretAccessKey: testAwsKeys.secretAccessKey } },
+      roles: { [roleArn]: { trustedKeys: [testAwsKeys.accessKeyId], externalId: "ext-secretish-1" } },
+    });
     const raw = rawTestConfig() as { credentials: Record<string, Record<string, unknown>>; clusters: Record<string, unknown>[] };
-    raw.credentials["assumed"] = { provider: "aws", accessKeyId: { env: "CTS_TEST_AWS_ACCESS_KEY_ID" }, secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" }, roleArn, externalId: "ext-secretish-1", stsEndpoint: sts.url };
-    raw.credentials["broken"] = { provider: "aws", accessKeyId: { env: "CTS_TEST_AWS_ACCESS_KEY_ID" }, secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" }, roleArn, externalId: "wrong-ext", stsEndpoint: sts.url };
+    raw.credentials.assumed = {
+      provider: "aws",
+      accessKeyId: { env: "CTS_TEST_AWS_ACCESS_KEY_ID" },
+      secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" },
+      roleArn,
+      externalId: "ext-secretish-1",
+      stsEndpoint: sts.url,
+    };
+    raw.credentials.broken = {
+      provider: "aws",
+      accessKeyId: { env: "CTS_TEST_AWS_ACCESS_KEY_ID" },
+      secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" },
+      roleArn,
+      externalId: "wrong-ext",
+      stsEndpoint: sts.url,
+    };
     raw.clusters.push({ id: "assumed-eks", provider: "aws", region: "us-east-2", name: "a", credentials: "assumed" });
     raw.clusters.push({ id: "broken-eks", provider: "aws", region: "us-east-2", name: "b", credentials: "broken" });
     const svc = await startTestService(testConfig(raw));
@@ -39,7 +58,10 @@ describe("secrets and tokens never reach logs or errors", () => {
         for (const clusterId of ["broken-eks", "nope", ""]) {
           await client.generateToken({ clusterId }).then(
             () => assert.fail("expected an error"),
-            (e: unknown) => errors.push(JSON.stringify({ ...ConnectError.from(e), message: ConnectError.from(e).message, details: ConnectError.from(e).details })),
+            (e: unknown) =>
+              errors.push(
+                JSON.stringify({ ...ConnectError.from(e), message: ConnectError.from(e).message, details: ConnectError.from(e).details }),
+              ),
           );
         }
       }
@@ -51,7 +73,11 @@ describe("secrets and tokens never reach logs or errors", () => {
       assert.equal(errors.length, 9);
       const haystack = svc.logs.text() + errors.join("\n");
       assert.ok(svc.logs.lines.length > 10);
-      for (const secret of leaks) assert.ok(!haystack.includes(secret), `leaked ${secret.slice(0, 12)}… near ${haystack.slice(Math.max(0, haystack.indexOf(secret) - 200), haystack.indexOf(secret))}`);
+      for (const secret of leaks)
+        assert.ok(
+          !haystack.includes(secret),
+          `leaked ${secret.slice(0, 12)}… near ${haystack.slice(Math.max(0, haystack.indexOf(secret) - 200), haystack.indexOf(secret))}`,
+        );
       assert.ok(!haystack.includes(testAwsKeys.accessKeyId), "access key ids stay out too");
     } finally {
       await svc.close();

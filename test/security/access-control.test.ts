@@ -10,8 +10,19 @@ import { createSecureFixture, secureClients, secureRawConfig, type SecureFixture
 import { testConfig } from "../support/test-config.js";
 
 /** A raw HTTPS POST to the Connect listener, to see HTTP statuses. */
-async function connectPost(svc: RunningService, ca: Buffer, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: { code?: string; details?: { debug?: { reason?: string } }[] } }> {
-  const { status, text } = await httpsPost(`https://${svc.server.httpAddress}/clustertoken.v1.ClusterTokenService/${path}`, ca, JSON.stringify(body), { "content-type": "application/json", ...headers });
+async function connectPost(
+  svc: RunningService,
+  ca: Buffer,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: { code?: string; details?: { debug?: { reason?: string } }[] } }> {
+  const { status, text } = await httpsPost(
+    `https://${svc.server.httpAddress}/clustertoken.v1.ClusterTokenService/${path}`,
+    ca,
+    JSON.stringify(body),
+    { "content-type": "application/json", ...headers },
+  );
   return { status, json: JSON.parse(text || "{}") };
 }
 
@@ -33,9 +44,15 @@ describe("security: authentication and authorization", () => {
     for (const transport of ["connect", "grpc"] as const) {
       it(`${transport}: no key, a wrong key or a malformed header is UNAUTHENTICATED`, async () => {
         const anonymous = secureClients(keysOnly.server, { ca: f.pki.ca.cert })[transport];
-        assert.equal((await expectError(anonymous.generateToken({ clusterId: "demo-eks" }), Code.Unauthenticated)).info.reason, "CREDENTIALS_MISSING");
+        assert.equal(
+          (await expectError(anonymous.generateToken({ clusterId: "demo-eks" }), Code.Unauthenticated)).info.reason,
+          "CREDENTIALS_MISSING",
+        );
         const wrong = secureClients(keysOnly.server, { ca: f.pki.ca.cert, apiKey: `${f.keys.deployer.key}x` })[transport];
-        assert.equal((await expectError(wrong.generateToken({ clusterId: "demo-eks" }), Code.Unauthenticated)).info.reason, "INVALID_API_KEY");
+        assert.equal(
+          (await expectError(wrong.generateToken({ clusterId: "demo-eks" }), Code.Unauthenticated)).info.reason,
+          "INVALID_API_KEY",
+        );
       });
 
       it(`${transport}: a valid key gets a token for its grant only; other clusters are PERMISSION_DENIED whether they exist or not`, async () => {
@@ -44,7 +61,11 @@ describe("security: authentication and authorization", () => {
         const existing = await expectError(deployer.generateToken({ clusterId: "prod-eks" }), Code.PermissionDenied);
         const missing = await expectError(deployer.generateToken({ clusterId: "nope-eks" }), Code.PermissionDenied);
         assert.equal(existing.info.reason, "NOT_GRANTED");
-        assert.equal(existing.error.rawMessage.replace("prod-eks", "X"), missing.error.rawMessage.replace("nope-eks", "X"), "existence does not change the answer");
+        assert.equal(
+          existing.error.rawMessage.replace("prod-eks", "X"),
+          missing.error.rawMessage.replace("nope-eks", "X"),
+          "existence does not change the answer",
+        );
         await expectError(deployer.getKubeconfig({ clusterId: "demo-eks" }), Code.PermissionDenied);
         await expectError(deployer.listClusters({}), Code.PermissionDenied);
       });
@@ -54,17 +75,32 @@ describe("security: authentication and authorization", () => {
       const none = await connectPost(keysOnly, f.pki.ca.cert, "GenerateToken", { clusterId: "demo-eks" });
       assert.equal(none.status, 401);
       assert.equal(none.json.details?.[0]?.debug?.reason, "CREDENTIALS_MISSING");
-      const basic = await connectPost(keysOnly, f.pki.ca.cert, "GenerateToken", { clusterId: "demo-eks" }, { authorization: "Basic dXNlcjpwYXNz" });
+      const basic = await connectPost(
+        keysOnly,
+        f.pki.ca.cert,
+        "GenerateToken",
+        { clusterId: "demo-eks" },
+        { authorization: "Basic dXNlcjpwYXNz" },
+      );
       assert.deepEqual([basic.status, basic.json.details?.[0]?.debug?.reason], [401, "MALFORMED_AUTHORIZATION"]);
       for (const clusterId of ["prod-eks", "nope-eks"]) {
-        const denied = await connectPost(keysOnly, f.pki.ca.cert, "GenerateToken", { clusterId }, { authorization: `Bearer ${f.keys.deployer.key}` });
+        const denied = await connectPost(
+          keysOnly,
+          f.pki.ca.cert,
+          "GenerateToken",
+          { clusterId },
+          { authorization: `Bearer ${f.keys.deployer.key}` },
+        );
         assert.deepEqual([denied.status, denied.json.code], [403, "permission_denied"]);
       }
     });
 
     it("ListClusters shows only what the caller may see", async () => {
       const reader = secureClients(keysOnly.server, { ca: f.pki.ca.cert, apiKey: f.keys.reader.key });
-      assert.deepEqual((await reader.grpc.listClusters({})).clusters.map((c) => c.id), ["demo-eks", "prod-eks"]);
+      assert.deepEqual(
+        (await reader.grpc.listClusters({})).clusters.map((c) => c.id),
+        ["demo-eks", "prod-eks"],
+      );
       await expectError(reader.connect.generateToken({ clusterId: "demo-eks" }), Code.PermissionDenied);
     });
   });
@@ -74,7 +110,11 @@ describe("security: authentication and authorization", () => {
       it(`${transport}: a trusted client certificate authenticates as its URI SAN, DNS SAN or CN`, async () => {
         const ci = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.ciCert })[transport];
         assert.match((await ci.generateToken({ clusterId: "demo-eks" })).status!.token, /^k8s-aws-v1\./);
-        assert.deepEqual((await ci.listClusters({})).clusters.map((c) => c.id), ["demo-eks"], "demo-* only");
+        assert.deepEqual(
+          (await ci.listClusters({})).clusters.map((c) => c.id),
+          ["demo-eks"],
+          "demo-* only",
+        );
         await expectError(ci.generateToken({ clusterId: "prod-eks" }), Code.PermissionDenied);
         const ops = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.opsCert })[transport];
         assert.match((await ops.generateToken({ clusterId: "prod-eks" })).status!.token, /^k8s-aws-v1\./);
@@ -107,7 +147,10 @@ describe("security: authentication and authorization", () => {
 
       it(`${transport}: SPIFFE IDs are parsed, and * stays within one path segment`, async () => {
         const dots = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.dotSegmentCert })[transport];
-        assert.equal((await expectError(dots.generateToken({ clusterId: "demo-eks" }), Code.Unauthenticated)).info.reason, "CERTIFICATE_IDENTITY_INVALID");
+        assert.equal(
+          (await expectError(dots.generateToken({ clusterId: "demo-eks" }), Code.Unauthenticated)).info.reason,
+          "CERTIFICATE_IDENTITY_INVALID",
+        );
         const deep = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.deepCert })[transport];
         const denied = await expectError(deep.generateToken({ clusterId: "demo-eks" }), Code.PermissionDenied);
         assert.equal(denied.info.metadata.principal, "spiffe://corp.example/ns/ci/x/y");
@@ -116,15 +159,27 @@ describe("security: authentication and authorization", () => {
 
     it("an API key presented with a certificate names the principal", async () => {
       const both = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.ciCert, apiKey: f.keys.reader.key });
-      assert.deepEqual((await both.connect.listClusters({})).clusters.map((c) => c.id), ["demo-eks", "prod-eks"]);
+      assert.deepEqual(
+        (await both.connect.listClusters({})).clusters.map((c) => c.id),
+        ["demo-eks", "prod-eks"],
+      );
     });
 
     it("exec kubeconfigs carry the client's TLS and key flags, validated", async () => {
       const ci = secureClients(mtls.server, { ca: f.pki.ca.cert, cert: f.ciCert }).connect;
-      await expectError(ci.getKubeconfig({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC, execOptions: { caFile: "/etc/cts/ca.pem" } }), Code.FailedPrecondition);
-      const invalid = await expectError(ci.getKubeconfig({ clusterId: "demo-eks", mode: KubeconfigMode.EMBEDDED_TOKEN, execOptions: { caFile: "/etc/cts/ca.pem" } }), Code.InvalidArgument);
+      await expectError(
+        ci.getKubeconfig({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC, execOptions: { caFile: "/etc/cts/ca.pem" } }),
+        Code.FailedPrecondition,
+      );
+      const invalid = await expectError(
+        ci.getKubeconfig({ clusterId: "demo-eks", mode: KubeconfigMode.EMBEDDED_TOKEN, execOptions: { caFile: "/etc/cts/ca.pem" } }),
+        Code.InvalidArgument,
+      );
       assert.equal(invalid.info.reason, "EXEC_OPTIONS_WITHOUT_EXEC");
-      const relative = await expectError(ci.getKubeconfig({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC, execOptions: { caFile: "ca.pem" } }), Code.InvalidArgument);
+      const relative = await expectError(
+        ci.getKubeconfig({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC, execOptions: { caFile: "ca.pem" } }),
+        Code.InvalidArgument,
+      );
       assert.equal(relative.info.reason, "INVALID_EXEC_OPTION");
     });
   });
@@ -132,8 +187,12 @@ describe("security: authentication and authorization", () => {
   it("audits every issuance and denial, with a token fingerprint and never the token", async () => {
     const deployer = secureClients(keysOnly.server, { ca: f.pki.ca.cert, apiKey: f.keys.deployer.key });
     const issued = await deployer.grpc.generateToken({ clusterId: "demo-eks" }, { headers: { "x-request-id": "audit-issued-1" } });
-    await deployer.connect.generateToken({ clusterId: "nope-eks" }, { headers: { "x-request-id": "audit-denied-1" } }).catch(() => undefined);
-    await secureClients(keysOnly.server, { ca: f.pki.ca.cert }).grpc.listClusters({}, { headers: { "x-request-id": "audit-anon-1" } }).catch(() => undefined);
+    await deployer.connect
+      .generateToken({ clusterId: "nope-eks" }, { headers: { "x-request-id": "audit-denied-1" } })
+      .catch(() => undefined);
+    await secureClients(keysOnly.server, { ca: f.pki.ca.cert })
+      .grpc.listClusters({}, { headers: { "x-request-id": "audit-anon-1" } })
+      .catch(() => undefined);
     const lines = keysOnly.audit();
     const byId = (id: string) => lines.find((l) => l.requestId === id);
     const token = issued.status!.token;
@@ -158,7 +217,18 @@ describe("security: authentication and authorization", () => {
     assert.match(String(byId("audit-issued-1")!.time), /^\d{4}-\d\d-\d\dT/);
     assert.deepEqual(
       { ...byId("audit-denied-1"), time: undefined },
-      { time: undefined, log: "audit", event: "denied", principal: "key:deployer", transport: "connect", rpc: "GenerateToken", requestId: "audit-denied-1", outcome: "denied", code: "PERMISSION_DENIED", clusterId: "nope-eks" },
+      {
+        time: undefined,
+        log: "audit",
+        event: "denied",
+        principal: "key:deployer",
+        transport: "connect",
+        rpc: "GenerateToken",
+        requestId: "audit-denied-1",
+        outcome: "denied",
+        code: "PERMISSION_DENIED",
+        clusterId: "nope-eks",
+      },
     );
     assert.equal(byId("audit-anon-1")?.principal, "(unauthenticated)");
     assert.equal(byId("audit-anon-1")?.code, "UNAUTHENTICATED");

@@ -50,7 +50,10 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
     before(async () => {
       const dir = await mkdtemp(join(tmpdir(), "cts-conn-"));
       const config = join(dir, "config.yaml");
-      await writeFile(config, stringify({ ...secureRawConfig(f, { mtls: false, limits: { handshakeTimeoutSeconds: 1 } }), logging: { level: "info" } }));
+      await writeFile(
+        config,
+        stringify({ ...secureRawConfig(f, { mtls: false, limits: { handshakeTimeoutSeconds: 1 } }), logging: { level: "info" } }),
+      );
       child = spawn(process.execPath, [cliPath, "serve", "--config", config], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
       addresses = await new Promise((resolve, reject) => {
         let out = "";
@@ -65,7 +68,10 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
     after(() => child.kill("SIGKILL"));
 
     it("closes them within the handshake timeout, keeps answering health, and gives the memory back", { timeout: 60_000 }, async (t) => {
-      const health = createClient(Health, createGrpcTransport({ baseUrl: `https://${addresses.grpc}`, nodeOptions: { ca: f.pki.ca.cert } }));
+      const health = createClient(
+        Health,
+        createGrpcTransport({ baseUrl: `https://${addresses.grpc}`, nodeOptions: { ca: f.pki.ca.cert } }),
+      );
       const check = async () => {
         const started = performance.now();
         const { status } = await health.check({ service: "" }, { timeoutMs: 2_000 });
@@ -79,7 +85,9 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
       // accepts would look open to this client without ever reaching the service.
       const connections: Awaited<ReturnType<typeof silentConnection>>[] = [];
       while (connections.length < count) {
-        connections.push(...(await Promise.all(Array.from({ length: Math.min(250, count - connections.length) }, () => silentConnection(addresses.grpc)))));
+        connections.push(
+          ...(await Promise.all(Array.from({ length: Math.min(250, count - connections.length) }, () => silentConnection(addresses.grpc)))),
+        );
       }
       const healthMs = await check();
       const lifetimes = await Promise.all(connections.map(async (c) => (await c.closed) - c.connectedAt));
@@ -87,16 +95,23 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
       const peak = rssMb(child.pid!);
       await new Promise((resolve) => setTimeout(resolve, 500));
       const afterwards = rssMb(child.pid!);
-      t.diagnostic(`${count} silent connections: RSS ${baseline.toFixed(0)} → ${peak.toFixed(0)} → ${afterwards.toFixed(0)} MB; longest life ${Math.round(slowest)} ms; health ${Math.round(healthMs)} ms`);
+      t.diagnostic(
+        `${count} silent connections: RSS ${baseline.toFixed(0)} → ${peak.toFixed(0)} → ${afterwards.toFixed(0)} MB; longest life ${Math.round(slowest)} ms; health ${Math.round(healthMs)} ms`,
+      );
       assert.ok(healthMs < 1_000, `health took ${Math.round(healthMs)} ms with ${count} silent connections open`);
       assert.ok(slowest < 2_500, `one of ${count} silent connections lived ${Math.round(slowest)} ms (timeout 1 s)`);
-      assert.ok(afterwards - baseline < 60, `RSS ${baseline.toFixed(0)} MB before, ${peak.toFixed(0)} MB at the peak, ${afterwards.toFixed(0)} MB after ${count} silent connections`);
+      assert.ok(
+        afterwards - baseline < 60,
+        `RSS ${baseline.toFixed(0)} MB before, ${peak.toFixed(0)} MB at the peak, ${afterwards.toFixed(0)} MB after ${count} silent connections`,
+      );
       await check();
     });
   });
 
   it("refuses connections past limits.maxConnections on both listeners, and serves again once they go", { timeout: 30_000 }, async () => {
-    const svc = await startTestService(testConfig({ ...secureRawConfig(f, { mtls: false, limits: { maxConnections: 3, handshakeTimeoutSeconds: 5 } }) }));
+    const svc = await startTestService(
+      testConfig({ ...secureRawConfig(f, { mtls: false, limits: { maxConnections: 3, handshakeTimeoutSeconds: 5 } }) }),
+    );
     try {
       for (const address of [svc.server.grpcAddress, svc.server.httpAddress]) {
         const held = await Promise.all([0, 1, 2].map(() => silentConnection(address)));
@@ -108,7 +123,10 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
         for (const h of held) h.socket.destroy();
         await Promise.all(held.map((h) => h.closed));
         const again = await silentConnection(address);
-        const stillOpen = await Promise.race([again.closed.then(() => false), new Promise((resolve) => setTimeout(() => resolve(true), 300))]);
+        const stillOpen = await Promise.race([
+          again.closed.then(() => false),
+          new Promise((resolve) => setTimeout(() => resolve(true), 300)),
+        ]);
         assert.ok(stillOpen, `${address} accepts connections again under the cap`);
         again.socket.destroy();
       }

@@ -19,7 +19,11 @@ describe("security: hostile input on both ports", () => {
   let auth: string;
   before(async () => {
     f = await createSecureFixture();
-    svc = await startTestService(testConfig(secureRawConfig(f, { mtls: false, limits: { handshakeTimeoutSeconds: 1, headersTimeoutSeconds: 1, idleTimeoutSeconds: 2 } })));
+    svc = await startTestService(
+      testConfig(
+        secureRawConfig(f, { mtls: false, limits: { handshakeTimeoutSeconds: 1, headersTimeoutSeconds: 1, idleTimeoutSeconds: 2 } }),
+      ),
+    );
     auth = `Bearer ${f.keys.deployer.key}`;
   });
   after(() => svc.close());
@@ -31,7 +35,14 @@ describe("security: hostile input on both ports", () => {
     return new Promise((resolve, reject) => {
       const session = http2Connect(`https://${svc.server.grpcAddress}`, { ca: f.pki.ca.cert });
       session.on("error", reject);
-      const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", authorization: auth, ...headers });
+      const stream = session.request({
+        ":method": "POST",
+        ":path": path,
+        "content-type": "application/grpc",
+        te: "trailers",
+        authorization: auth,
+        ...headers,
+      });
       let status: string | undefined;
       stream.on("response", (h) => (status ??= h["grpc-status"] as string | undefined));
       stream.on("trailers", (t) => (status = t["grpc-status"] as string | undefined));
@@ -46,7 +57,8 @@ describe("security: hostile input on both ports", () => {
   }
 
   /** One HTTPS request with a raw body and headers: its status. */
-  const httpRaw = async (body: Buffer | string, headers: Record<string, string>) => (await httpsPost(`https://${svc.server.httpAddress}${path}`, f.pki.ca.cert, body, headers)).status;
+  const httpRaw = async (body: Buffer | string, headers: Record<string, string>) =>
+    (await httpsPost(`https://${svc.server.httpAddress}${path}`, f.pki.ca.cert, body, headers)).status;
 
   /** Opens a connection that sends nothing; resolves with how long until the server closed it, or undefined if it stayed open for `waitMs`. */
   function silent(open: () => Socket, waitMs: number): Promise<{ closedAfterMs?: number; received: string }> {
@@ -70,7 +82,7 @@ describe("security: hostile input on both ports", () => {
   describe("gRPC port", () => {
     it("random bytes in gRPC frames get INVALID_ARGUMENT (or a validation code), never INTERNAL or UNKNOWN", async () => {
       for (let i = 0; i < 25; i++) {
-        const { status } = await grpcRaw(grpcFrame(randomBytes(1 + (i * 37) % 400)));
+        const { status } = await grpcRaw(grpcFrame(randomBytes(1 + ((i * 37) % 400))));
         assert.ok(["3", "5", "7"].includes(status ?? ""), `status ${status}`);
       }
     });
@@ -82,7 +94,11 @@ describe("security: hostile input on both ports", () => {
     });
 
     it("a wrong compression flag gets a status", async () => {
-      assert.equal((await grpcRaw(Buffer.from([1, 0, 0, 0, 3, 0x61, 0x62, 0x63]))).status, "13", "a Compressed-Flag under identity is INTERNAL, as the gRPC spec says");
+      assert.equal(
+        (await grpcRaw(Buffer.from([1, 0, 0, 0, 3, 0x61, 0x62, 0x63]))).status,
+        "13",
+        "a Compressed-Flag under identity is INTERNAL, as the gRPC spec says",
+      );
       assert.equal((await grpcRaw(Buffer.from([1, 0, 0, 0, 3, 0x61, 0x62, 0x63]), { "grpc-encoding": "gzip" })).status, "13");
     });
 
@@ -111,7 +127,13 @@ describe("security: hostile input on both ports", () => {
     const json = { "content-type": "application/json" };
     it("invalid JSON and invalid UTF-8 are 400", async () => {
       assert.equal(await httpRaw('{"clusterId":', { ...json, authorization: auth }), 400);
-      assert.equal(await httpRaw(Buffer.from([0x7b, 0x22, 0x63, 0x6c, 0x75, 0x73, 0x74, 0x65, 0x72, 0x49, 0x64, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { ...json, authorization: auth }), 400);
+      assert.equal(
+        await httpRaw(
+          Buffer.from([0x7b, 0x22, 0x63, 0x6c, 0x75, 0x73, 0x74, 0x65, 0x72, 0x49, 0x64, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+          { ...json, authorization: auth },
+        ),
+        400,
+      );
     });
 
     it("a 1 MB body is refused (resource_exhausted, 429)", async () => {
@@ -136,7 +158,12 @@ describe("security: hostile input on both ports", () => {
     const grpcHealth = await new Promise<string | undefined>((resolve, reject) => {
       const session = http2Connect(`https://${svc.server.grpcAddress}`, { ca: f.pki.ca.cert });
       session.on("error", reject);
-      const stream = session.request({ ":method": "POST", ":path": "/grpc.health.v1.Health/Check", "content-type": "application/grpc", te: "trailers" });
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/grpc.health.v1.Health/Check",
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
       const chunks: Buffer[] = [];
       stream.on("data", (d: Buffer) => chunks.push(d));
       stream.on("close", () => {
@@ -147,11 +174,15 @@ describe("security: hostile input on both ports", () => {
     });
     assert.equal(grpcHealth, "0801", "HealthCheckResponse{status: SERVING}");
     const httpHealth = await new Promise<string>((resolve, reject) => {
-      const req = request(`https://${svc.server.httpAddress}/grpc.health.v1.Health/Check`, { method: "POST", ca: f.pki.ca.cert, headers: { "content-type": "application/json" } }, (res) => {
-        let text = "";
-        res.on("data", (d: Buffer) => (text += d));
-        res.on("end", () => resolve(text));
-      });
+      const req = request(
+        `https://${svc.server.httpAddress}/grpc.health.v1.Health/Check`,
+        { method: "POST", ca: f.pki.ca.cert, headers: { "content-type": "application/json" } },
+        (res) => {
+          let text = "";
+          res.on("data", (d: Buffer) => (text += d));
+          res.on("end", () => resolve(text));
+        },
+      );
       req.on("error", reject);
       req.end("{}");
     });

@@ -39,7 +39,10 @@ describe("security: limits, fail-closed audit, and no leaks", () => {
       const limited = await expectError(deployer.grpc.generateToken({ clusterId: "demo-eks" }), Code.ResourceExhausted);
       assert.equal(limited.info.reason, "RATE_LIMITED");
       assert.ok(Number(limited.info.metadata.retry_after_ms) > 0);
-      const viaConnect = await deployer.connect.generateToken({ clusterId: "demo-eks" }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+      const viaConnect = await deployer.connect.generateToken({ clusterId: "demo-eks" }).then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
       assert.equal(viaConnect?.code, Code.ResourceExhausted);
       const reader = secureClients(svc.server, { ca: f.pki.ca.cert, apiKey: f.keys.reader.key });
       assert.equal((await reader.connect.listClusters({})).clusters.length, 2);
@@ -53,14 +56,21 @@ describe("security: limits, fail-closed audit, and no leaks", () => {
     const svc = await startTestService(testConfig(secureRawConfig(f, { mtls: false, reflection: false })));
     try {
       const args = ["curl", "--protocol", "grpc", "--cacert", f.pki.ca.certFile, "--list-methods", `https://${svc.server.grpcAddress}`];
-      const result = await promisify(execFile)(bufPath, args, { timeout: 20_000 }).then(() => "listed", (err: { stderr?: string }) => err.stderr ?? "failed");
+      const result = await promisify(execFile)(bufPath, args, { timeout: 20_000 }).then(
+        () => "listed",
+        (err: { stderr?: string }) => err.stderr ?? "failed",
+      );
       assert.match(result, /unimplemented|reflection/i);
     } finally {
       await svc.close();
     }
     const on = await startTestService(testConfig(secureRawConfig(f, { mtls: false })));
     try {
-      const { stdout } = await promisify(execFile)(bufPath, ["curl", "--protocol", "grpc", "--cacert", f.pki.ca.certFile, "--list-methods", `https://${on.server.grpcAddress}`], { timeout: 20_000 });
+      const { stdout } = await promisify(execFile)(
+        bufPath,
+        ["curl", "--protocol", "grpc", "--cacert", f.pki.ca.certFile, "--list-methods", `https://${on.server.grpcAddress}`],
+        { timeout: 20_000 },
+      );
       assert.match(stdout, /clustertoken\.v1\.ClusterTokenService\/GenerateToken/);
     } finally {
       await on.close();
@@ -72,11 +82,23 @@ describe("security: limits, fail-closed audit, and no leaks", () => {
     const leaks = new Set<string>([f.keys.deployer.key, f.keys.reader.key, testAwsKeys.secretAccessKey, testAwsKeys.accessKeyId]);
     for (const cert of [f.ciCert, f.opsCert, f.cnOnlyCert, f.server]) leaks.add(cert.key.toString().split("\n")[1]!);
     try {
-      for (const auth of [{ cert: f.ciCert }, { cert: f.opsCert, apiKey: f.keys.deployer.key }, { cert: f.cnOnlyCert }, { cert: f.ciCert, apiKey: f.keys.reader.key }, { cert: f.ciCert, apiKey: "cts_not-a-real-key" }]) {
+      for (const auth of [
+        { cert: f.ciCert },
+        { cert: f.opsCert, apiKey: f.keys.deployer.key },
+        { cert: f.cnOnlyCert },
+        { cert: f.ciCert, apiKey: f.keys.reader.key },
+        { cert: f.ciCert, apiKey: "cts_not-a-real-key" },
+      ]) {
         for (const client of Object.values(secureClients(svc.server, { ca: f.pki.ca.cert, ...auth }))) {
           for (const clusterId of ["demo-eks", "prod-eks", "nope-eks"]) {
-            await client.generateToken({ clusterId }).then((r) => leaks.add(r.status!.token), () => undefined);
-            await client.getKubeconfig({ clusterId }).then((r) => leaks.add(/token: (\S+)/.exec(r.kubeconfig)![1]!), () => undefined);
+            await client.generateToken({ clusterId }).then(
+              (r) => leaks.add(r.status!.token),
+              () => undefined,
+            );
+            await client.getKubeconfig({ clusterId }).then(
+              (r) => leaks.add(/token: (\S+)/.exec(r.kubeconfig)![1]!),
+              () => undefined,
+            );
             await client.getKubeconfig({ clusterId, mode: KubeconfigMode.EXEC }).catch(() => undefined);
           }
           await client.listClusters({}).catch(() => undefined);

@@ -5,7 +5,12 @@ import { connect as http2Connect } from "node:http2";
  * and resolves with its grpc-status and how long it took. Unlike a client library it
  * neither validates the frame nor hangs up at a deadline, so the server alone decides.
  */
-export function rawGrpcRequest(baseUrl: string, path: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: string | undefined; ms: number }> {
+export function rawGrpcRequest(
+  baseUrl: string,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: string | undefined; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const session = http2Connect(baseUrl);

@@ -5,7 +5,12 @@ import { request } from "node:https";
  * text. A write error after the server has already answered (it may refuse a large
  * body early) is expected and ignored.
  */
-export function httpsPost(url: string, ca: Buffer, body: Buffer | string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+export function httpsPost(
+  url: string,
+  ca: Buffer,
+  body: Buffer | string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: "POST", ca, headers }, (res) => {
       let text = "";

@@ -39,7 +39,11 @@ export async function createSecureFixture(): Promise<SecureFixture> {
     opsCert: await pki.issue("ops", { cn: "ops", sans: ["DNS:ops.example.com"], usage: "client" }),
     cnOnlyCert: await pki.issue("legacy", { cn: "legacy-client", usage: "client" }),
     keyNameCert: await pki.issue("keyname", { cn: "deployer", sans: ["DNS:deployer"], usage: "client" }),
-    dotSegmentCert: await pki.issue("dotsegment", { cn: "x", sans: ["URI:spiffe://corp.example/ns/ci/../../ns/admin/sa/x"], usage: "client" }),
+    dotSegmentCert: await pki.issue("dotsegment", {
+      cn: "x",
+      sans: ["URI:spiffe://corp.example/ns/ci/../../ns/admin/sa/x"],
+      usage: "client",
+    }),
     deepCert: await pki.issue("deep", { cn: "y", sans: ["URI:spiffe://corp.example/ns/ci/x/y"], usage: "client" }),
     expiredCert: await pki.issueExpired("expired", { cn: "ci", sans: ["URI:spiffe://corp.example/ns/ci/sa/deployer"] }),
     foreignCert: await foreign.issue("foreign", { cn: "ci", sans: ["URI:spiffe://corp.example/ns/ci/sa/deployer"], usage: "client" }),
@@ -48,8 +52,25 @@ export async function createSecureFixture(): Promise<SecureFixture> {
 }
 
 /** A secure config: TLS on both listeners, API keys, mTLS when `mtls`, and the grants described on {@link SecureFixture}. */
-export function secureRawConfig(f: SecureFixture, options: { mtls: boolean; rateLimit?: { requestsPerSecond: number; burst: number }; reflection?: boolean; auditFile?: string; limits?: Record<string, number> }): Record<string, unknown> {
-  const cluster = (id: string, name: string) => ({ id, provider: "aws", region: "us-west-2", name, credentials: "aws-test", endpoint: `https://${name}.example.com`, certificateAuthorityData: testCaData });
+export function secureRawConfig(
+  f: SecureFixture,
+  options: {
+    mtls: boolean;
+    rateLimit?: { requestsPerSecond: number; burst: number };
+    reflection?: boolean;
+    auditFile?: string;
+    limits?: Record<string, number>;
+  },
+): Record<string, unknown> {
+  const cluster = (id: string, name: string) => ({
+    id,
+    provider: "aws",
+    region: "us-west-2",
+    name,
+    credentials: "aws-test",
+    endpoint: `https://${name}.example.com`,
+    certificateAuthorityData: testCaData,
+  });
   return {
     listen: { grpc: "127.0.0.1:0", http: "127.0.0.1:0" },
     ...(options.limits ? { limits: options.limits } : {}),
@@ -71,7 +92,11 @@ export function secureRawConfig(f: SecureFixture, options: { mtls: boolean; rate
       ...(options.reflection === undefined ? {} : { reflection: options.reflection }),
     },
     credentials: {
-      "aws-test": { provider: "aws", accessKeyId: { env: "CTS_TEST_AWS_ACCESS_KEY_ID" }, secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" } },
+      "aws-test": {
+        provider: "aws",
+        accessKeyId: { env: "CTS_TEST_AWS_ACCESS_KEY_ID" },
+        secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" },
+      },
     },
     clusters: [cluster("demo-eks", "demo"), cluster("prod-eks", "prod")],
   };
@@ -85,7 +110,10 @@ export interface ClientAuth {
 }
 
 /** Connect (HTTP/1.1 + TLS) and gRPC (HTTP/2 + TLS) clients of a secure service. */
-export function secureClients(addresses: { httpAddress: string; grpcAddress: string }, auth: ClientAuth): { connect: Client<typeof ClusterTokenService>; grpc: Client<typeof ClusterTokenService> } {
+export function secureClients(
+  addresses: { httpAddress: string; grpcAddress: string },
+  auth: ClientAuth,
+): { connect: Client<typeof ClusterTokenService>; grpc: Client<typeof ClusterTokenService> } {
   const tls = { ca: auth.ca, ...(auth.cert ? { cert: auth.cert.cert, key: auth.cert.key } : {}) };
   const bearer: Interceptor = (next) => (req) => {
     req.header.set("authorization", `Bearer ${auth.apiKey}`);
@@ -93,7 +121,13 @@ export function secureClients(addresses: { httpAddress: string; grpcAddress: str
   };
   const interceptors = auth.apiKey ? [bearer] : [];
   return {
-    connect: createClient(ClusterTokenService, createConnectTransport({ baseUrl: `https://${addresses.httpAddress}`, httpVersion: "1.1", nodeOptions: tls, interceptors })),
-    grpc: createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `https://${addresses.grpcAddress}`, nodeOptions: tls, interceptors })),
+    connect: createClient(
+      ClusterTokenService,
+      createConnectTransport({ baseUrl: `https://${addresses.httpAddress}`, httpVersion: "1.1", nodeOptions: tls, interceptors }),
+    ),
+    grpc: createClient(
+      ClusterTokenService,
+      createGrpcTransport({ baseUrl: `https://${addresses.grpcAddress}`, nodeOptions: tls, interceptors }),
+    ),
   };
 }

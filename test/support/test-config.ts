@@ -45,7 +45,14 @@ export function rawTestConfig(): Record<string, unknown> {
         certificateAuthorityData: testCaData,
       },
       // Discovery of this one goes to a closed port: UNAVAILABLE.
-      { id: "no-endpoint", provider: "aws", region: "eu-central-1", name: "bare", credentials: "aws-test", apiEndpoint: "http://127.0.0.1:9" },
+      {
+        id: "no-endpoint",
+        provider: "aws",
+        region: "eu-central-1",
+        name: "bare",
+        credentials: "aws-test",
+        apiEndpoint: "http://127.0.0.1:9",
+      },
     ],
   };
 }

@@ -35,35 +35,131 @@ export async function createTestPki(caName = "cluster-token-service test CA"): P
   const dir = await mkdtemp(join(tmpdir(), "cts-pki-"));
   const caCert = join(dir, "ca.crt");
   const caKey = join(dir, "ca.key");
-  await openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey, "-out", caCert, "-days", "2", "-subj", `/CN=${caName}`,
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+  await openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    caKey,
+    "-out",
+    caCert,
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${caName}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  );
   const ca = await load(caCert, caKey);
   return {
     dir,
     ca,
     caData: ca.cert.toString("base64"),
     async issue(name, { cn, sans = [], usage, days = 2 }) {
-      const [key, csr, cert, ext] = ["key", "csr", "crt", "ext"].map((suffix) => join(dir, `${name}.${suffix}`)) as [string, string, string, string];
-      await writeFile(ext, [
-        "basicConstraints=CA:FALSE",
-        `extendedKeyUsage=${usage === "server" ? "serverAuth" : "clientAuth"}`,
-        ...(sans.length > 0 ? [`subjectAltName=${sans.join(",")}`] : []),
-      ].join("\n"));
-      await openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-subj", `/CN=${cn}`);
-      await openssl("x509", "-req", "-in", csr, "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-out", cert, "-days", String(days), "-extfile", ext);
+      const [key, csr, cert, ext] = ["key", "csr", "crt", "ext"].map((suffix) => join(dir, `${name}.${suffix}`)) as [
+        string,
+        string,
+        string,
+        string,
+      ];
+      await writeFile(
+        ext,
+        [
+          "basicConstraints=CA:FALSE",
+          `extendedKeyUsage=${usage === "server" ? "serverAuth" : "clientAuth"}`,
+          ...(sans.length > 0 ? [`subjectAltName=${sans.join(",")}`] : []),
+        ].join("\n"),
+      );
+      await openssl(
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        csr,
+        "-subj",
+        `/CN=${cn}`,
+      );
+      await openssl(
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        caCert,
+        "-CAkey",
+        caKey,
+        "-CAcreateserial",
+        "-out",
+        cert,
+        "-days",
+        String(days),
+        "-extfile",
+        ext,
+      );
       return load(cert, key);
     },
     async issueExpired(name, { cn, sans = [] }) {
       // `openssl ca` is the OpenSSL 3.0 way to backdate a certificate.
-      const [key, csr, cert, conf, index] = ["key", "csr", "crt", "cnf", "index"].map((suffix) => join(dir, `${name}.${suffix}`)) as [string, string, string, string, string];
+      const [key, csr, cert, conf, index] = ["key", "csr", "crt", "cnf", "index"].map((suffix) => join(dir, `${name}.${suffix}`)) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
       await writeFile(index, "");
-      await writeFile(conf, [
-        "[ca]", "default_ca = test_ca", "[test_ca]", `database = ${index}`, `new_certs_dir = ${dir}`, `certificate = ${caCert}`, `private_key = ${caKey}`,
-        "rand_serial = yes", "default_md = sha256", "policy = any", "unique_subject = no", "copy_extensions = none", "x509_extensions = leaf",
-        "[any]", "commonName = supplied", "[leaf]", "basicConstraints = CA:FALSE", "extendedKeyUsage = clientAuth", ...(sans.length > 0 ? [`subjectAltName = ${sans.join(",")}`] : []),
-      ].join("\n"));
-      await openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-subj", `/CN=${cn}`);
-      const stamp = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().replace(/[-:T]/g, "").slice(0, 14) + "Z";
+      await writeFile(
+        conf,
+        [
+          "[ca]",
+          "default_ca = test_ca",
+          "[test_ca]",
+          `database = ${index}`,
+          `new_certs_dir = ${dir}`,
+          `certificate = ${caCert}`,
+          `private_key = ${caKey}`,
+          "rand_serial = yes",
+          "default_md = sha256",
+          "policy = any",
+          "unique_subject = no",
+          "copy_extensions = none",
+          "x509_extensions = leaf",
+          "[any]",
+          "commonName = supplied",
+          "[leaf]",
+          "basicConstraints = CA:FALSE",
+          "extendedKeyUsage = clientAuth",
+          ...(sans.length > 0 ? [`subjectAltName = ${sans.join(",")}`] : []),
+        ].join("\n"),
+      );
+      await openssl(
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        csr,
+        "-subj",
+        `/CN=${cn}`,
+      );
+      const stamp = (daysAgo: number) => `${new Date(Date.now() - daysAgo * 86_400_000).toISOString().replace(/[-:T]/g, "").slice(0, 14)}Z`;
       await openssl("ca", "-batch", "-config", conf, "-in", csr, "-out", cert, "-startdate", stamp(2), "-enddate", stamp(1), "-notext");
       return load(cert, key);
     },

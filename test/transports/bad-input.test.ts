@@ -3,7 +3,11 @@ import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { GenerateTokenRequestSchema, GetKubeconfigRequestSchema, type KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import {
+  GenerateTokenRequestSchema,
+  GetKubeconfigRequestSchema,
+  type KubeconfigMode,
+} from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { rawGrpcRequest } from "../support/raw-grpc.js";
@@ -26,11 +30,21 @@ describe("bad input", () => {
   /** Sends raw bytes as the gRPC message of `method` and resolves with the status and ErrorInfo reason. */
   function grpcRaw(method: string, message: Buffer): Promise<{ code: grpc.status; details: string; reason: string | undefined }> {
     return new Promise((resolve) =>
-      grpcClient.makeUnaryRequest(`/${service}/${method}`, (b: Buffer) => b, (b: Buffer) => b, message, (err) => {
-        const bin = err?.metadata?.get("grpc-status-details-bin")[0] as Buffer | undefined;
-        const reason = bin ? findTrailerError(new Headers({ "grpc-status": String(err!.code), "grpc-status-details-bin": bin.toString("base64") }))?.findDetails(ErrorInfoSchema)[0]?.reason : undefined;
-        resolve({ code: err?.code ?? grpc.status.OK, details: err?.details ?? "", reason });
-      }),
+      grpcClient.makeUnaryRequest(
+        `/${service}/${method}`,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        message,
+        (err) => {
+          const bin = err?.metadata?.get("grpc-status-details-bin")[0] as Buffer | undefined;
+          const reason = bin
+            ? findTrailerError(
+                new Headers({ "grpc-status": String(err!.code), "grpc-status-details-bin": bin.toString("base64") }),
+              )?.findDetails(ErrorInfoSchema)[0]?.reason
+            : undefined;
+          resolve({ code: err?.code ?? grpc.status.OK, details: err?.details ?? "", reason });
+        },
+      ),
     );
   }
 
@@ -87,7 +101,11 @@ describe("bad input", () => {
       const r = await connectRaw("GenerateToken", json);
       assert.deepEqual([r.status, r.code], [400, "invalid_argument"]);
       const proto = Buffer.from([0x0a, 0x04, 0x64, 0x65, 0xff, 0xfe]);
-      const b = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, { method: "POST", headers: { "content-type": "application/proto" }, body: proto });
+      const b = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, {
+        method: "POST",
+        headers: { "content-type": "application/proto" },
+        body: proto,
+      });
       assert.equal(b.status, 400);
       const body = (await b.json()) as { code: string; details: { debug: { reason: string } }[] };
       assert.deepEqual([body.code, body.details[0]!.debug.reason], ["invalid_argument", "MALFORMED_REQUEST"]);
@@ -96,29 +114,63 @@ describe("bad input", () => {
     it("undecodable gRPC-Web frames are INVALID_ARGUMENT, and so are truncated ones", async () => {
       const frame = (payload: number[]) => Buffer.from([0, 0, 0, 0, payload.length, ...payload]);
       for (const body of [frame([0x0a, 0x04, 0x64, 0x65, 0xff, 0xfe]), frame([0x0a, 0xff, 0x01, 0x61])]) {
-        const res = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body });
+        const res = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, {
+          method: "POST",
+          headers: { "content-type": "application/grpc-web+proto" },
+          body,
+        });
         const trailer = Buffer.from(await res.arrayBuffer()).toString("latin1");
         assert.match(trailer, /grpc-status: ?3\r\n/i, trailer);
       }
-      const truncated = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: Buffer.from([0, 0, 0, 0, 9, 0x0a]) });
+      const truncated = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, {
+        method: "POST",
+        headers: { "content-type": "application/grpc-web+proto" },
+        body: Buffer.from([0, 0, 0, 0, 9, 0x0a]),
+      });
       assert.match(Buffer.from(await truncated.arrayBuffer()).toString("latin1"), /grpc-status: ?3\r\n/i);
     });
 
     it("a compressed request is unimplemented; a compressed gRPC-Web frame without an encoding is INTERNAL, as the gRPC spec requires", async () => {
-      const gz = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, { method: "POST", headers: { "content-type": "application/proto", "content-encoding": "gzip" }, body: gzipSync(Buffer.from([0x0a, 0x04, 0x64, 0x65, 0xff, 0xfe])) });
+      const gz = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, {
+        method: "POST",
+        headers: { "content-type": "application/proto", "content-encoding": "gzip" },
+        body: gzipSync(Buffer.from([0x0a, 0x04, 0x64, 0x65, 0xff, 0xfe])),
+      });
       assert.equal(gz.status, 501);
       assert.equal(((await gz.json()) as { code: string }).code, "unimplemented");
-      const flagged = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: Buffer.from([1, 0, 0, 0, 3, 0x61, 0x62, 0x63]) });
+      const flagged = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, {
+        method: "POST",
+        headers: { "content-type": "application/grpc-web+proto" },
+        body: Buffer.from([1, 0, 0, 0, 3, 0x61, 0x62, 0x63]),
+      });
       assert.match(Buffer.from(await flagged.arrayBuffer()).toString("latin1"), /grpc-status: ?13\r\n/i);
     });
 
     it("transport rejections (415, 404, 405) have a JSON body that says what to send, and an x-request-id", async () => {
       const cases: [string, RequestInit, number, string, RegExp][] = [
         ["GenerateToken", { method: "POST", body: "{}" }, 415, "UNSUPPORTED_MEDIA_TYPE", /application\/json/],
-        ["GenerateToken", { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }, 415, "UNSUPPORTED_MEDIA_TYPE", /application\/json/],
+        [
+          "GenerateToken",
+          { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" },
+          415,
+          "UNSUPPORTED_MEDIA_TYPE",
+          /application\/json/,
+        ],
         ["GenerateToken?message=%7B%7D", { method: "GET" }, 415, "UNSUPPORTED_MEDIA_TYPE", /encoding=json/],
-        ["NoSuchMethod", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }, 404, "UNKNOWN_METHOD", /clustertoken\.v1\.ClusterTokenService/],
-        ["GenerateToken", { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" }, 405, "METHOD_NOT_ALLOWED", /use POST/],
+        [
+          "NoSuchMethod",
+          { method: "POST", headers: { "content-type": "application/json" }, body: "{}" },
+          404,
+          "UNKNOWN_METHOD",
+          /clustertoken\.v1\.ClusterTokenService/,
+        ],
+        [
+          "GenerateToken",
+          { method: "PUT", headers: { "content-type": "application/json" }, body: "{}" },
+          405,
+          "METHOD_NOT_ALLOWED",
+          /use POST/,
+        ],
       ];
       for (const [path, init, status, reason, says] of cases) {
         const res = await fetch(`${svc.httpUrl}/${service}/${path}`, init);
@@ -143,18 +195,27 @@ describe("bad input", () => {
       let combinations = 0;
       const statuses = new Set<number>();
       for (const method of ["GenerateToken", "GetKubeconfig", "ListClusters"]) {
-        for (const encoding of values.encoding!) for (const base64 of values.base64!) for (const compression of values.compression!) for (const connect of values.connect!) for (const message of values.message!) {
-          const query = Object.entries({ encoding, base64, compression, connect, message }).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${k === "message" && v === "%%%" ? v : encodeURIComponent(v!)}`);
-          const res = await fetch(`${svc.httpUrl}/${service}/${method}?${query.join("&")}`);
-          const text = await res.text();
-          combinations++;
-          statuses.add(res.status);
-          assert.ok(res.status < 500, `${res.status} for ${method}?${query.join("&")}: ${text.slice(0, 200)}`);
-          if (res.status !== 200) assert.match(JSON.parse(text).message as string, /\S/, `a reason for ${method}?${query.join("&")}`);
-        }
+        for (const encoding of values.encoding!)
+          for (const base64 of values.base64!)
+            for (const compression of values.compression!)
+              for (const connect of values.connect!)
+                for (const message of values.message!) {
+                  const query = Object.entries({ encoding, base64, compression, connect, message })
+                    .filter(([, v]) => v !== undefined)
+                    .map(([k, v]) => `${k}=${k === "message" && v === "%%%" ? v : encodeURIComponent(v!)}`);
+                  const res = await fetch(`${svc.httpUrl}/${service}/${method}?${query.join("&")}`);
+                  const text = await res.text();
+                  combinations++;
+                  statuses.add(res.status);
+                  assert.ok(res.status < 500, `${res.status} for ${method}?${query.join("&")}: ${text.slice(0, 200)}`);
+                  if (res.status !== 200)
+                    assert.match(JSON.parse(text).message as string, /\S/, `a reason for ${method}?${query.join("&")}`);
+                }
       }
       assert.ok(combinations > 5_000 && statuses.has(200) && statuses.has(400) && statuses.has(415), [...statuses].join(","));
-      const gzip = await fetch(`${svc.httpUrl}/${service}/GenerateToken?encoding=json&compression=gzip&message=${encodeURIComponent('{"clusterId":"demo-eks"}')}`);
+      const gzip = await fetch(
+        `${svc.httpUrl}/${service}/GenerateToken?encoding=json&compression=gzip&message=${encodeURIComponent('{"clusterId":"demo-eks"}')}`,
+      );
       const body = (await gzip.json()) as { code: string; message: string; details: { debug: { reason: string } }[] };
       assert.deepEqual([gzip.status, body.code, body.details[0]!.debug.reason], [400, "invalid_argument", "MALFORMED_REQUEST"]);
       assert.match(body.message, /accepts no compressed requests/);
@@ -163,16 +224,31 @@ describe("bad input", () => {
     it("every answer that carries a credential, and every other service answer, is Cache-Control: no-store", async () => {
       const json = (message: unknown) => encodeURIComponent(JSON.stringify(message));
       const answers = [
-        await fetch(`${svc.httpUrl}/${service}/GenerateToken`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"demo-eks"}' }),
+        await fetch(`${svc.httpUrl}/${service}/GenerateToken`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '{"clusterId":"demo-eks"}',
+        }),
         await fetch(`${svc.httpUrl}/${service}/GenerateToken?encoding=json&message=${json({ clusterId: "demo-eks" })}`),
-        await fetch(`${svc.httpUrl}/${service}/GetKubeconfig`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"clusterId":"demo-eks"}' }),
+        await fetch(`${svc.httpUrl}/${service}/GetKubeconfig`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '{"clusterId":"demo-eks"}',
+        }),
         await fetch(`${svc.httpUrl}/${service}/GetKubeconfig?encoding=json&message=${json({ clusterId: "demo-eks" })}`),
         await fetch(`${svc.httpUrl}/${service}/ListClusters?encoding=json&message=${json({})}`),
         await fetch(`${svc.httpUrl}/${service}/GenerateToken?encoding=json&message=${json({ clusterId: "nope" })}`),
       ];
-      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 404]);
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [200, 200, 200, 200, 200, 404],
+      );
       for (const answer of answers) assert.equal(answer.headers.get("cache-control"), "no-store", answer.url);
-      const grpcWeb = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: Buffer.concat([Buffer.from([0, 0, 0, 0, 10]), Buffer.from([0x0a, 0x08, ...Buffer.from("demo-eks")])]) });
+      const grpcWeb = await fetch(`${svc.httpUrl}/${service}/GenerateToken`, {
+        method: "POST",
+        headers: { "content-type": "application/grpc-web+proto" },
+        body: Buffer.concat([Buffer.from([0, 0, 0, 0, 10]), Buffer.from([0x0a, 0x08, ...Buffer.from("demo-eks")])]),
+      });
       assert.equal(grpcWeb.headers.get("cache-control"), "no-store");
     });
 
@@ -184,7 +260,10 @@ describe("bad input", () => {
     it("a GET of a method with no side effects needs a valid message, too", async () => {
       const res = await fetch(`${svc.httpUrl}/${service}/GenerateToken?encoding=json&message=${encodeURIComponent("{not json")}`);
       assert.equal(res.status, 400);
-      for (const bytes of [[0x0a, 0x04, 0x64, 0x65, 0xff, 0xfe], [0x0a, 0x04]]) {
+      for (const bytes of [
+        [0x0a, 0x04, 0x64, 0x65, 0xff, 0xfe],
+        [0x0a, 0x04],
+      ]) {
         const message = Buffer.from(bytes).toString("base64url");
         const proto = await fetch(`${svc.httpUrl}/${service}/GenerateToken?encoding=proto&base64=1&message=${message}`);
         const body = (await proto.json()) as { code: string; details: { debug: { reason: string } }[] };
@@ -192,7 +271,11 @@ describe("bad input", () => {
       }
       const valid = Buffer.from([0x0a, 0x08, ...Buffer.from("demo-eks")]).toString("base64url");
       assert.equal((await fetch(`${svc.httpUrl}/${service}/GenerateToken?encoding=proto&base64=1&message=${valid}`)).status, 200);
-      const unknown = await fetch(`${svc.httpUrl}/${service}/NoSuchMethod`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      const unknown = await fetch(`${svc.httpUrl}/${service}/NoSuchMethod`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
       assert.equal(unknown.status, 404);
     });
   });
@@ -212,7 +295,8 @@ describe("bad input", () => {
     });
 
     it("a wrong compression flag or undecompressable frame gets a clear status", async () => {
-      const call = async (frame: Buffer, encoding?: string) => (await rawGrpcRequest(svc.grpcUrl, `/${service}/GenerateToken`, frame, encoding ? { "grpc-encoding": encoding } : {})).status;
+      const call = async (frame: Buffer, encoding?: string) =>
+        (await rawGrpcRequest(svc.grpcUrl, `/${service}/GenerateToken`, frame, encoding ? { "grpc-encoding": encoding } : {})).status;
       // A Compressed-Flag under identity encoding is INTERNAL, as the gRPC compression spec says, even for a valid message.
       assert.equal(await call(Buffer.from([1, 0, 0, 0, 3, 0x61, 0x62, 0x63])), String(grpc.status.INTERNAL));
       const valid = Buffer.from(toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "demo-eks" })));
@@ -226,15 +310,25 @@ describe("bad input", () => {
     });
 
     it("a message over the 64 KiB limit is RESOURCE_EXHAUSTED", async () => {
-      const big = Buffer.from(toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "a".repeat(70 * 1024) })));
+      const big = Buffer.from(
+        toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "a".repeat(70 * 1024) })),
+      );
       const r = await grpcRaw("GenerateToken", big);
       assert.equal(r.code, grpc.status.RESOURCE_EXHAUSTED);
     });
 
     it("an unknown enum number and a 10 KB id are INVALID_ARGUMENT", async () => {
-      const mode = await grpcRaw("GetKubeconfig", Buffer.from(toBinary(GetKubeconfigRequestSchema, create(GetKubeconfigRequestSchema, { clusterId: "demo-eks", mode: 42 as KubeconfigMode }))));
+      const mode = await grpcRaw(
+        "GetKubeconfig",
+        Buffer.from(
+          toBinary(GetKubeconfigRequestSchema, create(GetKubeconfigRequestSchema, { clusterId: "demo-eks", mode: 42 as KubeconfigMode })),
+        ),
+      );
       assert.deepEqual([mode.code, mode.reason], [grpc.status.INVALID_ARGUMENT, "UNSUPPORTED_KUBECONFIG_MODE"]);
-      const long = await grpcRaw("GenerateToken", Buffer.from(toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "x".repeat(10 * 1024) }))));
+      const long = await grpcRaw(
+        "GenerateToken",
+        Buffer.from(toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "x".repeat(10 * 1024) }))),
+      );
       assert.deepEqual([long.code, long.reason], [grpc.status.INVALID_ARGUMENT, "INVALID_CLUSTER_ID"]);
     });
 
@@ -245,7 +339,13 @@ describe("bad input", () => {
 
   it("keeps serving afterwards, on both listeners", async () => {
     const health = await new Promise<Buffer>((resolve, reject) =>
-      grpcClient.makeUnaryRequest("/grpc.health.v1.Health/Check", (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (err, res) => (err ? reject(err) : resolve(res!))),
+      grpcClient.makeUnaryRequest(
+        "/grpc.health.v1.Health/Check",
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        (err, res) => (err ? reject(err) : resolve(res!)),
+      ),
     );
     assert.deepEqual([...health], [0x08, 0x01], "HealthCheckResponse{status: SERVING}");
     assert.match((await svc.grpc.generateToken({ clusterId: "demo-eks" })).status!.token, /^k8s-aws-v1\./);

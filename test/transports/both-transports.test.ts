@@ -35,7 +35,10 @@ describe("ClusterTokenService over the wire", () => {
       assert.equal(response.kind, "ExecCredential");
       assert.equal(response.apiVersion, "client.authentication.k8s.io/v1");
       const token = response.status!.token;
-      assert.deepEqual(verifyEksToken(token, { clusterName: "demo", region: "us-west-2", keys }), { ok: true, accessKeyId: testAwsKeys.accessKeyId });
+      assert.deepEqual(verifyEksToken(token, { clusterName: "demo", region: "us-west-2", keys }), {
+        ok: true,
+        accessKeyId: testAwsKeys.accessKeyId,
+      });
       const expiry = timestampDate(response.status!.expirationTimestamp!).getTime();
       assert.ok(expiry > Date.now() + 13 * 60_000 && expiry <= Date.now() + 14 * 60_000);
     });
@@ -47,7 +50,10 @@ describe("ClusterTokenService over the wire", () => {
       assert.equal(doc["current-context"], "demo-eks");
       assert.equal(verifyEksToken(doc.users[0]!.user.token, { clusterName: "demo", region: "us-west-2", keys }).ok, true);
       const { clusters } = await svc[client].listClusters({});
-      assert.deepEqual(clusters.map((c) => c.id), ["demo-eks", "no-endpoint"]);
+      assert.deepEqual(
+        clusters.map((c) => c.id),
+        ["demo-eks", "no-endpoint"],
+      );
     });
 
     it(`${client}: errors carry the same code and ErrorInfo`, async () => {
@@ -73,7 +79,10 @@ describe("ClusterTokenService over the wire", () => {
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("content-type"), "application/json");
     const text = await res.text();
-    assert.match(text, /^\{"apiVersion":"client\.authentication\.k8s\.io\/v1","kind":"ExecCredential","status":\{"token":"k8s-aws-v1\.[A-Za-z0-9_-]+","expirationTimestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}\}$/);
+    assert.match(
+      text,
+      /^\{"apiVersion":"client\.authentication\.k8s\.io\/v1","kind":"ExecCredential","status":\{"token":"k8s-aws-v1\.[A-Za-z0-9_-]+","expirationTimestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"\}\}$/,
+    );
   });
 
   it("Connect GET works for the NO_SIDE_EFFECTS methods and echoes v1beta1", async () => {
@@ -94,11 +103,18 @@ describe("ClusterTokenService over the wire", () => {
       [{ clusterId: "demo-eks", apiVersion: "v2" }, 400, "invalid_argument"],
     ];
     for (const [body, status, code] of cases) {
-      const res = await fetch(`${svc.httpUrl}/clustertoken.v1.ClusterTokenService/GenerateToken`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const res = await fetch(`${svc.httpUrl}/clustertoken.v1.ClusterTokenService/GenerateToken`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       assert.equal(res.status, status);
       const json = (await res.json()) as { code: string; details: { type: string }[] };
       assert.equal(json.code, code);
-      assert.deepEqual(json.details.map((d) => d.type), ["google.rpc.ErrorInfo"]);
+      assert.deepEqual(
+        json.details.map((d) => d.type),
+        ["google.rpc.ErrorInfo"],
+      );
     }
   });
 
@@ -125,18 +141,35 @@ describe("ClusterTokenService over the wire", () => {
   });
 
   it("echoes a caller's x-request-id on both transports and logs it, and generates one otherwise", async () => {
-    const res = await fetch(`${svc.httpUrl}/clustertoken.v1.ClusterTokenService/ListClusters`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": "req-abc.123" }, body: "{}" });
+    const res = await fetch(`${svc.httpUrl}/clustertoken.v1.ClusterTokenService/ListClusters`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "req-abc.123" },
+      body: "{}",
+    });
     assert.equal(res.headers.get("x-request-id"), "req-abc.123");
-    const generated = await fetch(`${svc.httpUrl}/clustertoken.v1.ClusterTokenService/ListClusters`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": "bad id\twith spaces" }, body: "{}" });
+    const generated = await fetch(`${svc.httpUrl}/clustertoken.v1.ClusterTokenService/ListClusters`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "bad id\twith spaces" },
+      body: "{}",
+    });
     assert.match(generated.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
     let header: string | undefined;
-    await svc.grpc.listClusters({}, { headers: { "x-request-id": "grpc-req-1" }, onHeader: (h) => (header = h.get("x-request-id") ?? undefined) });
+    await svc.grpc.listClusters(
+      {},
+      { headers: { "x-request-id": "grpc-req-1" }, onHeader: (h) => (header = h.get("x-request-id") ?? undefined) },
+    );
     assert.equal(header, "grpc-req-1");
-    const logged = svc.logs.records().filter((r) => r.msg === "rpc").map((r) => [r.requestId, r.transport, r.rpc]);
-    assert.deepEqual(logged.filter(([id]) => id === "req-abc.123" || id === "grpc-req-1"), [
-      ["req-abc.123", "connect", "ListClusters"],
-      ["grpc-req-1", "grpc", "ListClusters"],
-    ]);
+    const logged = svc.logs
+      .records()
+      .filter((r) => r.msg === "rpc")
+      .map((r) => [r.requestId, r.transport, r.rpc]);
+    assert.deepEqual(
+      logged.filter(([id]) => id === "req-abc.123" || id === "grpc-req-1"),
+      [
+        ["req-abc.123", "connect", "ListClusters"],
+        ["grpc-req-1", "grpc", "ListClusters"],
+      ],
+    );
   });
 
   it("serves a kubeconfig that `kubectl config view` accepts", async () => {
@@ -144,7 +177,11 @@ describe("ClusterTokenService over the wire", () => {
     const file = join(await mkdtemp(join(tmpdir(), "cts-kubeconfig-")), "config");
     await writeFile(file, kubeconfig, { mode: 0o600 });
     const { stdout } = await run("kubectl", ["config", "view", "--kubeconfig", file, "--raw", "-o", "json"]);
-    const view = JSON.parse(stdout) as { "current-context": string; clusters: { name: string; cluster: { server: string } }[]; users: { name: string; user: { token: string } }[] };
+    const view = JSON.parse(stdout) as {
+      "current-context": string;
+      clusters: { name: string; cluster: { server: string } }[];
+      users: { name: string; user: { token: string } }[];
+    };
     assert.equal(view["current-context"], "demo-eks");
     assert.equal(view.clusters[0]!.cluster.server, "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com");
     assert.match(view.users[0]!.user.token, /^k8s-aws-v1\./);

@@ -20,7 +20,10 @@ describe("the caller's deadline", () => {
   let sts: FakeSts;
   let svc: RunningService;
   before(async () => {
-    sts = await startFakeSts({ keys: { [testAwsKeys.accessKeyId]: { secretAccessKey: testAwsKeys.secretAccessKey } }, roles: { [roleArn]: { trustedKeys: [testAwsKeys.accessKeyId] } } });
+    sts = await startFakeSts({
+      keys: { [testAwsKeys.accessKeyId]: { secretAccessKey: testAwsKeys.secretAccessKey } },
+      roles: { [roleArn]: { trustedKeys: [testAwsKeys.accessKeyId] } },
+    });
     const raw = rawTestConfig() as { credentials: Record<string, Record<string, unknown>> };
     Object.assign(raw.credentials["aws-test"]!, { roleArn, stsEndpoint: sts.url });
     svc = await startTestService(testConfig(raw));
@@ -34,7 +37,11 @@ describe("the caller's deadline", () => {
     sts.fault = { delayMs: 5000 };
     try {
       const started = Date.now();
-      const res = await fetch(`${svc.httpUrl}${path}`, { method: "POST", headers: { "content-type": "application/json", "connect-timeout-ms": "300" }, body: '{"clusterId":"demo-eks"}' });
+      const res = await fetch(`${svc.httpUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "connect-timeout-ms": "300" },
+        body: '{"clusterId":"demo-eks"}',
+      });
       const elapsed = Date.now() - started;
       const body = (await res.json()) as { code: string; details: { debug: { reason: string } }[] };
       assert.equal(res.status, 504);

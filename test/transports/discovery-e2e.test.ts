@@ -23,8 +23,14 @@ describe("GetKubeconfig for clusters registered without endpoint or CA", () => {
   const secrets: string[] = ["ncp-e2e-secret"];
   before(async () => {
     const account = createTestServiceAccount("kubeconfig@proj-e2e.iam.gserviceaccount.com");
-    gcp = await startFakeGcp({ serviceAccounts: [account], clusters: { "proj-e2e/europe-west4/web": { endpoint: "35.4.5.6", caData: testCaData } } });
-    ncp = await startFakeNcp({ keys: { NCPE2EKEY: "ncp-e2e-secret" }, clusters: { [nksUuid]: { region: "SGN", server: "https://web.sgn.vnks.ntruss.com", caData: testCaData } } });
+    gcp = await startFakeGcp({
+      serviceAccounts: [account],
+      clusters: { "proj-e2e/europe-west4/web": { endpoint: "35.4.5.6", caData: testCaData } },
+    });
+    ncp = await startFakeNcp({
+      keys: { NCPE2EKEY: "ncp-e2e-secret" },
+      clusters: { [nksUuid]: { region: "SGN", server: "https://web.sgn.vnks.ntruss.com", caData: testCaData } },
+    });
     const dir = await mkdtemp(join(tmpdir(), "cts-e2e-"));
     await writeFile(join(dir, "sa.json"), account.keyFile);
     secrets.push((JSON.parse(account.keyFile) as { private_key: string }).private_key.split("\n")[1]!);
@@ -40,9 +46,25 @@ describe("GetKubeconfig for clusters registered without endpoint or CA", () => {
           nks: { provider: "ncp", accessKey: { file: join(dir, "ncp-access") }, secretKey: { file: join(dir, "ncp-secret") } },
         },
         clusters: [
-          { id: "web-gke", provider: "gcp", project: "proj-e2e", region: "europe-west4", name: "web", credentials: "gke", apiEndpoint: gcp.url },
+          {
+            id: "web-gke",
+            provider: "gcp",
+            project: "proj-e2e",
+            region: "europe-west4",
+            name: "web",
+            credentials: "gke",
+            apiEndpoint: gcp.url,
+          },
           { id: "web-nks", provider: "ncp", region: "SGN", uuid: nksUuid, credentials: "nks", apiEndpoint: ncp.url },
-          { id: "gone-gke", provider: "gcp", project: "proj-e2e", region: "europe-west4", name: "gone", credentials: "gke", apiEndpoint: gcp.url },
+          {
+            id: "gone-gke",
+            provider: "gcp",
+            project: "proj-e2e",
+            region: "europe-west4",
+            name: "gone",
+            credentials: "gke",
+            apiEndpoint: gcp.url,
+          },
         ],
       }),
     );

@@ -14,7 +14,8 @@ describe("gRPC reflection and health, through `buf curl` with no proto file", ()
   });
   after(() => svc.close());
 
-  const bufCurl = (...args: string[]) => run(bufPath, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args], { timeout: 30_000 });
+  const bufCurl = (...args: string[]) =>
+    run(bufPath, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args], { timeout: 30_000 });
 
   it("lists the service's and the health service's methods", async () => {
     const { stdout } = await bufCurl("--list-methods", svc.grpcUrl);

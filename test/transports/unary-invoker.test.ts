@@ -20,10 +20,18 @@ const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 /** An invoker whose every handler waits on the cloud forever, giving up only when the call's signal aborts. */
 function invokerHanging(maxCallMs: number) {
-  const hang = (_request: unknown, context: CallContext) => raceAbort(new Promise<never>(() => {}), context.signal, { provider: "test", operation: "hang" });
-  const handlers = { generateToken: hang, getKubeconfig: hang, listClusters: hang } as unknown as ServiceHandlers<typeof ClusterTokenService>;
+  const hang = (_request: unknown, context: CallContext) =>
+    raceAbort(new Promise<never>(() => {}), context.signal, { provider: "test", operation: "hang" });
+  const handlers = { generateToken: hang, getKubeconfig: hang, listClusters: hang } as unknown as ServiceHandlers<
+    typeof ClusterTokenService
+  >;
   const audit = AuditLog.open(testAuditFile());
-  return createUnaryInvoker(ClusterTokenService, handlers, { logger: createLogger({ destination: new LogCapture() }), authenticator: Authenticator.none(), audit, maxCallMs });
+  return createUnaryInvoker(ClusterTokenService, handlers, {
+    logger: createLogger({ destination: new LogCapture() }),
+    authenticator: Authenticator.none(),
+    audit,
+    maxCallMs,
+  });
 }
 
 function invokerThrowing(err: unknown) {
@@ -31,9 +39,19 @@ function invokerThrowing(err: unknown) {
   const fail = async () => {
     throw err;
   };
-  const handlers = { generateToken: fail, getKubeconfig: fail, listClusters: fail } as unknown as ServiceHandlers<typeof ClusterTokenService>;
+  const handlers = { generateToken: fail, getKubeconfig: fail, listClusters: fail } as unknown as ServiceHandlers<
+    typeof ClusterTokenService
+  >;
   const audit = AuditLog.open(testAuditFile());
-  return { logs, invoke: createUnaryInvoker(ClusterTokenService, handlers, { logger: createLogger({ destination: logs }), authenticator: Authenticator.none(), audit, maxCallMs: 30_000 }) };
+  return {
+    logs,
+    invoke: createUnaryInvoker(ClusterTokenService, handlers, {
+      logger: createLogger({ destination: logs }),
+      authenticator: Authenticator.none(),
+      audit,
+      maxCallMs: 30_000,
+    }),
+  };
 }
 
 describe("unary invoker", () => {
@@ -66,7 +84,10 @@ describe("unary invoker", () => {
     assert.ok(err instanceof ConnectError);
     assert.equal(err.code, Code.Internal);
     assert.equal(err.rawMessage, "internal error");
-    assert.deepEqual(err.findDetails(ErrorInfoSchema).map((i) => i.reason), ["INTERNAL"]);
+    assert.deepEqual(
+      err.findDetails(ErrorInfoSchema).map((i) => i.reason),
+      ["INTERNAL"],
+    );
     const [line] = logs.records();
     assert.equal(line?.level, "error");
     assert.deepEqual(line?.error, { type: "TypeError", message: "boom with [REDACTED]" });
@@ -80,7 +101,10 @@ describe("unary invoker", () => {
       (e: unknown) => ConnectError.from(e),
     );
     assert.equal(err.code, Code.InvalidArgument);
-    assert.deepEqual(err.findDetails(ErrorInfoSchema).map((i) => i.reason), ["MALFORMED_REQUEST"]);
+    assert.deepEqual(
+      err.findDetails(ErrorInfoSchema).map((i) => i.reason),
+      ["MALFORMED_REQUEST"],
+    );
     assert.equal(logs.records()[0]?.level, "info", "a client's mistake is not a server error");
   });
 });

@@ -44,7 +44,11 @@ describe("upstream faults: bounded calls, truthful reasons, recovery", () => {
       keys: { [base.accessKeyId]: { secretAccessKey: base.secretAccessKey } },
       roles: { [roleArn]: { trustedKeys: [base.accessKeyId] } },
     });
-    eks = await startFakeEks({ region: "us-west-2", keys: sts.keys, clusters: { found: { endpoint: "https://found.eks.example.com", caData: testCaData } } });
+    eks = await startFakeEks({
+      region: "us-west-2",
+      keys: sts.keys,
+      clusters: { found: { endpoint: "https://found.eks.example.com", caData: testCaData } },
+    });
     const account = createTestServiceAccount("faults@proj-faults.iam.gserviceaccount.com");
     gcp = await startFakeGcp({ serviceAccounts: [account], clusters: {} });
     const dir = await mkdtemp(join(tmpdir(), "cts-faults-"));
@@ -65,9 +69,26 @@ describe("upstream faults: bounded calls, truthful reasons, recovery", () => {
           ]),
         ),
         clusters: variants.flatMap((v) => [
-          { id: `assumed-${v}`, provider: "aws", region: "us-west-2", name: "assumed", credentials: `role-${v}`, endpoint: "https://assumed.example.com", certificateAuthorityData: testCaData },
+          {
+            id: `assumed-${v}`,
+            provider: "aws",
+            region: "us-west-2",
+            name: "assumed",
+            credentials: `role-${v}`,
+            endpoint: "https://assumed.example.com",
+            certificateAuthorityData: testCaData,
+          },
           { id: `found-${v}`, provider: "aws", region: "us-west-2", name: "found", credentials: `plain-${v}`, apiEndpoint: eks.url },
-          { id: `web-gke-${v}`, provider: "gcp", project: "proj-faults", region: "europe-west4", name: "web", credentials: `gke-${v}`, endpoint: "https://35.1.2.3", certificateAuthorityData: testCaData },
+          {
+            id: `web-gke-${v}`,
+            provider: "gcp",
+            project: "proj-faults",
+            region: "europe-west4",
+            name: "web",
+            credentials: `gke-${v}`,
+            endpoint: "https://35.1.2.3",
+            certificateAuthorityData: testCaData,
+          },
         ]),
       }),
     );
@@ -83,7 +104,12 @@ describe("upstream faults: bounded calls, truthful reasons, recovery", () => {
   });
 
   const options = (timeoutMs?: number) => (timeoutMs === undefined ? {} : { timeoutMs });
-  const shapes: { what: string; upstream: () => FakeServer; call: (v: Variant, timeoutMs?: number) => Promise<unknown>; verify: (result: unknown) => void }[] = [
+  const shapes: {
+    what: string;
+    upstream: () => FakeServer;
+    call: (v: Variant, timeoutMs?: number) => Promise<unknown>;
+    verify: (result: unknown) => void;
+  }[] = [
     {
       what: "STS AssumeRole",
       upstream: () => sts,
@@ -140,7 +166,9 @@ describe("upstream faults: bounded calls, truthful reasons, recovery", () => {
 
   it("a caller with a deadline too short for a retry gets the upstream's own failure at once", async () => {
     sts.fault = { status: 503, body: "" };
-    const failed = await timed(expectError(svc.connect.generateToken({ clusterId: "assumed-short" }, { timeoutMs: 120 }), Code.Unavailable));
+    const failed = await timed(
+      expectError(svc.connect.generateToken({ clusterId: "assumed-short" }, { timeoutMs: 120 }), Code.Unavailable),
+    );
     assert.equal(failed.result.info.reason, "UPSTREAM_UNAVAILABLE");
   });
 

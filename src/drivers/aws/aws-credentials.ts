@@ -27,7 +27,11 @@ const undatedCredentialsTtlMs = 5 * 60_000;
 export function awsClientTuning(upstreamTimeoutMs: number) {
   return {
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: Math.min(3_000, upstreamTimeoutMs), requestTimeout: upstreamTimeoutMs, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: Math.min(3_000, upstreamTimeoutMs),
+      requestTimeout: upstreamTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   } as const;
 }
 
@@ -49,7 +53,7 @@ export class AwsCredentialSource {
     private readonly entry: AwsCredentialConfig,
     private readonly options: ProviderOptions,
   ) {
-    this.operation = entry.roleArn ? "sts:AssumeRole" : entry.source === "default" ? "default credential chain" : "static credentials";
+    this.operation = entry.roleArn ? "sts:AssumeRole" : baseOperation(entry);
     const networked = entry.roleArn !== undefined || entry.source === "default";
     this.cache = networked ? new TtlCache({ maxEntries: 1, attemptTimeoutMs: options.upstreamTimeoutMs }) : undefined;
     this.sts = entry.roleArn
@@ -71,8 +75,10 @@ export class AwsCredentialSource {
   resolve(signal: AbortSignal): Promise<AwsCredentialIdentity> {
     if (!this.cache) return this.staticCredentials();
     return this.cache.get("credentials", signal, async (attemptSignal) => {
-      const credentials = this.sts ? await this.assumeRole(attemptSignal) : await this.base(attemptSignal);
-      const renewAt = credentials.expiration ? credentials.expiration.getTime() - (this.sts ? assumedRoleRefreshWindowMs : 60_000) : Date.now() + undatedCredentialsTtlMs;
+      const credentials = this.sts ? await this.assumeRole(this.sts, attemptSignal) : await this.base(attemptSignal);
+      const renewAt = credentials.expiration
+        ? credentials.expiration.getTime() - (this.sts ? assumedRoleRefreshWindowMs : 60_000)
+        : Date.now() + undatedCredentialsTtlMs;
       return { value: credentials, expiresAt: renewAt };
     });
   }
@@ -82,9 +88,9 @@ export class AwsCredentialSource {
     this.sts?.destroy();
   }
 
-  private async assumeRole(signal: AbortSignal): Promise<AwsCredentialIdentity> {
+  private async assumeRole(sts: STSClient, signal: AbortSignal): Promise<AwsCredentialIdentity> {
     const { entry } = this;
-    const output = await this.sts!.send(
+    const output = await sts.send(
       new AssumeRoleCommand({
         RoleArn: entry.roleArn,
         RoleSessionName: entry.sessionName ?? defaultRoleSessionName,
@@ -124,7 +130,14 @@ export class AwsCredentialSource {
   }
 }
 
+function baseOperation(entry: AwsCredentialConfig): string {
+  return entry.source === "default" ? "default credential chain" : "static credentials";
+}
+
 /** Builds the credential source of every aws `credentials` entry, once, so that cached credentials are shared. */
-export function createAwsCredentialSources(entries: Readonly<Record<string, AwsCredentialConfig>>, options: ProviderOptions): ReadonlyMap<string, AwsCredentialSource> {
+export function createAwsCredentialSources(
+  entries: Readonly<Record<string, AwsCredentialConfig>>,
+  options: ProviderOptions,
+): ReadonlyMap<string, AwsCredentialSource> {
   return new Map(Object.entries(entries).map(([name, entry]) => [name, new AwsCredentialSource(entry, options)]));
 }

@@ -1,6 +1,14 @@
 import { isThrottlingError, isTransientError } from "@smithy/core/retry";
 import { isServiceError, ServiceError } from "../../errors/service-error.js";
-import { abandonedError, isNetworkFailure, upstreamBadResponse, upstreamHttpError, upstreamThrottled, upstreamUnreachable, type UpstreamCall } from "../upstream-error.js";
+import {
+  abandonedError,
+  isNetworkFailure,
+  upstreamBadResponse,
+  upstreamHttpError,
+  upstreamThrottled,
+  upstreamUnreachable,
+  type UpstreamCall,
+} from "../upstream-error.js";
 
 /**
  * Maps an AWS SDK or credential-chain failure to a portable error, using smithy's

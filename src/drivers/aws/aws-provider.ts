@@ -5,7 +5,10 @@ import { EksClusterDescriber } from "./eks-describer.js";
 import { EksTokenDriver } from "./eks-driver.js";
 
 /** The AWS drivers, sharing one set of credential sources so that assumed roles are cached once. */
-export function createAwsProvider(credentials: Readonly<Record<string, AwsCredentialConfig>>, options: ProviderOptions): ProviderDrivers<ClusterOf<"aws">> {
+export function createAwsProvider(
+  credentials: Readonly<Record<string, AwsCredentialConfig>>,
+  options: ProviderOptions,
+): ProviderDrivers<ClusterOf<"aws">> {
   const sources = createAwsCredentialSources(credentials, options);
   const describer = new EksClusterDescriber(sources, options.upstreamTimeoutMs);
   return {

@@ -17,7 +17,11 @@ export class EksTokenDriver implements TokenDriver<ClusterOf<"aws">> {
 
   async mintToken(cluster: ClusterOf<"aws">, signal: AbortSignal): Promise<MintedToken> {
     const source = credentialEntryFor(this.sources, cluster);
-    const call: UpstreamCall = { provider: "aws", operation: source.operation, metadata: { cluster_id: cluster.id, credentials: cluster.credentials } };
+    const call: UpstreamCall = {
+      provider: "aws",
+      operation: source.operation,
+      metadata: { cluster_id: cluster.id, credentials: cluster.credentials },
+    };
     let credentials;
     try {
       credentials = await source.resolve(signal);

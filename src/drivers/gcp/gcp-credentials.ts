@@ -61,6 +61,16 @@ interface ServiceAccountKey {
   private_key_id?: string;
 }
 
+/** What makes a parsed key file unusable, or undefined when it is a service-account key. */
+function serviceAccountKeyProblem(key: Partial<ServiceAccountKey> | undefined): string | undefined {
+  if (key === undefined || typeof key !== "object" || key === null) return "is not valid JSON";
+  if (key.type !== "service_account") return 'is not a service account key (its "type" is not "service_account")';
+  if (typeof key.client_email !== "string" || typeof key.private_key !== "string" || !key.private_key.includes("PRIVATE KEY")) {
+    return "lacks client_email or a PEM private_key";
+  }
+  return undefined;
+}
+
 function parseServiceAccountKey(text: string, entry: GcpCredentialConfig): ServiceAccountKey {
   let key: Partial<ServiceAccountKey> | undefined;
   try {
@@ -68,18 +78,12 @@ function parseServiceAccountKey(text: string, entry: GcpCredentialConfig): Servi
   } catch {
     key = undefined;
   }
-  const problem =
-    key === undefined || typeof key !== "object" || key === null
-      ? "is not valid JSON"
-      : key.type !== "service_account"
-        ? 'is not a service account key (its "type" is not "service_account")'
-        : typeof key.client_email !== "string" || typeof key.private_key !== "string" || !key.private_key.includes("PRIVATE KEY")
-          ? "lacks client_email or a PEM private_key"
-          : undefined;
+  const problem = serviceAccountKeyProblem(key);
   if (problem) {
+    const where = entry.serviceAccountKey ? describeSecretRef(entry.serviceAccountKey) : "default credentials";
     throw new ServiceError({
       reason: "CREDENTIALS_INVALID",
-      message: `the service account key (${describeSecretRef(entry.serviceAccountKey!)}) ${problem}`,
+      message: `the service account key (${where}) ${problem}`,
       metadata: { provider: "gcp" },
     });
   }
@@ -149,7 +153,13 @@ export class GcpCredentialSource {
     let source: AuthClient;
     if (keyText !== undefined) {
       const key = parseServiceAccountKey(keyText, entry);
-      source = new JWT({ email: key.client_email, key: key.private_key, ...(key.private_key_id ? { keyId: key.private_key_id } : {}), scopes: gkeScopes, transporter });
+      source = new JWT({
+        email: key.client_email,
+        key: key.private_key,
+        ...(key.private_key_id ? { keyId: key.private_key_id } : {}),
+        scopes: gkeScopes,
+        transporter,
+      });
     } else {
       source = await new GoogleAuth({ scopes: gkeScopes, clientOptions: { transporter } }).getClient();
     }

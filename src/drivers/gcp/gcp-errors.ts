@@ -1,5 +1,12 @@
 import { isServiceError, type ServiceError } from "../../errors/service-error.js";
-import { abandonedError, isNetworkFailure, upstreamBadResponse, upstreamHttpError, upstreamUnreachable, type UpstreamCall } from "../upstream-error.js";
+import {
+  abandonedError,
+  isNetworkFailure,
+  upstreamBadResponse,
+  upstreamHttpError,
+  upstreamUnreachable,
+  type UpstreamCall,
+} from "../upstream-error.js";
 
 /**
  * Maps a google-auth-library or gaxios failure to a portable error. `signal` is the
@@ -9,7 +16,7 @@ export function gcpServiceError(err: unknown, call: UpstreamCall, signal?: Abort
   if (isServiceError(err)) return err;
   if (signal?.aborted) return abandonedError(call, signal);
   const e = err as { status?: unknown; response?: { status?: unknown } };
-  const status = typeof e?.status === "number" ? e.status : typeof e?.response?.status === "number" ? e.response.status : undefined;
+  const status = [e?.status, e?.response?.status].find((s): s is number => typeof s === "number");
   if (status !== undefined && status >= 400) return upstreamHttpError(call, status, err);
   if (isNetworkFailure(err)) return upstreamUnreachable(call, err);
   return upstreamBadResponse(call, err);

@@ -14,7 +14,11 @@ export class GkeTokenDriver implements TokenDriver<ClusterOf<"gcp">> {
 
   async mintToken(cluster: ClusterOf<"gcp">, signal: AbortSignal): Promise<MintedToken> {
     const source = credentialEntryFor(this.sources, cluster);
-    const call: UpstreamCall = { provider: "gcp", operation: source.operation, metadata: { cluster_id: cluster.id, credentials: cluster.credentials } };
+    const call: UpstreamCall = {
+      provider: "gcp",
+      operation: source.operation,
+      metadata: { cluster_id: cluster.id, credentials: cluster.credentials },
+    };
     try {
       return await source.accessToken(call, signal);
     } catch (err) {

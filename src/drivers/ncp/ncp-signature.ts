@@ -10,7 +10,12 @@ export function ncpSignature(secretKey: string, method: string, pathAndQuery: st
 }
 
 /** The NCP API gateway headers that authenticate one request signed at `now`. */
-export function ncpGatewayHeaders(keys: { accessKey: string; secretKey: string }, method: string, pathAndQuery: string, now: Date): Record<string, string> {
+export function ncpGatewayHeaders(
+  keys: { accessKey: string; secretKey: string },
+  method: string,
+  pathAndQuery: string,
+  now: Date,
+): Record<string, string> {
   const timestamp = String(now.getTime());
   return {
     "x-ncp-apigw-timestamp": timestamp,

@@ -31,7 +31,13 @@ export class NksClusterDescriber implements ClusterDescriber<ClusterOf<"ncp">> {
     const keys = await ncpKeysFor(this.credentials, cluster);
     const base = (cluster.apiEndpoint ?? defaultNksApiEndpoint).replace(/\/+$/, "");
     const url = new URL(`${base}/vnks/${ncpStage(cluster.region, "v2")}/clusters/${encodeURIComponent(cluster.uuid)}/kubeconfig`);
-    const body = (await fetchUpstreamJson(call, url, ncpGatewayHeaders(keys, "GET", url.pathname + url.search, this.now()), signal, this.upstreamTimeoutMs)) as { kubeconfig?: unknown };
+    const body = (await fetchUpstreamJson(
+      call,
+      url,
+      ncpGatewayHeaders(keys, "GET", url.pathname + url.search, this.now()),
+      signal,
+      this.upstreamTimeoutMs,
+    )) as { kubeconfig?: unknown };
     let entry;
     try {
       if (typeof body?.kubeconfig !== "string") throw new Error("no kubeconfig in the response");

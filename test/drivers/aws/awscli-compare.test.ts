@@ -23,16 +23,20 @@ function shape(token: string) {
 
 describe("EKS token compared with `aws eks get-token`", () => {
   it("has awscli's scheme, host, path, query keys and signed headers", async () => {
-    const { stdout } = await run("aws", ["eks", "get-token", "--cluster-name", "test-cluster", "--region", "us-west-2", "--output", "json"], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        AWS_CONFIG_FILE: "/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    const { stdout } = await run(
+      "aws",
+      ["eks", "get-token", "--cluster-name", "test-cluster", "--region", "us-west-2", "--output", "json"],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+          AWS_CONFIG_FILE: "/dev/null",
+          AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        },
       },
-    });
+    );
     const awscli = JSON.parse(stdout) as { kind: string; status: { token: string } };
     assert.equal(awscli.kind, "ExecCredential");
     const ours = await mintEksToken({ credentials, region: "us-west-2", clusterName: "test-cluster", now: new Date() });

@@ -14,7 +14,10 @@ process.env.CTS_CONF_AWS_SECRET = base.secretAccessKey;
 runConformance<ClusterOf<"aws">>({
   name: "AWS EKS",
   async setUp() {
-    const sts = await startFakeSts({ keys: { [base.accessKeyId]: { secretAccessKey: base.secretAccessKey } }, roles: { [roleArn]: { trustedKeys: [base.accessKeyId] } } });
+    const sts = await startFakeSts({
+      keys: { [base.accessKeyId]: { secretAccessKey: base.secretAccessKey } },
+      roles: { [roleArn]: { trustedKeys: [base.accessKeyId] } },
+    });
     const eks = await startFakeEks({
       region: "us-west-2",
       keys: sts.keys,
@@ -28,7 +31,16 @@ runConformance<ClusterOf<"aws">>({
       issuer: { provider: "aws", ...keys, roleArn, stsEndpoint: sts.url },
       broken: { provider: "aws", ...keys, secretAccessKey: { env: "CTS_CONF_AWS_UNSET" } },
     };
-    const cluster = (id: string, name: string, creds = "issuer"): ClusterOf<"aws"> => ({ id, provider: "aws", region: "us-west-2", name, displayName: "", labels: {}, credentials: creds, apiEndpoint: eks.url });
+    const cluster = (id: string, name: string, creds = "issuer"): ClusterOf<"aws"> => ({
+      id,
+      provider: "aws",
+      region: "us-west-2",
+      name,
+      displayName: "",
+      labels: {},
+      credentials: creds,
+      apiEndpoint: eks.url,
+    });
     return {
       newDrivers: () => createAwsProvider(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"aws">>>,
       clusterA: cluster("alpha-eks", "alpha"),

@@ -9,7 +9,15 @@ import { startFakeSts, type FakeSts } from "../../fakes/fake-sts.js";
 
 const base = { accessKeyId: "AKIAFAKEBASE00000001", secretAccessKey: "base-secret-abcdefghijklmnopqrstuvwxyz0123" };
 const roleArn = "arn:aws:iam::123456789012:role/eks-token-issuer";
-const cluster: ClusterOf<"aws"> = { id: "prod-eks", provider: "aws", region: "eu-west-1", name: "prod", displayName: "", labels: {}, credentials: "issuer" };
+const cluster: ClusterOf<"aws"> = {
+  id: "prod-eks",
+  provider: "aws",
+  region: "eu-west-1",
+  name: "prod",
+  displayName: "",
+  labels: {},
+  credentials: "issuer",
+};
 
 process.env.EKS_DRIVER_TEST_AKID = base.accessKeyId;
 process.env.EKS_DRIVER_TEST_SECRET = base.secretAccessKey;
@@ -54,7 +62,9 @@ describe("EksTokenDriver", () => {
     const driver = driverWith({ roleArn, externalId: "ext-4711", sessionName: "ci-session", stsEndpoint: sts.url });
     const first = await driver.mintToken(cluster, AbortSignal.timeout(10_000));
     const second = await driver.mintToken(cluster, AbortSignal.timeout(10_000));
-    assert.deepEqual(sts.assumeRoleCalls, [{ roleArn, sessionName: "ci-session", externalId: "ext-4711", durationSeconds: 3600, signedWith: base.accessKeyId }]);
+    assert.deepEqual(sts.assumeRoleCalls, [
+      { roleArn, sessionName: "ci-session", externalId: "ext-4711", durationSeconds: 3600, signedWith: base.accessKeyId },
+    ]);
     for (const { token } of [first, second]) {
       const url = new URL(Buffer.from(token.slice("k8s-aws-v1.".length), "base64url").toString());
       assert.ok(url.searchParams.get("X-Amz-Security-Token"), "temporary credentials carry a session token");
@@ -65,7 +75,9 @@ describe("EksTokenDriver", () => {
   });
 
   it("maps a rejected AssumeRole (wrong ExternalId) to FAILED_PRECONDITION", async () => {
-    const err = await rejection(driverWith({ roleArn, externalId: "wrong-id", stsEndpoint: sts.url }).mintToken(cluster, AbortSignal.timeout(10_000)));
+    const err = await rejection(
+      driverWith({ roleArn, externalId: "wrong-id", stsEndpoint: sts.url }).mintToken(cluster, AbortSignal.timeout(10_000)),
+    );
     assert.equal(err.code, "FailedPrecondition");
     assert.equal(err.reason, "UPSTREAM_PERMISSION_DENIED");
     assert.equal(err.metadata.cluster_id, "prod-eks");
@@ -73,7 +85,11 @@ describe("EksTokenDriver", () => {
 
   it("maps an unresolvable secret reference to FAILED_PRECONDITION without revealing anything", async () => {
     const err = await rejection(
-      driverFor({ provider: "aws", accessKeyId: { env: "EKS_DRIVER_TEST_AKID" }, secretAccessKey: { env: "EKS_DRIVER_TEST_UNSET" } }).mintToken(cluster, AbortSignal.timeout(1000)),
+      driverFor({
+        provider: "aws",
+        accessKeyId: { env: "EKS_DRIVER_TEST_AKID" },
+        secretAccessKey: { env: "EKS_DRIVER_TEST_UNSET" },
+      }).mintToken(cluster, AbortSignal.timeout(1000)),
     );
     assert.equal(err.code, "FailedPrecondition");
     assert.equal(err.reason, "SECRET_UNRESOLVABLE");
@@ -81,22 +97,39 @@ describe("EksTokenDriver", () => {
     assert.doesNotMatch(err.message, new RegExp(base.accessKeyId));
 
     const fileErr = await rejection(
-      driverFor({ provider: "aws", ...staticKeys, secretAccessKey: { file: "/nonexistent/secret" } }).mintToken(cluster, AbortSignal.timeout(1000)),
+      driverFor({ provider: "aws", ...staticKeys, secretAccessKey: { file: "/nonexistent/secret" } }).mintToken(
+        cluster,
+        AbortSignal.timeout(1000),
+      ),
     );
     assert.equal(fileErr.reason, "SECRET_UNRESOLVABLE");
     assert.match(fileErr.message, /ENOENT/);
   });
 
   for (const [fault, code, reason] of [
-    [{ status: 500, body: "<ErrorResponse><Error><Code>InternalFailure</Code></Error></ErrorResponse>", contentType: "text/xml" }, "Unavailable", "UPSTREAM_UNAVAILABLE"],
-    [{ status: 400, body: "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>", contentType: "text/xml" }, "Unavailable", "UPSTREAM_THROTTLED"],
+    [
+      { status: 500, body: "<ErrorResponse><Error><Code>InternalFailure</Code></Error></ErrorResponse>", contentType: "text/xml" },
+      "Unavailable",
+      "UPSTREAM_UNAVAILABLE",
+    ],
+    [
+      {
+        status: 400,
+        body: "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>",
+        contentType: "text/xml",
+      },
+      "Unavailable",
+      "UPSTREAM_THROTTLED",
+    ],
     [{ status: 429, body: "" }, "Unavailable", "UPSTREAM_THROTTLED"],
     [{ garbage: true }, "Unavailable", "UPSTREAM_BAD_RESPONSE"],
   ] as const) {
     it(`maps an STS answer of ${"status" in fault ? `HTTP ${fault.status}` : "garbage"} to ${code} ${reason}`, async () => {
       sts.fault = fault;
       try {
-        const err = await rejection(driverWith({ roleArn, externalId: "ext-4711", stsEndpoint: sts.url }).mintToken(cluster, AbortSignal.timeout(20_000)));
+        const err = await rejection(
+          driverWith({ roleArn, externalId: "ext-4711", stsEndpoint: sts.url }).mintToken(cluster, AbortSignal.timeout(20_000)),
+        );
         assert.equal(err.code, code);
         assert.equal(err.reason, reason);
       } finally {
@@ -106,7 +139,9 @@ describe("EksTokenDriver", () => {
   }
 
   it("maps an unreachable STS to UNAVAILABLE", async () => {
-    const err = await rejection(driverWith({ roleArn, externalId: "ext-4711", stsEndpoint: "http://127.0.0.1:9" }).mintToken(cluster, AbortSignal.timeout(20_000)));
+    const err = await rejection(
+      driverWith({ roleArn, externalId: "ext-4711", stsEndpoint: "http://127.0.0.1:9" }).mintToken(cluster, AbortSignal.timeout(20_000)),
+    );
     assert.equal(err.code, "Unavailable");
     assert.equal(err.reason, "UPSTREAM_UNREACHABLE");
   });
@@ -115,7 +150,9 @@ describe("EksTokenDriver", () => {
     sts.fault = { delayMs: 3000 };
     try {
       const started = Date.now();
-      const err = await rejection(driverWith({ roleArn, externalId: "ext-4711", stsEndpoint: sts.url }).mintToken(cluster, AbortSignal.timeout(200)));
+      const err = await rejection(
+        driverWith({ roleArn, externalId: "ext-4711", stsEndpoint: sts.url }).mintToken(cluster, AbortSignal.timeout(200)),
+      );
       assert.equal(err.code, "DeadlineExceeded");
       assert.ok(Date.now() - started < 2000, "returned at the deadline, not when STS answered");
     } finally {

@@ -49,10 +49,18 @@ describe("mintEksToken", () => {
     const keys = new Map([[golden.credentials.accessKeyId, { secretAccessKey: golden.credentials.secretAccessKey }]]);
     const { token } = await mintEksToken(golden);
     const inWindow = new Date(golden.now.getTime() + 10 * 60_000);
-    assert.deepEqual(verifyEksToken(token, { clusterName: "test-cluster", region: "us-west-2", keys, now: inWindow }), { ok: true, accessKeyId: "ASIAR2TG44V6AS3ZZE7C" });
+    assert.deepEqual(verifyEksToken(token, { clusterName: "test-cluster", region: "us-west-2", keys, now: inWindow }), {
+      ok: true,
+      accessKeyId: "ASIAR2TG44V6AS3ZZE7C",
+    });
     const other = verifyEksToken(token, { clusterName: "other-cluster", region: "us-west-2", keys, now: inWindow });
     assert.deepEqual(other, { ok: false, reason: "signature does not match" });
-    const late = verifyEksToken(token, { clusterName: "test-cluster", region: "us-west-2", keys, now: new Date(golden.now.getTime() + 16 * 60_000) });
+    const late = verifyEksToken(token, {
+      clusterName: "test-cluster",
+      region: "us-west-2",
+      keys,
+      now: new Date(golden.now.getTime() + 16 * 60_000),
+    });
     assert.equal(late.ok, false);
   });
 
@@ -60,7 +68,9 @@ describe("mintEksToken", () => {
     const credentials = { ...golden.credentials, sessionToken: "FwoGZXIvYXdzEXAMPLESESSIONTOKEN+/=" };
     const url = decode((await mintEksToken({ ...golden, credentials })).token);
     assert.equal(url.searchParams.get("X-Amz-Security-Token"), credentials.sessionToken);
-    const keys = new Map([[credentials.accessKeyId, { secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken }]]);
+    const keys = new Map([
+      [credentials.accessKeyId, { secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken }],
+    ]);
     const token = (await mintEksToken({ ...golden, credentials, now: new Date() })).token;
     assert.equal(verifyEksToken(token, { clusterName: "test-cluster", region: "us-west-2", keys }).ok, true);
   });

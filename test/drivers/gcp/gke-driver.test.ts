@@ -9,10 +9,22 @@ import { createGcpProvider } from "../../../src/drivers/gcp/gcp-provider.js";
 import { ServiceError } from "../../../src/errors/service-error.js";
 import { createTestServiceAccount, startFakeGcp, type FakeGcp, type TestServiceAccount } from "../../fakes/fake-gcp.js";
 
-const cluster: ClusterOf<"gcp"> = { id: "prod-gke", provider: "gcp", project: "proj-test", region: "europe-west1", name: "prod", displayName: "", labels: {}, credentials: "c" };
+const cluster: ClusterOf<"gcp"> = {
+  id: "prod-gke",
+  provider: "gcp",
+  project: "proj-test",
+  region: "europe-west1",
+  name: "prod",
+  displayName: "",
+  labels: {},
+  credentials: "c",
+};
 
 async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  const err = await promise.then(() => assert.fail("expected a failure"), (e: unknown) => e);
+  const err = await promise.then(
+    () => assert.fail("expected a failure"),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ServiceError, String(err));
   return err;
 }
@@ -24,20 +36,32 @@ describe("GKE driver through google-auth-library", () => {
   const target = "deployer@proj-test.iam.gserviceaccount.com";
   before(async () => {
     issuer = createTestServiceAccount("issuer@proj-test.iam.gserviceaccount.com");
-    gcp = await startFakeGcp({ serviceAccounts: [issuer], impersonation: { [target]: [issuer.email] }, clusters: {}, tokenLifetimeS: 1234 });
+    gcp = await startFakeGcp({
+      serviceAccounts: [issuer],
+      impersonation: { [target]: [issuer.email] },
+      clusters: {},
+      tokenLifetimeS: 1234,
+    });
     dir = await mkdtemp(join(tmpdir(), "cts-gke-driver-"));
     await writeFile(join(dir, "issuer.json"), issuer.keyFile);
   });
   after(() => gcp.close());
 
-  const mint = (entry: Omit<GcpCredentialConfig, "provider">) => createGcpProvider({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, ...entry } }, { upstreamTimeoutMs: 10_000 }).token!.mintToken(cluster, AbortSignal.timeout(20_000));
+  const mint = (entry: Omit<GcpCredentialConfig, "provider">) =>
+    createGcpProvider({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, ...entry } }, { upstreamTimeoutMs: 10_000 }).token!.mintToken(
+      cluster,
+      AbortSignal.timeout(20_000),
+    );
 
   it("mints with a key file and reports the token's real expiry", async () => {
     const { token, expiresAt } = await mint({ serviceAccountKey: { file: join(dir, "issuer.json") } });
     assert.deepEqual(gcp.verifyAccessToken(token), { ok: true, accessKeyId: issuer.email });
     const lifetime = expiresAt.getTime() - Date.now();
     assert.ok(lifetime > 1225_000 && lifetime <= 1234_000, `lifetime ${lifetime}`);
-    assert.deepEqual(gcp.issued.get(token)!.scopes.sort(), ["https://www.googleapis.com/auth/cloud-platform", "https://www.googleapis.com/auth/userinfo.email"]);
+    assert.deepEqual(gcp.issued.get(token)!.scopes.sort(), [
+      "https://www.googleapis.com/auth/cloud-platform",
+      "https://www.googleapis.com/auth/userinfo.email",
+    ]);
   });
 
   it("mints with a key from an environment variable", async () => {
@@ -59,10 +83,20 @@ describe("GKE driver through google-auth-library", () => {
   });
 
   it("impersonates a service account when configured", async () => {
-    const { token, expiresAt } = await mint({ serviceAccountKey: { file: join(dir, "issuer.json") }, impersonateServiceAccount: target, iamCredentialsEndpoint: gcp.url });
+    const { token, expiresAt } = await mint({
+      serviceAccountKey: { file: join(dir, "issuer.json") },
+      impersonateServiceAccount: target,
+      iamCredentialsEndpoint: gcp.url,
+    });
     assert.deepEqual(gcp.verifyAccessToken(token), { ok: true, accessKeyId: target });
     assert.ok(expiresAt.getTime() > Date.now() + 1200_000);
-    const denied = await failure(mint({ serviceAccountKey: { file: join(dir, "issuer.json") }, impersonateServiceAccount: "other@proj-test.iam.gserviceaccount.com", iamCredentialsEndpoint: gcp.url }));
+    const denied = await failure(
+      mint({
+        serviceAccountKey: { file: join(dir, "issuer.json") },
+        impersonateServiceAccount: "other@proj-test.iam.gserviceaccount.com",
+        iamCredentialsEndpoint: gcp.url,
+      }),
+    );
     assert.equal(denied.code, "FailedPrecondition");
     assert.equal(denied.reason, "UPSTREAM_PERMISSION_DENIED");
   });
@@ -79,7 +113,8 @@ describe("GKE driver through google-auth-library", () => {
       assert.equal(err.code, "FailedPrecondition");
       assert.equal(err.reason, "CREDENTIALS_INVALID");
       assert.match(err.message, new RegExp(`file .*${file}`));
-      for (const fragment of ["this is not json", "authorized_user", "client_id", "nope"]) assert.ok(!err.message.includes(fragment), err.message);
+      for (const fragment of ["this is not json", "authorized_user", "client_id", "nope"])
+        assert.ok(!err.message.includes(fragment), err.message);
     }
   });
 
@@ -95,7 +130,10 @@ describe("GKE driver through google-auth-library", () => {
   it("picks up a rotated key file without a restart", async () => {
     const rotating = join(dir, "rotating.json");
     await writeFile(rotating, issuer.keyFile);
-    const provider = createGcpProvider({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, serviceAccountKey: { file: rotating } } }, { upstreamTimeoutMs: 10_000 });
+    const provider = createGcpProvider(
+      { c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, serviceAccountKey: { file: rotating } } },
+      { upstreamTimeoutMs: 10_000 },
+    );
     assert.equal(gcp.verifyAccessToken((await provider.token!.mintToken(cluster, AbortSignal.timeout(20_000))).token).ok, true);
     await writeFile(rotating, "{ broken");
     assert.equal((await failure(provider.token!.mintToken(cluster, AbortSignal.timeout(20_000)))).reason, "CREDENTIALS_INVALID");

@@ -8,7 +8,11 @@ import { runConformance } from "../drivertest.js";
 const keys = { accessKey: "NCPCONFORMANCEKEY001", secretKey: "ncp-conformance-secret-0123456789abcdef" };
 process.env.CTS_CONF_NCP_ACCESS = keys.accessKey;
 process.env.CTS_CONF_NCP_SECRET = keys.secretKey;
-const uuids = { alpha: "0A1B2C3D-0000-4000-8000-00000000000A", beta: "0A1B2C3D-0000-4000-8000-00000000000B", gamma: "0A1B2C3D-0000-4000-8000-00000000000C" };
+const uuids = {
+  alpha: "0A1B2C3D-0000-4000-8000-00000000000A",
+  beta: "0A1B2C3D-0000-4000-8000-00000000000B",
+  gamma: "0A1B2C3D-0000-4000-8000-00000000000C",
+};
 
 runConformance<ClusterOf<"ncp">>({
   name: "NAVER Cloud NKS",
@@ -24,7 +28,17 @@ runConformance<ClusterOf<"ncp">>({
       issuer: { provider: "ncp", accessKey: { env: "CTS_CONF_NCP_ACCESS" }, secretKey: { env: "CTS_CONF_NCP_SECRET" } },
       broken: { provider: "ncp", accessKey: { env: "CTS_CONF_NCP_ACCESS" }, secretKey: { env: "CTS_CONF_NCP_UNSET" } },
     };
-    const cluster = (id: string, uuid: string, creds = "issuer"): ClusterOf<"ncp"> => ({ id, provider: "ncp", region: "KR", uuid, name: "", displayName: "", labels: {}, credentials: creds, apiEndpoint: ncp.url });
+    const cluster = (id: string, uuid: string, creds = "issuer"): ClusterOf<"ncp"> => ({
+      id,
+      provider: "ncp",
+      region: "KR",
+      uuid,
+      name: "",
+      displayName: "",
+      labels: {},
+      credentials: creds,
+      apiEndpoint: ncp.url,
+    });
     return {
       newDrivers: () => createNcpProvider(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"ncp">>>,
       clusterA: cluster("alpha-nks", uuids.alpha),
