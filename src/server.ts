@@ -10,14 +10,13 @@ import { AuditLog } from "./audit/audit-log.js";
 import { AccessPolicy } from "./auth/access-policy.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { RateLimiter } from "./auth/rate-limiter.js";
-import { knownProviders, type CredentialConfig, type ProviderName, type ServiceConfig } from "./config/config-schema.js";
+import type { ServiceConfig } from "./config/config-schema.js";
 import { ClusterAccessResolver } from "./core/cluster-access-resolver.js";
 import { createClusterTokenHandlers } from "./core/cluster-token-handlers.js";
 import { ClusterRegistry } from "./core/cluster-registry.js";
-import { createAwsProvider } from "./drivers/aws/aws-provider.js";
-import type { ClusterOf, DriverSet, ProviderDrivers, ProviderOptions } from "./drivers/driver.js";
-import { createGcpProvider } from "./drivers/gcp/gcp-provider.js";
-import { createNcpProvider } from "./drivers/ncp/ncp-provider.js";
+import type { DriverSet } from "./core/registered-cluster.js";
+import type { ProviderOptions } from "./drivers/driver.js";
+import { providers } from "./providers.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
 import { createConnectHandler } from "./transports/connect-transport.js";
 import { addGrpcReflection } from "./transports/grpc-reflection.js";
@@ -43,33 +42,15 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-type CredentialsOf<P extends ProviderName> = Readonly<Record<string, Extract<CredentialConfig, { provider: P }>>>;
-
-/**
- * Each provider's drivers, from its `credentials` entries. This map is the one place
- * a new cloud is registered.
- */
-const providerFactories: {
-  [P in ProviderName]: (credentials: CredentialsOf<P>, options: ProviderOptions) => ProviderDrivers<ClusterOf<P>>;
-} = {
-  aws: createAwsProvider,
-  gcp: createGcpProvider,
-  ncp: createNcpProvider,
-};
-
 /** Builds the drivers of every provider the config has credentials for. */
 export function createDriverSet(config: ServiceConfig, now?: () => Date): DriverSet {
   const options: ProviderOptions = { upstreamTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000, ...(now ? { now } : {}) };
-  const drivers: Partial<Record<ProviderName, ProviderDrivers<never>>> = {};
-  for (const provider of knownProviders) {
-    const credentials = Object.fromEntries(Object.entries(config.credentials).filter(([, c]) => c.provider === provider));
-    if (Object.keys(credentials).length > 0)
-      drivers[provider] = (providerFactories[provider] as (c: unknown, options: ProviderOptions) => ProviderDrivers<never>)(
-        credentials,
-        options,
-      );
+  const drivers: { -readonly [P in keyof DriverSet]: DriverSet[P] } = {};
+  for (const provider of providers) {
+    const built = provider.driversFrom(config.credentials, options);
+    if (built) drivers[provider.name] = built;
   }
-  return drivers as DriverSet;
+  return drivers;
 }
 
 /** TLS material of both listeners, read once at start-up. */

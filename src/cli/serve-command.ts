@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { listenAddressSchema } from "../config/config-schema.js";
+import { listenAddressSchema } from "../config/schema-parts.js";
 import { ConfigError, loadConfig } from "../config/load-config.js";
 import { createLogger } from "../logging/logger.js";
 import { routeProcessEventsTo } from "../logging/process-events.js";

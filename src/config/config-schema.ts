@@ -1,176 +1,26 @@
 import { z } from "zod";
+import { providerNames, providers } from "../providers.js";
+import { always, baseUrlSchema, listenAddressSchema } from "./schema-parts.js";
 import { principalPatternProblem } from "../auth/principal.js";
-import { clusterIdProblem } from "../core/cluster-id.js";
 
-/**
- * Cross-field checks run even when a field has its own problem, so that one run
- * reports every problem; they guard against values that failed their own schema.
- */
-const always = { when: () => true };
+/** A list's items as a non-empty tuple, which zod's unions require; the provider list is never empty. */
+function nonEmpty<T>(items: readonly T[]): [T, ...T[]] {
+  const [first, ...rest] = items;
+  if (first === undefined) throw new Error("@private the provider list is empty");
+  return [first, ...rest];
+}
 
-/** A `{ env: NAME }` or `{ file: PATH }` reference; secrets are never inline. */
-const secretRefSchema = z.union(
-  [
-    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name") }),
-    z.strictObject({ file: z.string().min(1, "must be a file path") }),
-  ],
-  { error: "must be a secret reference, { env: NAME } or { file: PATH }; secrets are never written inline" },
-);
-
-/** A listen address, "host:port" or "[ipv6]:port"; port 0 picks a free port. */
-export const listenAddressSchema = z
-  .string()
-  .regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port", e.g. "127.0.0.1:8080"')
-  .refine((value) => Number(value.slice(value.lastIndexOf(":") + 1)) <= 65535, "port must be at most 65535");
-
-const httpsUrlSchema = z.url({ protocol: /^https$/, error: "must be an https:// URL" });
-const baseUrlSchema = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
-
-/** An AWS credential: static keys from references, the SDK default chain, and optionally a role to assume. */
-const awsCredentialSchema = z
-  .strictObject({
-    provider: z.literal("aws"),
-    source: z.literal("default", { error: 'must be "default" (the AWS SDK default credential chain)' }).optional(),
-    accessKeyId: secretRefSchema.optional(),
-    secretAccessKey: secretRefSchema.optional(),
-    sessionToken: secretRefSchema.optional(),
-    roleArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN, arn:aws:iam::123456789012:role/NAME")
-      .optional(),
-    externalId: z
-      .string()
-      .regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2 to 1224 characters of [A-Za-z0-9_+=,.@:/-]")
-      .optional(),
-    sessionName: z
-      .string()
-      .regex(/^[\w+=,.@-]{2,64}$/, "must be 2 to 64 characters of [A-Za-z0-9_+=,.@-]")
-      .optional(),
-    durationSeconds: z.int().min(900).max(43200).optional(),
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-east-1")
-      .optional(),
-    stsEndpoint: baseUrlSchema.optional(),
-  })
-  .superRefine((c, ctx) => {
-    const hasKeys = c.accessKeyId !== undefined || c.secretAccessKey !== undefined;
-    if (c.source === "default" && (hasKeys || c.sessionToken)) {
-      ctx.addIssue({
-        code: "custom",
-        input: c,
-        path: ["source"],
-        message: "cannot be combined with accessKeyId/secretAccessKey/sessionToken",
-      });
-    } else if (c.source === undefined && !(c.accessKeyId && c.secretAccessKey)) {
-      const missing = c.accessKeyId ? "secretAccessKey" : "accessKeyId";
-      ctx.addIssue({ code: "custom", input: c, path: [missing], message: 'is required unless source is "default"' });
-    }
-    if ((c.externalId || c.sessionName || c.durationSeconds) && !c.roleArn) {
-      ctx.addIssue({
-        code: "custom",
-        input: c,
-        path: ["roleArn"],
-        message: "is required when externalId, sessionName or durationSeconds is set",
-      });
-    }
-  }, always);
-
-/** A Google Cloud credential: a service-account key, or Application Default Credentials, optionally impersonating a service account. */
-const gcpCredentialSchema = z
-  .strictObject({
-    provider: z.literal("gcp"),
-    source: z.literal("default", { error: 'must be "default" (Application Default Credentials)' }).optional(),
-    serviceAccountKey: secretRefSchema.optional(),
-    impersonateServiceAccount: z.email({ error: "must be a service account email" }).optional(),
-    tokenEndpoint: baseUrlSchema.optional(),
-    iamCredentialsEndpoint: baseUrlSchema.optional(),
-  })
-  .superRefine((c, ctx) => {
-    if (c.source === "default" && c.serviceAccountKey) {
-      ctx.addIssue({ code: "custom", input: c, path: ["source"], message: "cannot be combined with serviceAccountKey" });
-    } else if (c.source === undefined && !c.serviceAccountKey) {
-      ctx.addIssue({ code: "custom", input: c, path: ["serviceAccountKey"], message: 'is required unless source is "default"' });
-    }
-  }, always);
-
-/** A NAVER Cloud credential: an API access key and its secret key. */
-const ncpCredentialSchema = z.strictObject({
-  provider: z.literal("ncp"),
-  accessKey: secretRefSchema,
-  secretKey: secretRefSchema,
-});
-
-/** The providers this build knows. A provider outside this list is a config error at start-up. */
-export const knownProviders = ["aws", "gcp", "ncp"] as const;
-
-/** A provider name this build knows, such as "aws". */
-export type ProviderName = (typeof knownProviders)[number];
-
-const credentialSchema = z.discriminatedUnion("provider", [awsCredentialSchema, gcpCredentialSchema, ncpCredentialSchema], {
+const credentialSchema = z.discriminatedUnion("provider", nonEmpty(providers.map((p) => p.credentialSchema)), {
   error: (issue) =>
-    issue.code === "invalid_union" && "discriminator" in issue ? `provider must be one of: ${knownProviders.join(", ")}` : undefined,
+    issue.code === "invalid_union" && "discriminator" in issue ? `provider must be one of: ${providerNames.join(", ")}` : undefined,
 });
 
-/** Keys every cluster entry has, whatever its provider. */
-const clusterBase = {
-  id: z.string().check((ctx) => {
-    const problem = clusterIdProblem(ctx.value);
-    if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
-  }),
-  displayName: z.string().max(255).optional(),
-  labels: z
-    .record(z.string().regex(/^[\w./-]{1,63}$/, "label keys must be 1 to 63 characters of [A-Za-z0-9_./-]"), z.string().max(255))
-    .optional(),
-  credentials: z.string().min(1, "must name an entry of credentials"),
-  /** The API server URL; discovered from the cloud when absent. */
-  endpoint: httpsUrlSchema.optional(),
-  /** Base64 PEM of the cluster CA; discovered from the cloud when absent. */
-  certificateAuthorityData: z
-    .string()
-    .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64 PEM, as in a kubeconfig's certificate-authority-data")
-    .refine(
-      (b64) => Buffer.from(b64, "base64").toString("latin1").includes("-----BEGIN CERTIFICATE-----"),
-      "must be base64 of a PEM certificate",
-    )
-    .optional(),
-  /** The base URL of the cloud's cluster API used for discovery, for sovereign regions, private endpoints and tests. */
-  apiEndpoint: baseUrlSchema.optional(),
-};
-
-const clusterSchema = z.discriminatedUnion(
-  "provider",
-  [
-    z.strictObject({
-      ...clusterBase,
-      provider: z.literal("aws"),
-      region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-west-2"),
-      name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "must be an EKS cluster name"),
-    }),
-    z.strictObject({
-      ...clusterBase,
-      provider: z.literal("gcp"),
-      project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a Google Cloud project id"),
-      region: z
-        .string()
-        .regex(/^[a-z]+-[a-z]+\d+(?:-[a-z])?$/, "must be a GKE location, a region such as us-central1 or a zone such as us-central1-a"),
-      name: z.string().regex(/^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/, "must be a GKE cluster name"),
-    }),
-    z.strictObject({
-      ...clusterBase,
-      provider: z.literal("ncp"),
-      region: z.string().regex(/^[A-Z]{0,8}$/, "must be an NCP region code such as KR, SGN or JPN, or empty"),
-      uuid: z.uuid({ error: "must be the NKS cluster UUID" }),
-      name: z.string().max(255).optional(),
-    }),
-  ],
-  {
-    error: (issue) =>
-      issue.code === "invalid_union" && "discriminator" in issue
-        ? `unknown provider ${JSON.stringify((issue.input as { provider?: unknown } | undefined)?.provider)}; known providers: ${knownProviders.join(", ")}`
-        : undefined,
-  },
-);
+const clusterSchema = z.discriminatedUnion("provider", nonEmpty(providers.map((p) => p.clusterSchema)), {
+  error: (issue) =>
+    issue.code === "invalid_union" && "discriminator" in issue
+      ? `unknown provider ${JSON.stringify((issue.input as { provider?: unknown } | undefined)?.provider)}; known providers: ${providerNames.join(", ")}`
+      : undefined,
+});
 
 /** The RPCs a grant can allow; "*" is all of them. */
 export const grantableRpcs = ["GenerateToken", "GetKubeconfig", "ListClusters"] as const;
@@ -372,9 +222,3 @@ export type SecurityConfig = z.output<typeof securitySchema>;
 export type ClusterConfig = ServiceConfig["clusters"][number];
 /** One `credentials` entry, of any provider. */
 export type CredentialConfig = ServiceConfig["credentials"][string];
-/** An AWS `credentials` entry. */
-export type AwsCredentialConfig = Extract<CredentialConfig, { provider: "aws" }>;
-/** A Google Cloud `credentials` entry. */
-export type GcpCredentialConfig = Extract<CredentialConfig, { provider: "gcp" }>;
-/** A NAVER Cloud `credentials` entry. */
-export type NcpCredentialConfig = Extract<CredentialConfig, { provider: "ncp" }>;

@@ -1,4 +1,5 @@
-import { driversFor, type ClusterAccess, type DriverSet, type RegisteredCluster } from "../drivers/driver.js";
+import type { ClusterAccess } from "../drivers/driver.js";
+import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
 import {
   abandonedError,
   isNetworkFailure,

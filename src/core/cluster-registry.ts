@@ -1,5 +1,5 @@
 import type { ClusterConfig } from "../config/config-schema.js";
-import type { RegisteredCluster } from "../drivers/driver.js";
+import type { RegisteredCluster } from "./registered-cluster.js";
 
 /**
  * The registered clusters, by id. Built once from the validated config and

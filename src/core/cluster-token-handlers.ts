@@ -10,7 +10,8 @@ import {
 } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { tokenFingerprint } from "../audit/audit-log.js";
 import type { AccessPolicy, GrantableRpc } from "../auth/access-policy.js";
-import { driversFor, type DriverSet, type MintedToken, type RegisteredCluster } from "../drivers/driver.js";
+import type { MintedToken } from "../drivers/driver.js";
+import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
 import type { ErrorReason } from "../errors/error-reasons.js";
 import { ServiceError } from "../errors/service-error.js";
 import type { CallContext } from "./call-context.js";

@@ -1,12 +1,12 @@
 import { ServiceError } from "../errors/service-error.js";
-import type { RegisteredCluster } from "./driver.js";
+import type { ClusterBase } from "../config/schema-parts.js";
 
 /**
  * The credential entry (or what a driver built from it) that `cluster` names.
  * Config validation makes a miss impossible; a miss is still a typed
  * FAILED_PRECONDITION rather than a crash.
  */
-export function credentialEntryFor<T>(entries: ReadonlyMap<string, T>, cluster: RegisteredCluster): T {
+export function credentialEntryFor<T>(entries: ReadonlyMap<string, T>, cluster: ClusterBase): T {
   const entry = entries.get(cluster.credentials);
   if (entry !== undefined) return entry;
   throw new ServiceError({

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
-import type { AwsCredentialConfig } from "../../src/config/config-schema.js";
+import type { AwsCredentialConfig } from "../../src/drivers/aws/aws-config.js";
 import { ConfigError, configEnvVar, embeddedConfigPath, loadConfig, parseConfig } from "../../src/config/load-config.js";
 import { rawTestConfig } from "../support/test-config.js";
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ClusterAccessResolver } from "../../src/core/cluster-access-resolver.js";
-import type { ClusterAccess, ClusterDescriber, ClusterOf, DriverSet } from "../../src/drivers/driver.js";
+import type { ClusterAccess, ClusterDescriber } from "../../src/drivers/driver.js";
+import type { ClusterOf, DriverSet } from "../../src/core/registered-cluster.js";
 import { ServiceError } from "../../src/errors/service-error.js";
 import { testCaData } from "../support/test-config.js";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { ClusterAccess, ProviderDrivers, RegisteredCluster } from "../../src/drivers/driver.js";
+import type { ClusterAccess, ProviderDrivers } from "../../src/drivers/driver.js";
+import type { RegisteredCluster } from "../../src/core/registered-cluster.js";
 import { ServiceError, type ErrorCode } from "../../src/errors/service-error.js";
 import type { Fault, FakeServer } from "../fakes/fake-http-server.js";
 import type { Verdict } from "../fakes/sigv4-verifier.js";

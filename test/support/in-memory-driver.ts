@@ -1,4 +1,5 @@
-import type { MintedToken, RegisteredCluster, TokenDriver } from "../../src/drivers/driver.js";
+import type { MintedToken, TokenDriver } from "../../src/drivers/driver.js";
+import type { RegisteredCluster } from "../../src/core/registered-cluster.js";
 
 /**
  * An in-process token driver for tests of the core and transports, as Go CDK keeps

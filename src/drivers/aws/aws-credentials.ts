@@ -1,7 +1,7 @@
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import type { AwsCredentialConfig } from "../../config/config-schema.js";
+import type { AwsCredentialConfig } from "./aws-config.js";
 import { resolveSecret } from "../../config/secret-ref.js";
 import { raceSignal } from "../../core/deadline.js";
 import { TtlCache } from "../../core/ttl-cache.js";

@@ -1,6 +1,7 @@
+import type { AwsCluster } from "./aws-config.js";
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { credentialEntryFor } from "../credential-entry.js";
-import type { ClusterAccess, ClusterDescriber, ClusterOf } from "../driver.js";
+import type { ClusterAccess, ClusterDescriber } from "../driver.js";
 import { upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
 import { ServiceError } from "../../errors/service-error.js";
 import { awsClientTuning, type AwsCredentialSource } from "./aws-credentials.js";
@@ -11,7 +12,7 @@ import { awsServiceError } from "./aws-errors.js";
  * (SigV4, service `eks`), through the AWS SDK. One client is kept per credential,
  * region and endpoint, so connections and resolved credentials are reused.
  */
-export class EksClusterDescriber implements ClusterDescriber<ClusterOf<"aws">> {
+export class EksClusterDescriber implements ClusterDescriber<AwsCluster> {
   private readonly clients = new Map<string, EKSClient>();
 
   constructor(
@@ -19,7 +20,7 @@ export class EksClusterDescriber implements ClusterDescriber<ClusterOf<"aws">> {
     private readonly upstreamTimeoutMs: number,
   ) {}
 
-  async describeCluster(cluster: ClusterOf<"aws">, signal: AbortSignal): Promise<ClusterAccess> {
+  async describeCluster(cluster: AwsCluster, signal: AbortSignal): Promise<ClusterAccess> {
     const call: UpstreamCall = { provider: "aws", operation: "eks:DescribeCluster", metadata: { cluster_id: cluster.id } };
     let described;
     try {
@@ -50,7 +51,7 @@ export class EksClusterDescriber implements ClusterDescriber<ClusterOf<"aws">> {
     this.clients.clear();
   }
 
-  private client(cluster: ClusterOf<"aws">, source: AwsCredentialSource): EKSClient {
+  private client(cluster: AwsCluster, source: AwsCredentialSource): EKSClient {
     const key = `${cluster.credentials}\n${cluster.region}\n${cluster.apiEndpoint ?? ""}`;
     let client = this.clients.get(key);
     if (!client) {

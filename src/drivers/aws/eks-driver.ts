@@ -1,5 +1,6 @@
+import type { AwsCluster } from "./aws-config.js";
 import { credentialEntryFor } from "../credential-entry.js";
-import type { ClusterOf, MintedToken, TokenDriver } from "../driver.js";
+import type { MintedToken, TokenDriver } from "../driver.js";
 import type { UpstreamCall } from "../upstream-error.js";
 import type { AwsCredentialSource } from "./aws-credentials.js";
 import { awsServiceError } from "./aws-errors.js";
@@ -9,13 +10,13 @@ import { mintEksToken } from "./eks-token.js";
  * The AWS EKS token driver. Tokens are presigned locally; the only network call is
  * STS AssumeRole, for credentials with a `roleArn`.
  */
-export class EksTokenDriver implements TokenDriver<ClusterOf<"aws">> {
+export class EksTokenDriver implements TokenDriver<AwsCluster> {
   constructor(
     private readonly sources: ReadonlyMap<string, AwsCredentialSource>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async mintToken(cluster: ClusterOf<"aws">, signal: AbortSignal): Promise<MintedToken> {
+  async mintToken(cluster: AwsCluster, signal: AbortSignal): Promise<MintedToken> {
     const source = credentialEntryFor(this.sources, cluster);
     const call: UpstreamCall = {
       provider: "aws",

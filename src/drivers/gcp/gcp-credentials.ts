@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { gaxios, GoogleAuth, Impersonated, JWT, type AuthClient } from "google-auth-library";
-import type { GcpCredentialConfig } from "../../config/config-schema.js";
+import type { GcpCredentialConfig } from "./gcp-config.js";
 import { describeSecretRef, resolveSecret } from "../../config/secret-ref.js";
 import { SingleFlight } from "../../core/single-flight.js";
 import { ServiceError } from "../../errors/service-error.js";

@@ -1,6 +1,7 @@
+import type { GcpCluster } from "./gcp-config.js";
 import { ServiceError } from "../../errors/service-error.js";
 import { credentialEntryFor } from "../credential-entry.js";
-import type { ClusterAccess, ClusterDescriber, ClusterOf } from "../driver.js";
+import type { ClusterAccess, ClusterDescriber } from "../driver.js";
 import { raceAbort, upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
 import type { GcpCredentialSource } from "./gcp-credentials.js";
 import { gcpServiceError } from "./gcp-errors.js";
@@ -18,10 +19,10 @@ interface GkeCluster {
  * Discovers a GKE cluster's endpoint and CA with `projects.locations.clusters.get`,
  * authorized by the same google-auth-library client that mints its tokens.
  */
-export class GkeClusterDescriber implements ClusterDescriber<ClusterOf<"gcp">> {
+export class GkeClusterDescriber implements ClusterDescriber<GcpCluster> {
   constructor(private readonly sources: ReadonlyMap<string, GcpCredentialSource>) {}
 
-  async describeCluster(cluster: ClusterOf<"gcp">, signal: AbortSignal): Promise<ClusterAccess> {
+  async describeCluster(cluster: GcpCluster, signal: AbortSignal): Promise<ClusterAccess> {
     const call: UpstreamCall = { provider: "gcp", operation: "container:clusters.get", metadata: { cluster_id: cluster.id } };
     const base = (cluster.apiEndpoint ?? defaultGkeApiEndpoint).replace(/\/+$/, "");
     const url = `${base}/v1/projects/${encodeURIComponent(cluster.project)}/locations/${encodeURIComponent(cluster.region)}/clusters/${encodeURIComponent(cluster.name)}`;

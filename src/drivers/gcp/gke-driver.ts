@@ -1,5 +1,6 @@
+import type { GcpCluster } from "./gcp-config.js";
 import { credentialEntryFor } from "../credential-entry.js";
-import type { ClusterOf, MintedToken, TokenDriver } from "../driver.js";
+import type { MintedToken, TokenDriver } from "../driver.js";
 import type { UpstreamCall } from "../upstream-error.js";
 import type { GcpCredentialSource } from "./gcp-credentials.js";
 import { gcpServiceError } from "./gcp-errors.js";
@@ -9,10 +10,10 @@ import { gcpServiceError } from "./gcp-errors.js";
  * uses, and its real expiry. GKE authenticates the caller's identity, so the token is
  * not bound to one cluster; the service's per-caller authorization is what limits it.
  */
-export class GkeTokenDriver implements TokenDriver<ClusterOf<"gcp">> {
+export class GkeTokenDriver implements TokenDriver<GcpCluster> {
   constructor(private readonly sources: ReadonlyMap<string, GcpCredentialSource>) {}
 
-  async mintToken(cluster: ClusterOf<"gcp">, signal: AbortSignal): Promise<MintedToken> {
+  async mintToken(cluster: GcpCluster, signal: AbortSignal): Promise<MintedToken> {
     const source = credentialEntryFor(this.sources, cluster);
     const call: UpstreamCall = {
       provider: "gcp",

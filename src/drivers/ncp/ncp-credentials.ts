@@ -1,7 +1,6 @@
-import type { NcpCredentialConfig } from "../../config/config-schema.js";
+import type { NcpCredentialConfig, NcpCluster } from "./ncp-config.js";
 import { resolveSecret } from "../../config/secret-ref.js";
 import { credentialEntryFor } from "../credential-entry.js";
-import type { ClusterOf } from "../driver.js";
 
 /** An NCP API key pair, resolved. */
 export interface NcpKeys {
@@ -15,7 +14,7 @@ export interface NcpKeys {
  *
  * @throws ServiceError FAILED_PRECONDITION when a reference cannot be resolved.
  */
-export async function ncpKeysFor(entries: ReadonlyMap<string, NcpCredentialConfig>, cluster: ClusterOf<"ncp">): Promise<NcpKeys> {
+export async function ncpKeysFor(entries: ReadonlyMap<string, NcpCredentialConfig>, cluster: NcpCluster): Promise<NcpKeys> {
   const entry = credentialEntryFor(entries, cluster);
   const [accessKey, secretKey] = await Promise.all([resolveSecret(entry.accessKey), resolveSecret(entry.secretKey)]);
   return { accessKey, secretKey };

@@ -1,6 +1,6 @@
 import { parse } from "yaml";
-import type { NcpCredentialConfig } from "../../config/config-schema.js";
-import type { ClusterAccess, ClusterDescriber, ClusterOf } from "../driver.js";
+import type { NcpCredentialConfig, NcpCluster } from "./ncp-config.js";
+import type { ClusterAccess, ClusterDescriber } from "../driver.js";
 import { upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
 import { ncpKeysFor } from "./ncp-credentials.js";
@@ -19,14 +19,14 @@ interface KubeconfigDoc {
  * cluster entry. Its user entry is never used, so no credential from it can leak
  * into a kubeconfig this service builds.
  */
-export class NksClusterDescriber implements ClusterDescriber<ClusterOf<"ncp">> {
+export class NksClusterDescriber implements ClusterDescriber<NcpCluster> {
   constructor(
     private readonly credentials: ReadonlyMap<string, NcpCredentialConfig>,
     private readonly upstreamTimeoutMs: number,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async describeCluster(cluster: ClusterOf<"ncp">, signal: AbortSignal): Promise<ClusterAccess> {
+  async describeCluster(cluster: NcpCluster, signal: AbortSignal): Promise<ClusterAccess> {
     const call: UpstreamCall = { provider: "ncp", operation: "nks:GetKubeconfig", metadata: { cluster_id: cluster.id } };
     const keys = await ncpKeysFor(this.credentials, cluster);
     const base = (cluster.apiEndpoint ?? defaultNksApiEndpoint).replace(/\/+$/, "");

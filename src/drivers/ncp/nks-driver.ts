@@ -1,17 +1,17 @@
-import type { NcpCredentialConfig } from "../../config/config-schema.js";
-import type { ClusterOf, MintedToken, TokenDriver } from "../driver.js";
+import type { NcpCredentialConfig, NcpCluster } from "./ncp-config.js";
+import type { MintedToken, TokenDriver } from "../driver.js";
 import { abandonedError } from "../upstream-error.js";
 import { ncpKeysFor } from "./ncp-credentials.js";
 import { mintNksToken } from "./nks-token.js";
 
 /** The NAVER Cloud NKS token driver: tokens are signed locally with the configured key pair. */
-export class NksTokenDriver implements TokenDriver<ClusterOf<"ncp">> {
+export class NksTokenDriver implements TokenDriver<NcpCluster> {
   constructor(
     private readonly credentials: ReadonlyMap<string, NcpCredentialConfig>,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async mintToken(cluster: ClusterOf<"ncp">, signal: AbortSignal): Promise<MintedToken> {
+  async mintToken(cluster: NcpCluster, signal: AbortSignal): Promise<MintedToken> {
     if (signal.aborted) throw abandonedError({ provider: "ncp", operation: "token", metadata: { cluster_id: cluster.id } }, signal);
     const keys = await ncpKeysFor(this.credentials, cluster);
     return mintNksToken({ ...keys, clusterUuid: cluster.uuid, region: cluster.region, now: this.now() });

@@ -1,6 +1,7 @@
-import type { AwsCredentialConfig } from "../../../src/config/config-schema.js";
-import { createAwsProvider } from "../../../src/drivers/aws/aws-provider.js";
-import type { ClusterOf, ProviderDrivers } from "../../../src/drivers/driver.js";
+import type { AwsCredentialConfig } from "../../../src/drivers/aws/aws-config.js";
+import { awsProvider } from "../../../src/drivers/aws/aws-provider.js";
+import type { ProviderDrivers } from "../../../src/drivers/driver.js";
+import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import { startFakeEks } from "../../fakes/fake-eks.js";
 import { startFakeSts } from "../../fakes/fake-sts.js";
 import { testCaData } from "../../support/test-config.js";
@@ -42,7 +43,7 @@ runConformance<ClusterOf<"aws">>({
       apiEndpoint: eks.url,
     });
     return {
-      newDrivers: () => createAwsProvider(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"aws">>>,
+      newDrivers: () => awsProvider.create(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"aws">>>,
       clusterA: cluster("alpha-eks", "alpha"),
       clusterB: cluster("beta-eks", "beta"),
       missingCluster: cluster("gamma-eks", "gamma"),

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { AwsCredentialConfig } from "../../../src/config/config-schema.js";
+import type { AwsCredentialConfig } from "../../../src/drivers/aws/aws-config.js";
 import { EksTokenDriver } from "../../../src/drivers/aws/eks-driver.js";
 import { createAwsCredentialSources } from "../../../src/drivers/aws/aws-credentials.js";
-import type { ClusterOf } from "../../../src/drivers/driver.js";
+import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import { ServiceError } from "../../../src/errors/service-error.js";
 import { startFakeSts, type FakeSts } from "../../fakes/fake-sts.js";
 

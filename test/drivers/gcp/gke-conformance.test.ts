@@ -1,9 +1,10 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { GcpCredentialConfig } from "../../../src/config/config-schema.js";
-import type { ClusterOf, ProviderDrivers } from "../../../src/drivers/driver.js";
-import { createGcpProvider } from "../../../src/drivers/gcp/gcp-provider.js";
+import type { GcpCredentialConfig } from "../../../src/drivers/gcp/gcp-config.js";
+import type { ProviderDrivers } from "../../../src/drivers/driver.js";
+import type { ClusterOf } from "../../../src/core/registered-cluster.js";
+import { gcpProvider } from "../../../src/drivers/gcp/gcp-provider.js";
 import { createTestServiceAccount, startFakeGcp } from "../../fakes/fake-gcp.js";
 import { testCaData } from "../../support/test-config.js";
 import { runConformance } from "../drivertest.js";
@@ -37,7 +38,7 @@ runConformance<ClusterOf<"gcp">>({
       apiEndpoint: gcp.url,
     });
     return {
-      newDrivers: () => createGcpProvider(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"gcp">>>,
+      newDrivers: () => gcpProvider.create(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"gcp">>>,
       clusterA: cluster("alpha-gke", "alpha"),
       clusterB: cluster("beta-gke", "beta"),
       missingCluster: cluster("gamma-gke", "gamma"),

@@ -3,9 +3,9 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { GcpCredentialConfig } from "../../../src/config/config-schema.js";
-import type { ClusterOf } from "../../../src/drivers/driver.js";
-import { createGcpProvider } from "../../../src/drivers/gcp/gcp-provider.js";
+import type { GcpCredentialConfig } from "../../../src/drivers/gcp/gcp-config.js";
+import type { ClusterOf } from "../../../src/core/registered-cluster.js";
+import { gcpProvider } from "../../../src/drivers/gcp/gcp-provider.js";
 import { ServiceError } from "../../../src/errors/service-error.js";
 import { createTestServiceAccount, startFakeGcp, type FakeGcp, type TestServiceAccount } from "../../fakes/fake-gcp.js";
 
@@ -48,10 +48,9 @@ describe("GKE driver through google-auth-library", () => {
   after(() => gcp.close());
 
   const mint = (entry: Omit<GcpCredentialConfig, "provider">) =>
-    createGcpProvider({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, ...entry } }, { upstreamTimeoutMs: 10_000 }).token!.mintToken(
-      cluster,
-      AbortSignal.timeout(20_000),
-    );
+    gcpProvider
+      .create({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, ...entry } }, { upstreamTimeoutMs: 10_000 })
+      .token!.mintToken(cluster, AbortSignal.timeout(20_000));
 
   it("mints with a key file and reports the token's real expiry", async () => {
     const { token, expiresAt } = await mint({ serviceAccountKey: { file: join(dir, "issuer.json") } });
@@ -130,7 +129,7 @@ describe("GKE driver through google-auth-library", () => {
   it("picks up a rotated key file without a restart", async () => {
     const rotating = join(dir, "rotating.json");
     await writeFile(rotating, issuer.keyFile);
-    const provider = createGcpProvider(
+    const provider = gcpProvider.create(
       { c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, serviceAccountKey: { file: rotating } } },
       { upstreamTimeoutMs: 10_000 },
     );

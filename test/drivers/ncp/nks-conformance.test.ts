@@ -1,6 +1,7 @@
-import type { NcpCredentialConfig } from "../../../src/config/config-schema.js";
-import type { ClusterOf, ProviderDrivers } from "../../../src/drivers/driver.js";
-import { createNcpProvider } from "../../../src/drivers/ncp/ncp-provider.js";
+import type { NcpCredentialConfig } from "../../../src/drivers/ncp/ncp-config.js";
+import type { ProviderDrivers } from "../../../src/drivers/driver.js";
+import type { ClusterOf } from "../../../src/core/registered-cluster.js";
+import { ncpProvider } from "../../../src/drivers/ncp/ncp-provider.js";
 import { startFakeNcp } from "../../fakes/fake-ncp.js";
 import { testCaData } from "../../support/test-config.js";
 import { runConformance } from "../drivertest.js";
@@ -40,7 +41,7 @@ runConformance<ClusterOf<"ncp">>({
       apiEndpoint: ncp.url,
     });
     return {
-      newDrivers: () => createNcpProvider(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"ncp">>>,
+      newDrivers: () => ncpProvider.create(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"ncp">>>,
       clusterA: cluster("alpha-nks", uuids.alpha),
       clusterB: cluster("beta-nks", uuids.beta),
       missingCluster: cluster("gamma-nks", uuids.gamma),

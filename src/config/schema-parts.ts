@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { clusterIdProblem } from "../core/cluster-id.js";
+
+/**
+ * Cross-field checks run even when a field has its own problem, so that one run
+ * reports every problem; they guard against values that failed their own schema.
+ */
+export const always = { when: () => true };
+
+/** A `{ env: NAME }` or `{ file: PATH }` reference; secrets are never inline. */
+export const secretRefSchema = z.union(
+  [
+    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name") }),
+    z.strictObject({ file: z.string().min(1, "must be a file path") }),
+  ],
+  { error: "must be a secret reference, { env: NAME } or { file: PATH }; secrets are never written inline" },
+);
+
+/** A listen address, "host:port" or "[ipv6]:port"; port 0 picks a free port. */
+export const listenAddressSchema = z
+  .string()
+  .regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port", e.g. "127.0.0.1:8080"')
+  .refine((value) => Number(value.slice(value.lastIndexOf(":") + 1)) <= 65535, "port must be at most 65535");
+
+export const httpsUrlSchema = z.url({ protocol: /^https$/, error: "must be an https:// URL" });
+export const baseUrlSchema = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+
+/** Keys every cluster entry has, whatever its provider. */
+export const clusterBase = {
+  id: z.string().check((ctx) => {
+    const problem = clusterIdProblem(ctx.value);
+    if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
+  }),
+  displayName: z.string().max(255).default(""),
+  labels: z
+    .record(z.string().regex(/^[\w./-]{1,63}$/, "label keys must be 1 to 63 characters of [A-Za-z0-9_./-]"), z.string().max(255))
+    .default({}),
+  credentials: z.string().min(1, "must name an entry of credentials"),
+  /** The API server URL; discovered from the cloud when absent. */
+  endpoint: httpsUrlSchema.optional(),
+  /** Base64 PEM of the cluster CA; discovered from the cloud when absent. */
+  certificateAuthorityData: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64 PEM, as in a kubeconfig's certificate-authority-data")
+    .refine(
+      (b64) => Buffer.from(b64, "base64").toString("latin1").includes("-----BEGIN CERTIFICATE-----"),
+      "must be base64 of a PEM certificate",
+    )
+    .optional(),
+  /** The base URL of the cloud's cluster API used for discovery, for sovereign regions, private endpoints and tests. */
+  apiEndpoint: baseUrlSchema.optional(),
+};
+
+/**
+ * What every registered cluster has, whatever its cloud, as drivers see it. It holds
+ * no secret: `credentials` names a `credentials` entry.
+ */
+export type ClusterBase = z.output<z.ZodObject<typeof clusterBase>> & {
+  /** The provider's name, such as "aws". */
+  readonly provider: string;
+  /** The cloud region (EKS, NKS) or GKE location (region or zone). */
+  readonly region: string;
+  /** The cluster's name in its cloud; empty for an NKS cluster registered by UUID only. */
+  readonly name: string;
+};

@@ -1,0 +1,56 @@
+import type { z } from "zod";
+import type { ClusterBase } from "../config/schema-parts.js";
+import type { ProviderDrivers, ProviderOptions } from "./driver.js";
+
+/**
+ * Everything the service knows of one cloud, exported by that cloud's folder: its
+ * name, the config schemas of its `credentials` and `clusters` entries, and a
+ * factory for its drivers. The list in `src/providers.ts` names the modules, and
+ * the config unions and provider types are derived from it, so a new cloud is one
+ * folder, one list entry and one conformance harness.
+ */
+export interface ProviderModule<
+  Name extends string,
+  CredentialSchema extends z.ZodObject<{ provider: z.ZodLiteral<Name> }>,
+  ClusterSchema extends z.ZodObject<{ provider: z.ZodLiteral<Name> }>,
+> {
+  /** The `provider` value of its config entries, such as "aws". */
+  readonly name: Name;
+  /** A `credentials` entry of this provider. */
+  readonly credentialSchema: CredentialSchema;
+  /** A `clusters` entry of this provider: `clusterBase` plus its own keys. */
+  readonly clusterSchema: ClusterSchema;
+  /** Builds the drivers from this provider's `credentials` entries, by name. */
+  create(
+    credentials: Readonly<Record<string, z.output<CredentialSchema>>>,
+    options: ProviderOptions,
+  ): ProviderDrivers<z.output<ClusterSchema> & ClusterBase>;
+  /**
+   * Builds the drivers from the entries of all `credentials` that belong to this
+   * provider, or returns undefined when none do (see {@link defineProvider}).
+   */
+  driversFrom(
+    credentials: Readonly<Record<string, { readonly provider: string }>>,
+    options: ProviderOptions,
+  ): ProviderDrivers<never> | undefined;
+}
+
+/** Declares a provider module, keeping its precise types for the derived unions. */
+export function defineProvider<
+  Name extends string,
+  CredentialSchema extends z.ZodObject<{ provider: z.ZodLiteral<Name> }>,
+  ClusterSchema extends z.ZodObject<{ provider: z.ZodLiteral<Name> }>,
+>(
+  module: Omit<ProviderModule<Name, CredentialSchema, ClusterSchema>, "driversFrom">,
+): ProviderModule<Name, CredentialSchema, ClusterSchema> {
+  // Validated config entries carry their provider's name, and the config's union picked this provider's schema for them.
+  const isOwn = (entry: { readonly provider: string }): entry is z.output<CredentialSchema> => entry.provider === module.name;
+  return {
+    ...module,
+    driversFrom(credentials, options) {
+      const own: Record<string, z.output<CredentialSchema>> = {};
+      for (const [name, entry] of Object.entries(credentials)) if (isOwn(entry)) own[name] = entry;
+      return Object.keys(own).length > 0 ? module.create(own, options) : undefined;
+    },
+  };
+}
