@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { pino, type Logger } from "pino";
 import { ServiceError } from "../errors/service-error.js";
@@ -19,11 +18,6 @@ export interface AuditEntry {
   tokenExpiry?: string;
   tokenFingerprint?: string;
   kubeconfigMode?: string;
-}
-
-/** A short, non-reversible handle for a token: the first 16 hex digits of its SHA-256. */
-export function tokenFingerprint(token: string): string {
-  return `sha256:${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
 }
 
 /** Lets a write wait out EAGAIN (a full pipe) for this long before the sink counts as failed. */

@@ -1,12 +1,6 @@
 import type { ClusterAccess } from "../drivers/driver.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
-import {
-  abandonedError,
-  isNetworkFailure,
-  upstreamBadResponse,
-  upstreamUnreachable,
-  type UpstreamCall,
-} from "../drivers/upstream-error.js";
+import { abandonedError, isNetworkFailure, upstreamBadResponse, upstreamUnreachable, type UpstreamCall } from "../errors/upstream-error.js";
 import { isServiceError, ServiceError } from "../errors/service-error.js";
 import { TtlCache } from "./ttl-cache.js";
 import { withRetries, type CallBudget } from "./upstream-retry.js";

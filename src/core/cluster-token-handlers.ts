@@ -8,7 +8,7 @@ import {
   type GetKubeconfigRequest,
   KubeconfigMode,
 } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
-import { tokenFingerprint } from "../audit/audit-log.js";
+import { tokenFingerprint } from "./token-fingerprint.js";
 import type { AccessPolicy, GrantableRpc } from "../auth/access-policy.js";
 import type { MintedToken } from "../drivers/driver.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";

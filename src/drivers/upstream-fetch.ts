@@ -1,4 +1,10 @@
-import { abandonedError, upstreamBadResponse, upstreamHttpError, upstreamUnreachable, type UpstreamCall } from "./upstream-error.js";
+import {
+  abandonedError,
+  upstreamBadResponse,
+  upstreamHttpError,
+  upstreamUnreachable,
+  type UpstreamCall,
+} from "../errors/upstream-error.js";
 
 /** The longest JSON body read from a cloud API; cluster descriptions are a few KiB. */
 const maxResponseBytes = 1024 * 1024;

@@ -3,7 +3,7 @@ import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse 
 import { errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import type { ErrorReason } from "../errors/error-reasons.js";
 import { ServiceError } from "../errors/service-error.js";
-import { toConnectError } from "./connect-error.js";
+import { toConnectError } from "./error-status.js";
 import { requestIdFrom, requestIdHeader } from "./request-id.js";
 
 /** What each body-less rejection of connect-es becomes: a reason, and what to send instead. */

@@ -6,7 +6,8 @@ import type { PresentedCredentials } from "../auth/authenticator.js";
 import type { TransportCall } from "../core/call-context.js";
 import { unknownPathFallback, withRejectionBodies } from "./connect-rejections.js";
 import { guardDecoding, malformedRequest } from "./request-guard.js";
-import { callSignal, requestIdFrom, requestIdHeader } from "./request-id.js";
+import { callSignal } from "../common/deadline.js";
+import { requestIdFrom, requestIdHeader } from "./request-id.js";
 import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
 
 /** Options of {@link createConnectHandler}. */

@@ -3,7 +3,7 @@ import type { ConnectError } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
 import type { TransportCall } from "../core/call-context.js";
-import { cancellationReason } from "../core/deadline.js";
+import { cancellationReason } from "../common/deadline.js";
 import { enforceCompressedFlagRule } from "./grpc-compressed-flag.js";
 import { requestIdFrom, requestIdHeader } from "./request-id.js";
 import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";

@@ -1,4 +1,3 @@
-import { cancellationReason, deadlineReason } from "../core/deadline.js";
 import { randomUUID } from "node:crypto";
 
 /** The header that carries a request id in and out, on both transports. */
@@ -13,17 +12,4 @@ const acceptable = /^[\w.:-]{1,128}$/;
  */
 export function requestIdFrom(header: string | undefined | null): string {
   return header && acceptable.test(header) ? header : randomUUID();
-}
-
-/**
- * A signal for the core that aborts with `parent` and says why in the way the core
- * understands: a DOMException named "TimeoutError" when `isDeadline` judges the
- * parent's reason to be a passed deadline, "AbortError" otherwise.
- */
-export function callSignal(parent: AbortSignal, isDeadline: (reason: unknown) => boolean): AbortSignal {
-  const controller = new AbortController();
-  const forward = () => controller.abort(isDeadline(parent.reason) ? deadlineReason() : cancellationReason());
-  if (parent.aborted) forward();
-  else parent.addEventListener("abort", forward, { once: true });
-  return controller.signal;
 }

@@ -8,9 +8,9 @@ import type { RateLimiter } from "../auth/rate-limiter.js";
 import type { CallContext, TransportCall } from "../core/call-context.js";
 import type { ServiceHandlers } from "../core/service-handlers.js";
 import { isServiceError, ServiceError } from "../errors/service-error.js";
-import { boundedSignal } from "../core/deadline.js";
+import { boundedSignal } from "../common/deadline.js";
 import { errorSummary } from "../logging/logger.js";
-import { toConnectError } from "./connect-error.js";
+import { toConnectError } from "./error-status.js";
 
 /**
  * Calls one RPC of the core for any transport: authenticates the caller, applies its

@@ -5,6 +5,7 @@ import type { ClusterAccess, ClusterDescriber } from "../../src/drivers/driver.j
 import type { ClusterOf, DriverSet } from "../../src/core/registered-cluster.js";
 import { ServiceError } from "../../src/errors/service-error.js";
 import { testCaData } from "../support/test-config.js";
+import { serviceFailure } from "../support/service-failure.js";
 
 const cluster: ClusterOf<"aws"> = {
   id: "c1",
@@ -34,15 +35,6 @@ function describer(answer: () => ClusterAccess | Promise<ClusterAccess>, delayMs
 const budget = (ms: number) => ({ signal: AbortSignal.timeout(ms), deadline: Date.now() + ms });
 
 const drivers = (d: ClusterDescriber<ClusterOf<"aws">>): DriverSet => ({ aws: { describer: d } });
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  const err = await promise.then(
-    () => assert.fail("expected a failure"),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ServiceError, String(err));
-  return err;
-}
 
 describe("ClusterAccessResolver", () => {
   it("uses the registry's endpoint and CA without asking the cloud", async () => {
@@ -81,7 +73,7 @@ describe("ClusterAccessResolver", () => {
   it("lets one caller give up at its deadline while the lookup completes for the others", async () => {
     const d = describer(() => good, 300);
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000 });
-    const impatient = failure(resolver.resolve(cluster, budget(50)));
+    const impatient = serviceFailure(resolver.resolve(cluster, budget(50)));
     const patient = resolver.resolve(cluster, budget(5_000));
     assert.equal((await impatient).code, "DeadlineExceeded");
     assert.deepEqual(await patient, good);
@@ -95,7 +87,7 @@ describe("ClusterAccessResolver", () => {
       return good;
     });
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000 });
-    assert.equal((await failure(resolver.resolve(cluster, budget(1000)))).code, "Unavailable");
+    assert.equal((await serviceFailure(resolver.resolve(cluster, budget(1000)))).code, "Unavailable");
     fail = false;
     assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good);
   });
@@ -108,7 +100,7 @@ describe("ClusterAccessResolver", () => {
       { server: "https://c1.example.com", certificateAuthorityData: "" },
     ]) {
       const resolver = new ClusterAccessResolver(drivers(describer(() => bad)), { ttlMs: 60_000 });
-      const err = await failure(resolver.resolve(cluster, budget(1000)));
+      const err = await serviceFailure(resolver.resolve(cluster, budget(1000)));
       assert.deepEqual([err.code, err.reason], ["Unavailable", "UPSTREAM_BAD_RESPONSE"]);
     }
   });
@@ -122,7 +114,7 @@ describe("ClusterAccessResolver", () => {
   });
 
   it("answers FAILED_PRECONDITION naming the provider when it cannot discover", async () => {
-    const err = await failure(new ClusterAccessResolver({}, { ttlMs: 0 }).resolve(cluster, budget(1000)));
+    const err = await serviceFailure(new ClusterAccessResolver({}, { ttlMs: 0 }).resolve(cluster, budget(1000)));
     assert.deepEqual([err.code, err.reason, err.metadata.provider], ["FailedPrecondition", "DISCOVERY_NOT_SUPPORTED", "aws"]);
   });
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { withRetries } from "../../src/core/upstream-retry.js";
 import { ServiceError } from "../../src/errors/service-error.js";
+import { serviceFailure } from "../support/service-failure.js";
 
 const unavailable = () =>
   new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws sts:AssumeRole failed (HTTP 503); retry later" });
@@ -19,29 +20,20 @@ function flaky(...errors: Error[]) {
   return attempt;
 }
 
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  const err = await promise.then(
-    () => assert.fail("expected a failure"),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ServiceError, String(err));
-  return err;
-}
-
 describe("withRetries", () => {
   it("retries UNAVAILABLE failures, up to three attempts", async () => {
     const twice = flaky(unavailable(), unavailable());
     assert.equal(await withRetries(twice, budget(5_000), undefined, () => 0), "ok");
     assert.equal(twice.calls, 3);
     const always = flaky(unavailable(), unavailable(), unavailable(), unavailable());
-    assert.equal((await failure(withRetries(always, budget(5_000), undefined, () => 0))).reason, "UPSTREAM_UNAVAILABLE");
+    assert.equal((await serviceFailure(withRetries(always, budget(5_000), undefined, () => 0))).reason, "UPSTREAM_UNAVAILABLE");
     assert.equal(always.calls, 3);
   });
 
   it("does not wait for a retry the caller's remaining time cannot cover: it reports the upstream's failure at once", async () => {
     const attempt = flaky(unavailable(), unavailable());
     const started = performance.now();
-    const err = await failure(withRetries(attempt, budget(40), { maxAttempts: 3, baseBackoffMs: 100, maxBackoffMs: 100 }, () => 1));
+    const err = await serviceFailure(withRetries(attempt, budget(40), { maxAttempts: 3, baseBackoffMs: 100, maxBackoffMs: 100 }, () => 1));
     assert.deepEqual([err.code, err.reason, attempt.calls], ["Unavailable", "UPSTREAM_UNAVAILABLE", 1]);
     assert.ok(performance.now() - started < 30, "no waiting");
   });
@@ -53,7 +45,7 @@ describe("withRetries", () => {
       new ServiceError({ reason: "NOT_GRANTED", message: "no" }),
     ]) {
       const attempt = flaky(err);
-      assert.equal(await failure(withRetries(attempt, budget(5_000))), err);
+      assert.equal(await serviceFailure(withRetries(attempt, budget(5_000))), err);
       assert.equal(attempt.calls, 1);
     }
   });
@@ -67,7 +59,7 @@ describe("withRetries", () => {
       { maxAttempts: 3, baseBackoffMs: 200, maxBackoffMs: 200 },
     );
     setTimeout(() => controller.abort(new DOMException("deadline", "TimeoutError")), 50);
-    assert.equal((await failure(pending)).reason, "UPSTREAM_UNAVAILABLE");
+    assert.equal((await serviceFailure(pending)).reason, "UPSTREAM_UNAVAILABLE");
     assert.equal(attempt.calls, 1);
   });
 });

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ClusterAccess, ProviderDrivers } from "../../src/drivers/driver.js";
 import type { RegisteredCluster } from "../../src/core/registered-cluster.js";
-import { ServiceError, type ErrorCode } from "../../src/errors/service-error.js";
+import type { ServiceError, ErrorCode } from "../../src/errors/service-error.js";
 import type { Fault, FakeServer } from "../fakes/fake-http-server.js";
 import type { Verdict } from "../fakes/sigv4-verifier.js";
+import { serviceFailure } from "../support/service-failure.js";
 
 /**
  * What a cloud's harness provides to the conformance suite: its drivers built
@@ -55,15 +56,6 @@ const faults: [string, Fault, ErrorCode][] = [
   ["no answer before the caller's deadline", { delayMs: 4000 }, "DeadlineExceeded"],
 ];
 
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  const err = await promise.then(
-    () => assert.fail("expected the call to fail"),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ServiceError, `a ServiceError with a portable code, not ${String(err)}`);
-  return err;
-}
-
 /**
  * The conformance suite every cloud driver must pass, modelled on Go CDK's
  * drivertest. A new cloud is done when its harness passes this.
@@ -105,7 +97,7 @@ export function runConformance<C extends RegisteredCluster>(harness: Harness<C>)
     });
 
     it("answers NOT_FOUND for a cluster the cloud does not know", async () => {
-      const err = await failure(env.newDrivers().describer.describeCluster(env.missingCluster, AbortSignal.timeout(20_000)));
+      const err = await serviceFailure(env.newDrivers().describer.describeCluster(env.missingCluster, AbortSignal.timeout(20_000)));
       assert.equal(err.code, "NotFound");
       noSecretIn(err);
     });
@@ -115,7 +107,7 @@ export function runConformance<C extends RegisteredCluster>(harness: Harness<C>)
         () => env.newDrivers().token.mintToken(env.unresolvableCluster, AbortSignal.timeout(20_000)),
         () => env.newDrivers().describer.describeCluster(env.unresolvableCluster, AbortSignal.timeout(20_000)),
       ]) {
-        const err = await failure(call());
+        const err = await serviceFailure(call());
         assert.equal(err.code, "FailedPrecondition");
         noSecretIn(err);
       }
@@ -133,7 +125,7 @@ export function runConformance<C extends RegisteredCluster>(harness: Harness<C>)
           upstream.fault = fault;
           try {
             const started = Date.now();
-            const err = await failure(call(env.newDrivers()));
+            const err = await serviceFailure(call(env.newDrivers()));
             assert.equal(err.code, code, `${operation}: ${err.code} ${err.reason}: ${err.message}`);
             if ("delayMs" in fault) assert.ok(Date.now() - started < 2000, `${operation} waited past the deadline`);
             noSecretIn(err);

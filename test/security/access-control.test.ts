@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
-import { tokenFingerprint } from "../../src/audit/audit-log.js";
+import { tokenFingerprint } from "../../src/core/token-fingerprint.js";
 import { expectError } from "../support/error-info.js";
 import { httpsPost } from "../support/raw-https.js";
 import { startTestService, type RunningService } from "../support/running-service.js";

@@ -13,7 +13,7 @@ import { createUnaryInvoker, UndecodableRequest } from "../../src/transports/una
 import { LogCapture } from "../support/log-capture.js";
 import { testAuditFile } from "../support/test-config.js";
 import type { CallContext } from "../../src/core/call-context.js";
-import { raceAbort } from "../../src/drivers/upstream-error.js";
+import { raceAbort } from "../../src/errors/upstream-error.js";
 
 const call: TransportCall = { transport: "connect", requestId: "r-1", signal: new AbortController().signal, credentials: {} };
 const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

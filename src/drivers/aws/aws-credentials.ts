@@ -3,7 +3,7 @@ import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { AwsCredentialConfig } from "./aws-config.js";
 import { resolveSecret } from "../../config/secret-ref.js";
-import { raceSignal } from "../../core/deadline.js";
+import { raceSignal } from "../../common/deadline.js";
 import { TtlCache } from "../../core/ttl-cache.js";
 import type { ProviderOptions } from "../driver.js";
 

@@ -8,7 +8,7 @@ import {
   upstreamThrottled,
   upstreamUnreachable,
   type UpstreamCall,
-} from "../upstream-error.js";
+} from "../../errors/upstream-error.js";
 
 /**
  * Maps an AWS SDK or credential-chain failure to a portable error, using smithy's

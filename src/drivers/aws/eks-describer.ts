@@ -2,7 +2,7 @@ import type { AwsCluster } from "./aws-config.js";
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { credentialEntryFor } from "../credential-entry.js";
 import type { ClusterAccess, ClusterDescriber } from "../driver.js";
-import { upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
+import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import { ServiceError } from "../../errors/service-error.js";
 import { awsClientTuning, type AwsCredentialSource } from "./aws-credentials.js";
 import { awsServiceError } from "./aws-errors.js";

@@ -1,7 +1,7 @@
 import type { AwsCluster } from "./aws-config.js";
 import { credentialEntryFor } from "../credential-entry.js";
 import type { MintedToken, TokenDriver } from "../driver.js";
-import type { UpstreamCall } from "../upstream-error.js";
+import type { UpstreamCall } from "../../errors/upstream-error.js";
 import type { AwsCredentialSource } from "./aws-credentials.js";
 import { awsServiceError } from "./aws-errors.js";
 import { mintEksToken } from "./eks-token.js";

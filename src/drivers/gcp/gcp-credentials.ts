@@ -6,7 +6,7 @@ import { describeSecretRef, resolveSecret } from "../../config/secret-ref.js";
 import { SingleFlight } from "../../core/single-flight.js";
 import { ServiceError } from "../../errors/service-error.js";
 import type { ProviderOptions } from "../driver.js";
-import { upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
+import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 
 /** The scopes gke-gcloud-auth-plugin requests with Application Default Credentials. */
 export const gkeScopes = ["https://www.googleapis.com/auth/cloud-platform", "https://www.googleapis.com/auth/userinfo.email"];

@@ -6,7 +6,7 @@ import {
   upstreamHttpError,
   upstreamUnreachable,
   type UpstreamCall,
-} from "../upstream-error.js";
+} from "../../errors/upstream-error.js";
 
 /**
  * Maps a google-auth-library or gaxios failure to a portable error. `signal` is the

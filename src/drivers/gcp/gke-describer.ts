@@ -2,7 +2,7 @@ import type { GcpCluster } from "./gcp-config.js";
 import { ServiceError } from "../../errors/service-error.js";
 import { credentialEntryFor } from "../credential-entry.js";
 import type { ClusterAccess, ClusterDescriber } from "../driver.js";
-import { raceAbort, upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
+import { raceAbort, upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import type { GcpCredentialSource } from "./gcp-credentials.js";
 import { gcpServiceError } from "./gcp-errors.js";
 

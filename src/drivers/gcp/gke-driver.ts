@@ -1,7 +1,7 @@
 import type { GcpCluster } from "./gcp-config.js";
 import { credentialEntryFor } from "../credential-entry.js";
 import type { MintedToken, TokenDriver } from "../driver.js";
-import type { UpstreamCall } from "../upstream-error.js";
+import type { UpstreamCall } from "../../errors/upstream-error.js";
 import type { GcpCredentialSource } from "./gcp-credentials.js";
 import { gcpServiceError } from "./gcp-errors.js";
 

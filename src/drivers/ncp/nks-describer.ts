@@ -1,7 +1,7 @@
 import { parse } from "yaml";
 import type { NcpCredentialConfig, NcpCluster } from "./ncp-config.js";
 import type { ClusterAccess, ClusterDescriber } from "../driver.js";
-import { upstreamBadResponse, type UpstreamCall } from "../upstream-error.js";
+import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
 import { ncpKeysFor } from "./ncp-credentials.js";
 import { ncpGatewayHeaders, ncpStage } from "./ncp-signature.js";

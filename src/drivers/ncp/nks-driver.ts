@@ -1,6 +1,6 @@
 import type { NcpCredentialConfig, NcpCluster } from "./ncp-config.js";
 import type { MintedToken, TokenDriver } from "../driver.js";
-import { abandonedError } from "../upstream-error.js";
+import { abandonedError } from "../../errors/upstream-error.js";
 import { ncpKeysFor } from "./ncp-credentials.js";
 import { mintNksToken } from "./nks-token.js";
 

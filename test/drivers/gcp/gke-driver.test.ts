@@ -6,8 +6,8 @@ import { after, before, describe, it } from "node:test";
 import type { GcpCredentialConfig } from "../../../src/drivers/gcp/gcp-config.js";
 import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import { gcpProvider } from "../../../src/drivers/gcp/gcp-provider.js";
-import { ServiceError } from "../../../src/errors/service-error.js";
 import { createTestServiceAccount, startFakeGcp, type FakeGcp, type TestServiceAccount } from "../../fakes/fake-gcp.js";
+import { serviceFailure } from "../../support/service-failure.js";
 
 const cluster: ClusterOf<"gcp"> = {
   id: "prod-gke",
@@ -19,15 +19,6 @@ const cluster: ClusterOf<"gcp"> = {
   labels: {},
   credentials: "c",
 };
-
-async function failure(promise: Promise<unknown>): Promise<ServiceError> {
-  const err = await promise.then(
-    () => assert.fail("expected a failure"),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof ServiceError, String(err));
-  return err;
-}
 
 describe("GKE driver through google-auth-library", () => {
   let gcp: FakeGcp;
@@ -89,7 +80,7 @@ describe("GKE driver through google-auth-library", () => {
     });
     assert.deepEqual(gcp.verifyAccessToken(token), { ok: true, accessKeyId: target });
     assert.ok(expiresAt.getTime() > Date.now() + 1200_000);
-    const denied = await failure(
+    const denied = await serviceFailure(
       mint({
         serviceAccountKey: { file: join(dir, "issuer.json") },
         impersonateServiceAccount: "other@proj-test.iam.gserviceaccount.com",
@@ -108,7 +99,7 @@ describe("GKE driver through google-auth-library", () => {
     ];
     for (const [file, content] of cases) {
       await writeFile(join(dir, file), content);
-      const err = await failure(mint({ serviceAccountKey: { file: join(dir, file) } }));
+      const err = await serviceFailure(mint({ serviceAccountKey: { file: join(dir, file) } }));
       assert.equal(err.code, "FailedPrecondition");
       assert.equal(err.reason, "CREDENTIALS_INVALID");
       assert.match(err.message, new RegExp(`file .*${file}`));
@@ -120,7 +111,7 @@ describe("GKE driver through google-auth-library", () => {
   it("maps a key Google does not recognise (a forged signature) to FAILED_PRECONDITION", async () => {
     const impostor = createTestServiceAccount(issuer.email);
     await writeFile(join(dir, "impostor.json"), impostor.keyFile);
-    const err = await failure(mint({ serviceAccountKey: { file: join(dir, "impostor.json") } }));
+    const err = await serviceFailure(mint({ serviceAccountKey: { file: join(dir, "impostor.json") } }));
     assert.equal(err.code, "FailedPrecondition");
     assert.equal(err.reason, "UPSTREAM_REJECTED");
     assert.ok(!err.message.includes("PRIVATE KEY"));
@@ -135,6 +126,6 @@ describe("GKE driver through google-auth-library", () => {
     );
     assert.equal(gcp.verifyAccessToken((await provider.token!.mintToken(cluster, AbortSignal.timeout(20_000))).token).ok, true);
     await writeFile(rotating, "{ broken");
-    assert.equal((await failure(provider.token!.mintToken(cluster, AbortSignal.timeout(20_000)))).reason, "CREDENTIALS_INVALID");
+    assert.equal((await serviceFailure(provider.token!.mintToken(cluster, AbortSignal.timeout(20_000)))).reason, "CREDENTIALS_INVALID");
   });
 });

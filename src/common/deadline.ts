@@ -69,3 +69,16 @@ export function boundedSignal(parent: AbortSignal, deadline: number, what?: stri
     },
   };
 }
+
+/**
+ * A signal for the core that aborts with `parent` and says why in the way the core
+ * understands: a DOMException named "TimeoutError" when `isDeadline` judges the
+ * parent's reason to be a passed deadline, "AbortError" otherwise.
+ */
+export function callSignal(parent: AbortSignal, isDeadline: (reason: unknown) => boolean): AbortSignal {
+  const controller = new AbortController();
+  const forward = () => controller.abort(isDeadline(parent.reason) ? deadlineReason() : cancellationReason());
+  if (parent.aborted) forward();
+  else parent.addEventListener("abort", forward, { once: true });
+  return controller.signal;
+}

@@ -1,6 +1,6 @@
-import { raceSignal } from "../core/deadline.js";
-import type { ErrorReason } from "../errors/error-reasons.js";
-import { ServiceError } from "../errors/service-error.js";
+import { raceSignal } from "../common/deadline.js";
+import type { ErrorReason } from "./error-reasons.js";
+import { ServiceError } from "./service-error.js";
 
 /** Which upstream call failed, for error messages and ErrorInfo metadata. Never holds a secret. */
 export interface UpstreamCall {
