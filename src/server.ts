@@ -6,31 +6,16 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { ClusterTokenService, file_clustertoken_v1_cluster_token_service } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { file_health_v1_health } from "../gen/health/v1/health_pb.js";
-import { AuditLog } from "./audit/audit-log.js";
-import { AccessPolicy } from "./auth/access-policy.js";
-import { Authenticator } from "./auth/authenticator.js";
-import { RateLimiter } from "./auth/rate-limiter.js";
 import type { ServiceConfig } from "./config/config-schema.js";
-import { ClusterAccessResolver } from "./core/cluster-access-resolver.js";
-import { createClusterTokenHandlers } from "./core/cluster-token-handlers.js";
-import { ClusterRegistry } from "./core/cluster-registry.js";
-import type { DriverSet } from "./core/registered-cluster.js";
-import type { ProviderOptions } from "./drivers/driver.js";
-import { providers } from "./providers.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
+import { createService, type Service, type ServiceOptions } from "./service.js";
 import { createConnectHandler } from "./transports/connect-transport.js";
 import { addGrpcReflection } from "./transports/grpc-reflection.js";
 import { listenGrpc, type GrpcListener } from "./transports/grpc-listener.js";
 import { addGrpcService } from "./transports/grpc-transport.js";
-import { ServingHealth } from "./transports/serving-health.js";
-import { createUnaryInvoker } from "./transports/unary-invoker.js";
 
-/** Options of {@link startServer}. */
-export interface StartOptions {
-  logger: Logger;
-  /** The clock of every driver; tests pin it. */
-  now?: () => Date;
-}
+/** Options of {@link startServer}: those of the service it builds. */
+export type StartOptions = ServiceOptions;
 
 /** A running service. */
 export interface RunningServer {
@@ -40,17 +25,6 @@ export interface RunningServer {
   readonly httpAddress: string;
   /** Reports NOT_SERVING, stops accepting, lets calls in flight finish for up to `graceMs`, then closes everything. */
   close(graceMs?: number): Promise<void>;
-}
-
-/** Builds the drivers of every provider the config has credentials for. */
-export function createDriverSet(config: ServiceConfig, now?: () => Date): DriverSet {
-  const options: ProviderOptions = { upstreamTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000, ...(now ? { now } : {}) };
-  const drivers: { -readonly [P in keyof DriverSet]: DriverSet[P] } = {};
-  for (const provider of providers) {
-    const built = provider.driversFrom(config.credentials, options);
-    if (built) drivers[provider.name] = built;
-  }
-  return drivers;
 }
 
 /** TLS material of both listeners, read once at start-up. */
@@ -82,33 +56,32 @@ const requestTimeoutMs = 30_000;
 /** An idle keep-alive HTTP/1.1 connection is closed after this. */
 const keepAliveTimeoutMs = 5_000;
 
-/**
- * Starts the service: the gRPC listener (ClusterTokenService, health, reflection)
- * and the Connect listener, both calling one implementation. Health turns SERVING
- * only once both listeners are bound.
- */
-export async function startServer(config: ServiceConfig, { logger, now }: StartOptions): Promise<RunningServer> {
-  const { security } = config;
+/** Builds the service from `config` and starts its listeners. */
+export async function startServer(config: ServiceConfig, options: StartOptions): Promise<RunningServer> {
   const tls = readTls(config);
-  const audit = AuditLog.open(config.audit.file);
-  const drivers = createDriverSet(config, now);
-  const access = new ClusterAccessResolver(drivers, {
-    ttlMs: config.discovery.cacheTtlSeconds * 1000,
-    attemptTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000,
-    maxEntries: Math.max(1, config.clusters.length),
-  });
-  const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
-  const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);
-  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers, access, exec, policy });
-  const invoke = createUnaryInvoker(ClusterTokenService, handlers, {
-    logger,
-    audit,
-    authenticator: security.insecurePlaintext ? Authenticator.none() : Authenticator.withKeys(security.apiKeys),
-    ...(security.rateLimit ? { rateLimiter: new RateLimiter(security.rateLimit) } : {}),
-    maxCallMs: config.limits.maxCallSeconds * 1000,
-  });
+  const service = createService(config, options);
+  try {
+    return await attachListeners(service, config, tls, options.logger);
+  } catch (err) {
+    service.close();
+    throw err;
+  }
+}
+
+/**
+ * Opens the gRPC listener (ClusterTokenService, health, reflection) and the Connect
+ * listener in front of `service`. Health turns SERVING only once both are bound.
+ * Closing stops them, lets calls in flight finish, then closes the service.
+ */
+async function attachListeners(
+  service: Service,
+  config: ServiceConfig,
+  tls: TlsMaterial | undefined,
+  logger: Logger,
+): Promise<RunningServer> {
+  const { security } = config;
+  const { invoke, health } = service;
   const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds, idleTimeoutSeconds, maxConnections } = config.limits;
-  const health = new ServingHealth(["", ClusterTokenService.typeName]);
 
   const grpcServer = new grpc.Server({
     "grpc.max_receive_message_length": maxMessageBytes,
@@ -167,7 +140,6 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
     await grpcListener?.close();
     grpcServer.forceShutdown();
     httpServer.close();
-    audit.close();
     throw err;
   }
   const grpcAddress = grpcListener.address;
@@ -208,7 +180,7 @@ export async function startServer(config: ServiceConfig, { logger, now }: StartO
         }),
       ]);
       clearTimeout(timer);
-      audit.close();
+      service.close();
     },
   };
 }

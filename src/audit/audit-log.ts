@@ -46,6 +46,7 @@ function writeFully(fd: number, line: string): void {
  */
 export class AuditLog {
   private readonly logger: Logger;
+  private closed = false;
 
   private constructor(
     private readonly fd: number,
@@ -65,13 +66,18 @@ export class AuditLog {
   /** Writes one line, or throws UNAVAILABLE so that the caller's call fails. */
   record(entry: AuditEntry): void {
     try {
+      // A closed file's descriptor number may already belong to another file.
+      if (this.closed) throw new Error("the audit log is closed");
       this.logger.info(entry, entry.outcome);
     } catch (err) {
       throw new ServiceError({ reason: "AUDIT_FAILED", message: "the audit log cannot be written, so nothing is issued", cause: err });
     }
   }
 
+  /** Closes the file; every later record fails closed. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     if (this.owned) closeSync(this.fd);
   }
 }

@@ -31,12 +31,11 @@ function verifiedPeerCertificate(req: { socket: unknown }): PresentedCredentials
 }
 
 /**
- * A Node HTTP request handler serving the unary methods of `service` through
- * `invoke` with the Connect protocol (JSON and binary POST, and GET for
- * NO_SIDE_EFFECTS methods) and gRPC-Web. Plain gRPC is left to the grpc-js listener.
+ * The connect-es implementation of `service`: every method calls `invoke`. Served by
+ * {@link createConnectHandler}, and by connect-es's in-memory router transport in tests.
  */
-export function createConnectHandler(service: DescService, invoke: UnaryInvoker, { readMaxBytes, moreRoutes }: ConnectHandlerOptions) {
-  const implementation = Object.fromEntries(
+export function connectImplementation(service: DescService, invoke: UnaryInvoker) {
+  return Object.fromEntries(
     service.methods.map((method) => [
       method.localName,
       (request: never, handlerContext: HandlerContext) => {
@@ -49,6 +48,15 @@ export function createConnectHandler(service: DescService, invoke: UnaryInvoker,
       },
     ]),
   );
+}
+
+/**
+ * A Node HTTP request handler serving the unary methods of `service` through
+ * `invoke` with the Connect protocol (JSON and binary POST, and GET for
+ * NO_SIDE_EFFECTS methods) and gRPC-Web. Plain gRPC is left to the grpc-js listener.
+ */
+export function createConnectHandler(service: DescService, invoke: UnaryInvoker, { readMaxBytes, moreRoutes }: ConnectHandlerOptions) {
+  const implementation = connectImplementation(service, invoke);
   const paths: string[] = [];
   return connectNodeAdapter({
     routes: (router) => {

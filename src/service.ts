@@ -1,0 +1,83 @@
+import type { Logger } from "pino";
+import { ClusterTokenService } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { AuditLog } from "./audit/audit-log.js";
+import { AccessPolicy } from "./auth/access-policy.js";
+import { Authenticator } from "./auth/authenticator.js";
+import { RateLimiter } from "./auth/rate-limiter.js";
+import type { ServiceConfig } from "./config/config-schema.js";
+import { ClusterAccessResolver } from "./core/cluster-access-resolver.js";
+import { ClusterRegistry } from "./core/cluster-registry.js";
+import { createClusterTokenHandlers } from "./core/cluster-token-handlers.js";
+import type { DriverSet } from "./core/registered-cluster.js";
+import type { ProviderDrivers, ProviderOptions } from "./drivers/driver.js";
+import { providers } from "./providers.js";
+import { ServingHealth } from "./transports/serving-health.js";
+import { createUnaryInvoker, type UnaryInvoker } from "./transports/unary-invoker.js";
+
+/** Options of {@link createService}. */
+export interface ServiceOptions {
+  logger: Logger;
+  /** The clock of every driver; tests pin it. */
+  now?: () => Date;
+  /** Drivers to use instead of those the config's credentials would build: in-memory ones in tests. */
+  drivers?: DriverSet;
+}
+
+/**
+ * The service without its listeners: one implementation of ClusterTokenService
+ * behind its call pipeline, and the health it reports. Listeners (`src/server.ts`),
+ * in-memory transports in tests, and a reload all attach to this.
+ */
+export interface Service {
+  /** Calls one RPC for any transport. */
+  readonly invoke: UnaryInvoker;
+  /** What both listeners report; NOT_SERVING until listeners say otherwise. */
+  readonly health: ServingHealth;
+  /** Closes what the service owns, in order: the drivers' SDK clients, then the audit sink. Call after the listeners. */
+  close(): void;
+}
+
+/** Builds the drivers of every provider the config has credentials for. */
+export function createDriverSet(config: ServiceConfig, now?: () => Date): DriverSet {
+  const options: ProviderOptions = { upstreamTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000, ...(now ? { now } : {}) };
+  const drivers: { -readonly [P in keyof DriverSet]: DriverSet[P] } = {};
+  for (const provider of providers) {
+    const built = provider.driversFrom(config.credentials, options);
+    if (built) drivers[provider.name] = built;
+  }
+  return drivers;
+}
+
+/**
+ * The composition root of the service: config, registry, drivers, policy, handlers
+ * and the call pipeline, wired explicitly. It opens the audit sink, and so throws
+ * when the audit file cannot be opened; nothing else here touches the network.
+ */
+export function createService(config: ServiceConfig, { logger, now, drivers: injected }: ServiceOptions): Service {
+  const { security } = config;
+  const audit = AuditLog.open(config.audit.file);
+  const drivers = injected ?? createDriverSet(config, now);
+  const access = new ClusterAccessResolver(drivers, {
+    ttlMs: config.discovery.cacheTtlSeconds * 1000,
+    attemptTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000,
+    maxEntries: Math.max(1, config.clusters.length),
+  });
+  const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
+  const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);
+  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers, access, exec, policy });
+  const invoke = createUnaryInvoker(ClusterTokenService, handlers, {
+    logger,
+    audit,
+    authenticator: security.insecurePlaintext ? Authenticator.none() : Authenticator.withKeys(security.apiKeys),
+    ...(security.rateLimit ? { rateLimiter: new RateLimiter(security.rateLimit) } : {}),
+    maxCallMs: config.limits.maxCallSeconds * 1000,
+  });
+  return {
+    invoke,
+    health: new ServingHealth(["", ClusterTokenService.typeName]),
+    close() {
+      for (const provider of Object.values<ProviderDrivers<never> | undefined>(drivers)) provider?.close?.();
+      audit.close();
+    },
+  };
+}

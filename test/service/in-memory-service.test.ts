@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
+import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { createLogger } from "../../src/logging/logger.js";
+import { createService } from "../../src/service.js";
+import { connectImplementation } from "../../src/transports/connect-transport.js";
+import { expectError } from "../support/error-info.js";
+import { InMemoryTokenDriver } from "../support/in-memory-driver.js";
+import { LogCapture } from "../support/log-capture.js";
+import { rawTestConfig, testConfig } from "../support/test-config.js";
+
+/**
+ * The whole service in memory, as connect-es tests do it: the real composition
+ * (policy, pipeline, handlers, audit) behind connect-es's router transport, with
+ * an in-memory driver: no ports and no cloud keys.
+ */
+function inMemoryService() {
+  const raw = rawTestConfig() as { credentials: Record<string, Record<string, unknown>> };
+  // References nobody resolves: the injected driver never reads them.
+  raw.credentials["aws-test"] = { provider: "aws", accessKeyId: { env: "CTS_UNSET_KEY_ID" }, secretAccessKey: { env: "CTS_UNSET_SECRET" } };
+  const driver = new InMemoryTokenDriver();
+  const logs = new LogCapture();
+  const service = createService(testConfig(raw), { logger: createLogger({ destination: logs }), drivers: { aws: { token: driver } } });
+  const transport = createRouterTransport((router) =>
+    router.service(ClusterTokenService, connectImplementation(ClusterTokenService, service.invoke)),
+  );
+  return { service, driver, logs, client: createClient(ClusterTokenService, transport) };
+}
+
+describe("the service in memory", () => {
+  it("issues through the real pipeline with an in-memory driver, and audits and logs the call", async () => {
+    const { service, driver, logs, client } = inMemoryService();
+    try {
+      const response = await client.generateToken({ clusterId: "demo-eks" });
+      assert.equal(response.status?.token, "test-token-demo-eks-1");
+      assert.equal(driver.minted, 1);
+      assert.ok(logs.records().some((r) => r.msg === "rpc" && r.code === "OK" && r.rpc === "GenerateToken"));
+      const missing = await expectError(client.generateToken({ clusterId: "nope" }), Code.NotFound);
+      assert.equal(missing.info.reason, "CLUSTER_NOT_FOUND");
+      assert.deepEqual(
+        (await client.listClusters({})).clusters.map((c) => c.id),
+        ["demo-eks", "no-endpoint"],
+      );
+    } finally {
+      service.close();
+    }
+  });
+
+  it("closes what it owns: the drivers, then the audit sink", async () => {
+    const { service, client } = inMemoryService();
+    const closed: string[] = [];
+    const tracked = createService(testConfig(), {
+      logger: createLogger({ destination: new LogCapture() }),
+      drivers: { aws: { token: new InMemoryTokenDriver(), close: () => closed.push("aws") } },
+    });
+    tracked.close();
+    assert.deepEqual(closed, ["aws"]);
+    service.close();
+    const afterClose = await expectError(client.generateToken({ clusterId: "demo-eks" }), Code.Unavailable);
+    assert.equal(afterClose.info.reason, "AUDIT_FAILED", "a closed audit sink fails closed: nothing is issued");
+  });
+});
