@@ -10,6 +10,12 @@ import { ClusterRegistry } from "./core/cluster-registry.js";
 import { createClusterTokenHandlers } from "./core/cluster-token-handlers.js";
 import type { DriverSet } from "./core/registered-cluster.js";
 import type { ProviderDrivers, ProviderOptions } from "./drivers/driver.js";
+import { accessLog } from "./pipeline/access-log.js";
+import { audit as auditLink } from "./pipeline/audit.js";
+import { authenticate } from "./pipeline/authenticate.js";
+import type { Link } from "./pipeline/invocation.js";
+import { rateLimit } from "./pipeline/rate-limit.js";
+import { rejectUndecodable } from "./pipeline/reject-undecodable.js";
 import { providers } from "./providers.js";
 import { ServingHealth } from "./transports/serving-health.js";
 import { createUnaryInvoker, type UnaryInvoker } from "./transports/unary-invoker.js";
@@ -65,13 +71,16 @@ export function createService(config: ServiceConfig, { logger, now, drivers: inj
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
   const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);
   const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers, access, exec, policy });
-  const invoke = createUnaryInvoker(ClusterTokenService, handlers, {
-    logger,
-    audit,
-    authenticator: security.insecurePlaintext ? Authenticator.none() : Authenticator.withKeys(security.apiKeys),
-    ...(security.rateLimit ? { rateLimiter: new RateLimiter(security.rateLimit) } : {}),
-    maxCallMs: config.limits.maxCallSeconds * 1000,
-  });
+  // The call pipeline, outermost first: every call is logged; issuances and denials are audited (failing
+  // closed); the caller is authenticated, then rate-limited; undecodable requests stop before any handler.
+  const links: Link[] = [
+    accessLog(logger),
+    auditLink(audit),
+    authenticate(security.insecurePlaintext ? Authenticator.none() : Authenticator.withKeys(security.apiKeys)),
+    ...(security.rateLimit ? [rateLimit(new RateLimiter(security.rateLimit))] : []),
+    rejectUndecodable,
+  ];
+  const invoke = createUnaryInvoker(ClusterTokenService, handlers, { links, maxCallMs: config.limits.maxCallSeconds * 1000 });
   return {
     invoke,
     health: new ServingHealth(["", ClusterTokenService.typeName]),

@@ -20,8 +20,10 @@ export interface TransportCall {
   readonly credentials: PresentedCredentials;
 }
 
-/** What handlers learn that belongs in the audit line. */
+/** What a call learns that belongs in its audit and log lines. */
 export interface AuditFacts {
+  /** Who called, once authenticated. */
+  principal?: string;
   clusterId?: string;
   provider?: string;
   tokenExpiry?: Date;
@@ -41,6 +43,43 @@ export interface CallContext extends Omit<TransportCall, "credentials" | "deadli
   readonly deadline: number;
   /** Who is calling; authenticated before any handler runs. */
   readonly principal: Principal;
-  /** Filled in by handlers; the invoker writes it to the audit log. */
-  readonly audit: AuditFacts;
+}
+
+/** What a call returns: the response, and the facts worth auditing. */
+export interface Outcome<R> {
+  readonly response: R;
+  readonly facts: AuditFacts;
+}
+
+/**
+ * A call's failure with the facts learned before it, so that the audit line of a
+ * denied or failed call still says which cluster it was about. `cause` is the error
+ * the caller gets.
+ */
+export class CallFailure extends Error {
+  override readonly name = "CallFailure";
+  constructor(
+    override readonly cause: unknown,
+    readonly facts: AuditFacts,
+  ) {
+    super("the call failed", { cause });
+  }
+}
+
+/** The error a failure stands for, and the facts it carries (none for a plain error). */
+export function unwrapFailure(err: unknown): { error: unknown; facts: AuditFacts } {
+  return err instanceof CallFailure ? { error: err.cause, facts: err.facts } : { error: err, facts: {} };
+}
+
+/**
+ * Runs a handler's work, returning its response with the handler's own facts, or
+ * throwing a {@link CallFailure} with the facts learned until it failed. `facts`
+ * belongs to this one call of the handler; nothing else writes it.
+ */
+export async function withFacts<R>(facts: AuditFacts, work: () => Promise<R>): Promise<Outcome<R>> {
+  try {
+    return { response: await work(), facts };
+  } catch (err) {
+    throw new CallFailure(err, facts);
+  }
 }

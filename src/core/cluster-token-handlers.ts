@@ -14,7 +14,7 @@ import type { MintedToken } from "../drivers/driver.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
 import type { ErrorReason } from "../errors/error-reasons.js";
 import { ServiceError } from "../errors/service-error.js";
-import type { CallContext } from "./call-context.js";
+import { type AuditFacts, type CallContext, withFacts } from "./call-context.js";
 import type { ClusterAccessResolver } from "./cluster-access-resolver.js";
 import { clusterIdProblem, maxClusterIdLength } from "./cluster-id.js";
 import type { ClusterRegistry } from "./cluster-registry.js";
@@ -74,10 +74,10 @@ export function createClusterTokenHandlers({
    * a caller without permission gets PERMISSION_DENIED whether or not the cluster
    * exists, so existence never leaks.
    */
-  function authorizedCluster(rpc: GrantableRpc, clusterId: string, context: CallContext): RegisteredCluster {
+  function authorizedCluster(rpc: GrantableRpc, clusterId: string, context: CallContext, facts: AuditFacts): RegisteredCluster {
     const problem = clusterIdProblem(clusterId);
     if (problem) throw invalidArgument("cluster_id", "INVALID_CLUSTER_ID", `cluster_id ${problem}`);
-    context.audit.clusterId = clusterId;
+    facts.clusterId = clusterId;
     if (!policy.allows(context.principal.name, rpc, clusterId)) throw permissionDenied(context, rpc, clusterId);
     const cluster = registry.get(clusterId);
     if (!cluster) {
@@ -87,65 +87,73 @@ export function createClusterTokenHandlers({
         metadata: { cluster_id: clusterId },
       });
     }
-    context.audit.provider = cluster.provider;
+    facts.provider = cluster.provider;
     return cluster;
   }
 
-  async function mintAudited(cluster: RegisteredCluster, context: CallContext): Promise<MintedToken> {
+  async function mintAudited(cluster: RegisteredCluster, context: CallContext, facts: AuditFacts): Promise<MintedToken> {
     const minted = await mint(cluster, context);
-    context.audit.tokenExpiry = minted.expiresAt;
-    context.audit.tokenFingerprint = tokenFingerprint(minted.token);
+    facts.tokenExpiry = minted.expiresAt;
+    facts.tokenFingerprint = tokenFingerprint(minted.token);
     return minted;
   }
 
+  // Each call gets its own facts object, returned with its outcome or its failure.
   return {
-    async generateToken(request: GenerateTokenRequest, context: CallContext) {
-      const apiVersion = validApiVersion(request.apiVersion);
-      const cluster = authorizedCluster("GenerateToken", request.clusterId, context);
-      const { token, expiresAt } = await mintAudited(cluster, context);
-      return { apiVersion, kind: execCredentialKind, status: { token, expirationTimestamp: timestampFromDate(expiresAt) } };
+    generateToken: (request: GenerateTokenRequest, context: CallContext) => {
+      const facts: AuditFacts = {};
+      return withFacts(facts, async () => {
+        const apiVersion = validApiVersion(request.apiVersion);
+        const cluster = authorizedCluster("GenerateToken", request.clusterId, context, facts);
+        const { token, expiresAt } = await mintAudited(cluster, context, facts);
+        return { apiVersion, kind: execCredentialKind, status: { token, expirationTimestamp: timestampFromDate(expiresAt) } };
+      });
     },
 
-    async getKubeconfig(request: GetKubeconfigRequest, context: CallContext) {
-      validMode(request.mode);
-      const execMode = request.mode === KubeconfigMode.EXEC;
-      const flags = execOptionFlags(request.execOptions, execMode);
-      const cluster = authorizedCluster("GetKubeconfig", request.clusterId, context);
-      context.audit.kubeconfigMode = execMode ? "exec" : "embedded-token";
-      if (execMode) {
-        const user = execUser(exec, cluster, flags);
-        const { server, certificateAuthorityData } = await access.resolve(cluster, context);
-        return { kubeconfig: renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user }) };
-      }
-      // Both go to the cloud at most once each; neither needs the other, so they run together.
-      const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([
-        access.resolve(cluster, context),
-        mintAudited(cluster, context),
-      ]);
-      const kubeconfig = renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user: { token } });
-      return { kubeconfig, expirationTimestamp: timestampFromDate(expiresAt) };
+    getKubeconfig: (request: GetKubeconfigRequest, context: CallContext) => {
+      const facts: AuditFacts = {};
+      return withFacts(facts, async () => {
+        validMode(request.mode);
+        const execMode = request.mode === KubeconfigMode.EXEC;
+        const flags = execOptionFlags(request.execOptions, execMode);
+        const cluster = authorizedCluster("GetKubeconfig", request.clusterId, context, facts);
+        facts.kubeconfigMode = execMode ? "exec" : "embedded-token";
+        if (execMode) {
+          const user = execUser(exec, cluster, flags);
+          const { server, certificateAuthorityData } = await access.resolve(cluster, context);
+          return { kubeconfig: renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user }) };
+        }
+        // Both go to the cloud at most once each; neither needs the other, so they run together.
+        const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([
+          access.resolve(cluster, context),
+          mintAudited(cluster, context, facts),
+        ]);
+        const kubeconfig = renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user: { token } });
+        return { kubeconfig, expirationTimestamp: timestampFromDate(expiresAt) };
+      });
     },
 
-    async listClusters(_request: unknown, context: CallContext) {
-      const principal = context.principal.name;
-      if (!policy.allowsRpc(principal, "ListClusters")) throw permissionDenied(context, "ListClusters");
-      return {
-        clusters: registry
-          .list()
-          .filter((c) => policy.allows(principal, "ListClusters", c.id))
-          .map((c) =>
-            create(ClusterSchema, {
-              id: c.id,
-              provider: c.provider,
-              region: c.region,
-              name: c.name,
-              displayName: c.displayName,
-              endpoint: access.knownServer(c) ?? "",
-              labels: { ...c.labels },
-            }),
-          ),
-      };
-    },
+    listClusters: (_request: unknown, context: CallContext) =>
+      withFacts({}, async () => {
+        const principal = context.principal.name;
+        if (!policy.allowsRpc(principal, "ListClusters")) throw permissionDenied(context, "ListClusters");
+        return {
+          clusters: registry
+            .list()
+            .filter((c) => policy.allows(principal, "ListClusters", c.id))
+            .map((c) =>
+              create(ClusterSchema, {
+                id: c.id,
+                provider: c.provider,
+                region: c.region,
+                name: c.name,
+                displayName: c.displayName,
+                endpoint: access.knownServer(c) ?? "",
+                labels: { ...c.labels },
+              }),
+            ),
+        };
+      }),
   };
 }
 

@@ -8,7 +8,8 @@ import { unknownPathFallback, withRejectionBodies } from "./connect-rejections.j
 import { guardDecoding, malformedRequest } from "./request-guard.js";
 import { callSignal } from "../common/deadline.js";
 import { requestIdFrom, requestIdHeader } from "./request-id.js";
-import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
+import { UndecodableRequest } from "../pipeline/invocation.js";
+import type { UnaryInvoker } from "./unary-invoker.js";
 
 /** Options of {@link createConnectHandler}. */
 export interface ConnectHandlerOptions {

@@ -6,7 +6,8 @@ import type { TransportCall } from "../core/call-context.js";
 import { cancellationReason } from "../common/deadline.js";
 import { enforceCompressedFlagRule } from "./grpc-compressed-flag.js";
 import { requestIdFrom, requestIdHeader } from "./request-id.js";
-import { UndecodableRequest, type UnaryInvoker } from "./unary-invoker.js";
+import { UndecodableRequest } from "../pipeline/invocation.js";
+import type { UnaryInvoker } from "./unary-invoker.js";
 
 /**
  * Serves the unary methods of `service` on a grpc-js server through `invoke`. The

@@ -9,7 +9,7 @@ import {
   KubeconfigMode,
 } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { AccessPolicy } from "../../src/auth/access-policy.js";
-import type { CallContext } from "../../src/core/call-context.js";
+import { type CallContext, CallFailure, unwrapFailure } from "../../src/core/call-context.js";
 import { createClusterTokenHandlers } from "../../src/core/cluster-token-handlers.js";
 import { ClusterAccessResolver } from "../../src/core/cluster-access-resolver.js";
 import { ClusterRegistry } from "../../src/core/cluster-registry.js";
@@ -18,29 +18,54 @@ import { InMemoryTokenDriver } from "../support/in-memory-driver.js";
 import { testCaData, testConfig } from "../support/test-config.js";
 
 const now = new Date("2026-01-01T00:00:00Z");
-/** A fresh context per call: handlers write audit facts into it. */
+/** A fresh context per call. */
 const ctx = (principal = "anonymous"): CallContext => ({
   transport: "grpc",
   requestId: "test",
   signal: new AbortController().signal,
   deadline: Date.now() + 30_000,
   principal: { name: principal, kind: "anonymous" },
-  audit: {},
 });
 
 const exec = { publicUrl: "https://cluster-token.example.com", command: ["cluster-token"] };
 
+type Handlers = ReturnType<typeof createClusterTokenHandlers>;
+type Unwrapped = { [K in keyof Handlers]: (...args: Parameters<Handlers[K]>) => Promise<Awaited<ReturnType<Handlers[K]>>["response"]> };
+
+/** The handlers as a caller sees them: the response alone, or the error itself rather than the failure with its facts. */
+function responsesOf(handlers: Handlers): Unwrapped {
+  const unwrap =
+    <A extends unknown[], R>(handler: (...args: A) => Promise<{ response: R }>) =>
+    (...args: A) =>
+      handler(...args).then(
+        (outcome) => outcome.response,
+        (err: unknown) => {
+          throw unwrapFailure(err).error;
+        },
+      );
+  return {
+    generateToken: unwrap(handlers.generateToken),
+    getKubeconfig: unwrap(handlers.getKubeconfig),
+    listClusters: unwrap(handlers.listClusters),
+  };
+}
+
 function setUp(execSettings: { publicUrl?: string; command: string[] } = exec) {
+  const { driver, raw } = setUpRaw(execSettings);
+  return { driver, handlers: responsesOf(raw) };
+}
+
+function setUpRaw(execSettings: { publicUrl?: string; command: string[] } = exec) {
   const driver = new InMemoryTokenDriver(() => now);
   const drivers = { aws: { token: driver } };
-  const handlers = createClusterTokenHandlers({
+  const raw = createClusterTokenHandlers({
     registry: ClusterRegistry.fromConfig(testConfig().clusters),
     drivers,
     access: new ClusterAccessResolver(drivers, { ttlMs: 0 }),
     exec: execSettings,
     policy: AccessPolicy.allowAll(),
   });
-  return { driver, handlers };
+  return { driver, raw };
 }
 
 async function rejects(promise: Promise<unknown>, code: ErrorCode, reason: string): Promise<ServiceError> {
@@ -56,6 +81,27 @@ async function rejects(promise: Promise<unknown>, code: ErrorCode, reason: strin
 
 const tokenRequest = (init: { clusterId?: string; apiVersion?: string }) => create(GenerateTokenRequestSchema, init);
 const kubeconfigRequest = (init: { clusterId?: string; mode?: KubeconfigMode }) => create(GetKubeconfigRequestSchema, init);
+
+describe("audit facts", () => {
+  it("come back with the outcome, and with the failure as far as the call got", async () => {
+    const { raw } = setUpRaw();
+    const { facts } = await raw.generateToken(tokenRequest({ clusterId: "demo-eks" }), ctx());
+    assert.deepEqual(Object.keys(facts).sort(), ["clusterId", "provider", "tokenExpiry", "tokenFingerprint"]);
+    assert.deepEqual([facts.clusterId, facts.provider], ["demo-eks", "aws"]);
+    assert.match(facts.tokenFingerprint ?? "", /^sha256:[0-9a-f]{16}$/);
+    const failure = await raw.generateToken(tokenRequest({ clusterId: "nope" }), ctx()).then(
+      () => assert.fail("expected a failure"),
+      (err: unknown) => err,
+    );
+    assert.ok(failure instanceof CallFailure);
+    assert.deepEqual(failure.facts, { clusterId: "nope" }, "no provider for a cluster that is not registered");
+    const { facts: kubeconfigFacts } = await raw.getKubeconfig(
+      kubeconfigRequest({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC }),
+      ctx(),
+    );
+    assert.deepEqual(kubeconfigFacts, { clusterId: "demo-eks", provider: "aws", kubeconfigMode: "exec" });
+  });
+});
 
 describe("GenerateToken", () => {
   it("answers an ExecCredential with the default apiVersion and the driver's expiry", async () => {
@@ -108,13 +154,15 @@ describe("GenerateToken", () => {
   });
 
   it("answers FAILED_PRECONDITION naming the provider when no driver can mint for it", async () => {
-    const handlers = createClusterTokenHandlers({
-      registry: ClusterRegistry.fromConfig(testConfig().clusters),
-      drivers: {},
-      access: new ClusterAccessResolver({}, { ttlMs: 0 }),
-      exec,
-      policy: AccessPolicy.allowAll(),
-    });
+    const handlers = responsesOf(
+      createClusterTokenHandlers({
+        registry: ClusterRegistry.fromConfig(testConfig().clusters),
+        drivers: {},
+        access: new ClusterAccessResolver({}, { ttlMs: 0 }),
+        exec,
+        policy: AccessPolicy.allowAll(),
+      }),
+    );
     const err = await rejects(
       handlers.generateToken(tokenRequest({ clusterId: "demo-eks" }), ctx()),
       "FailedPrecondition",

@@ -9,14 +9,29 @@ import { Authenticator } from "../../src/auth/authenticator.js";
 import type { TransportCall } from "../../src/core/call-context.js";
 import type { ServiceHandlers } from "../../src/core/service-handlers.js";
 import { createLogger } from "../../src/logging/logger.js";
-import { createUnaryInvoker, UndecodableRequest } from "../../src/transports/unary-invoker.js";
+import { UndecodableRequest } from "../../src/pipeline/invocation.js";
+import { createUnaryInvoker } from "../../src/transports/unary-invoker.js";
 import { LogCapture } from "../support/log-capture.js";
 import { testAuditFile } from "../support/test-config.js";
 import type { CallContext } from "../../src/core/call-context.js";
 import { raceAbort } from "../../src/errors/upstream-error.js";
+import { accessLog } from "../../src/pipeline/access-log.js";
+import { audit } from "../../src/pipeline/audit.js";
+import { authenticate } from "../../src/pipeline/authenticate.js";
+import { rejectUndecodable } from "../../src/pipeline/reject-undecodable.js";
 
 const call: TransportCall = { transport: "connect", requestId: "r-1", signal: new AbortController().signal, credentials: {} };
 const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/** The pipeline the service composes, logging to `logs`. */
+function links(logs: LogCapture) {
+  return [
+    accessLog(createLogger({ destination: logs })),
+    audit(AuditLog.open(testAuditFile())),
+    authenticate(Authenticator.none()),
+    rejectUndecodable,
+  ];
+}
 
 /** An invoker whose every handler waits on the cloud forever, giving up only when the call's signal aborts. */
 function invokerHanging(maxCallMs: number) {
@@ -25,13 +40,7 @@ function invokerHanging(maxCallMs: number) {
   const handlers = { generateToken: hang, getKubeconfig: hang, listClusters: hang } as unknown as ServiceHandlers<
     typeof ClusterTokenService
   >;
-  const audit = AuditLog.open(testAuditFile());
-  return createUnaryInvoker(ClusterTokenService, handlers, {
-    logger: createLogger({ destination: new LogCapture() }),
-    authenticator: Authenticator.none(),
-    audit,
-    maxCallMs,
-  });
+  return createUnaryInvoker(ClusterTokenService, handlers, { links: links(new LogCapture()), maxCallMs });
 }
 
 function invokerThrowing(err: unknown) {
@@ -42,16 +51,7 @@ function invokerThrowing(err: unknown) {
   const handlers = { generateToken: fail, getKubeconfig: fail, listClusters: fail } as unknown as ServiceHandlers<
     typeof ClusterTokenService
   >;
-  const audit = AuditLog.open(testAuditFile());
-  return {
-    logs,
-    invoke: createUnaryInvoker(ClusterTokenService, handlers, {
-      logger: createLogger({ destination: logs }),
-      authenticator: Authenticator.none(),
-      audit,
-      maxCallMs: 30_000,
-    }),
-  };
+  return { logs, invoke: createUnaryInvoker(ClusterTokenService, handlers, { links: links(logs), maxCallMs: 30_000 }) };
 }
 
 describe("unary invoker", () => {
