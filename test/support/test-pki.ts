@@ -31,6 +31,25 @@ async function load(certFile: string, keyFile: string): Promise<IssuedCert> {
 }
 
 /** Creates a CA (EC P-256, valid two days) in a fresh temporary directory. */
+/** A new P-256 key and a certificate signing request for `/CN=<cn>`. */
+function newKeyAndRequest(key: string, csr: string, cn: string): Promise<unknown> {
+  return openssl(
+    "req",
+    "-new",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    csr,
+    "-subj",
+    `/CN=${cn}`,
+  );
+}
+
 export async function createTestPki(caName = "cluster-token-service test CA"): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), "cts-pki-"));
   const caCert = join(dir, "ca.crt");
@@ -76,21 +95,7 @@ export async function createTestPki(caName = "cluster-token-service test CA"): P
           ...(sans.length > 0 ? [`subjectAltName=${sans.join(",")}`] : []),
         ].join("\n"),
       );
-      await openssl(
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        csr,
-        "-subj",
-        `/CN=${cn}`,
-      );
+      await newKeyAndRequest(key, csr, cn);
       await openssl(
         "x509",
         "-req",
@@ -144,21 +149,7 @@ export async function createTestPki(caName = "cluster-token-service test CA"): P
           ...(sans.length > 0 ? [`subjectAltName = ${sans.join(",")}`] : []),
         ].join("\n"),
       );
-      await openssl(
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        csr,
-        "-subj",
-        `/CN=${cn}`,
-      );
+      await newKeyAndRequest(key, csr, cn);
       const stamp = (daysAgo: number) => `${new Date(Date.now() - daysAgo * 86_400_000).toISOString().replace(/[-:T]/g, "").slice(0, 14)}Z`;
       await openssl("ca", "-batch", "-config", conf, "-in", csr, "-out", cert, "-startdate", stamp(2), "-enddate", stamp(1), "-notext");
       return load(cert, key);
