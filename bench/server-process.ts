@@ -50,7 +50,17 @@ export async function startServerProcess(): Promise<ServerProcess> {
     clusters: [{ id: "bench-eks", provider: "aws", region: "us-west-2", name: "bench", credentials: "bench" }],
   };
   await writeFile(join(dir, "config.yaml"), stringify(config));
-  const child = spawn(process.execPath, [cliPath, "serve", "--config", join(dir, "config.yaml")], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      cliPath,
+      "serve",
+      "--config",
+      join(dir, "config.yaml"),
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
