@@ -11,6 +11,7 @@ import { formatHostPort, parseListenAddress } from "./listen-address.js";
 import { createService, type Service, type ServiceOptions } from "./service.js";
 import { createConnectHandler } from "./transports/connect-transport.js";
 import { addGrpcReflection } from "./transports/grpc-reflection.js";
+import { trackConnections } from "./transports/connection-tracker.js";
 import { listenGrpc, type GrpcListener } from "./transports/grpc-listener.js";
 import { addGrpcService } from "./transports/grpc-transport.js";
 
@@ -117,6 +118,7 @@ async function attachListeners(
       )
     : createServer(serverOptions, connectHandler);
   httpServer.maxConnections = maxConnections;
+  const httpConnections = trackConnections(httpServer);
 
   let grpcListener: GrpcListener | undefined;
   let httpAddress: string;
@@ -169,7 +171,8 @@ async function attachListeners(
       health.setServing(false);
       const timer = setTimeout(() => {
         grpcServer.forceShutdown();
-        httpServer.closeAllConnections();
+        grpcListener.destroyConnections();
+        httpConnections.destroyAll();
       }, graceMs);
       await Promise.all([
         grpcListener.close(),

@@ -2,6 +2,7 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import { formatHostPort, parseListenAddress } from "../listen-address.js";
+import { trackConnections } from "./connection-tracker.js";
 
 /** Options of {@link listenGrpc}. */
 export interface GrpcListenOptions {
@@ -22,8 +23,13 @@ export interface GrpcListener {
   readonly address: string;
   /** The TLS server, so that a new certificate can be set on it; undefined in plaintext. */
   readonly tlsServer: ReturnType<typeof createTlsServer> | undefined;
-  /** Stops accepting connections; grpc-js's own shutdown (`tryShutdown`, `forceShutdown`) ends the sessions. */
+  /**
+   * Stops accepting connections and resolves once every connection has ended;
+   * grpc-js's own shutdown (`tryShutdown`, `forceShutdown`) ends the sessions.
+   */
   close(): Promise<void>;
+  /** Destroys every connection still open, handshakes included: the end of a grace period. */
+  destroyConnections(): void;
 }
 
 /**
@@ -61,10 +67,12 @@ export async function listenGrpc(server: grpc.Server, address: string, options: 
     listener = createServer((socket) => injectOnFirstBytes(socket, injector, handshakeTimeoutMs));
   }
   listener.maxConnections = maxConnections;
+  const connections = trackConnections(listener);
   const bound = await listen(listener, address);
   return {
     address: bound,
     tlsServer,
+    destroyConnections: () => connections.destroyAll(),
     close: () =>
       new Promise<void>((resolve) => {
         listener.close(() => resolve());

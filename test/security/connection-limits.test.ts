@@ -134,4 +134,13 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
       await svc.close();
     }
   });
+
+  it("shuts down within its grace period even with handshakes still open on both listeners", { timeout: 20_000 }, async () => {
+    const svc = await startTestService(testConfig(secureRawConfig(f, { mtls: false, limits: { handshakeTimeoutSeconds: 10 } })));
+    await Promise.all([silentConnection(svc.server.grpcAddress), silentConnection(svc.server.httpAddress)]);
+    const started = performance.now();
+    await svc.server.close(300);
+    const ms = performance.now() - started;
+    assert.ok(ms < 1_500, `close took ${Math.round(ms)} ms with a 300 ms grace period and a 10 s handshake timeout`);
+  });
 });
