@@ -9,6 +9,7 @@ import { ClusterAccessResolver } from "./core/cluster-access-resolver.js";
 import { ClusterRegistry } from "./core/cluster-registry.js";
 import { createClusterTokenHandlers } from "./core/cluster-token-handlers.js";
 import type { DriverSet } from "./core/registered-cluster.js";
+import { TokenCache } from "./core/token-cache.js";
 import type { ProviderDrivers, ProviderOptions } from "./drivers/driver.js";
 import { accessLog } from "./pipeline/access-log.js";
 import { audit as auditLink } from "./pipeline/audit.js";
@@ -70,7 +71,16 @@ export function createService(config: ServiceConfig, { logger, now, drivers: inj
   });
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
   const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);
-  const handlers = createClusterTokenHandlers({ registry: ClusterRegistry.fromConfig(config.clusters), drivers, access, exec, policy });
+  const tokens = config.tokenCache.enabled
+    ? new TokenCache({
+        maxEntries: config.tokenCache.maxEntries,
+        attemptTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000,
+        // The clock tokens are signed with, so that "most of its lifetime remains" means the same to both.
+        ...(now ? { now: () => now().getTime() } : {}),
+      })
+    : undefined;
+  const registry = ClusterRegistry.fromConfig(config.clusters);
+  const handlers = createClusterTokenHandlers({ registry, drivers, access, exec, policy, ...(tokens ? { tokens } : {}) });
   // The call pipeline, outermost first: every call is logged; issuances and denials are audited (failing
   // closed); the caller is authenticated, then rate-limited; undecodable requests stop before any handler.
   const links: Link[] = [

@@ -172,6 +172,14 @@ export const configSchema = z
         cacheTtlSeconds: z.int().min(0).max(86_400).default(600),
       })
       .prefault({}),
+    tokenCache: z
+      .strictObject({
+        /** Reuse a caller's token for the same cluster while at least 3/4 of its lifetime remains. */
+        enabled: z.boolean().default(true),
+        /** The most tokens kept in memory, across all callers and clusters. */
+        maxEntries: z.int().min(1).max(1_000_000).default(10_000),
+      })
+      .prefault({}),
     logging: z.strictObject({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).prefault({}),
     credentials: z
       .record(z.string().regex(/^[\w.-]{1,63}$/, "credential names must be 1 to 63 characters of [A-Za-z0-9_.-]"), credentialSchema)

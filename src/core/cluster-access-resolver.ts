@@ -1,7 +1,7 @@
 import type { ClusterAccess } from "../drivers/driver.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
-import { abandonedError, isNetworkFailure, upstreamBadResponse, upstreamUnreachable, type UpstreamCall } from "../errors/upstream-error.js";
-import { isServiceError, ServiceError } from "../errors/service-error.js";
+import { ServiceError } from "../errors/service-error.js";
+import { sharedLookupError, upstreamBadResponse, upstreamUnreachable, type UpstreamCall } from "../errors/upstream-error.js";
 import { TtlCache } from "./ttl-cache.js";
 import { withRetries, type CallBudget } from "./upstream-retry.js";
 
@@ -61,10 +61,7 @@ export class ClusterAccessResolver {
         expiresAt: this.now() + this.ttlMs,
       }));
     } catch (err) {
-      if (signal.aborted) throw abandonedError(discoveryCall(cluster), signal);
-      // The shared attempt outlived its time limit without the describer noticing.
-      if (!isServiceError(err) && isNetworkFailure(err)) throw upstreamUnreachable(discoveryCall(cluster), err);
-      throw err;
+      throw sharedLookupError(err, signal, discoveryCall(cluster));
     }
   }
 

@@ -14,6 +14,7 @@ import type { MintedToken } from "../drivers/driver.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
 import type { ErrorReason } from "../errors/error-reasons.js";
 import { ServiceError } from "../errors/service-error.js";
+import { sharedLookupError } from "../errors/upstream-error.js";
 import { type AuditFacts, type CallContext, withFacts } from "./call-context.js";
 import type { ClusterAccessResolver } from "./cluster-access-resolver.js";
 import { clusterIdProblem, maxClusterIdLength } from "./cluster-id.js";
@@ -21,6 +22,7 @@ import type { ClusterRegistry } from "./cluster-registry.js";
 import { defaultExecCredentialApiVersion, execCredentialApiVersions, execCredentialKind } from "./exec-credential.js";
 import { renderKubeconfig, type KubeconfigUser } from "./kubeconfig.js";
 import type { ServiceHandlers } from "./service-handlers.js";
+import type { TokenCache } from "./token-cache.js";
 import { withRetries } from "./upstream-retry.js";
 
 /** What the handlers are built from; wired by the composition root. */
@@ -34,6 +36,8 @@ export interface ClusterTokenDeps {
   exec: ExecSettings;
   /** Who may call which RPC for which cluster. */
   policy: AccessPolicy;
+  /** Reuses each caller's tokens; absent, every call mints. */
+  tokens?: TokenCache;
 }
 
 /** How exec kubeconfigs call back into this service. */
@@ -56,6 +60,7 @@ export function createClusterTokenHandlers({
   access,
   exec,
   policy,
+  tokens,
 }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
   async function mint(cluster: RegisteredCluster, context: CallContext): Promise<MintedToken> {
     const driver = driversFor(drivers, cluster)?.token;
@@ -66,7 +71,17 @@ export function createClusterTokenHandlers({
         metadata: { cluster_id: cluster.id, provider: cluster.provider },
       });
     }
-    return withRetries((signal) => driver.mintToken(cluster, signal), context);
+    if (!tokens) return withRetries((signal) => driver.mintToken(cluster, signal), context);
+    const call = { provider: cluster.provider, operation: "token", metadata: { cluster_id: cluster.id } };
+    return withRetries(
+      (signal) =>
+        tokens
+          .get(context.principal.name, cluster, signal, (attempt) => driver.mintToken(cluster, attempt))
+          .catch((err: unknown) => {
+            throw sharedLookupError(err, signal, call);
+          }),
+      context,
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import { raceSignal } from "../common/deadline.js";
 import type { ErrorReason } from "./error-reasons.js";
-import { ServiceError } from "./service-error.js";
+import { isServiceError, ServiceError } from "./service-error.js";
 
 /** Which upstream call failed, for error messages and ErrorInfo metadata. Never holds a secret. */
 export interface UpstreamCall {
@@ -93,4 +93,16 @@ export function abandonedError(call: UpstreamCall, signal: AbortSignal): Service
  */
 export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, call: UpstreamCall): Promise<T> {
   return raceSignal(work, signal, () => abandonedError(call, signal));
+}
+
+/**
+ * The error of a shared lookup (a cache fill, one attempt shared by several callers)
+ * as this caller sees it: its own deadline or cancellation when its signal aborted,
+ * UPSTREAM_UNREACHABLE when the shared attempt outlived its time limit without the
+ * work noticing, else the work's own error.
+ */
+export function sharedLookupError(err: unknown, signal: AbortSignal, call: UpstreamCall): unknown {
+  if (signal.aborted) return abandonedError(call, signal);
+  if (!isServiceError(err) && isNetworkFailure(err)) return upstreamUnreachable(call, err);
+  return err;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
@@ -21,11 +22,17 @@ function inMemoryService() {
   raw.credentials["aws-test"] = { provider: "aws", accessKeyId: { env: "CTS_UNSET_KEY_ID" }, secretAccessKey: { env: "CTS_UNSET_SECRET" } };
   const driver = new InMemoryTokenDriver();
   const logs = new LogCapture();
-  const service = createService(testConfig(raw), { logger: createLogger({ destination: logs }), drivers: { aws: { token: driver } } });
+  const config = testConfig(raw);
+  const service = createService(config, { logger: createLogger({ destination: logs }), drivers: { aws: { token: driver } } });
+  const auditLines = () =>
+    readFileSync(config.audit.file ?? "", "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   const transport = createRouterTransport((router) =>
     router.service(ClusterTokenService, connectImplementation(ClusterTokenService, service.invoke)),
   );
-  return { service, driver, logs, client: createClient(ClusterTokenService, transport) };
+  return { service, driver, logs, auditLines, client: createClient(ClusterTokenService, transport) };
 }
 
 describe("the service in memory", () => {
@@ -44,6 +51,38 @@ describe("the service in memory", () => {
       );
     } finally {
       service.close();
+    }
+  });
+
+  it("reuses a caller's token, audits each issuance, and mints afresh when the cache is off", async () => {
+    const { service, driver, client, auditLines } = inMemoryService();
+    try {
+      const first = await client.generateToken({ clusterId: "demo-eks" });
+      const second = await client.generateToken({ clusterId: "demo-eks" });
+      assert.equal(second.status?.token, first.status?.token);
+      assert.deepEqual(second.status?.expirationTimestamp, first.status?.expirationTimestamp, "the token's true expiry");
+      assert.equal(driver.minted, 1);
+      const issued = auditLines().filter((l) => l.outcome === "issued");
+      assert.equal(issued.length, 2, "every issuance is audited, cached or not");
+      assert.equal(new Set(issued.map((l) => l.tokenFingerprint)).size, 1);
+    } finally {
+      service.close();
+    }
+    const raw = rawTestConfig();
+    const uncached = createService(testConfig({ ...raw, tokenCache: { enabled: false } }), {
+      logger: createLogger({ destination: new LogCapture() }),
+      drivers: { aws: { token: driver } },
+    });
+    const uncachedClient = createClient(
+      ClusterTokenService,
+      createRouterTransport((router) => router.service(ClusterTokenService, connectImplementation(ClusterTokenService, uncached.invoke))),
+    );
+    try {
+      const a = await uncachedClient.generateToken({ clusterId: "demo-eks" });
+      const b = await uncachedClient.generateToken({ clusterId: "demo-eks" });
+      assert.notEqual(a.status?.token, b.status?.token);
+    } finally {
+      uncached.close();
     }
   });
 
