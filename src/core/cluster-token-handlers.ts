@@ -6,6 +6,7 @@ import {
   type ExecOptions,
   type GenerateTokenRequest,
   type GetKubeconfigRequest,
+  type ListClustersRequest,
   KubeconfigMode,
 } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { tokenFingerprint } from "./token-fingerprint.js";
@@ -18,6 +19,7 @@ import { sharedLookupError } from "../errors/upstream-error.js";
 import { type AuditFacts, type CallContext, withFacts } from "./call-context.js";
 import type { ClusterAccessResolver } from "./cluster-access-resolver.js";
 import { clusterIdProblem, maxClusterIdLength } from "./cluster-id.js";
+import { clusterPage, defaultPageSize, lastIdOfPageToken, maxPageSize, pageTokenAfter } from "./cluster-page.js";
 import type { ClusterRegistry } from "./cluster-registry.js";
 import { defaultExecCredentialApiVersion, execCredentialApiVersions, execCredentialKind } from "./exec-credential.js";
 import { renderKubeconfig, type KubeconfigUser } from "./kubeconfig.js";
@@ -148,25 +150,31 @@ export function createClusterTokenHandlers({
       });
     },
 
-    listClusters: (_request: unknown, context: CallContext) =>
+    listClusters: (request: ListClustersRequest, context: CallContext) =>
       withFacts({}, async () => {
         const principal = context.principal.name;
+        if (request.pageSize < 0) throw invalidArgument("page_size", "INVALID_PAGE_SIZE", "page_size must not be negative");
+        const afterId = request.pageToken === "" ? undefined : lastIdOfPageToken(request.pageToken);
+        if (request.pageToken !== "" && afterId === undefined) {
+          throw invalidArgument("page_token", "INVALID_PAGE_TOKEN", "page_token is not a next_page_token of ListClusters");
+        }
         if (!policy.allowsRpc(principal, "ListClusters")) throw permissionDenied(context, "ListClusters");
+        const size = Math.min(request.pageSize || defaultPageSize, maxPageSize);
+        const page = clusterPage(registry.list(), afterId, size, (c) => policy.allows(principal, "ListClusters", c.id));
+        const last = page.clusters.at(-1);
         return {
-          clusters: registry
-            .list()
-            .filter((c) => policy.allows(principal, "ListClusters", c.id))
-            .map((c) =>
-              create(ClusterSchema, {
-                id: c.id,
-                provider: c.provider,
-                region: c.region,
-                name: c.name,
-                displayName: c.displayName,
-                endpoint: access.knownServer(c) ?? "",
-                labels: { ...c.labels },
-              }),
-            ),
+          nextPageToken: page.more && last ? pageTokenAfter(last.id) : "",
+          clusters: page.clusters.map((c) =>
+            create(ClusterSchema, {
+              id: c.id,
+              provider: c.provider,
+              region: c.region,
+              name: c.name,
+              displayName: c.displayName,
+              endpoint: access.knownServer(c) ?? "",
+              labels: { ...c.labels },
+            }),
+          ),
         };
       }),
   };

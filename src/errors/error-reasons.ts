@@ -13,6 +13,8 @@ export const errorReasons = {
   EXEC_OPTIONS_WITHOUT_EXEC: "InvalidArgument",
   INVALID_EXEC_OPTION: "InvalidArgument",
   MALFORMED_REQUEST: "InvalidArgument",
+  INVALID_PAGE_SIZE: "InvalidArgument",
+  INVALID_PAGE_TOKEN: "InvalidArgument",
   UNSUPPORTED_MEDIA_TYPE: "InvalidArgument",
   METHOD_NOT_ALLOWED: "Unimplemented",
   UNKNOWN_METHOD: "Unimplemented",

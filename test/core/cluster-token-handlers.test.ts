@@ -5,6 +5,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { parse } from "yaml";
 import {
   GenerateTokenRequestSchema,
+  ListClustersRequestSchema,
   GetKubeconfigRequestSchema,
   KubeconfigMode,
 } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
@@ -260,7 +261,7 @@ describe("GetKubeconfig", () => {
 describe("ListClusters", () => {
   it("lists every cluster sorted by id, with public attributes only", async () => {
     const { handlers } = setUp();
-    const { clusters } = await handlers.listClusters({} as never, ctx());
+    const { clusters } = await handlers.listClusters(create(ListClustersRequestSchema), ctx());
     assert.deepEqual(
       clusters?.map((c) => ({ ...c, $typeName: undefined })),
       [

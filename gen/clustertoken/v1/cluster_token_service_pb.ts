@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file clustertoken/v1/cluster_token_service.proto.
  */
 export const file_clustertoken_v1_cluster_token_service: GenFile = /*@__PURE__*/
-  fileDesc("CitjbHVzdGVydG9rZW4vdjEvY2x1c3Rlcl90b2tlbl9zZXJ2aWNlLnByb3RvEg9jbHVzdGVydG9rZW4udjEiPwoUR2VuZXJhdGVUb2tlblJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCSJxChVHZW5lcmF0ZVRva2VuUmVzcG9uc2USEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRI1CgZzdGF0dXMYAyABKAsyJS5jbHVzdGVydG9rZW4udjEuRXhlY0NyZWRlbnRpYWxTdGF0dXMiXwoURXhlY0NyZWRlbnRpYWxTdGF0dXMSDQoFdG9rZW4YASABKAkSOAoUZXhwaXJhdGlvbl90aW1lc3RhbXAYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0BChRHZXRLdWJlY29uZmlnUmVxdWVzdBISCgpjbHVzdGVyX2lkGAEgASgJEi0KBG1vZGUYAiABKA4yHy5jbHVzdGVydG9rZW4udjEuS3ViZWNvbmZpZ01vZGUSMgoMZXhlY19vcHRpb25zGAMgASgLMhwuY2x1c3RlcnRva2VuLnYxLkV4ZWNPcHRpb25zIm4KC0V4ZWNPcHRpb25zEg8KB2NhX2ZpbGUYASABKAkSEQoJY2VydF9maWxlGAIgASgJEhAKCGtleV9maWxlGAMgASgJEhQKDGFwaV9rZXlfZmlsZRgEIAEoCRITCgthcGlfa2V5X2VudhgFIAEoCSJlChVHZXRLdWJlY29uZmlnUmVzcG9uc2USEgoKa3ViZWNvbmZpZxgBIAEoCRI4ChRleHBpcmF0aW9uX3RpbWVzdGFtcBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFQoTTGlzdENsdXN0ZXJzUmVxdWVzdCJCChRMaXN0Q2x1c3RlcnNSZXNwb25zZRIqCghjbHVzdGVycxgBIAMoCzIYLmNsdXN0ZXJ0b2tlbi52MS5DbHVzdGVyItIBCgdDbHVzdGVyEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEg4KBnJlZ2lvbhgDIAEoCRIMCgRuYW1lGAQgASgJEhQKDGRpc3BsYXlfbmFtZRgFIAEoCRIQCghlbmRwb2ludBgGIAEoCRI0CgZsYWJlbHMYByADKAsyJC5jbHVzdGVydG9rZW4udjEuQ2x1c3Rlci5MYWJlbHNFbnRyeRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKm8KDkt1YmVjb25maWdNb2RlEh8KG0tVQkVDT05GSUdfTU9ERV9VTlNQRUNJRklFRBAAEiIKHktVQkVDT05GSUdfTU9ERV9FTUJFRERFRF9UT0tFThABEhgKFEtVQkVDT05GSUdfTU9ERV9FWEVDEAIywQIKE0NsdXN0ZXJUb2tlblNlcnZpY2USYwoNR2VuZXJhdGVUb2tlbhIlLmNsdXN0ZXJ0b2tlbi52MS5HZW5lcmF0ZVRva2VuUmVxdWVzdBomLmNsdXN0ZXJ0b2tlbi52MS5HZW5lcmF0ZVRva2VuUmVzcG9uc2UiA5ACARJjCg1HZXRLdWJlY29uZmlnEiUuY2x1c3RlcnRva2VuLnYxLkdldEt1YmVjb25maWdSZXF1ZXN0GiYuY2x1c3RlcnRva2VuLnYxLkdldEt1YmVjb25maWdSZXNwb25zZSIDkAIBEmAKDExpc3RDbHVzdGVycxIkLmNsdXN0ZXJ0b2tlbi52MS5MaXN0Q2x1c3RlcnNSZXF1ZXN0GiUuY2x1c3RlcnRva2VuLnYxLkxpc3RDbHVzdGVyc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CitjbHVzdGVydG9rZW4vdjEvY2x1c3Rlcl90b2tlbl9zZXJ2aWNlLnByb3RvEg9jbHVzdGVydG9rZW4udjEiPwoUR2VuZXJhdGVUb2tlblJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCSJxChVHZW5lcmF0ZVRva2VuUmVzcG9uc2USEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRI1CgZzdGF0dXMYAyABKAsyJS5jbHVzdGVydG9rZW4udjEuRXhlY0NyZWRlbnRpYWxTdGF0dXMiXwoURXhlY0NyZWRlbnRpYWxTdGF0dXMSDQoFdG9rZW4YASABKAkSOAoUZXhwaXJhdGlvbl90aW1lc3RhbXAYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0BChRHZXRLdWJlY29uZmlnUmVxdWVzdBISCgpjbHVzdGVyX2lkGAEgASgJEi0KBG1vZGUYAiABKA4yHy5jbHVzdGVydG9rZW4udjEuS3ViZWNvbmZpZ01vZGUSMgoMZXhlY19vcHRpb25zGAMgASgLMhwuY2x1c3RlcnRva2VuLnYxLkV4ZWNPcHRpb25zIm4KC0V4ZWNPcHRpb25zEg8KB2NhX2ZpbGUYASABKAkSEQoJY2VydF9maWxlGAIgASgJEhAKCGtleV9maWxlGAMgASgJEhQKDGFwaV9rZXlfZmlsZRgEIAEoCRITCgthcGlfa2V5X2VudhgFIAEoCSJlChVHZXRLdWJlY29uZmlnUmVzcG9uc2USEgoKa3ViZWNvbmZpZxgBIAEoCRI4ChRleHBpcmF0aW9uX3RpbWVzdGFtcBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoTTGlzdENsdXN0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJbChRMaXN0Q2x1c3RlcnNSZXNwb25zZRIqCghjbHVzdGVycxgBIAMoCzIYLmNsdXN0ZXJ0b2tlbi52MS5DbHVzdGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLSAQoHQ2x1c3RlchIKCgJpZBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRIOCgZyZWdpb24YAyABKAkSDAoEbmFtZRgEIAEoCRIUCgxkaXNwbGF5X25hbWUYBSABKAkSEAoIZW5kcG9pbnQYBiABKAkSNAoGbGFiZWxzGAcgAygLMiQuY2x1c3RlcnRva2VuLnYxLkNsdXN0ZXIuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASpvCg5LdWJlY29uZmlnTW9kZRIfChtLVUJFQ09ORklHX01PREVfVU5TUEVDSUZJRUQQABIiCh5LVUJFQ09ORklHX01PREVfRU1CRURERURfVE9LRU4QARIYChRLVUJFQ09ORklHX01PREVfRVhFQxACMsECChNDbHVzdGVyVG9rZW5TZXJ2aWNlEmMKDUdlbmVyYXRlVG9rZW4SJS5jbHVzdGVydG9rZW4udjEuR2VuZXJhdGVUb2tlblJlcXVlc3QaJi5jbHVzdGVydG9rZW4udjEuR2VuZXJhdGVUb2tlblJlc3BvbnNlIgOQAgESYwoNR2V0S3ViZWNvbmZpZxIlLmNsdXN0ZXJ0b2tlbi52MS5HZXRLdWJlY29uZmlnUmVxdWVzdBomLmNsdXN0ZXJ0b2tlbi52MS5HZXRLdWJlY29uZmlnUmVzcG9uc2UiA5ACARJgCgxMaXN0Q2x1c3RlcnMSJC5jbHVzdGVydG9rZW4udjEuTGlzdENsdXN0ZXJzUmVxdWVzdBolLmNsdXN0ZXJ0b2tlbi52MS5MaXN0Q2x1c3RlcnNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * GenerateTokenRequest names the cluster to mint a token for.
@@ -239,11 +239,28 @@ export const GetKubeconfigResponseSchema: GenMessage<GetKubeconfigResponse> = /*
   messageDesc(file_clustertoken_v1_cluster_token_service, 5);
 
 /**
- * ListClustersRequest takes no parameters: every registered cluster is listed.
+ * ListClustersRequest asks for one page of the registered clusters the caller
+ * may list, sorted by id (AIP-158).
  *
  * @generated from message clustertoken.v1.ListClustersRequest
  */
 export type ListClustersRequest = Message<"clustertoken.v1.ListClustersRequest"> & {
+  /**
+   * The most clusters to return. 0 means the default, 100; larger values are
+   * capped at 1000; a negative value is INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * A next_page_token from an earlier response, to continue that listing.
+   * Empty starts at the first cluster. A token this service did not issue is
+   * INVALID_ARGUMENT.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
 };
 
 /**
@@ -254,17 +271,24 @@ export const ListClustersRequestSchema: GenMessage<ListClustersRequest> = /*@__P
   messageDesc(file_clustertoken_v1_cluster_token_service, 6);
 
 /**
- * ListClustersResponse lists the registered clusters, sorted by id.
+ * ListClustersResponse lists one page of the registered clusters, sorted by id.
  *
  * @generated from message clustertoken.v1.ListClustersResponse
  */
 export type ListClustersResponse = Message<"clustertoken.v1.ListClustersResponse"> & {
   /**
-   * The registered clusters, sorted by id.
+   * The registered clusters of this page, sorted by id.
    *
    * @generated from field: repeated clustertoken.v1.Cluster clusters = 1;
    */
   clusters: Cluster[];
+
+  /**
+   * Pass this as page_token to get the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
 };
 
 /**
