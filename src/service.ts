@@ -18,6 +18,7 @@ import type { Link } from "./pipeline/invocation.js";
 import { rateLimit } from "./pipeline/rate-limit.js";
 import { rejectUndecodable } from "./pipeline/reject-undecodable.js";
 import { providers } from "./providers.js";
+import { errorSummary } from "./logging/logger.js";
 import { ServingHealth } from "./transports/serving-health.js";
 import { createUnaryInvoker, type UnaryInvoker } from "./transports/unary-invoker.js";
 
@@ -45,8 +46,8 @@ export interface Service {
 }
 
 /** Builds the drivers of every provider the config has credentials for. */
-export function createDriverSet(config: ServiceConfig, now?: () => Date): DriverSet {
-  const options: ProviderOptions = { upstreamTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000, ...(now ? { now } : {}) };
+export function createDriverSet(config: ServiceConfig, extra: Omit<ProviderOptions, "upstreamTimeoutMs"> = {}): DriverSet {
+  const options: ProviderOptions = { upstreamTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000, ...extra };
   const drivers: { -readonly [P in keyof DriverSet]: DriverSet[P] } = {};
   for (const provider of providers) {
     const built = provider.driversFrom(config.credentials, options);
@@ -63,11 +64,14 @@ export function createDriverSet(config: ServiceConfig, now?: () => Date): Driver
 export function createService(config: ServiceConfig, { logger, now, drivers: injected }: ServiceOptions): Service {
   const { security } = config;
   const audit = AuditLog.open(config.audit.file);
-  const drivers = injected ?? createDriverSet(config, now);
+  const drivers = injected ?? createDriverSet(config, { ...(now ? { now } : {}), warn: (fields, message) => logger.warn(fields, message) });
   const access = new ClusterAccessResolver(drivers, {
     ttlMs: config.discovery.cacheTtlSeconds * 1000,
     attemptTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000,
     maxEntries: Math.max(1, config.clusters.length),
+    maxStaleMs: config.discovery.maxStaleSeconds * 1000,
+    onStale: (clusterId, err) =>
+      logger.warn({ cluster_id: clusterId, error: errorSummary(err) }, "discovery failed; serving the last known endpoint and CA"),
   });
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
   const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);

@@ -170,6 +170,12 @@ export const configSchema = z
       .strictObject({
         /** How long a discovered endpoint and CA are reused before the cloud is asked again. */
         cacheTtlSeconds: z.int().min(0).max(86_400).default(600),
+        /** How long past the TTL the last known endpoint and CA are still served while the cloud's API is down. */
+        maxStaleSeconds: z
+          .int()
+          .min(0)
+          .max(7 * 86_400)
+          .default(86_400),
       })
       .prefault({}),
     tokenCache: z

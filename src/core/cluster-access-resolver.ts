@@ -1,7 +1,13 @@
 import type { ClusterAccess } from "../drivers/driver.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
 import { ServiceError } from "../errors/service-error.js";
-import { sharedLookupError, upstreamBadResponse, upstreamUnreachable, type UpstreamCall } from "../errors/upstream-error.js";
+import {
+  isUpstreamOutage,
+  sharedLookupError,
+  upstreamBadResponse,
+  upstreamUnreachable,
+  type UpstreamCall,
+} from "../errors/upstream-error.js";
 import { TtlCache } from "./ttl-cache.js";
 import { withRetries, type CallBudget } from "./upstream-retry.js";
 
@@ -13,6 +19,13 @@ export interface ClusterAccessResolverOptions {
   attemptTimeoutMs?: number;
   /** The most clusters whose access is cached; the registry's size is enough. */
   maxEntries?: number;
+  /**
+   * How long past its TTL discovered access may still be served when the cloud's
+   * API is down (stale-if-error); 0 never serves it.
+   */
+  maxStaleMs?: number;
+  /** Told when stale access is served, for a log line. */
+  onStale?: (clusterId: string, err: unknown) => void;
   /** The clock, in ms; tests pin it. */
   now?: () => number;
 }
@@ -29,15 +42,17 @@ export interface ClusterAccessResolverOptions {
 export class ClusterAccessResolver {
   private readonly cache: TtlCache<string, ClusterAccess>;
   private readonly ttlMs: number;
+  private readonly maxStaleMs: number;
   private readonly now: () => number;
 
   constructor(
     private readonly drivers: DriverSet,
-    { ttlMs, attemptTimeoutMs = 10_000, maxEntries = 10_000, now = Date.now }: ClusterAccessResolverOptions,
+    { ttlMs, attemptTimeoutMs = 10_000, maxEntries = 10_000, maxStaleMs = 0, onStale, now = Date.now }: ClusterAccessResolverOptions,
   ) {
     this.ttlMs = ttlMs;
+    this.maxStaleMs = maxStaleMs;
     this.now = now;
-    this.cache = new TtlCache({ maxEntries, attemptTimeoutMs, now });
+    this.cache = new TtlCache({ maxEntries, attemptTimeoutMs, now, serveStaleOn: isUpstreamOutage, ...(onStale ? { onStale } : {}) });
   }
 
   /** The access of `cluster`, asking its cloud only for what the registry lacks. */
@@ -56,10 +71,11 @@ export class ClusterAccessResolver {
 
   private async lookup(cluster: RegisteredCluster, signal: AbortSignal): Promise<ClusterAccess> {
     try {
-      return await this.cache.get(cluster.id, signal, async (attemptSignal) => ({
-        value: await this.discover(cluster, attemptSignal),
-        expiresAt: this.now() + this.ttlMs,
-      }));
+      return await this.cache.get(cluster.id, signal, async (attemptSignal) => {
+        const value = await this.discover(cluster, attemptSignal);
+        const expiresAt = this.now() + this.ttlMs;
+        return { value, expiresAt, ...(this.maxStaleMs > 0 ? { staleUntil: expiresAt + this.maxStaleMs } : {}) };
+      });
     } catch (err) {
       throw sharedLookupError(err, signal, discoveryCall(cluster));
     }

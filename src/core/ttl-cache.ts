@@ -4,16 +4,25 @@ import { SingleFlight } from "./single-flight.js";
 export interface Expiring<V> {
   readonly value: V;
   readonly expiresAt: number;
+  /**
+   * Until when the value may still be served after it expired, if reloading it
+   * fails in a way `serveStaleOn` accepts (stale-if-error). Absent: never.
+   */
+  readonly staleUntil?: number;
 }
 
 /** Options of {@link TtlCache}. */
-export interface TtlCacheOptions {
+export interface TtlCacheOptions<K = unknown> {
   /** The most entries kept; the least recently stored is dropped first. */
   maxEntries: number;
   /** How long one shared load may run; see {@link SingleFlight}. */
   attemptTimeoutMs: number;
   /** The clock, in ms since the epoch; tests pin it. */
   now?: () => number;
+  /** Which reload failures an expired value may stand in for: the cloud down, not the value gone. */
+  serveStaleOn?: (err: unknown) => boolean;
+  /** Told each time an expired value is served because its reload failed. */
+  onStale?: (key: K, err: unknown) => void;
 }
 
 /**
@@ -26,11 +35,15 @@ export class TtlCache<K, V> {
   private readonly flights: SingleFlight<K, Expiring<V>>;
   private readonly maxEntries: number;
   private readonly now: () => number;
+  private readonly serveStaleOn: (err: unknown) => boolean;
+  private readonly onStale: ((key: K, err: unknown) => void) | undefined;
 
-  constructor({ maxEntries, attemptTimeoutMs, now = Date.now }: TtlCacheOptions) {
+  constructor({ maxEntries, attemptTimeoutMs, now = Date.now, serveStaleOn = () => false, onStale }: TtlCacheOptions<K>) {
     this.flights = new SingleFlight({ attemptTimeoutMs });
     this.maxEntries = maxEntries;
     this.now = now;
+    this.serveStaleOn = serveStaleOn;
+    this.onStale = onStale;
   }
 
   /**
@@ -42,12 +55,21 @@ export class TtlCache<K, V> {
   async get(key: K, signal: AbortSignal, load: (signal: AbortSignal) => Promise<Expiring<V>>): Promise<V> {
     const entry = this.entries.get(key);
     if (entry !== undefined && entry.expiresAt > this.now()) return entry.value;
-    const loaded = await this.flights.run(key, signal, async (attemptSignal) => {
-      const fresh = await load(attemptSignal);
-      if (fresh.expiresAt > this.now()) this.store(key, fresh);
-      return fresh;
-    });
-    return loaded.value;
+    try {
+      const loaded = await this.flights.run(key, signal, async (attemptSignal) => {
+        const fresh = await load(attemptSignal);
+        if (fresh.expiresAt > this.now() || (fresh.staleUntil ?? 0) > this.now()) this.store(key, fresh);
+        return fresh;
+      });
+      return loaded.value;
+    } catch (err) {
+      const stale = this.entries.get(key) ?? entry;
+      if (!signal.aborted && stale?.staleUntil !== undefined && stale.staleUntil > this.now() && this.serveStaleOn(err)) {
+        this.onStale?.(key, err);
+        return stale.value;
+      }
+      throw err;
+    }
   }
 
   /** The value last stored for `key`, fresh or not; never loads. */

@@ -52,4 +52,6 @@ export interface ProviderOptions {
   readonly upstreamTimeoutMs: number;
   /** The clock of token signing; tests pin it. */
   readonly now?: () => Date;
+  /** Where drivers report what an operator should know but no caller sees, such as serving stale credentials. */
+  readonly warn?: (fields: Record<string, unknown>, message: string) => void;
 }

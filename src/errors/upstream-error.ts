@@ -106,3 +106,12 @@ export function sharedLookupError(err: unknown, signal: AbortSignal, call: Upstr
   if (!isServiceError(err) && isNetworkFailure(err)) return upstreamUnreachable(call, err);
   return err;
 }
+
+/**
+ * True when a cloud call failed because the cloud is down, slow or throttling
+ * (UNAVAILABLE, or a network failure or timeout), rather than because what was
+ * asked for is gone or refused: what a last known value may stand in for.
+ */
+export function isUpstreamOutage(err: unknown): boolean {
+  return isServiceError(err) ? err.code === "Unavailable" : isNetworkFailure(err);
+}

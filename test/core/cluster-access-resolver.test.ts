@@ -117,4 +117,38 @@ describe("ClusterAccessResolver", () => {
     const err = await serviceFailure(new ClusterAccessResolver({}, { ttlMs: 0 }).resolve(cluster, budget(1000)));
     assert.deepEqual([err.code, err.reason, err.metadata.provider], ["FailedPrecondition", "DISCOVERY_NOT_SUPPORTED", "aws"]);
   });
+
+  it("serves the last known access while the cloud's API is down, up to maxStaleMs, and says so", async () => {
+    let now = 1_000_000;
+    let failure: ServiceError | undefined;
+    const d = describer(() => {
+      if (failure) throw failure;
+      return good;
+    });
+    const stale: string[] = [];
+    const resolver = new ClusterAccessResolver(drivers(d), {
+      ttlMs: 60_000,
+      maxStaleMs: 3_600_000,
+      now: () => now,
+      onStale: (id) => stale.push(id),
+    });
+    assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good);
+    now += 120_000;
+    failure = new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws eks:DescribeCluster failed (HTTP 503); retry later" });
+    assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good, "the TTL has passed and the API fails: the last known access");
+    assert.deepEqual(stale, ["c1"]);
+    failure = new ServiceError({ reason: "UPSTREAM_NOT_FOUND", message: "aws eks:DescribeCluster found no such resource (HTTP 404)" });
+    assert.equal(
+      (await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason,
+      "UPSTREAM_NOT_FOUND",
+      "a cluster gone is not an outage",
+    );
+    failure = new ServiceError({ reason: "UPSTREAM_UNREACHABLE", message: "aws eks:DescribeCluster could not be reached; retry later" });
+    now += 3_600_000;
+    assert.equal(
+      (await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason,
+      "UPSTREAM_UNREACHABLE",
+      "past the maximum staleness",
+    );
+  });
 });

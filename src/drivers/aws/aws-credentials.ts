@@ -5,6 +5,9 @@ import type { AwsCredentialConfig } from "./aws-config.js";
 import { resolveSecret } from "../../config/secret-ref.js";
 import { raceSignal } from "../../common/deadline.js";
 import { TtlCache } from "../../core/ttl-cache.js";
+import { isUpstreamOutage } from "../../errors/upstream-error.js";
+import { errorSummary } from "../../logging/logger.js";
+import { awsServiceError } from "./aws-errors.js";
 import type { ProviderOptions } from "../driver.js";
 
 /** The session name AssumeRole records in CloudTrail when the config names none. */
@@ -55,7 +58,19 @@ export class AwsCredentialSource {
   ) {
     this.operation = entry.roleArn ? "sts:AssumeRole" : baseOperation(entry);
     const networked = entry.roleArn !== undefined || entry.source === "default";
-    this.cache = networked ? new TtlCache({ maxEntries: 1, attemptTimeoutMs: options.upstreamTimeoutMs }) : undefined;
+    this.cache = networked
+      ? new TtlCache({
+          maxEntries: 1,
+          attemptTimeoutMs: options.upstreamTimeoutMs,
+          // Credentials due for renewal but still valid keep signing while STS is down.
+          serveStaleOn: (err) => isUpstreamOutage(awsServiceError(err, { provider: "aws", operation: this.operation })),
+          onStale: (_key, err) =>
+            options.warn?.(
+              { provider: "aws", operation: this.operation, error: errorSummary(err) },
+              "STS failed; signing with the still valid credentials",
+            ),
+        })
+      : undefined;
     this.sts = entry.roleArn
       ? new STSClient({
           region: entry.region ?? defaultStsRegion,
@@ -79,7 +94,9 @@ export class AwsCredentialSource {
       const renewAt = credentials.expiration
         ? credentials.expiration.getTime() - (this.sts ? assumedRoleRefreshWindowMs : 60_000)
         : Date.now() + undatedCredentialsTtlMs;
-      return { value: credentials, expiresAt: renewAt };
+      // Served while STS is down only as long as a token signed with them gets a minute of life.
+      const staleUntil = credentials.expiration ? credentials.expiration.getTime() - 60_000 : undefined;
+      return { value: credentials, expiresAt: renewAt, ...(staleUntil !== undefined ? { staleUntil } : {}) };
     });
   }
 

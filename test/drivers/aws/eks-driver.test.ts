@@ -74,6 +74,43 @@ describe("EksTokenDriver", () => {
     }
   });
 
+  it("keeps signing with assumed-role credentials that are due for renewal but still valid while STS is down", async () => {
+    const warnings: string[] = [];
+    const entry = {
+      provider: "aws",
+      ...staticKeys,
+      roleArn,
+      externalId: "ext-4711",
+      durationSeconds: 900,
+      stsEndpoint: sts.url,
+    } as AwsCredentialConfig;
+    const driver = new EksTokenDriver(
+      createAwsCredentialSources({ issuer: entry }, { upstreamTimeoutMs: 10_000, warn: (_f, m) => warnings.push(m) }),
+    );
+    const first = await driver.mintToken(cluster, AbortSignal.timeout(10_000));
+    const calls = sts.assumeRoleCalls.length;
+    try {
+      sts.fault = { status: 503, body: "" };
+      const during = await driver.mintToken(cluster, AbortSignal.timeout(10_000));
+      assert.ok(sts.assumeRoleCalls.length === calls && sts.requests.length > 0, "renewal was tried");
+      const verdict = sts.verifyEksToken(during.token, "prod", "eu-west-1");
+      assert.equal(verdict.ok, true, JSON.stringify(verdict));
+      assert.equal(
+        (verdict as { accessKeyId: string }).accessKeyId,
+        (sts.verifyEksToken(first.token, "prod", "eu-west-1") as { accessKeyId: string }).accessKeyId,
+      );
+      assert.deepEqual(warnings, ["STS failed; signing with the still valid credentials"]);
+      sts.fault = { status: 403, body: "<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>", contentType: "text/xml" };
+      assert.equal(
+        (await rejection(driver.mintToken(cluster, AbortSignal.timeout(10_000)))).code,
+        "FailedPrecondition",
+        "a refusal is not an outage",
+      );
+    } finally {
+      sts.fault = undefined;
+    }
+  });
+
   it("maps a rejected AssumeRole (wrong ExternalId) to FAILED_PRECONDITION", async () => {
     const err = await rejection(
       driverWith({ roleArn, externalId: "wrong-id", stsEndpoint: sts.url }).mintToken(cluster, AbortSignal.timeout(10_000)),
