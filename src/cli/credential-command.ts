@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { defaultExecCredentialApiVersion, execCredentialApiVersions } from "../core/exec-credential.js";
-import { callUnary } from "./connect-unary.js";
+import { type CacheKey, callerIdentity, credentialCacheDir, readCachedCredential, writeCachedCredential } from "./credential-cache.js";
 
-const usage = `usage: cluster-token credential --cluster ID --server URL [--timeout SECONDS]
+const usage = `usage: cluster-token credential --cluster ID --server URL [--timeout SECONDS] [--no-cache]
          [--ca-file PEM] [--cert-file PEM --key-file PEM] [--api-key-file FILE | --api-key-env NAME]`;
 
 /** A failure with a message a person can act on; exits 1. */
@@ -90,6 +90,7 @@ export async function run(args: string[]): Promise<number> {
         "key-file": { type: "string" },
         "api-key-file": { type: "string" },
         "api-key-env": { type: "string" },
+        "no-cache": { type: "boolean", default: false },
       },
       strict: true,
     }));
@@ -121,6 +122,15 @@ export async function run(args: string[]): Promise<number> {
     let apiKey: string | undefined;
     if (values["api-key-file"]) apiKey = readFlagFile("--api-key-file", values["api-key-file"]).toString("utf8").trim();
     else if (values["api-key-env"]) apiKey = envApiKey(values["api-key-env"]);
+    const cacheDir = values["no-cache"] ? undefined : credentialCacheDir();
+    const cacheKey: CacheKey = { server, cluster, apiVersion, identity: callerIdentity({ apiKey, cert: tls.cert }) };
+    const cached = cacheDir === undefined ? undefined : readCachedCredential(cacheDir, cacheKey);
+    if (cached !== undefined) {
+      process.stdout.write(`${cached}\n`);
+      return 0;
+    }
+    // Loaded only on a cache miss: a cached run needs no HTTP stack.
+    const { callUnary } = await import("./connect-unary.js");
     let result;
     try {
       result = await callUnary({
@@ -147,6 +157,7 @@ export async function run(args: string[]): Promise<number> {
     if (credential?.kind !== "ExecCredential" || typeof credential.status?.token !== "string") {
       throw new CredentialError(`${server} did not answer with an ExecCredential; is --server a cluster-token-service?`);
     }
+    if (cacheDir !== undefined) writeCachedCredential(cacheDir, cacheKey, result.text);
     process.stdout.write(`${result.text}\n`);
     return 0;
   } catch (err) {

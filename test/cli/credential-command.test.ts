@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startFakeServer, type FakeServer } from "../fakes/fake-http-server.js";
 import { verifyEksToken } from "../fakes/eks-token-verifier.js";
@@ -13,12 +16,14 @@ interface Outcome {
   stderr: string;
 }
 
+/** Runs the command with a credential cache of its own, so that no run reuses another's token. */
 function credential(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+  const cacheDir = mkdtempSync(join(tmpdir(), "cts-credential-cache-"));
   return new Promise((resolve) =>
     execFile(
       process.execPath,
       [cliPath, "credential", ...args],
-      { env: { PATH: process.env.PATH, ...env }, timeout: 20_000 },
+      { env: { PATH: process.env.PATH, CLUSTER_TOKEN_CACHE_DIR: cacheDir, ...env }, timeout: 20_000 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     ),
   );

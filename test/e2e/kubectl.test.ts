@@ -112,8 +112,11 @@ describe("kubectl end to end against fake API servers", () => {
   /** Runs kubectl as a user would, with a clean HOME and no inherited KUBECONFIG or cloud credentials. */
   async function kubectl(file: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
     try {
+      // A fresh credential cache per run: these tests move the service's clock ahead of the real one, which
+      // an on-disk cache judged by the real clock cannot know.
+      const cacheDir = await mkdtemp(join(tmpdir(), "cts-kubectl-cache-"));
       const { stdout, stderr } = await promisify(execFile)("kubectl", ["--kubeconfig", file, "get", "--raw", "/version"], {
-        env: { PATH: process.env.PATH, HOME: home },
+        env: { PATH: process.env.PATH, HOME: home, CLUSTER_TOKEN_CACHE_DIR: cacheDir },
         timeout: 30_000,
       });
       return { ok: true, stdout, stderr };

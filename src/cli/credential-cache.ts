@@ -1,0 +1,96 @@
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+/** Marks a cache file as ours; anything else in the directory is ignored. */
+const format = "cluster-token-credential-cache/v1";
+/** A cached token is reused only while at least this much of its life remains, as kubectl's own exec cache does. */
+export const minRemainingMs = 60_000;
+
+/** What a cached credential is for: a token is reused only for the same server, cluster, apiVersion and caller. */
+export interface CacheKey {
+  server: string;
+  cluster: string;
+  apiVersion: string;
+  /** From {@link callerIdentity}: a hash of the API key or client certificate, never the key itself. */
+  identity: string;
+}
+
+/** The caller's identity for cache keys: a SHA-256 of what it presents, so no key material is written to disk. */
+export function callerIdentity({ apiKey, cert }: { apiKey?: string | undefined; cert?: Buffer | undefined }): string {
+  const hash = (what: string | Buffer) => createHash("sha256").update(what).digest("hex");
+  if (apiKey) return `key:${hash(apiKey)}`;
+  if (cert) return `cert:${hash(cert)}`;
+  return "none";
+}
+
+/** `~/.kube/cache/cluster-token`, next to kubectl's own caches; `CLUSTER_TOKEN_CACHE_DIR` overrides it. */
+export function credentialCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CLUSTER_TOKEN_CACHE_DIR || join(homedir(), ".kube", "cache", "cluster-token");
+}
+
+function fileOf(dir: string, key: CacheKey): string {
+  const name = createHash("sha256")
+    .update(JSON.stringify([key.server, key.cluster, key.apiVersion, key.identity]))
+    .digest("hex");
+  return join(dir, `${name}.json`);
+}
+
+/** True for a path that is ours alone: owned by this user, of the expected type, with no group or other access. */
+function isPrivate(path: string, type: "file" | "dir"): boolean {
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (!stat || (type === "file" ? !stat.isFile() : !stat.isDirectory())) return false;
+  return stat.uid === process.getuid?.() && (stat.mode & 0o077) === 0;
+}
+
+/**
+ * The cached ExecCredential text for `key`, if one is there, private, well formed,
+ * and valid for at least another minute. Anything else (corrupt, truncated,
+ * foreign, readable by others, a symlink) is ignored; the next write replaces it.
+ */
+export function readCachedCredential(dir: string, key: CacheKey, now = Date.now()): string | undefined {
+  const file = fileOf(dir, key);
+  try {
+    if (!isPrivate(dir, "dir") || !isPrivate(file, "file")) return undefined;
+    const entry = JSON.parse(readFileSync(file, "utf8")) as { format?: unknown; execCredential?: unknown };
+    if (entry?.format !== format || typeof entry.execCredential !== "string") return undefined;
+    const credential = JSON.parse(entry.execCredential) as {
+      kind?: unknown;
+      apiVersion?: unknown;
+      status?: { token?: unknown; expirationTimestamp?: unknown };
+    };
+    const expiry =
+      typeof credential?.status?.expirationTimestamp === "string" ? Date.parse(credential.status.expirationTimestamp) : Number.NaN;
+    const usable =
+      credential.kind === "ExecCredential" && credential.apiVersion === key.apiVersion && typeof credential.status?.token === "string";
+    return usable && expiry - now >= minRemainingMs ? entry.execCredential : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stores `execCredential` for `key`: in a 0700 directory, as a 0600 file written
+ * to a temporary name and renamed into place, so that concurrent kubectl processes
+ * never read a half-written file. Best effort: a cache that cannot be written is
+ * simply not used.
+ */
+export function writeCachedCredential(dir: string, key: CacheKey, execCredential: string): void {
+  const file = fileOf(dir, key);
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!isPrivate(dir, "dir")) return;
+    const fd = openSync(temp, "wx", 0o600);
+    try {
+      writeSync(fd, JSON.stringify({ format, execCredential }));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch {
+    rmSync(temp, { force: true });
+  }
+}
