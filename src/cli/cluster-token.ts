@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `cluster-token` command. Each subcommand lives in its own module and is
  * imported only when chosen, so that a light subcommand never pays for loading the

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { defaultExecCredentialApiVersion, execCredentialApiVersions } from "../core/exec-credential.js";
-import { type CacheKey, callerIdentity, credentialCacheDir, readCachedCredential, writeCachedCredential } from "./credential-cache.js";
+import cache from "./credential-cache.cjs";
 
 const usage = `usage: cluster-token credential --cluster ID --server URL [--timeout SECONDS] [--no-cache]
          [--ca-file PEM] [--cert-file PEM --key-file PEM] [--api-key-file FILE | --api-key-env NAME]`;
@@ -81,17 +81,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args,
-      options: {
-        cluster: { type: "string" },
-        server: { type: "string" },
-        timeout: { type: "string", default: "10" },
-        "ca-file": { type: "string" },
-        "cert-file": { type: "string" },
-        "key-file": { type: "string" },
-        "api-key-file": { type: "string" },
-        "api-key-env": { type: "string" },
-        "no-cache": { type: "boolean", default: false },
-      },
+      options: cache.credentialOptions,
       strict: true,
     }));
   } catch (err) {
@@ -122,9 +112,9 @@ export async function run(args: string[]): Promise<number> {
     let apiKey: string | undefined;
     if (values["api-key-file"]) apiKey = readFlagFile("--api-key-file", values["api-key-file"]).toString("utf8").trim();
     else if (values["api-key-env"]) apiKey = envApiKey(values["api-key-env"]);
-    const cacheDir = values["no-cache"] ? undefined : credentialCacheDir();
-    const cacheKey: CacheKey = { server, cluster, apiVersion, identity: callerIdentity({ apiKey, cert: tls.cert }) };
-    const cached = cacheDir === undefined ? undefined : readCachedCredential(cacheDir, cacheKey);
+    const cacheDir = values["no-cache"] ? undefined : cache.credentialCacheDir();
+    const cacheKey = { server, cluster, apiVersion, identity: cache.callerIdentity({ apiKey, cert: tls.cert }) };
+    const cached = cacheDir === undefined ? undefined : cache.readCachedCredential(cacheDir, cacheKey);
     if (cached !== undefined) {
       process.stdout.write(`${cached}\n`);
       return 0;
@@ -157,7 +147,7 @@ export async function run(args: string[]): Promise<number> {
     if (credential?.kind !== "ExecCredential" || typeof credential.status?.token !== "string") {
       throw new CredentialError(`${server} did not answer with an ExecCredential; is --server a cluster-token-service?`);
     }
-    if (cacheDir !== undefined) writeCachedCredential(cacheDir, cacheKey, result.text);
+    if (cacheDir !== undefined) cache.writeCachedCredential(cacheDir, cacheKey, result.text);
     process.stdout.write(`${result.text}\n`);
     return 0;
   } catch (err) {

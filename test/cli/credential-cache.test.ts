@@ -4,7 +4,10 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { callerIdentity, readCachedCredential, writeCachedCredential } from "../../src/cli/credential-cache.js";
+import cache from "../../src/cli/credential-cache.cjs";
+import { defaultExecCredentialApiVersion } from "../../src/core/exec-credential.js";
+
+const { callerIdentity, readCachedCredential, writeCachedCredential } = cache;
 import { cliPath } from "../support/paths.js";
 import { startTestService } from "../support/running-service.js";
 
@@ -70,6 +73,10 @@ describe("cluster-token credential: the client-side cache", () => {
       .map((f) => readFileSync(join(dir, f), "utf8"))
       .join("");
     assert.ok(!written.includes("cts_alice_secret") && !alice.identity.includes("cts_alice_secret"));
+  });
+
+  it("defaults to the core's ExecCredential apiVersion in its CommonJS fast path", () => {
+    assert.equal(cache.defaultApiVersion, defaultExecCredentialApiVersion);
   });
 
   it("reuses a token only while at least 60 s of its life remain", () => {
