@@ -7,6 +7,7 @@
  */
 import { cpus } from "node:os";
 import { benchCredentialCommand } from "./credential-vs-awscli.js";
+import { benchManyClusters } from "./many-clusters.js";
 import { startServerProcess } from "./server-process.js";
 import { benchMint, benchThroughput } from "./token-throughput.js";
 
@@ -20,3 +21,5 @@ try {
 } finally {
   server.stop();
 }
+console.log("\n| registry at scale | start-up | memory | throughput | |\n|---|---|---|---|---|");
+console.log((await benchManyClusters()).join("\n"));

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { generateApiKey } from "../src/auth/api-keys.js";
 import { createTestPki } from "../test/support/test-pki.js";
 
 /** The compiled `cluster-token` bin. */
-export const cliPath = fileURLToPath(new URL("../src/cli/cluster-token.js", import.meta.url));
+export const cliPath = fileURLToPath(new URL("../src/cli/bin.cjs", import.meta.url));
 
 /** AWS's published example keys: the benchmark signs real tokens that nothing accepts. */
 export const benchAwsKeys = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
@@ -26,11 +27,18 @@ export interface ServerProcess {
   caFile: string;
   apiKey: string;
   apiKeyFile: string;
+  /** From spawning the process to its "serving" line (SERVING on both listeners), in ms. */
+  startupMs: number;
+  /** The process's resident set size now, in MB. */
+  rssMb(): number;
   stop(): void;
 }
 
-/** Starts the service as its own process, as in production, on free loopback ports. */
-export async function startServerProcess(): Promise<ServerProcess> {
+/**
+ * Starts the service as its own process, as in production, on free loopback ports,
+ * with `moreClusters` further clusters (with endpoint and CA) besides `bench-eks`.
+ */
+export async function startServerProcess({ moreClusters = 0 } = {}): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), "cts-bench-"));
   await writeFile(join(dir, "key-id"), benchAwsKeys.accessKeyId);
   await writeFile(join(dir, "secret"), benchAwsKeys.secretAccessKey);
@@ -47,9 +55,23 @@ export async function startServerProcess(): Promise<ServerProcess> {
       grants: [{ principals: ["key:bench"], clusters: ["bench-eks"], rpcs: ["GenerateToken"] }],
     },
     credentials: { bench: { provider: "aws", accessKeyId: { file: "key-id" }, secretAccessKey: { file: "secret" } } },
-    clusters: [{ id: "bench-eks", provider: "aws", region: "us-west-2", name: "bench", credentials: "bench" }],
+    clusters: [
+      { id: "bench-eks", provider: "aws", region: "us-west-2", name: "bench", credentials: "bench" },
+      ...Array.from({ length: moreClusters }, (_, i) => ({
+        id: `scale-${String(i).padStart(5, "0")}`,
+        provider: "aws",
+        region: "us-west-2",
+        name: `scale-${i}`,
+        credentials: "bench",
+        displayName: `Scale test cluster ${i}`,
+        labels: { env: "bench", shard: String(i % 16) },
+        endpoint: `https://scale-${i}.gr7.us-west-2.eks.amazonaws.com`,
+        certificateAuthorityData: pki.ca.cert.toString("base64"),
+      })),
+    ],
   };
   await writeFile(join(dir, "config.yaml"), stringify(config));
+  const spawnedAt = performance.now();
   const child = spawn(
     process.execPath,
     [
@@ -76,6 +98,8 @@ export async function startServerProcess(): Promise<ServerProcess> {
           caFile: pki.ca.certFile,
           apiKey,
           apiKeyFile: join(dir, "api-key"),
+          startupMs: performance.now() - spawnedAt,
+          rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) / 1024,
           stop: () => child.kill("SIGTERM"),
         });
       }
