@@ -72,11 +72,6 @@ export class SingleFlight<K, V> {
     });
   }
 
-  /** How many attempts are in flight; for tests and metrics. */
-  get size(): number {
-    return this.flights.size;
-  }
-
   private start(key: K, work: (signal: AbortSignal) => Promise<V>): Flight<V> {
     const controller = new AbortController();
     const { attemptTimeoutMs } = this.options;

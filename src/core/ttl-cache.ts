@@ -77,11 +77,6 @@ export class TtlCache<K, V> {
     return this.entries.get(key)?.value;
   }
 
-  /** Forgets `key`. */
-  delete(key: K): void {
-    this.entries.delete(key);
-  }
-
   /** How many entries are stored. */
   get size(): number {
     return this.entries.size;

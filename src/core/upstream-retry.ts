@@ -1,3 +1,4 @@
+import { abortedByDeadline } from "../common/deadline.js";
 import { isServiceError } from "../errors/service-error.js";
 
 /** How failed upstream attempts are retried. */
@@ -30,10 +31,6 @@ export function isRetryable(err: unknown): boolean {
   return isServiceError(err, "Unavailable") && err.reason !== "UPSTREAM_BAD_RESPONSE";
 }
 
-function isCancellation(signal: AbortSignal): boolean {
-  return (signal.reason as { name?: unknown } | undefined)?.name === "AbortError";
-}
-
 /**
  * Runs `attempt` until it succeeds, fails for good, or the budget runs out. Retries
  * happen only while the caller's remaining time covers the wait before them, so a
@@ -52,7 +49,7 @@ export async function withRetries<T>(
     try {
       return await attempt(signal);
     } catch (err) {
-      if (signal.aborted) throw lastFailure !== undefined && !isCancellation(signal) ? lastFailure : err;
+      if (signal.aborted) throw lastFailure !== undefined && abortedByDeadline(signal) ? lastFailure : err;
       if (!isRetryable(err) || attempts >= policy.maxAttempts) throw err;
       const backoff = Math.min(policy.maxBackoffMs, policy.baseBackoffMs * 2 ** (attempts - 1)) * (0.5 + random() / 2);
       if (Date.now() + backoff >= deadline) throw err;

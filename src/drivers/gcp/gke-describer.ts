@@ -29,8 +29,10 @@ export class GkeClusterDescriber implements ClusterDescriber<GcpCluster> {
     let described: GkeCluster;
     try {
       const source = credentialEntryFor(this.sources, cluster);
-      const client = await source.client();
-      const request = source.withAttempt(signal, () => client.request<GkeCluster>({ url, method: "GET", signal, responseType: "json" }));
+      // Building the client can itself reach Google (Application Default Credentials), so it runs within the attempt too.
+      const request = source.withAttempt(signal, async () =>
+        (await source.client()).request<GkeCluster>({ url, method: "GET", signal, responseType: "json" }),
+      );
       const response = await raceAbort(request, signal, call);
       described = response.data;
     } catch (err) {
