@@ -24,6 +24,8 @@ export interface RunningServer {
   readonly grpcAddress: string;
   /** The bound Connect address, "host:port". */
   readonly httpAddress: string;
+  /** The service behind the listeners. */
+  readonly service: Service;
   /** Reports NOT_SERVING, stops accepting, lets calls in flight finish for up to `graceMs`, then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -64,7 +66,7 @@ export async function startServer(config: ServiceConfig, options: StartOptions):
   try {
     return await attachListeners(service, config, tls, options.logger);
   } catch (err) {
-    service.close();
+    await service.close();
     throw err;
   }
 }
@@ -167,6 +169,7 @@ async function attachListeners(
   return {
     grpcAddress,
     httpAddress,
+    service,
     async close(graceMs = 5_000) {
       health.setServing(false);
       const timer = setTimeout(() => {
@@ -183,7 +186,7 @@ async function attachListeners(
         }),
       ]);
       clearTimeout(timer);
-      service.close();
+      await service.close();
     },
   };
 }

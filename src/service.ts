@@ -41,8 +41,10 @@ export interface Service {
   readonly invoke: UnaryInvoker;
   /** What both listeners report; NOT_SERVING until listeners say otherwise. */
   readonly health: ServingHealth;
-  /** Closes what the service owns, in order: the drivers' SDK clients, then the audit sink. Call after the listeners. */
-  close(): void;
+  /** Resolves once the audit lines queued so far are written (or failed), or after `timeoutMs`. */
+  auditDrained(timeoutMs: number): Promise<void>;
+  /** Closes what the service owns, in order: the drivers' SDK clients, then the audit sink (after writing what it holds, within its commit timeout). Call after the listeners. */
+  close(): Promise<void>;
 }
 
 /** Builds the drivers of every provider the config has credentials for. */
@@ -63,7 +65,7 @@ export function createDriverSet(config: ServiceConfig, extra: Omit<ProviderOptio
  */
 export function createService(config: ServiceConfig, { logger, now, drivers: injected }: ServiceOptions): Service {
   const { security } = config;
-  const audit = AuditLog.open(config.audit.file);
+  const audit = AuditLog.open(config.audit.file, { commitTimeoutMs: config.audit.commitTimeoutSeconds * 1000 });
   const drivers = injected ?? createDriverSet(config, { ...(now ? { now } : {}), warn: (fields, message) => logger.warn(fields, message) });
   const access = new ClusterAccessResolver(drivers, {
     ttlMs: config.discovery.cacheTtlSeconds * 1000,
@@ -98,9 +100,10 @@ export function createService(config: ServiceConfig, { logger, now, drivers: inj
   return {
     invoke,
     health: new ServingHealth(["", ClusterTokenService.typeName]),
-    close() {
+    auditDrained: (timeoutMs) => audit.drained(timeoutMs),
+    async close() {
       for (const provider of Object.values<ProviderDrivers<never> | undefined>(drivers)) provider?.close?.();
-      audit.close();
+      await audit.close();
     },
   };
 }

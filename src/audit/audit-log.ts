@@ -1,6 +1,5 @@
-import { closeSync, openSync, writeSync } from "node:fs";
-import { pino, type Logger } from "pino";
 import { ServiceError } from "../errors/service-error.js";
+import { LineWriter, stdoutWriter } from "../logging/line-writer.js";
 
 /** One audit line: an issuance or a denial. Never a token, a key or a secret. */
 export interface AuditEntry {
@@ -12,6 +11,8 @@ export interface AuditEntry {
   outcome: "issued" | "denied" | "failed";
   /** The gRPC code name, e.g. "OK", "PERMISSION_DENIED". */
   code: string;
+  /** The reason of a failure, e.g. "AUDIT_FAILED". */
+  reason?: string;
   clusterId?: string;
   provider?: string;
   /** RFC 3339. */
@@ -20,64 +21,73 @@ export interface AuditEntry {
   kubeconfigMode?: string;
 }
 
-/** Lets a write wait out EAGAIN (a full pipe) for this long before the sink counts as failed. */
-const backpressureBudgetMs = 2_000;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Writes all of `line` to `fd`, waiting out a full non-blocking pipe; throws on any other error. */
-function writeFully(fd: number, line: string): void {
-  const data = Buffer.from(line);
-  const deadline = Date.now() + backpressureBudgetMs;
-  for (let offset = 0; offset < data.length; ) {
-    try {
-      offset += writeSync(fd, data, offset);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EAGAIN" || Date.now() > deadline) throw err;
-      Atomics.wait(sleeper, 0, 0, 1);
-    }
-  }
+/** Options of {@link AuditLog.open}. */
+export interface AuditLogOptions {
+  /** How long an issuance waits for its line to be written before it fails closed. */
+  commitTimeoutMs: number;
 }
 
 /**
- * The audit log: one JSON line (pino) per issuance or denial, written synchronously
- * to a file or to standard output before the response leaves. It fails closed, as
- * Vault does: when a line cannot be written, the call fails with UNAVAILABLE
- * (AUDIT_FAILED) and no token or kubeconfig is returned.
+ * The audit log: one JSON line per issuance or denial, appended to a file or to
+ * standard output (then through the same writer as the logger, so lines never
+ * interleave). It fails closed, as Vault does, without ever blocking the event loop:
+ * an issuance waits for its own line to be written (group commit, see
+ * {@link LineWriter}), and when the sink fails or stays stalled past
+ * `commitTimeoutMs`, the call fails with UNAVAILABLE (`AUDIT_FAILED`) and no token
+ * or kubeconfig is returned. Denials and failures are recorded without waiting: the
+ * call fails either way, so health checks, listings and refusals answer at once.
  */
 export class AuditLog {
-  private readonly logger: Logger;
   private closed = false;
 
   private constructor(
-    private readonly fd: number,
-    private readonly owned: boolean,
-  ) {
-    this.logger = pino(
-      { base: null, timestamp: pino.stdTimeFunctions.isoTime, messageKey: "event", formatters: { level: () => ({ log: "audit" }) } },
-      { write: (line: string) => writeFully(this.fd, line) },
-    );
+    private readonly writer: LineWriter,
+    private readonly commitTimeoutMs: number,
+  ) {}
+
+  /**
+   * Appends to `file`, or writes to standard output without one.
+   * @throws when the file cannot be opened (a FIFO without a reader included); the server then refuses to start.
+   */
+  static open(file: string | undefined, { commitTimeoutMs }: AuditLogOptions): AuditLog {
+    return new AuditLog(file === undefined ? stdoutWriter() : LineWriter.openFile(file), commitTimeoutMs);
   }
 
-  /** Appends to `file`, or writes to standard output without one. @throws when the file cannot be opened; the server then refuses to start. */
-  static open(file: string | undefined): AuditLog {
-    return file === undefined ? new AuditLog(1, false) : new AuditLog(openSync(file, "a"), true);
+  /** The sink's counters: lines written, failed and dropped. */
+  get stats(): LineWriter["stats"] {
+    return this.writer.stats;
   }
 
-  /** Writes one line, or throws UNAVAILABLE so that the caller's call fails. */
-  record(entry: AuditEntry): void {
+  /** Writes the line of an issuance and resolves once it is written; otherwise rejects with UNAVAILABLE `AUDIT_FAILED`. */
+  async record(entry: AuditEntry): Promise<void> {
     try {
-      // A closed file's descriptor number may already belong to another file.
       if (this.closed) throw new Error("the audit log is closed");
-      this.logger.info(entry, entry.outcome);
+      await this.writer.appendAndWait(line(entry), this.commitTimeoutMs);
     } catch (err) {
       throw new ServiceError({ reason: "AUDIT_FAILED", message: "the audit log cannot be written, so nothing is issued", cause: err });
     }
   }
 
-  /** Closes the file; every later record fails closed. */
-  close(): void {
+  /** Queues the line of a denial or failure without waiting for it. */
+  note(entry: AuditEntry): void {
+    if (!this.closed) this.writer.append(line(entry));
+  }
+
+  /** Resolves once the lines queued so far are written or failed, or after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<void> {
+    return this.writer.drained(timeoutMs);
+  }
+
+  /** Writes what is queued (for a bounded time) and closes a file sink; every later record fails closed. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.owned) closeSync(this.fd);
+    if (this.writer === stdoutWriter()) await this.writer.drained(this.commitTimeoutMs);
+    else await this.writer.close(this.commitTimeoutMs);
   }
+}
+
+/** The line of `entry`, in the shape pino wrote before: `log`, `time`, the entry, then `event`. */
+function line(entry: AuditEntry): string {
+  return `${JSON.stringify({ log: "audit", time: new Date().toISOString(), ...entry, event: entry.outcome })}\n`;
 }

@@ -125,8 +125,14 @@ export const configSchema = z
   .strictObject({
     listen: z.strictObject({ grpc: listenAddressSchema, http: listenAddressSchema }),
     security: securitySchema,
-    /** Where audit lines go: `file` (appended to), else standard output; written synchronously, and issuance fails closed when they cannot be. */
-    audit: z.strictObject({ file: filePathSchema.optional() }).default({}),
+    audit: z
+      .strictObject({
+        /** Where audit lines go: `file` (appended to), else standard output, through the logger's writer. */
+        file: filePathSchema.optional(),
+        /** How long an issuance waits for its audit line to be written; past it, the call fails closed with AUDIT_FAILED. */
+        commitTimeoutSeconds: z.number().min(0.05).max(30).default(1),
+      })
+      .prefault({}),
     limits: z
       .strictObject({
         /** The largest request on both listeners. */

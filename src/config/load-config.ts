@@ -128,5 +128,5 @@ function anchorFiles(config: ServiceConfig, configDir: string): ServiceConfig {
         },
       }
     : config.security;
-  return { ...config, credentials, security, audit: config.audit.file ? { file: path(config.audit.file) } : {} };
+  return { ...config, credentials, security, audit: { ...config.audit, ...(config.audit.file ? { file: path(config.audit.file) } : {}) } };
 }

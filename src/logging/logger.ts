@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import { type LineWriter, stdoutWriter } from "./line-writer.js";
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
@@ -13,9 +14,10 @@ export interface LoggerOptions {
  * credential are censored as a second line of defence; the first is that no code
  * logs a token or secret, and error messages are built without them.
  *
- * Lines are written synchronously, whole: the audit log may share standard output,
- * and an asynchronous writer's partial chunk under back-pressure would let an audit
- * line land in the middle of a log line. It also means no line is lost on a crash.
+ * Lines go to standard output through the process's one {@link stdoutWriter}, which
+ * an audit log without a file shares: each line is written whole and in order, and a
+ * stalled reader never blocks the event loop (lines are dropped and counted instead
+ * once its bounded queue is full).
  */
 export function createLogger({ level = "info", destination }: LoggerOptions = {}): Logger {
   return pino(
@@ -42,8 +44,13 @@ export function createLogger({ level = "info", destination }: LoggerOptions = {}
         censor: "[REDACTED]",
       },
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    destination ?? lineDestination(stdoutWriter()),
   );
+}
+
+/** pino writes each line with one `write` call, so a line maps onto one queued line of `writer`. */
+function lineDestination(writer: LineWriter): DestinationStream {
+  return { write: (line: string) => writer.append(line) };
 }
 
 /** Credential shapes that must never reach a log line, whatever produced the text. */

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { stdoutWriter } from "./line-writer.js";
 import { errorSummary, scrubCredentials } from "./logger.js";
 
 /**
@@ -17,8 +18,10 @@ export function routeProcessEventsTo(logger: Logger): void {
   });
   const fatal = (what: string) => (err: unknown) => {
     logger.fatal({ error: errorSummary(err) ?? { type: typeof err } }, what);
-    logger.flush();
-    process.exit(1);
+    // Give the line a moment to reach standard output; the writer never blocks, so this wait is what flushes it.
+    void stdoutWriter()
+      .drained(1_000)
+      .finally(() => process.exit(1));
   };
   process.on("uncaughtException", fatal("uncaught exception"));
   process.on("unhandledRejection", fatal("unhandled rejection"));

@@ -8,14 +8,15 @@ const issuingRpcs = new Set(["GenerateToken", "GetKubeconfig"]);
 /** Refusals that are audited on every RPC. */
 const denials = new Set(["Unauthenticated", "PermissionDenied", "ResourceExhausted"]);
 
-function entry(invocation: Invocation, facts: AuditFacts, outcome: AuditEntry["outcome"], code: string): AuditEntry {
+function entry(invocation: Invocation, facts: AuditFacts, outcome: AuditEntry["outcome"], error?: unknown): AuditEntry {
   return {
     principal: facts.principal ?? "(unauthenticated)",
     transport: invocation.call.transport,
     rpc: invocation.method.name,
     requestId: invocation.call.requestId,
     outcome,
-    code,
+    code: outcomeCode(error),
+    ...(isServiceError(error) ? { reason: error.reason } : {}),
     ...(facts.clusterId !== undefined ? { clusterId: facts.clusterId } : {}),
     ...(facts.provider !== undefined ? { provider: facts.provider } : {}),
     ...(facts.kubeconfigMode !== undefined ? { kubeconfigMode: facts.kubeconfigMode } : {}),
@@ -27,8 +28,10 @@ function entry(invocation: Invocation, facts: AuditFacts, outcome: AuditEntry["o
 
 /**
  * Writes the audit line of every issuing call and every denial. It fails closed:
- * when the line of an issuance cannot be written, the call fails with UNAVAILABLE
- * (`AUDIT_FAILED`) and its response never leaves.
+ * an issuance waits for its line to be written, and when it cannot be, the call fails
+ * with UNAVAILABLE (`AUDIT_FAILED`) and its response never leaves. A `failed` line
+ * with the same request id then follows, so that a line written too late to count is
+ * never the last word. Denials and failures are recorded without waiting.
  */
 export function audit(log: AuditLog): Link {
   return (next) => async (invocation) => {
@@ -39,19 +42,14 @@ export function audit(log: AuditLog): Link {
     } catch (err) {
       const { error, facts } = unwrapFailure(err);
       const denied = isServiceError(error) && denials.has(error.code);
-      if (issuing || denied) {
-        try {
-          log.record(entry(invocation, facts, denied ? "denied" : "failed", outcomeCode(error)));
-        } catch {
-          // The audit sink is down; this call fails anyway, and its failure is logged by the access log.
-        }
-      }
+      if (issuing || denied) log.note(entry(invocation, facts, denied ? "denied" : "failed", error));
       throw err;
     }
     if (issuing) {
       try {
-        log.record(entry(invocation, outcome.facts, "issued", outcomeCode()));
+        await log.record(entry(invocation, outcome.facts, "issued"));
       } catch (err) {
+        log.note(entry(invocation, outcome.facts, "failed", err));
         throw new CallFailure(err, outcome.facts);
       }
     }

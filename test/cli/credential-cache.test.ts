@@ -40,7 +40,7 @@ describe("cluster-token credential: the client-side cache", () => {
     assert.equal(first.code, 0, first.stderr);
     const second = await credential(args, { HOME: home });
     assert.equal(tokenOf(second.stdout), tokenOf(first.stdout));
-    assert.equal(svc.audit().filter((l) => l.outcome === "issued").length, 1, "the second run never reached the service");
+    assert.equal((await svc.audit()).filter((l) => l.outcome === "issued").length, 1, "the second run never reached the service");
     const dir = join(home, ".kube", "cache", "cluster-token");
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     const files = readdirSync(dir);
@@ -115,7 +115,7 @@ describe("cluster-token credential: the client-side cache", () => {
         assert.equal(out.code, 0, `${what}: ${out.stderr}`);
         assert.notEqual(tokenOf(out.stdout), "k8s-aws-v1.foreign", what);
         issued++;
-        assert.equal(svc.audit().filter((l) => l.outcome === "issued").length, issued, `${what}: the service was asked again`);
+        assert.equal((await svc.audit()).filter((l) => l.outcome === "issued").length, issued, `${what}: the service was asked again`);
         assert.equal(statSync(file).mode & 0o777, 0o600, `${what}: replaced by a private file`);
       }
       assert.ok(tokenOf(first.stdout));

@@ -83,15 +83,13 @@ describe("kubectl through a secured service: exec kubeconfigs carry the client's
     assert.ok(result.ok, result.stderr);
     assert.match(result.stdout, /v1\.31\.0-fake/);
     assert.ok(
-      mtls
-        .audit()
-        .some(
-          (l) =>
-            l.principal === "spiffe://corp.example/ns/ci/sa/deployer" &&
-            l.rpc === "GenerateToken" &&
-            l.outcome === "issued" &&
-            l.transport === "connect",
-        ),
+      (await mtls.audit()).some(
+        (l) =>
+          l.principal === "spiffe://corp.example/ns/ci/sa/deployer" &&
+          l.rpc === "GenerateToken" &&
+          l.outcome === "issued" &&
+          l.transport === "connect",
+      ),
     );
   });
 
@@ -115,7 +113,7 @@ describe("kubectl through a secured service: exec kubeconfigs carry the client's
       CTS_DEPLOYER_KEY: f.keys.deployer.key,
     });
     assert.ok(viaEnv.ok, viaEnv.stderr);
-    assert.ok(keys.audit().some((l) => l.principal === "key:deployer" && l.outcome === "issued"));
+    assert.ok((await keys.audit()).some((l) => l.principal === "key:deployer" && l.outcome === "issued"));
   });
 
   it("the credential command explains TLS and credential failures", async () => {

@@ -193,7 +193,7 @@ describe("security: authentication and authorization", () => {
     await secureClients(keysOnly.server, { ca: f.pki.ca.cert })
       .grpc.listClusters({}, { headers: { "x-request-id": "audit-anon-1" } })
       .catch(() => undefined);
-    const lines = keysOnly.audit();
+    const lines = await keysOnly.audit();
     const byId = (id: string) => lines.find((l) => l.requestId === id);
     const token = issued.status!.token;
     assert.deepEqual(
@@ -227,6 +227,7 @@ describe("security: authentication and authorization", () => {
         requestId: "audit-denied-1",
         outcome: "denied",
         code: "PERMISSION_DENIED",
+        reason: "NOT_GRANTED",
         clusterId: "nope-eks",
       },
     );

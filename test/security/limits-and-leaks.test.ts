@@ -46,7 +46,9 @@ describe("security: limits, fail-closed audit, and no leaks", () => {
       assert.equal(viaConnect?.code, Code.ResourceExhausted);
       const reader = secureClients(svc.server, { ca: f.pki.ca.cert, apiKey: f.keys.reader.key });
       assert.equal((await reader.connect.listClusters({})).clusters.length, 2);
-      assert.ok(svc.audit().some((l) => l.code === "RESOURCE_EXHAUSTED" && l.outcome === "denied" && l.principal === "key:deployer"));
+      assert.ok(
+        (await svc.audit()).some((l) => l.code === "RESOURCE_EXHAUSTED" && l.outcome === "denied" && l.principal === "key:deployer"),
+      );
     } finally {
       await svc.close();
     }
@@ -106,8 +108,8 @@ describe("security: limits, fail-closed audit, and no leaks", () => {
       }
       const tokens = [...leaks].filter((l) => l.startsWith("k8s-aws-v1."));
       assert.ok(tokens.length >= 2, "tokens were issued");
-      const everything = svc.logs.text() + JSON.stringify(svc.audit());
-      assert.ok(svc.audit().length > 20 && svc.logs.lines.length > 20);
+      const everything = svc.logs.text() + JSON.stringify(await svc.audit());
+      assert.ok((await svc.audit()).length > 20 && svc.logs.lines.length > 20);
       for (const leak of leaks) assert.ok(!everything.includes(leak), `a log leaks ${leak.slice(0, 14)}…`);
     } finally {
       await svc.close();

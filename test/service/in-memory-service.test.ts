@@ -50,7 +50,7 @@ describe("the service in memory", () => {
         ["demo-eks", "no-endpoint"],
       );
     } finally {
-      service.close();
+      await service.close();
     }
   });
 
@@ -66,7 +66,7 @@ describe("the service in memory", () => {
       assert.equal(issued.length, 2, "every issuance is audited, cached or not");
       assert.equal(new Set(issued.map((l) => l.tokenFingerprint)).size, 1);
     } finally {
-      service.close();
+      await service.close();
     }
     const raw = rawTestConfig();
     const uncached = createService(testConfig({ ...raw, tokenCache: { enabled: false } }), {
@@ -82,7 +82,7 @@ describe("the service in memory", () => {
       const b = await uncachedClient.generateToken({ clusterId: "demo-eks" });
       assert.notEqual(a.status?.token, b.status?.token);
     } finally {
-      uncached.close();
+      await uncached.close();
     }
   });
 
@@ -93,9 +93,9 @@ describe("the service in memory", () => {
       logger: createLogger({ destination: new LogCapture() }),
       drivers: { aws: { token: new InMemoryTokenDriver(), close: () => closed.push("aws") } },
     });
-    tracked.close();
+    await tracked.close();
     assert.deepEqual(closed, ["aws"]);
-    service.close();
+    await service.close();
     const afterClose = await expectError(client.generateToken({ clusterId: "demo-eks" }), Code.Unavailable);
     assert.equal(afterClose.info.reason, "AUDIT_FAILED", "a closed audit sink fails closed: nothing is issued");
   });

@@ -22,8 +22,8 @@ export interface RunningService {
   grpcWeb: Client<typeof ClusterTokenService>;
   /** gRPC over HTTP/2 to the grpc-js listener. */
   grpc: Client<typeof ClusterTokenService>;
-  /** The audit log's lines so far, parsed. */
-  audit(): Record<string, unknown>[];
+  /** The audit log's lines so far, parsed, once those queued are written. */
+  audit(): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -42,11 +42,13 @@ export async function startTestService(config: ServiceConfig = testConfig(), opt
     connect: createClient(ClusterTokenService, createConnectTransport({ baseUrl: httpUrl, httpVersion: "1.1", useBinaryFormat: false })),
     grpcWeb: createClient(ClusterTokenService, createGrpcWebTransport({ baseUrl: httpUrl, httpVersion: "1.1" })),
     grpc: createClient(ClusterTokenService, grpcTransport),
-    audit: () =>
-      readFileSync(config.audit.file!, "utf8")
+    audit: async () => {
+      await server.service.auditDrained(5_000);
+      return readFileSync(config.audit.file!, "utf8")
         .split("\n")
         .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
     close: () => server.close(500),
   };
 }

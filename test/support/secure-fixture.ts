@@ -59,6 +59,7 @@ export function secureRawConfig(
     rateLimit?: { requestsPerSecond: number; burst: number };
     reflection?: boolean;
     auditFile?: string;
+    auditCommitTimeoutSeconds?: number;
     limits?: Record<string, number>;
   },
 ): Record<string, unknown> {
@@ -74,7 +75,10 @@ export function secureRawConfig(
   return {
     listen: { grpc: "127.0.0.1:0", http: "127.0.0.1:0" },
     ...(options.limits ? { limits: options.limits } : {}),
-    audit: { file: options.auditFile ?? testAuditFile() },
+    audit: {
+      file: options.auditFile ?? testAuditFile(),
+      ...(options.auditCommitTimeoutSeconds ? { commitTimeoutSeconds: options.auditCommitTimeoutSeconds } : {}),
+    },
     security: {
       tls: { certFile: f.server.certFile, keyFile: f.server.keyFile, ...(options.mtls ? { clientCaFile: f.pki.ca.certFile } : {}) },
       apiKeys: [

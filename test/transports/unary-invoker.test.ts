@@ -27,7 +27,7 @@ const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 function links(logs: LogCapture) {
   return [
     accessLog(createLogger({ destination: logs })),
-    audit(AuditLog.open(testAuditFile())),
+    audit(AuditLog.open(testAuditFile(), { commitTimeoutMs: 1_000 })),
     authenticate(Authenticator.none()),
     rejectUndecodable,
   ];

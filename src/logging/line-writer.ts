@@ -1,0 +1,230 @@
+import { close, constants, openSync, write } from "node:fs";
+
+/** Counters of a {@link LineWriter}, for metrics. */
+export interface LineWriterStats {
+  /** Lines handed to the kernel. */
+  written: number;
+  /** Lines lost to a failed write (for example ENOSPC on a full disk). */
+  failed: number;
+  /** Fire-and-forget lines dropped because the queue was full: the sink has been stalled for a while. */
+  dropped: number;
+}
+
+/** Why a line awaited through {@link LineWriter.appendAndWait} was not written. */
+export class LineWriteError extends Error {
+  override readonly name = "LineWriteError";
+}
+
+interface Waiter {
+  readonly seq: number;
+  readonly deadline: number;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** The longest pause between two attempts at a full non-blocking pipe. */
+const maxRetryDelayMs = 50;
+
+/**
+ * An ordered, asynchronous writer of whole lines to one file descriptor, shared by
+ * everything that writes there, so that lines from the logger and the audit log never
+ * interleave.
+ *
+ * It never blocks the event loop. Lines are queued and written by one `fs.write` at
+ * a time; whatever arrives while a write is in flight goes out together in the next
+ * one. That is group commit, as databases do it: a caller that must know its line is
+ * written ({@link appendAndWait}) waits for the write that carries it, and throughput
+ * grows with load instead of paying one system call per line. A full non-blocking
+ * pipe (EAGAIN) is retried with backoff on a timer; a partial write continues where
+ * it stopped, so a line is never split by another.
+ *
+ * Everything is bounded: a waiter gives up at its deadline (and its line is withdrawn
+ * if it has not reached the kernel yet), and the queue holds at most `maxQueuedChars` characters;
+ * past that, fire-and-forget lines are dropped and counted, awaited ones refused.
+ *
+ * pino's sonic-boom is asynchronous too, but it cannot tell a caller when its own line
+ * has been written, which is what failing closed needs.
+ */
+export class LineWriter {
+  readonly stats: LineWriterStats = { written: 0, failed: 0, dropped: 0 };
+  private queue: string[] = [];
+  private queuedChars = 0;
+  /** Sequence number of `queue[0]`; every line ever appended has one. */
+  private queueBase = 0;
+  private readonly waiters: Waiter[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing = false;
+  private closed = false;
+  private fdClosed = false;
+  private readonly idle: (() => void)[] = [];
+
+  /**
+   * @param fd an open descriptor; regular files and pipes may be non-blocking.
+   * @param owned whether {@link close} closes `fd`.
+   */
+  constructor(
+    private readonly fd: number,
+    private readonly owned: boolean,
+    private readonly maxQueuedChars = 8 * 1024 * 1024,
+  ) {}
+
+  /**
+   * Opens `file` for appending, without blocking: a FIFO without a reader is refused
+   * (ENXIO) instead of hanging start-up, and one whose reader stops makes writes
+   * return EAGAIN instead of blocking a thread. @throws when it cannot be opened.
+   */
+  static openFile(file: string, maxQueuedChars?: number): LineWriter {
+    const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
+    return new LineWriter(openSync(file, flags, 0o640), true, maxQueuedChars);
+  }
+
+  /** Queues `line` (which ends in "\n") and returns at once; a full queue drops it. */
+  append(line: string): void {
+    if (this.closed || !this.enqueue(line)) this.stats.dropped++;
+  }
+
+  /**
+   * Queues `line` and resolves once the write carrying it has completed. Rejects with
+   * a {@link LineWriteError} when that write fails, when `timeoutMs` passes first (the
+   * line is then withdrawn unless it already reached the kernel), when the queue is
+   * full, or after {@link close}.
+   */
+  appendAndWait(line: string, timeoutMs: number): Promise<void> {
+    if (this.closed) return Promise.reject(new LineWriteError("the sink is closed"));
+    const seq = this.queueBase + this.queue.length;
+    if (!this.enqueue(line)) return Promise.reject(new LineWriteError("the sink has been stalled long enough to fill its queue"));
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ seq, deadline: performance.now() + timeoutMs, resolve, reject });
+      this.armTimer();
+    });
+  }
+
+  /** Resolves once every line queued so far is written or failed, or after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<void> {
+    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Refuses new lines, lets queued ones go out for up to `timeoutMs`, then closes the descriptor if owned. */
+  async close(timeoutMs = 2_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.drained(timeoutMs);
+    this.fail(new LineWriteError("the sink is closed"), Number.POSITIVE_INFINITY);
+    if (this.owned) {
+      // A closed descriptor's number can be handed to another file at once, so nothing may write to it after this.
+      this.fdClosed = true;
+      close(this.fd, () => {});
+    }
+  }
+
+  private enqueue(line: string): boolean {
+    if (this.queuedChars + line.length > this.maxQueuedChars) return false;
+    this.queue.push(line);
+    this.queuedChars += line.length;
+    if (!this.writing) this.writeNext();
+    return true;
+  }
+
+  /** Takes everything queued and writes it as one buffer. */
+  private writeNext(): void {
+    if (this.queue.length === 0) {
+      this.writing = false;
+      for (const done of this.idle.splice(0)) done();
+      return;
+    }
+    this.writing = true;
+    const lines = this.queue;
+    const last = this.queueBase + lines.length - 1;
+    this.queue = [];
+    this.queuedChars = 0;
+    this.queueBase = last + 1;
+    this.writeFrom(Buffer.from(lines.join("")), 0, lines.length, last, 1);
+  }
+
+  private writeFrom(data: Buffer, offset: number, count: number, last: number, retryDelayMs: number): void {
+    if (offset === data.length) {
+      this.stats.written += count;
+      this.settle(last);
+      this.writeNext();
+      return;
+    }
+    if (this.fdClosed) {
+      this.stats.failed += count;
+      this.fail(new LineWriteError("the sink is closed"), last);
+      this.writeNext();
+      return;
+    }
+    write(this.fd, data, offset, data.length - offset, null, (err, bytes) => {
+      if (err?.code === "EAGAIN") {
+        setTimeout(() => this.writeFrom(data, offset, count, last, Math.min(retryDelayMs * 2, maxRetryDelayMs)), retryDelayMs).unref();
+      } else if (err) {
+        this.stats.failed += count;
+        this.fail(new LineWriteError(`the write failed (${err.code ?? "error"})`, { cause: err }), last);
+        this.writeNext();
+      } else {
+        this.writeFrom(data, offset + bytes, count, last, 1);
+      }
+    });
+  }
+
+  /** Resolves the waiters whose lines are written, up to sequence number `last`. */
+  private settle(last: number): void {
+    while (this.waiters.length > 0 && (this.waiters[0] as Waiter).seq <= last) (this.waiters.shift() as Waiter).resolve();
+  }
+
+  private fail(err: Error, last: number): void {
+    while (this.waiters.length > 0 && (this.waiters[0] as Waiter).seq <= last) (this.waiters.shift() as Waiter).reject(err);
+  }
+
+  /** One timer, for the oldest waiter: all share one timeout, so it has the earliest deadline. */
+  private armTimer(): void {
+    const head = this.waiters[0];
+    if (this.timer !== undefined || head === undefined) return;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, head.deadline - performance.now()));
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    while (this.waiters.length > 0 && (this.waiters[0] as Waiter).deadline <= now) {
+      const waiter = this.waiters.shift() as Waiter;
+      this.withdraw(waiter.seq);
+      waiter.reject(new LineWriteError("the sink did not accept the line in time"));
+    }
+    this.armTimer();
+  }
+
+  /** Removes a line that is still queued, so that a call that failed closed leaves no line claiming success. */
+  private withdraw(seq: number): void {
+    const index = seq - this.queueBase;
+    const line = this.queue[index];
+    if (line === undefined) return;
+    this.queue[index] = "";
+    this.queuedChars -= line.length;
+  }
+}
+
+let stdout: LineWriter | undefined;
+
+/**
+ * The one writer of standard output in this process, shared by the logger and an
+ * audit log without a file. Touching `process.stdout` first makes libuv put a pipe
+ * into non-blocking mode, so that a stalled reader (a hung log shipper) shows up as
+ * EAGAIN on a timer, never as a thread blocked in `write`.
+ */
+export function stdoutWriter(): LineWriter {
+  if (stdout === undefined) {
+    void process.stdout;
+    stdout = new LineWriter(1, false);
+  }
+  return stdout;
+}

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { LineWriteError, LineWriter } from "../../src/logging/line-writer.js";
+import { controlledFifo } from "../support/fifo.js";
+import { testAuditFile } from "../support/test-config.js";
+
+/** A line that proves its own integrity: its number, a payload of varying length, and the payload's hash. */
+function numberedLine(n: number): string {
+  const payload = String.fromCharCode(97 + (n % 26)).repeat(10 + ((n * 7919) % 1500));
+  return `${JSON.stringify({ n, payload, sha: createHash("sha256").update(payload).digest("hex").slice(0, 12) })}\n`;
+}
+
+function assertWholeAndOrdered(lines: string[], count: number): void {
+  assert.equal(lines.length, count);
+  lines.forEach((line, i) => {
+    const parsed = JSON.parse(line) as { n: number; payload: string; sha: string };
+    assert.equal(parsed.n, i, "in order");
+    assert.equal(parsed.sha, createHash("sha256").update(parsed.payload).digest("hex").slice(0, 12), "whole");
+  });
+}
+
+describe("LineWriter", () => {
+  it("writes every line whole and in order through a pipe that stalls and recovers, and resolves each awaited line", async () => {
+    const fifo = controlledFifo();
+    const writer = LineWriter.openFile(fifo.path);
+    try {
+      // About 4 MB through a 64 KiB pipe buffer: partial writes and EAGAIN happen many times over.
+      const awaited: Promise<void>[] = [];
+      for (let n = 0; n < 5_000; n++) {
+        if (n % 10 === 0) awaited.push(writer.appendAndWait(numberedLine(n), 30_000));
+        else writer.append(numberedLine(n));
+      }
+      const stalledTicks = await new Promise<number>((resolve) => {
+        let ticks = 0;
+        const tick = () => (++ticks === 20 ? resolve(ticks) : setImmediate(tick));
+        tick();
+      });
+      assert.equal(stalledTicks, 20, "the event loop turns while the pipe is full");
+      assert.ok(writer.stats.written < 5_000, "the stalled pipe holds lines back");
+      fifo.resume();
+      await Promise.all(awaited);
+      assertWholeAndOrdered(await fifo.waitForLines(5_000, 60_000), 5_000);
+      assert.deepEqual(writer.stats, { written: 5_000, failed: 0, dropped: 0 });
+    } finally {
+      await writer.close();
+      fifo.close();
+    }
+  });
+
+  it("rejects an awaited line at its deadline while the sink stalls, withdraws it, and keeps the event loop free", async () => {
+    const fifo = controlledFifo();
+    const writer = LineWriter.openFile(fifo.path);
+    try {
+      const filler = "x".repeat(1023);
+      for (let i = 0; i < 80; i++) writer.append(`${filler}\n`); // 80 KiB: more than the pipe holds
+      await new Promise((resolve) => setTimeout(resolve, 50)); // those lines are now in flight, stuck on EAGAIN
+      const started = performance.now();
+      let loopTurns = 0;
+      const spin = setInterval(() => loopTurns++, 5);
+      const err = await writer.appendAndWait('{"withdrawn":true}\n', 200).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      clearInterval(spin);
+      const waited = performance.now() - started;
+      assert.ok(err instanceof LineWriteError, String(err));
+      assert.match(err.message, /in time/);
+      assert.ok(waited >= 190 && waited < 1_000, `gave up after ${waited} ms`);
+      assert.ok(loopTurns >= 10, `the event loop kept turning (${loopTurns} intervals)`);
+      writer.append('{"after":true}\n');
+      fifo.resume();
+      const lines = await fifo.waitForLines(81);
+      assert.ok(!lines.some((l) => l.includes("withdrawn")), "a line that never reached the kernel is withdrawn");
+      assert.equal(lines.at(-1), '{"after":true}');
+    } finally {
+      await writer.close();
+      fifo.close();
+    }
+  });
+
+  it("fails the awaited lines of a failed write (ENOSPC on /dev/full), counts them, and keeps trying later lines", async () => {
+    const writer = LineWriter.openFile("/dev/full");
+    try {
+      writer.append("lost\n");
+      const err = await writer.appendAndWait("also lost\n", 5_000).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      assert.ok(err instanceof LineWriteError);
+      assert.match(err.message, /ENOSPC/);
+      await assert.rejects(writer.appendAndWait("again\n", 5_000), /ENOSPC/, "each write is tried again, and fails again");
+      await writer.drained(1_000);
+      assert.equal(writer.stats.written, 0);
+      assert.equal(writer.stats.failed, 3);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it("bounds its queue: a stalled sink drops fire-and-forget lines and refuses awaited ones at once", async () => {
+    const fifo = controlledFifo();
+    const writer = LineWriter.openFile(fifo.path, 256 * 1024);
+    try {
+      const line = `${"y".repeat(1023)}\n`;
+      for (let i = 0; i < 1_000; i++) writer.append(line);
+      assert.ok(writer.stats.dropped > 500, `dropped ${writer.stats.dropped}`);
+      await assert.rejects(writer.appendAndWait(line, 10_000), /fill its queue/);
+    } finally {
+      fifo.resume();
+      await writer.close();
+      fifo.close();
+    }
+  });
+
+  it("after close, refuses awaited lines and writes nothing more to the file", async () => {
+    const file = testAuditFile();
+    const writer = LineWriter.openFile(file);
+    await writer.appendAndWait("first\n", 1_000);
+    await writer.close();
+    await assert.rejects(writer.appendAndWait("late\n", 1_000), /closed/);
+    writer.append("dropped\n");
+    assert.equal(readFileSync(file, "utf8"), "first\n");
+    assert.equal(writer.stats.dropped, 1);
+  });
+});
