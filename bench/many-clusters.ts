@@ -1,28 +1,37 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GenerateTokenRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { h2load, type LoadResult } from "./load-generators.js";
 import { startServerProcess } from "./server-process.js";
-import { benchThroughput } from "./token-throughput.js";
+
+const generateToken = {
+  path: "/clustertoken.v1.ClusterTokenService/GenerateToken",
+  message: toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "bench-eks" })),
+};
 
 /**
- * The registry at scale: start-up (spawn to SERVING), resident memory, and
- * GenerateToken throughput of a server with 10,000 clusters, against one with 10,
- * one after the other in the same run.
+ * The registry at scale: start-up (spawn to SERVING), resident memory once serving
+ * and after load, and gRPC GenerateToken throughput (h2load) of a server with 10,000
+ * clusters against one with 10. Both servers run at once and are loaded
+ * alternately, so that the ratio compares like with like.
  */
 export async function benchManyClusters(large = Number(process.env.BENCH_CLUSTERS ?? 10_000)): Promise<string[]> {
-  const rows: string[] = [];
-  let smallRate = 0;
-  for (const count of [10, large]) {
-    const server = await startServerProcess({ moreClusters: count - 1 });
-    try {
-      const rss = server.rssMb();
-      const [, grpc] = await benchThroughput(server, 3000);
-      const rate = Number(/\| ([\d,]+) req\/s/.exec(grpc ?? "")?.[1]?.replace(/,/g, "") ?? Number.NaN);
-      if (count === 10) smallRate = rate;
-      const ratio = count === 10 ? "" : ` (${(rate / smallRate).toFixed(2)} of 10 clusters)`;
-      rows.push(
-        `| ${count.toLocaleString("en")} clusters | start-up ${server.startupMs.toFixed(0)} ms | RSS ${rss.toFixed(0)} MB | gRPC GenerateToken ${rate.toLocaleString("en")} req/s${ratio} | |`,
-      );
-    } finally {
-      server.stop();
+  const small = await startServerProcess({ moreClusters: 9 });
+  const big = await startServerProcess({ moreClusters: large - 1 });
+  try {
+    const servingRss = [small.rssMb(), big.rssMb()];
+    const runs: [LoadResult[], LoadResult[]] = [[], []];
+    for (let round = 0; round < 2; round++) {
+      for (const [i, server] of [small, big].entries()) {
+        runs[i as 0 | 1].push(await h2load(`https://${server.grpc}`, generateToken, { headers: server.headers, seconds: 4 }));
+      }
     }
+    const rate = runs.map((results) => results.reduce((sum, r) => sum + r.rate, 0) / results.length) as [number, number];
+    return [small, big].map((server, i) => {
+      const count = i === 0 ? 10 : large;
+      const ratio = i === 0 ? "" : ` = **${(rate[1] / rate[0]).toFixed(2)}** of 10 clusters`;
+      return `| ${count.toLocaleString("en-US")} clusters | start-up **${server.startupMs.toFixed(0)} ms** | RSS **${servingRss[i]?.toFixed(0)} MB** serving, ${server.rssMb().toFixed(0)} MB after load | gRPC GenerateToken ${Math.round(rate[i] ?? 0).toLocaleString("en-US")} req/s${ratio} |`;
+    });
+  } finally {
+    await Promise.all([small.stop(), big.stop()]);
   }
-  return rows;
 }

@@ -16,12 +16,18 @@ export const benchAwsKeys = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessK
 
 /**
  * A `cluster-token serve` child process as in production: TLS on both listeners, one
- * API key granted GenerateToken on `bench-eks` (EKS name `bench`, us-west-2), and
- * audit lines appended synchronously to a file.
+ * API key granted GenerateToken and ListClusters on `bench-eks` (EKS name `bench`,
+ * us-west-2), and audit lines appended to a file. With `plaintext`, neither TLS nor
+ * keys (development mode); the audit file stays.
  */
 export interface ServerProcess {
   http: string;
   grpc: string;
+  /** "https" or "http". */
+  scheme: string;
+  /** The request headers that authenticate a call (none in plaintext). */
+  headers: Record<string, string>;
+  auditFile: string;
   /** The CA that signed the server certificate, as PEM and as a file. */
   ca: Buffer;
   caFile: string;
@@ -31,14 +37,15 @@ export interface ServerProcess {
   startupMs: number;
   /** The process's resident set size now, in MB. */
   rssMb(): number;
-  stop(): void;
+  /** Sends SIGTERM and resolves once the process has exited. */
+  stop(): Promise<void>;
 }
 
 /**
  * Starts the service as its own process, as in production, on free loopback ports,
  * with `moreClusters` further clusters (with endpoint and CA) besides `bench-eks`.
  */
-export async function startServerProcess({ moreClusters = 0 } = {}): Promise<ServerProcess> {
+export async function startServerProcess({ moreClusters = 0, plaintext = false, tokenCache = true } = {}): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), "cts-bench-"));
   await writeFile(join(dir, "key-id"), benchAwsKeys.accessKeyId);
   await writeFile(join(dir, "secret"), benchAwsKeys.secretAccessKey);
@@ -49,11 +56,14 @@ export async function startServerProcess({ moreClusters = 0 } = {}): Promise<Ser
   const config = {
     listen: { grpc: "127.0.0.1:0", http: "127.0.0.1:0" },
     audit: { file: join(dir, "audit.log") },
-    security: {
-      tls: { certFile: server.certFile, keyFile: server.keyFile },
-      apiKeys: [{ name: "bench", sha256 }],
-      grants: [{ principals: ["key:bench"], clusters: ["bench-eks"], rpcs: ["GenerateToken"] }],
-    },
+    tokenCache: { enabled: tokenCache },
+    security: plaintext
+      ? { insecurePlaintext: true }
+      : {
+          tls: { certFile: server.certFile, keyFile: server.keyFile },
+          apiKeys: [{ name: "bench", sha256 }],
+          grants: [{ principals: ["key:bench"], clusters: ["bench-eks"], rpcs: ["GenerateToken", "ListClusters"] }],
+        },
     credentials: { bench: { provider: "aws", accessKeyId: { file: "key-id" }, secretAccessKey: { file: "secret" } } },
     clusters: [
       { id: "bench-eks", provider: "aws", region: "us-west-2", name: "bench", credentials: "bench" },
@@ -94,17 +104,24 @@ export async function startServerProcess({ moreClusters = 0 } = {}): Promise<Ser
         resolve({
           grpc: m[1]!,
           http: m[2]!,
+          scheme: plaintext ? "http" : "https",
+          headers: plaintext ? {} : { authorization: `Bearer ${apiKey}` },
+          auditFile: join(dir, "audit.log"),
           ca: pki.ca.cert,
           caFile: pki.ca.certFile,
           apiKey,
           apiKeyFile: join(dir, "api-key"),
           startupMs: performance.now() - spawnedAt,
           rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) / 1024,
-          stop: () => child.kill("SIGTERM"),
+          stop: () => {
+            const exited = new Promise<void>((done) => child.once("exit", () => done()));
+            child.kill("SIGTERM");
+            return exited;
+          },
         });
       }
     });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
 }
 

@@ -12,6 +12,8 @@ export interface TransportCall {
   /**
    * Aborted when the caller cancels or its deadline passes. The abort reason is a
    * DOMException named "TimeoutError" for a deadline and "AbortError" otherwise.
+   * Transports build it on first use, so a call that never waits never pays for it;
+   * anything that waits must take it.
    */
   readonly signal: AbortSignal;
   /** The caller's deadline in ms since the epoch, when it set one. */

@@ -9,7 +9,7 @@ import {
   type ListClustersRequest,
   KubeconfigMode,
 } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
-import { tokenFingerprint } from "./token-fingerprint.js";
+import { mintedTokenFingerprint } from "./token-fingerprint.js";
 import type { AccessPolicy, GrantableRpc } from "../auth/access-policy.js";
 import type { MintedToken } from "../drivers/driver.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
@@ -74,6 +74,9 @@ export function createClusterTokenHandlers({
       });
     }
     if (!tokens) return withRetries((signal) => driver.mintToken(cluster, signal), context);
+    // The hot path: a reusable token answers without a signal, a retry loop or a promise of its own.
+    const cached = tokens.cached(context.principal.name, cluster);
+    if (cached) return cached;
     const call = { provider: cluster.provider, operation: "token", metadata: { cluster_id: cluster.id } };
     return withRetries(
       (signal) =>
@@ -111,7 +114,7 @@ export function createClusterTokenHandlers({
   async function mintAudited(cluster: RegisteredCluster, context: CallContext, facts: AuditFacts): Promise<MintedToken> {
     const minted = await mint(cluster, context);
     facts.tokenExpiry = minted.expiresAt;
-    facts.tokenFingerprint = tokenFingerprint(minted.token);
+    facts.tokenFingerprint = mintedTokenFingerprint(minted);
     return minted;
   }
 

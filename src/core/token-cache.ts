@@ -20,6 +20,10 @@ export interface TokenCacheOptions {
   now?: () => number;
 }
 
+function cacheKey(principal: string, cluster: RegisteredCluster): string {
+  return `${principal}\u0000${cluster.id}`;
+}
+
 /**
  * Reuses a minted token for the same caller and cluster while most of its lifetime
  * remains, and mints once for concurrent cold requests. A token is never shared
@@ -36,6 +40,11 @@ export class TokenCache {
     this.now = now;
   }
 
+  /** The cached token of `principal` for `cluster` while it may be reused, without waiting: the hot path. */
+  cached(principal: string, cluster: RegisteredCluster): MintedToken | undefined {
+    return this.cache.fresh(cacheKey(principal, cluster));
+  }
+
   /**
    * The token of `principal` for `cluster`: a cached one, or what `mint` returns.
    * Rejects with `signal.reason` when the caller's signal aborts first.
@@ -46,7 +55,7 @@ export class TokenCache {
     signal: AbortSignal,
     mint: (signal: AbortSignal) => Promise<MintedToken>,
   ): Promise<MintedToken> {
-    return this.cache.get(`${principal}\u0000${cluster.id}`, signal, async (attemptSignal) => {
+    return this.cache.get(cacheKey(principal, cluster), signal, async (attemptSignal) => {
       const minted = await mint(attemptSignal);
       const issuedAt = this.now();
       return { value: minted, expiresAt: issuedAt + (minted.expiresAt.getTime() - issuedAt) * reuseShareOfLifetime };

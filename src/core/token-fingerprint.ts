@@ -4,3 +4,18 @@ import { createHash } from "node:crypto";
 export function tokenFingerprint(token: string): string {
   return `sha256:${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
 }
+
+const fingerprints = new WeakMap<object, string>();
+
+/**
+ * The fingerprint of a minted token, computed once per token: a token served from
+ * the cache is the same object each time, so its hash is not recomputed per call.
+ */
+export function mintedTokenFingerprint(minted: { readonly token: string }): string {
+  let fingerprint = fingerprints.get(minted);
+  if (fingerprint === undefined) {
+    fingerprint = tokenFingerprint(minted.token);
+    fingerprints.set(minted, fingerprint);
+  }
+  return fingerprint;
+}

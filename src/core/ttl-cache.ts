@@ -72,6 +72,12 @@ export class TtlCache<K, V> {
     }
   }
 
+  /** The value of `key` while it is fresh, else undefined; never loads, never waits. */
+  fresh(key: K): V | undefined {
+    const entry = this.entries.get(key);
+    return entry !== undefined && entry.expiresAt > this.now() ? entry.value : undefined;
+  }
+
   /** The value last stored for `key`, fresh or not; never loads. */
   peek(key: K): V | undefined {
     return this.entries.get(key)?.value;

@@ -54,6 +54,8 @@ export class LineWriter {
   private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing = false;
+  /** Whether a batch will start in this turn's check phase. */
+  private scheduled = false;
   private closed = false;
   private fdClosed = false;
   private readonly idle: (() => void)[] = [];
@@ -101,7 +103,7 @@ export class LineWriter {
 
   /** Resolves once every line queued so far is written or failed, or after `timeoutMs`. */
   drained(timeoutMs: number): Promise<void> {
-    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    if (!this.writing && !this.scheduled && this.queue.length === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       timer.unref();
@@ -129,17 +131,28 @@ export class LineWriter {
     if (this.queuedChars + line.length > this.maxQueuedChars) return false;
     this.queue.push(line);
     this.queuedChars += line.length;
-    if (!this.writing) this.writeNext();
+    this.schedule();
     return true;
   }
 
-  /** Takes everything queued and writes it as one buffer. */
-  private writeNext(): void {
+  /**
+   * Starts the next batch at the end of this event-loop turn (setImmediate runs right
+   * after the turn's I/O callbacks), so that every line appended while this turn's
+   * requests are handled goes out in one write, which completes by the next turn.
+   */
+  private schedule(): void {
+    if (this.writing || this.scheduled) return;
     if (this.queue.length === 0) {
-      this.writing = false;
       for (const done of this.idle.splice(0)) done();
       return;
     }
+    this.scheduled = true;
+    setImmediate(this.writeNext);
+  }
+
+  /** Takes everything queued and writes it as one buffer. */
+  private readonly writeNext = (): void => {
+    this.scheduled = false;
     this.writing = true;
     const lines = this.queue;
     const last = this.queueBase + lines.length - 1;
@@ -147,19 +160,25 @@ export class LineWriter {
     this.queuedChars = 0;
     this.queueBase = last + 1;
     this.writeFrom(Buffer.from(lines.join("")), 0, lines.length, last, 1);
+  };
+
+  /** The write in flight is done, one way or another. */
+  private finished(): void {
+    this.writing = false;
+    this.schedule();
   }
 
   private writeFrom(data: Buffer, offset: number, count: number, last: number, retryDelayMs: number): void {
     if (offset === data.length) {
       this.stats.written += count;
       this.settle(last);
-      this.writeNext();
+      this.finished();
       return;
     }
     if (this.fdClosed) {
       this.stats.failed += count;
       this.fail(new LineWriteError("the sink is closed"), last);
-      this.writeNext();
+      this.finished();
       return;
     }
     write(this.fd, data, offset, data.length - offset, null, (err, bytes) => {
@@ -168,7 +187,7 @@ export class LineWriter {
       } else if (err) {
         this.stats.failed += count;
         this.fail(new LineWriteError(`the write failed (${err.code ?? "error"})`, { cause: err }), last);
-        this.writeNext();
+        this.finished();
       } else {
         this.writeFrom(data, offset + bytes, count, last, 1);
       }

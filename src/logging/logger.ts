@@ -23,7 +23,7 @@ export function createLogger({ level = "info", destination }: LoggerOptions = {}
   return pino(
     {
       level,
-      base: { service: "cluster-token-service" },
+      base: { service: serviceName },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: {
@@ -45,6 +45,24 @@ export function createLogger({ level = "info", destination }: LoggerOptions = {}
       },
     },
     destination ?? lineDestination(stdoutWriter()),
+  );
+}
+
+const serviceName = "cluster-token-service";
+
+/**
+ * Writes one line in the logger's format (level, time, service, `fields`, msg) to its
+ * destination, without pino's serializers and redaction. For the access log only: its
+ * fields are built from the call's own values (RPC, code, ids, an already scrubbed
+ * error summary), never from a request or a credential, and pino's generic
+ * serialization and wildcard redaction were about 5% of a cached GenerateToken's CPU.
+ */
+export function writeTrustedLine(logger: Logger, level: "info" | "error", fields: Record<string, unknown>, msg: string): void {
+  if (!logger.isLevelEnabled(level)) return;
+  const destination = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+  const body = JSON.stringify(fields);
+  destination?.write(
+    `{"level":"${level}","time":"${new Date().toISOString()}","service":"${serviceName}"${body === "{}" ? "" : `,${body.slice(1, -1)}`},"msg":${JSON.stringify(msg)}}\n`,
   );
 }
 

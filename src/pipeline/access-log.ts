@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { unwrapFailure } from "../core/call-context.js";
 import { isServiceError } from "../errors/service-error.js";
-import { errorSummary } from "../logging/logger.js";
+import { errorSummary, writeTrustedLine } from "../logging/logger.js";
 import { type Link, outcomeCode } from "./invocation.js";
 
 /**
@@ -21,12 +21,14 @@ export function accessLog(logger: Logger): Link {
     });
     try {
       const outcome = await next(invocation);
-      logger.info({ ...fields(outcome.facts.principal), code: outcomeCode() }, "rpc");
+      writeTrustedLine(logger, "info", { ...fields(outcome.facts.principal), code: outcomeCode() }, "rpc");
       return outcome;
     } catch (err) {
       const { error, facts } = unwrapFailure(err);
       const known = isServiceError(error) && error.code !== "Internal";
-      logger[known ? "info" : "error"](
+      writeTrustedLine(
+        logger,
+        known ? "info" : "error",
         {
           ...fields(facts.principal),
           code: outcomeCode(error),

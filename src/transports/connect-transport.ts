@@ -95,10 +95,15 @@ function connectTransportCall(handlerContext: HandlerContext): TransportCall {
   const authorization = handlerContext.requestHeader.get("authorization");
   const peerCertificate = handlerContext.values.get(peerCertificateKey);
   const timeoutMs = handlerContext.timeoutMs();
+  let signal: AbortSignal | undefined;
   return {
     transport: "connect",
     requestId,
-    signal: callSignal(handlerContext.signal, isDeadline),
+    // Built on first use: a call answered from memory never needs one.
+    get signal() {
+      signal ??= callSignal(handlerContext.signal, isDeadline);
+      return signal;
+    },
     ...(timeoutMs !== undefined ? { deadline: Date.now() + timeoutMs } : {}),
     credentials: { ...(authorization !== null ? { authorization } : {}), ...(peerCertificate ? { peerCertificate } : {}) },
   };

@@ -28,16 +28,25 @@ export function addGrpcService(server: grpc.Server, service: DescService, invoke
       call.sendMetadata(header);
       const authorization = call.metadata.get("authorization")[0];
       const peerCertificate = call.getAuthContext().sslPeerCertificate;
+      const cancellation = lazyCancellation(call);
       const transportCall: TransportCall = {
         transport: "grpc",
         requestId,
-        signal: grpcCancellation(call),
+        get signal() {
+          return cancellation.signal();
+        },
         ...grpcDeadline(call),
         credentials: { ...(typeof authorization === "string" ? { authorization } : {}), ...(peerCertificate ? { peerCertificate } : {}) },
       };
       invoke(method, call.request as never, transportCall).then(
-        (response) => callback(null, create(method.output, response)),
-        (err: ConnectError) => callback(grpcStatus(err)),
+        (response) => {
+          cancellation.release();
+          callback(null, create(method.output, response));
+        },
+        (err: ConnectError) => {
+          cancellation.release();
+          callback(grpcStatus(err));
+        },
       );
     };
   }
@@ -67,11 +76,28 @@ function methodDefinition(service: DescService, method: DescMethodUnary): grpc.M
   };
 }
 
-/** Aborts when the client cancels ("AbortError"); the deadline is applied by the invoker. */
-function grpcCancellation(call: grpc.ServerUnaryCall<unknown, unknown>): AbortSignal {
-  const cancelled = new AbortController();
-  call.once("cancelled", () => cancelled.abort(cancellationReason()));
-  return cancelled.signal;
+/**
+ * A signal that aborts when the client cancels ("AbortError"), built only when the
+ * call first asks for it: a call answered from memory never pays for a controller
+ * and a listener. The deadline is applied by the invoker. grpc-js also emits
+ * "cancelled" once a finished call's stream closes, so `release` detaches first.
+ */
+function lazyCancellation(call: grpc.ServerUnaryCall<unknown, unknown>): { signal(): AbortSignal; release(): void } {
+  let controller: AbortController | undefined;
+  const onCancelled = () => controller?.abort(cancellationReason());
+  return {
+    signal() {
+      if (controller === undefined) {
+        controller = new AbortController();
+        if (call.cancelled) onCancelled();
+        else call.once("cancelled", onCancelled);
+      }
+      return controller.signal;
+    },
+    release() {
+      if (controller !== undefined) call.removeListener("cancelled", onCancelled);
+    },
+  };
 }
 
 /** The client's `grpc-timeout` as an instant, when it sent one. */

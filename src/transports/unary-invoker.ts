@@ -1,6 +1,6 @@
 import type { DescMessage, DescMethodUnary, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
-import { boundedSignal } from "../common/deadline.js";
+import { type BoundedSignal, boundedSignal } from "../common/deadline.js";
 import { type CallContext, type Outcome, type TransportCall, unwrapFailure } from "../core/call-context.js";
 import type { ServiceHandlers } from "../core/service-handlers.js";
 import { compose, type Link, type Step, type UndecodableRequest } from "../pipeline/invocation.js";
@@ -39,15 +39,27 @@ function dispatch(
     if (!handler || !principal) throw new Error(`@private no handler or principal for ${method.name}`);
     const serviceDeadline = Date.now() + maxCallMs;
     const deadline = call.deadline !== undefined && call.deadline < serviceDeadline ? call.deadline : serviceDeadline;
-    const bounded = boundedSignal(
-      call.signal,
+    // The bounded signal (a controller, a timer and a listener) is built only when the handler asks for it:
+    // everything that waits takes the signal, and a call answered from memory never waits.
+    let bounded: BoundedSignal | undefined;
+    const context: CallContext = {
+      transport: call.transport,
+      requestId: call.requestId,
       deadline,
-      deadline === serviceDeadline ? `the service's maximum call time (${maxCallMs} ms) passed` : undefined,
-    );
+      principal,
+      get signal() {
+        bounded ??= boundedSignal(
+          call.signal,
+          deadline,
+          deadline === serviceDeadline ? `the service's maximum call time (${maxCallMs} ms) passed` : undefined,
+        );
+        return bounded.signal;
+      },
+    };
     try {
-      return await handler(request, { transport: call.transport, requestId: call.requestId, signal: bounded.signal, deadline, principal });
+      return await handler(request, context);
     } finally {
-      bounded.dispose();
+      bounded?.dispose();
     }
   };
 }

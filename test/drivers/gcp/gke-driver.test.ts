@@ -8,6 +8,7 @@ import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import { gcpProvider } from "../../../src/drivers/gcp/gcp-provider.js";
 import { createTestServiceAccount, startFakeGcp, type FakeGcp, type TestServiceAccount } from "../../fakes/fake-gcp.js";
 import { serviceFailure } from "../../support/service-failure.js";
+import { forgetSecretFiles, secretFileFreshMs } from "../../../src/config/secret-ref.js";
 
 const cluster: ClusterOf<"gcp"> = {
   id: "prod-gke",
@@ -117,7 +118,7 @@ describe("GKE driver through google-auth-library", () => {
     assert.ok(!err.message.includes("PRIVATE KEY"));
   });
 
-  it("picks up a rotated key file without a restart", async () => {
+  it("picks up a rotated key file without a restart, once the file's read is no longer fresh", async () => {
     const rotating = join(dir, "rotating.json");
     await writeFile(rotating, issuer.keyFile);
     const provider = gcpProvider.create(
@@ -126,6 +127,12 @@ describe("GKE driver through google-auth-library", () => {
     );
     assert.equal(gcp.verifyAccessToken((await provider.token!.mintToken(cluster, AbortSignal.timeout(20_000))).token).ok, true);
     await writeFile(rotating, "{ broken");
+    assert.equal(
+      gcp.verifyAccessToken((await provider.token!.mintToken(cluster, AbortSignal.timeout(20_000))).token).ok,
+      true,
+      `a read is reused for ${secretFileFreshMs} ms`,
+    );
+    forgetSecretFiles(); // as if that time had passed
     assert.equal((await serviceFailure(provider.token!.mintToken(cluster, AbortSignal.timeout(20_000)))).reason, "CREDENTIALS_INVALID");
   });
 });

@@ -1,0 +1,119 @@
+import { readFile } from "node:fs/promises";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { GenerateTokenRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
+import { type GrpcCall, h2load, type LoadResult, wrk } from "./load-generators.js";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 4);
+
+const healthCheck: GrpcCall = {
+  path: "/grpc.health.v1.Health/Check",
+  message: toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema)),
+};
+const generateToken: GrpcCall = {
+  path: "/clustertoken.v1.ClusterTokenService/GenerateToken",
+  message: toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "bench-eks" })),
+};
+const connectGenerateToken = { path: "/clustertoken.v1.ClusterTokenService/GenerateToken", json: { clusterId: "bench-eks" } };
+const connectListClusters = { path: "/clustertoken.v1.ClusterTokenService/ListClusters", json: {} };
+
+/** Runs `a` and `b` alternately, `rounds` times each, so that both see the same machine; returns their mean results. */
+async function sideBySide(a: () => Promise<LoadResult>, b: () => Promise<LoadResult>, rounds = 2): Promise<[LoadResult, LoadResult]> {
+  const as: LoadResult[] = [];
+  const bs: LoadResult[] = [];
+  for (let i = 0; i < rounds; i++) {
+    as.push(await a());
+    bs.push(await b());
+  }
+  return [mean(as), mean(bs)];
+}
+
+function mean(results: LoadResult[]): LoadResult {
+  const avg = (pick: (r: LoadResult) => number) => results.reduce((sum, r) => sum + pick(r), 0) / results.length;
+  const sum = (pick: (r: LoadResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  return {
+    rate: avg((r) => r.rate),
+    succeeded: sum((r) => r.succeeded),
+    failed: sum((r) => r.failed),
+    p50Ms: avg((r) => r.p50Ms),
+    p99Ms: avg((r) => r.p99Ms),
+  };
+}
+
+/** h2load counts HTTP 200 as success, and gRPC errors are 200 too: the audit log tells whether each GenerateToken issued. */
+async function assertIssued(server: ServerProcess, atLeast: number): Promise<void> {
+  const issued = (await readFile(server.auditFile, "utf8")).split("\n").filter((l) => l.includes('"outcome":"issued"')).length;
+  if (issued < atLeast) throw new Error(`only ${issued} of ${atLeast} GenerateToken calls issued a token: the benchmark measured errors`);
+}
+
+function assertClean(what: string, r: LoadResult): void {
+  if (r.failed > 0 || r.succeeded === 0) throw new Error(`${what}: ${r.failed} failed, ${r.succeeded} succeeded`);
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
+
+/**
+ * The figures of issue #10, each a ratio taken side by side in one run, so that the
+ * shared machine's noise cancels: GenerateToken against the cheapest RPC on the same
+ * listener, with the token cache on and off, over gRPC (h2load, 16 streams × 4
+ * connections) and Connect JSON over HTTP/1.1 (wrk, 16 connections); and the p99
+ * latency at half of the maximum GenerateToken rate.
+ */
+export async function benchTransportRatios(): Promise<string[]> {
+  const rows: string[] = [];
+  for (const plaintext of [false, true]) {
+    const path = plaintext ? "plaintext" : "TLS + API key + audit file";
+    for (const tokenCache of [true, false]) {
+      const server = await startServerProcess({ plaintext, tokenCache });
+      try {
+        const grpcUrl = `${server.scheme}://${server.grpc}`;
+        const httpUrl = `${server.scheme}://${server.http}`;
+        const options = { headers: server.headers, seconds };
+        const [health, token] = await sideBySide(
+          () => h2load(grpcUrl, healthCheck, options),
+          () => h2load(grpcUrl, generateToken, options),
+        );
+        assertClean("Health/Check", health);
+        assertClean("GenerateToken", token);
+        await assertIssued(server, token.succeeded);
+        const cache = tokenCache ? "cached" : "uncached";
+        rows.push(
+          row([
+            `gRPC, ${path}, ${cache}`,
+            `GenerateToken ${fmt(token.rate)} req/s ÷ Health/Check ${fmt(health.rate)} req/s = **${(token.rate / health.rate).toFixed(2)}**`,
+            `p50 ${token.p50Ms.toFixed(2)} ms, p99 ${token.p99Ms.toFixed(2)} ms`,
+          ]),
+        );
+        if (!tokenCache) continue;
+        const [list, connectToken] = await sideBySide(
+          () => wrk(httpUrl, connectListClusters, options),
+          () => wrk(httpUrl, connectGenerateToken, options),
+        );
+        assertClean("Connect ListClusters", list);
+        assertClean("Connect GenerateToken", connectToken);
+        rows.push(
+          row([
+            `Connect JSON, HTTP/1.1, ${path}, ${cache}`,
+            `GenerateToken ${fmt(connectToken.rate)} req/s ÷ ListClusters ${fmt(list.rate)} req/s = **${(connectToken.rate / list.rate).toFixed(2)}**`,
+            `p50 ${connectToken.p50Ms.toFixed(2)} ms, p99 ${connectToken.p99Ms.toFixed(2)} ms`,
+          ]),
+        );
+        // Half of the measured maximum, spread over h2load's 4 connections.
+        const half = await h2load(grpcUrl, generateToken, { ...options, rps: Math.max(1, Math.floor(token.rate / 2 / 4)) });
+        assertClean("GenerateToken at half rate", half);
+        rows.push(
+          row([
+            `gRPC, ${path}, ${cache}, at half the maximum rate`,
+            `${fmt(half.rate)} req/s`,
+            `p50 ${half.p50Ms.toFixed(2)} ms, **p99 ${half.p99Ms.toFixed(2)} ms**`,
+          ]),
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  return rows;
+}
