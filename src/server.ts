@@ -3,20 +3,29 @@ import { createServer, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import type { Logger } from "pino";
-import { ClusterTokenService, file_clustertoken_v1_cluster_token_service } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
-import { file_health_v1_health } from "../gen/health/v1/health_pb.js";
+import { ClusterTokenService } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
+import type { AuditLog } from "./audit/audit-log.js";
+import { fixedKeysChanged } from "./config/reload-rules.js";
 import type { ServiceConfig } from "./config/config-schema.js";
 import { formatHostPort, parseListenAddress } from "./listen-address.js";
-import { createService, type Service, type ServiceOptions } from "./service.js";
+import { stdoutWriter } from "./logging/line-writer.js";
+import { ServiceMetrics } from "./metrics/service-metrics.js";
+import { createService, openAuditLog, type Service, type ServiceOptions } from "./service.js";
 import { createConnectHandler } from "./transports/connect-transport.js";
 import { addGrpcReflection } from "./transports/grpc-reflection.js";
 import { trackConnections } from "./transports/connection-tracker.js";
 import { listenGrpc, type GrpcListener } from "./transports/grpc-listener.js";
 import { addGrpcService } from "./transports/grpc-transport.js";
+import { listenMetrics, type MetricsListener } from "./transports/metrics-listener.js";
+import { servedFiles } from "./transports/served-files.js";
+import { ServingHealth } from "./transports/serving-health.js";
+import type { UnaryInvoker } from "./transports/unary-invoker.js";
 
-/** Options of {@link startServer}: those of the service it builds. */
-export type StartOptions = ServiceOptions;
+/** Options of {@link startServer}: those of the service it builds, less what the server owns across reloads. */
+export type StartOptions = Omit<ServiceOptions, "audit" | "metrics">;
+
+/** What a reload did. */
+export type ReloadResult = { applied: true } | { applied: false; problems: string[] };
 
 /** A running service. */
 export interface RunningServer {
@@ -24,8 +33,23 @@ export interface RunningServer {
   readonly grpcAddress: string;
   /** The bound Connect address, "host:port". */
   readonly httpAddress: string;
-  /** The service behind the listeners. */
+  /** The bound metrics address, when `listen.metrics` is set. */
+  readonly metricsAddress: string | undefined;
+  /** The service behind the listeners now; a reload replaces it. */
   readonly service: Service;
+  readonly metrics: ServiceMetrics;
+  /** Reports NOT_SERVING on every health check while still accepting and serving calls: the start of a drain. */
+  drain(): void;
+  /**
+   * Replaces the service with one built from `next` (clusters, credentials, grants,
+   * API keys, rate limit, TLS files), without dropping a connection or a call: calls
+   * in flight finish on the service they started on. Refused, with the running config
+   * kept, when keys that cannot change while running differ, or the TLS files cannot
+   * be read. Counted in `cluster_token_config_reloads_total` and logged either way.
+   */
+  reload(next: ServiceConfig): ReloadResult;
+  /** Counts and logs a reload refused before it reached {@link reload} (an invalid file). */
+  reloadRefused(problems: string[]): void;
   /** Reports NOT_SERVING, stops accepting, lets calls in flight finish for up to `graceMs`, then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -62,28 +86,52 @@ const keepAliveTimeoutMs = 5_000;
 /** Builds the service from `config` and starts its listeners. */
 export async function startServer(config: ServiceConfig, options: StartOptions): Promise<RunningServer> {
   const tls = readTls(config);
-  const service = createService(config, options);
+  const metrics = new ServiceMetrics();
+  metrics.exposeTotal(
+    "cluster_token_log_lines_dropped_total",
+    "Log lines dropped because standard output stayed stalled.",
+    () => stdoutWriter().stats.dropped,
+  );
+  const audit = openAuditLog(config, metrics);
+  let service: Service;
   try {
-    return await attachListeners(service, config, tls, options.logger);
+    service = createService(config, { ...options, metrics, audit });
+  } catch (err) {
+    await audit.close();
+    throw err;
+  }
+  try {
+    return await attachListeners({ service, config, tls, metrics, audit, options });
   } catch (err) {
     await service.close();
+    await audit.close();
     throw err;
   }
 }
 
+/** What the listeners are attached to. */
+interface ListenerParts {
+  service: Service;
+  config: ServiceConfig;
+  tls: TlsMaterial | undefined;
+  metrics: ServiceMetrics;
+  audit: AuditLog;
+  options: StartOptions;
+}
+
 /**
- * Opens the gRPC listener (ClusterTokenService, health, reflection) and the Connect
- * listener in front of `service`. Health turns SERVING only once both are bound.
- * Closing stops them, lets calls in flight finish, then closes the service.
+ * Opens the gRPC listener (ClusterTokenService, health, reflection), the Connect
+ * listener and the metrics listener in front of the current service. Health turns
+ * SERVING only once all are bound. Closing stops them, lets calls in flight finish,
+ * then closes the service and the audit sink.
  */
-async function attachListeners(
-  service: Service,
-  config: ServiceConfig,
-  tls: TlsMaterial | undefined,
-  logger: Logger,
-): Promise<RunningServer> {
+async function attachListeners({ service: initial, config, tls, metrics, audit, options }: ListenerParts): Promise<RunningServer> {
+  const { logger } = options;
   const { security } = config;
-  const { invoke, health } = service;
+  let service = initial;
+  const health = new ServingHealth(["", ClusterTokenService.typeName]);
+  // Each call goes to the service current when it arrives, and stays with it.
+  const invoke: UnaryInvoker = (method, request, call) => service.invoke(method, request, call);
   const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds, idleTimeoutSeconds, maxConnections } = config.limits;
 
   const grpcServer = new grpc.Server({
@@ -92,7 +140,7 @@ async function attachListeners(
   });
   addGrpcService(grpcServer, ClusterTokenService, invoke);
   health.addToGrpcServer(grpcServer);
-  if (security.reflection) addGrpcReflection(grpcServer, [file_clustertoken_v1_cluster_token_service, file_health_v1_health]);
+  if (security.reflection) addGrpcReflection(grpcServer, servedFiles);
 
   const connectHandler = createConnectHandler(ClusterTokenService, invoke, {
     readMaxBytes: maxMessageBytes,
@@ -123,6 +171,7 @@ async function attachListeners(
   const httpConnections = trackConnections(httpServer);
 
   let grpcListener: GrpcListener | undefined;
+  let metricsListener: MetricsListener | undefined;
   let httpAddress: string;
   try {
     grpcListener = await listenGrpc(grpcServer, config.listen.grpc, {
@@ -140,8 +189,10 @@ async function attachListeners(
       maxConnections,
     });
     httpAddress = await listenHttp(httpServer, config.listen.http);
+    if (config.listen.metrics) metricsListener = await listenMetrics(config.listen.metrics, metrics, health);
   } catch (err) {
     await grpcListener?.close();
+    if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
     grpcServer.forceShutdown();
     httpServer.close();
     throw err;
@@ -158,6 +209,7 @@ async function attachListeners(
     {
       grpc: grpcAddress,
       http: httpAddress,
+      ...(metricsListener ? { metrics: metricsListener.address } : {}),
       clusters: config.clusters.length,
       tls: tls !== undefined,
       mtls: tls?.clientCa !== undefined,
@@ -166,10 +218,49 @@ async function attachListeners(
     "serving",
   );
 
+  const tlsServers = [httpServer, grpcListener.tlsServer].filter((server) => server !== undefined && "setSecureContext" in server);
   return {
     grpcAddress,
     httpAddress,
-    service,
+    metricsAddress: metricsListener?.address,
+    get service() {
+      return service;
+    },
+    metrics,
+    drain: () => health.setServing(false),
+    reload(next) {
+      const refuse = (problems: string[]): ReloadResult => {
+        metrics.configReloaded(false);
+        logger.error({ problems }, "config reload refused; the running config stays");
+        return { applied: false, problems };
+      };
+      const fixed = fixedKeysChanged(service.config, next);
+      if (fixed.length > 0) return refuse(fixed.map((key) => `${key} cannot change while running; restart to change it`));
+      let nextTls: TlsMaterial | undefined;
+      let nextService: Service;
+      try {
+        nextTls = readTls(next);
+        nextService = createService(next, { ...options, metrics, audit });
+      } catch (err) {
+        return refuse([(err as Error).message]);
+      }
+      if (nextTls) {
+        const context = { cert: nextTls.cert, key: nextTls.key, ...(nextTls.clientCa ? { ca: nextTls.clientCa } : {}) };
+        // New handshakes get the new certificate; established connections keep theirs.
+        for (const server of tlsServers) (server as { setSecureContext(options: object): void }).setSecureContext(context);
+      }
+      const previous = service;
+      service = nextService;
+      void previous.close();
+      logger.level = next.logging.level;
+      metrics.configReloaded(true);
+      logger.info({ clusters: next.clusters.length, apiKeys: next.security.apiKeys.length, tls: nextTls !== undefined }, "config reloaded");
+      return { applied: true };
+    },
+    reloadRefused(problems) {
+      metrics.configReloaded(false);
+      logger.error({ problems }, "config reload refused; the running config stays");
+    },
     async close(graceMs = 5_000) {
       health.setServing(false);
       const timer = setTimeout(() => {
@@ -186,7 +277,9 @@ async function attachListeners(
         }),
       ]);
       clearTimeout(timer);
+      await metricsListener?.close();
       await service.close();
+      await audit.close();
     },
   };
 }

@@ -16,15 +16,20 @@ import { audit as auditLink } from "./pipeline/audit.js";
 import { authenticate } from "./pipeline/authenticate.js";
 import type { Link } from "./pipeline/invocation.js";
 import { rateLimit } from "./pipeline/rate-limit.js";
+import { rpcMetrics } from "./pipeline/rpc-metrics.js";
+import { ServiceMetrics } from "./metrics/service-metrics.js";
 import { rejectUndecodable } from "./pipeline/reject-undecodable.js";
 import { providers } from "./providers.js";
 import { errorSummary } from "./logging/logger.js";
-import { ServingHealth } from "./transports/serving-health.js";
 import { createUnaryInvoker, type UnaryInvoker } from "./transports/unary-invoker.js";
 
 /** Options of {@link createService}. */
 export interface ServiceOptions {
   logger: Logger;
+  /** Where RPC, upstream, cache and audit metrics go; one registry outlives reloads. A private one when absent. */
+  metrics?: ServiceMetrics;
+  /** An audit log opened by the caller and kept across reloads; the service opens (and owns) one from the config when absent. */
+  audit?: AuditLog;
   /** The clock of every driver; tests pin it. */
   now?: () => Date;
   /** Drivers to use instead of those the config's credentials would build: in-memory ones in tests. */
@@ -39,11 +44,16 @@ export interface ServiceOptions {
 export interface Service {
   /** Calls one RPC for any transport. */
   readonly invoke: UnaryInvoker;
-  /** What both listeners report; NOT_SERVING until listeners say otherwise. */
-  readonly health: ServingHealth;
+  /** The config this service was built from. */
+  readonly config: ServiceConfig;
   /** Resolves once the audit lines queued so far are written (or failed), or after `timeoutMs`. */
   auditDrained(timeoutMs: number): Promise<void>;
-  /** Closes what the service owns, in order: the drivers' SDK clients, then the audit sink (after writing what it holds, within its commit timeout). Call after the listeners. */
+  /**
+   * Closes what the service owns once its calls in flight have finished (they end by
+   * `limits.maxCallSeconds` at the latest): the drivers' SDK clients, then an audit
+   * sink it opened itself, after writing what it holds. Used after the listeners
+   * close, and when a reload replaces this service.
+   */
   close(): Promise<void>;
 }
 
@@ -63,9 +73,11 @@ export function createDriverSet(config: ServiceConfig, extra: Omit<ProviderOptio
  * and the call pipeline, wired explicitly. It opens the audit sink, and so throws
  * when the audit file cannot be opened; nothing else here touches the network.
  */
-export function createService(config: ServiceConfig, { logger, now, drivers: injected }: ServiceOptions): Service {
+export function createService(config: ServiceConfig, options: ServiceOptions): Service {
+  const { logger, now, drivers: injected, metrics = new ServiceMetrics({ defaultMetrics: false }) } = options;
   const { security } = config;
-  const audit = AuditLog.open(config.audit.file, { commitTimeoutMs: config.audit.commitTimeoutSeconds * 1000 });
+  const audit = options.audit ?? openAuditLog(config, metrics);
+  const upstream = metrics.upstreamCall.bind(metrics);
   const drivers = injected ?? createDriverSet(config, { ...(now ? { now } : {}), warn: (fields, message) => logger.warn(fields, message) });
   const access = new ClusterAccessResolver(drivers, {
     ttlMs: config.discovery.cacheTtlSeconds * 1000,
@@ -74,6 +86,7 @@ export function createService(config: ServiceConfig, { logger, now, drivers: inj
     maxStaleMs: config.discovery.maxStaleSeconds * 1000,
     onStale: (clusterId, err) =>
       logger.warn({ cluster_id: clusterId, error: errorSummary(err) }, "discovery failed; serving the last known endpoint and CA"),
+    observer: upstream,
   });
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
   const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);
@@ -86,24 +99,48 @@ export function createService(config: ServiceConfig, { logger, now, drivers: inj
       })
     : undefined;
   const registry = ClusterRegistry.fromConfig(config.clusters);
-  const handlers = createClusterTokenHandlers({ registry, drivers, access, exec, policy, ...(tokens ? { tokens } : {}) });
-  // The call pipeline, outermost first: every call is logged; issuances and denials are audited (failing
+  const observer = { upstream, tokenCacheLookup: (hit: boolean) => metrics.tokenCacheLookup(hit) };
+  const handlers = createClusterTokenHandlers({ registry, drivers, access, exec, policy, observer, ...(tokens ? { tokens } : {}) });
+  // The call pipeline, outermost first: every call is counted and logged; issuances and denials are audited (failing
   // closed); the caller is authenticated, then rate-limited; undecodable requests stop before any handler.
   const links: Link[] = [
+    rpcMetrics(metrics),
     accessLog(logger),
     auditLink(audit),
     authenticate(security.insecurePlaintext ? Authenticator.none() : Authenticator.withKeys(security.apiKeys)),
     ...(security.rateLimit ? [rateLimit(new RateLimiter(security.rateLimit))] : []),
     rejectUndecodable,
   ];
-  const invoke = createUnaryInvoker(ClusterTokenService, handlers, { links, maxCallMs: config.limits.maxCallSeconds * 1000 });
+  const invoker = createUnaryInvoker(ClusterTokenService, handlers, { links, maxCallMs: config.limits.maxCallSeconds * 1000 });
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
   return {
-    invoke,
-    health: new ServingHealth(["", ClusterTokenService.typeName]),
+    config,
+    async invoke(method, request, call) {
+      inFlight++;
+      try {
+        return await invoker(method, request, call);
+      } finally {
+        if (--inFlight === 0) idle?.();
+      }
+    },
     auditDrained: (timeoutMs) => audit.drained(timeoutMs),
-    async close() {
-      for (const provider of Object.values<ProviderDrivers<never> | undefined>(drivers)) provider?.close?.();
-      await audit.close();
+    close() {
+      closing ??= (async () => {
+        if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+        for (const provider of Object.values<ProviderDrivers<never> | undefined>(drivers)) provider?.close?.();
+        if (!options.audit) await audit.close();
+      })();
+      return closing;
     },
   };
+}
+
+/** Opens the audit sink the config names, reporting to `metrics`. @throws when it cannot be opened. */
+export function openAuditLog(config: ServiceConfig, metrics: ServiceMetrics): AuditLog {
+  return AuditLog.open(config.audit.file, {
+    commitTimeoutMs: config.audit.commitTimeoutSeconds * 1000,
+    observer: { written: (seconds) => metrics.auditWritten(seconds), failed: () => metrics.auditFailed() },
+  });
 }

@@ -25,6 +25,14 @@ export interface AuditEntry {
 export interface AuditLogOptions {
   /** How long an issuance waits for its line to be written before it fails closed. */
   commitTimeoutMs: number;
+  /** Told how long each issuance waited for its line, and of each that failed closed (metrics). */
+  observer?: AuditObserver;
+}
+
+/** What the audit log reports as it writes. */
+export interface AuditObserver {
+  written(seconds: number): void;
+  failed(): void;
 }
 
 /**
@@ -43,14 +51,15 @@ export class AuditLog {
   private constructor(
     private readonly writer: LineWriter,
     private readonly commitTimeoutMs: number,
+    private readonly observer: AuditObserver | undefined,
   ) {}
 
   /**
    * Appends to `file`, or writes to standard output without one.
    * @throws when the file cannot be opened (a FIFO without a reader included); the server then refuses to start.
    */
-  static open(file: string | undefined, { commitTimeoutMs }: AuditLogOptions): AuditLog {
-    return new AuditLog(file === undefined ? stdoutWriter() : LineWriter.openFile(file), commitTimeoutMs);
+  static open(file: string | undefined, { commitTimeoutMs, observer }: AuditLogOptions): AuditLog {
+    return new AuditLog(file === undefined ? stdoutWriter() : LineWriter.openFile(file), commitTimeoutMs, observer);
   }
 
   /** The sink's counters: lines written, failed and dropped. */
@@ -60,10 +69,13 @@ export class AuditLog {
 
   /** Writes the line of an issuance and resolves once it is written; otherwise rejects with UNAVAILABLE `AUDIT_FAILED`. */
   async record(entry: AuditEntry): Promise<void> {
+    const started = performance.now();
     try {
       if (this.closed) throw new Error("the audit log is closed");
       await this.writer.appendAndWait(line(entry), this.commitTimeoutMs);
+      this.observer?.written((performance.now() - started) / 1000);
     } catch (err) {
+      this.observer?.failed();
       throw new ServiceError({ reason: "AUDIT_FAILED", message: "the audit log cannot be written, so nothing is issued", cause: err });
     }
   }

@@ -1,6 +1,8 @@
 import { parseArgs } from "node:util";
 import { listenAddressSchema } from "../config/schema-parts.js";
 import { ConfigError, loadConfig } from "../config/load-config.js";
+import type { ServiceConfig } from "../config/config-schema.js";
+import { stdoutWriter } from "../logging/line-writer.js";
 import { createLogger } from "../logging/logger.js";
 import { routeProcessEventsTo } from "../logging/process-events.js";
 import { startServer } from "../server.js";
@@ -8,8 +10,10 @@ import { startServer } from "../server.js";
 const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PORT] [--listen-http HOST:PORT]";
 
 /**
- * `cluster-token serve [--config FILE]`: validates the config, starts both
- * listeners and runs until SIGINT or SIGTERM, then drains. An invalid config is
+ * `cluster-token serve [--config FILE]`: validates the config, starts the
+ * listeners and runs until SIGTERM (drain delay, then a graceful stop within
+ * `shutdown.graceSeconds`) or SIGINT (a graceful stop at once). SIGHUP reloads the
+ * config file. An invalid config is
  * reported key by key on stderr, with exit code 2 and nothing started.
  * `--listen-grpc` and `--listen-http` override `listen.*`, so that a second
  * instance (or a test) can run any config, the embedded one included, on other ports.
@@ -41,8 +45,12 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
-  const listen = { grpc: values["listen-grpc"] ?? loaded.config.listen.grpc, http: values["listen-http"] ?? loaded.config.listen.http };
-  loaded = { ...loaded, config: { ...loaded.config, listen } };
+  // Flags override the file, at start-up and on every reload alike.
+  const withFlags = (config: ServiceConfig): ServiceConfig => ({
+    ...config,
+    listen: { ...config.listen, grpc: values["listen-grpc"] ?? config.listen.grpc, http: values["listen-http"] ?? config.listen.http },
+  });
+  loaded = { ...loaded, config: withFlags(loaded.config) };
   const logger = createLogger({ level: loaded.config.logging.level });
   routeProcessEventsTo(logger);
   if (loaded.embedded) {
@@ -54,15 +62,35 @@ export async function run(args: string[]): Promise<number> {
   }
   const server = await startServer(loaded.config, { logger });
   logger.info({ config: loaded.path }, "config loaded");
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, "shutting down");
-      resolve();
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
+  const configPath = loaded.path;
+  const { drainDelaySeconds, graceSeconds } = loaded.config.shutdown;
+
+  // SIGHUP: re-read and validate the file; a valid one replaces the running config, anything else is refused.
+  let reloading = Promise.resolve();
+  const onHangup = () => {
+    reloading = reloading.then(async () => {
+      try {
+        server.reload(withFlags((await loadConfig(configPath)).config));
+      } catch (err) {
+        server.reloadRefused(err instanceof ConfigError ? [...err.problems] : [(err as Error).message]);
+      }
+    });
+  };
+  process.on("SIGHUP", onHangup);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
   });
-  await server.close();
-  logger.flush();
+  process.removeListener("SIGHUP", onHangup);
+  // Kubernetes sends SIGTERM while it is still removing the pod from its Services' endpoints: keep serving
+  // (health says NOT_SERVING) for the drain delay, so calls still routed here succeed. SIGINT stops at once.
+  const delayMs = signal === "SIGTERM" ? drainDelaySeconds * 1000 : 0;
+  logger.info({ signal, drainDelaySeconds: delayMs / 1000, graceSeconds }, "shutting down");
+  server.drain();
+  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  await server.close(graceSeconds * 1000);
+  logger.info({}, "stopped");
+  await stdoutWriter().drained(1_000);
   return 0;
 }

@@ -123,7 +123,20 @@ const securitySchema = z
  */
 export const configSchema = z
   .strictObject({
-    listen: z.strictObject({ grpc: listenAddressSchema, http: listenAddressSchema }),
+    listen: z.strictObject({
+      grpc: listenAddressSchema,
+      http: listenAddressSchema,
+      /** Prometheus `GET /metrics`, `/healthz` and `/readyz`, plaintext and unauthenticated; off when absent. */
+      metrics: listenAddressSchema.optional(),
+    }),
+    shutdown: z
+      .strictObject({
+        /** After SIGTERM, health says NOT_SERVING while calls are still accepted for this long, so that load balancers and endpoints catch up. */
+        drainDelaySeconds: z.number().min(0).max(300).default(5),
+        /** Then calls in flight get this long to finish before their connections are closed. */
+        graceSeconds: z.number().min(0).max(600).default(20),
+      })
+      .prefault({}),
     security: securitySchema,
     audit: z
       .strictObject({

@@ -9,6 +9,7 @@ import {
   type UpstreamCall,
 } from "../errors/upstream-error.js";
 import { TtlCache } from "./ttl-cache.js";
+import { observeUpstream, type UpstreamObserver } from "./upstream-observer.js";
 import { withRetries, type CallBudget } from "./upstream-retry.js";
 
 /** Options of {@link ClusterAccessResolver}. */
@@ -26,6 +27,8 @@ export interface ClusterAccessResolverOptions {
   maxStaleMs?: number;
   /** Told when stale access is served, for a log line. */
   onStale?: (clusterId: string, err: unknown) => void;
+  /** Told of every discovery call to a cloud (metrics). */
+  observer?: UpstreamObserver;
   /** The clock, in ms; tests pin it. */
   now?: () => number;
 }
@@ -43,12 +46,22 @@ export class ClusterAccessResolver {
   private readonly cache: TtlCache<string, ClusterAccess>;
   private readonly ttlMs: number;
   private readonly maxStaleMs: number;
+  private readonly observer: UpstreamObserver | undefined;
   private readonly now: () => number;
 
   constructor(
     private readonly drivers: DriverSet,
-    { ttlMs, attemptTimeoutMs = 10_000, maxEntries = 10_000, maxStaleMs = 0, onStale, now = Date.now }: ClusterAccessResolverOptions,
+    {
+      ttlMs,
+      attemptTimeoutMs = 10_000,
+      maxEntries = 10_000,
+      maxStaleMs = 0,
+      onStale,
+      observer,
+      now = Date.now,
+    }: ClusterAccessResolverOptions,
   ) {
+    this.observer = observer;
     this.ttlMs = ttlMs;
     this.maxStaleMs = maxStaleMs;
     this.now = now;
@@ -92,7 +105,7 @@ export class ClusterAccessResolver {
     }
     let access: ClusterAccess;
     try {
-      access = await describer.describeCluster(cluster, signal);
+      access = await observeUpstream(this.observer, cluster.provider, "discovery", () => describer.describeCluster(cluster, signal));
     } catch (err) {
       // The attempt's own time limit passed: for the callers, the cloud did not answer.
       if (signal.aborted) throw upstreamUnreachable(discoveryCall(cluster), err);

@@ -25,6 +25,7 @@ import { defaultExecCredentialApiVersion, execCredentialApiVersions, execCredent
 import { renderKubeconfig, type KubeconfigUser } from "./kubeconfig.js";
 import type { ServiceHandlers } from "./service-handlers.js";
 import type { TokenCache } from "./token-cache.js";
+import { observeUpstream, type UpstreamObserver } from "./upstream-observer.js";
 import { withRetries } from "./upstream-retry.js";
 
 /** What the handlers are built from; wired by the composition root. */
@@ -40,6 +41,14 @@ export interface ClusterTokenDeps {
   policy: AccessPolicy;
   /** Reuses each caller's tokens; absent, every call mints. */
   tokens?: TokenCache;
+  /** Told of every call to a cloud and every token-cache lookup (metrics). */
+  observer?: HandlerObserver;
+}
+
+/** What the handlers report as they work; the composition root wires it to metrics. */
+export interface HandlerObserver {
+  upstream: UpstreamObserver;
+  tokenCacheLookup(hit: boolean): void;
 }
 
 /** How exec kubeconfigs call back into this service. */
@@ -63,6 +72,7 @@ export function createClusterTokenHandlers({
   exec,
   policy,
   tokens,
+  observer,
 }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
   async function mint(cluster: RegisteredCluster, context: CallContext): Promise<MintedToken> {
     const driver = driversFor(drivers, cluster)?.token;
@@ -73,18 +83,19 @@ export function createClusterTokenHandlers({
         metadata: { cluster_id: cluster.id, provider: cluster.provider },
       });
     }
-    if (!tokens) return withRetries((signal) => driver.mintToken(cluster, signal), context);
+    const mintOnce = (signal: AbortSignal) =>
+      observeUpstream(observer?.upstream, cluster.provider, "token", () => driver.mintToken(cluster, signal));
+    if (!tokens) return withRetries(mintOnce, context);
     // The hot path: a reusable token answers without a signal, a retry loop or a promise of its own.
     const cached = tokens.cached(context.principal.name, cluster);
+    observer?.tokenCacheLookup(cached !== undefined);
     if (cached) return cached;
     const call = { provider: cluster.provider, operation: "token", metadata: { cluster_id: cluster.id } };
     return withRetries(
       (signal) =>
-        tokens
-          .get(context.principal.name, cluster, signal, (attempt) => driver.mintToken(cluster, attempt))
-          .catch((err: unknown) => {
-            throw sharedLookupError(err, signal, call);
-          }),
+        tokens.get(context.principal.name, cluster, signal, mintOnce).catch((err: unknown) => {
+          throw sharedLookupError(err, signal, call);
+        }),
       context,
     );
   }

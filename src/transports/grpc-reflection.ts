@@ -2,6 +2,7 @@ import { toBinary, type DescFile } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { ReflectionService } from "@grpc/reflection";
 import type * as grpc from "@grpc/grpc-js";
+import { withImports } from "./served-files.js";
 
 type ReflectionInput = ConstructorParameters<typeof ReflectionService>[0];
 
@@ -11,17 +12,8 @@ type ReflectionInput = ConstructorParameters<typeof ReflectionService>[0];
  * second copy of any proto for reflection to drift from.
  */
 export function addGrpcReflection(server: grpc.Server, files: readonly DescFile[]): void {
-  const fileDescriptorProtos = [...withImports(files)].map((file) => Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)));
+  const fileDescriptorProtos = withImports(files).map((file) => Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)));
   // @grpc/reflection reads only `fileDescriptorProtos` from the values of a proto-loader package definition.
   const packageDefinition = { files: { fileDescriptorProtos } } as unknown as ReflectionInput;
   new ReflectionService(packageDefinition).addToServer(server);
-}
-
-function withImports(files: readonly DescFile[], seen = new Set<DescFile>()): Set<DescFile> {
-  for (const file of files) {
-    if (seen.has(file)) continue;
-    seen.add(file);
-    withImports(file.dependencies, seen);
-  }
-  return seen;
 }

@@ -24,6 +24,11 @@ export class ServingHealth {
     for (const service of this.services) this.grpcHealth.setStatus(service, serving ? "SERVING" : "NOT_SERVING");
   }
 
+  /** Whether SERVING is reported now. */
+  get isServing(): boolean {
+    return this.serving;
+  }
+
   addToGrpcServer(server: grpc.Server): void {
     this.grpcHealth.addToServer(server);
   }

@@ -1,0 +1,141 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+
+/** Seconds, from 0.5 ms to 10 s: token issuance is sub-millisecond from the cache, seconds when a cloud is slow. */
+const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Every Prometheus metric of the service, in one registry that outlives config
+ * reloads. RPC metrics use go-grpc-prometheus's names and labels, so existing
+ * dashboards and alerts for gRPC services apply; the service's own metrics are
+ * prefixed `cluster_token_`. Label values come from closed sets (RPC names, code
+ * names, providers, error reasons), never from a request, so cardinality is bounded.
+ */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  private readonly started: Counter<"grpc_type" | "grpc_service" | "grpc_method">;
+  private readonly handled: Counter<"grpc_type" | "grpc_service" | "grpc_method" | "grpc_code">;
+  private readonly handling: Histogram<"grpc_type" | "grpc_service" | "grpc_method">;
+  private readonly upstream: Histogram<"provider" | "operation" | "outcome">;
+  private readonly tokenCache: Counter<"result">;
+  private readonly auditWrite: Histogram;
+  private readonly auditFailures: Counter;
+  private readonly reloads: Counter<"result">;
+  /** Label children by key: prom-client hashes labels on every call otherwise. */
+  private readonly children = new Map<string, unknown>();
+
+  constructor({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.started = new Counter({
+      name: "grpc_server_started_total",
+      help: "Total number of RPCs started on the server.",
+      labelNames: ["grpc_type", "grpc_service", "grpc_method"],
+      registers,
+    });
+    this.handled = new Counter({
+      name: "grpc_server_handled_total",
+      help: "Total number of RPCs completed on the server, regardless of success or failure.",
+      labelNames: ["grpc_type", "grpc_service", "grpc_method", "grpc_code"],
+      registers,
+    });
+    this.handling = new Histogram({
+      name: "grpc_server_handling_seconds",
+      help: "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+      labelNames: ["grpc_type", "grpc_service", "grpc_method"],
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.upstream = new Histogram({
+      name: "cluster_token_upstream_seconds",
+      help: "Calls to a cloud's API by provider, operation (token, discovery) and outcome (ok, or the error reason).",
+      labelNames: ["provider", "operation", "outcome"],
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.tokenCache = new Counter({
+      name: "cluster_token_token_cache_requests_total",
+      help: "Token-cache lookups by result (hit, miss).",
+      labelNames: ["result"],
+      registers,
+    });
+    this.auditWrite = new Histogram({
+      name: "cluster_token_audit_write_seconds",
+      help: "How long an issuance waited for its audit line to be written.",
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.auditFailures = new Counter({
+      name: "cluster_token_audit_failures_total",
+      help: "Issuances refused because their audit line could not be written in time (AUDIT_FAILED).",
+      registers,
+    });
+    this.reloads = new Counter({
+      name: "cluster_token_config_reloads_total",
+      help: "Config reloads by result (success, failure).",
+      labelNames: ["result"],
+      registers,
+    });
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Exposes a running total kept elsewhere (for example a writer's dropped lines) as a
+   * counter read at scrape time.
+   */
+  exposeTotal(name: string, help: string, read: () => number): void {
+    new Counter({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
+
+  /** An RPC of `service` started. */
+  rpcStarted(service: string, method: string): void {
+    this.child(`s|${service}|${method}`, () => this.started.labels("unary", service, method)).inc();
+  }
+
+  /** An RPC ended with `code` after `seconds`: "OK", or a code name such as "NotFound" (Connect's names are Go's). */
+  rpcHandled(service: string, method: string, code: string, seconds: number): void {
+    this.child(`h|${service}|${method}|${code}`, () => this.handled.labels("unary", service, method, code)).inc();
+    this.child(`t|${service}|${method}`, () => this.handling.labels("unary", service, method)).observe(seconds);
+  }
+
+  /** One call to a cloud's API ended: `outcome` is "ok" or the error reason. */
+  upstreamCall(provider: string, operation: string, outcome: string, seconds: number): void {
+    this.child(`u|${provider}|${operation}|${outcome}`, () => this.upstream.labels(provider, operation, outcome)).observe(seconds);
+  }
+
+  tokenCacheLookup(hit: boolean): void {
+    this.child(hit ? "c|hit" : "c|miss", () => this.tokenCache.labels(hit ? "hit" : "miss")).inc();
+  }
+
+  auditWritten(seconds: number): void {
+    this.auditWrite.observe(seconds);
+  }
+
+  auditFailed(): void {
+    this.auditFailures.inc();
+  }
+
+  configReloaded(success: boolean): void {
+    this.reloads.labels(success ? "success" : "failure").inc();
+  }
+
+  /** The exposition text for a scrape. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private child<T>(key: string, make: () => T): T {
+    let child = this.children.get(key) as T | undefined;
+    if (child === undefined) {
+      child = make();
+      this.children.set(key, child);
+    }
+    return child;
+  }
+}
