@@ -17,8 +17,8 @@ export interface ServeProcess {
   stderr(): string;
   /** Standard output's lines so far, parsed (every one must be JSON). */
   lines(): Record<string, unknown>[];
-  /** Resolves with the first line (parsed) that satisfies `match`, waiting up to `timeoutMs`. */
-  waitForLine(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves with the first line (parsed) from line `from` on that satisfies `match`, waiting up to `timeoutMs`. */
+  waitForLine(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number, from?: number): Promise<Record<string, unknown>>;
   /** Resolves with the exit code (or signal) once the process has exited. */
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -52,12 +52,12 @@ export async function startServeProcess(
       .split("\n")
       .slice(0, -1)
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const waitForLine = async (match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000) => {
+  const waitForLine = async (match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000, from = 0) => {
     const deadline = Date.now() + timeoutMs;
     let exitedEarly = false;
     void exit.then(() => (exitedEarly = true));
     for (;;) {
-      const found = lines().find(match);
+      const found = lines().slice(from).find(match);
       if (found) return found;
       if (exitedEarly || Date.now() > deadline)
         throw new Error(`no such line; stdout: ${stdout.slice(-2000)} stderr: ${stderr.slice(-2000)}`);
