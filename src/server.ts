@@ -35,6 +35,8 @@ export interface RunningServer {
   readonly httpAddress: string;
   /** The bound metrics address, when `listen.metrics` is set. */
   readonly metricsAddress: string | undefined;
+  /** The bound plaintext health address, when `listen.health` is set. */
+  readonly healthAddress: string | undefined;
   /** The service behind the listeners now; a reload replaces it. */
   readonly service: Service;
   readonly metrics: ServiceMetrics;
@@ -172,6 +174,10 @@ async function attachListeners({ service: initial, config, tls, metrics, audit, 
 
   let grpcListener: GrpcListener | undefined;
   let metricsListener: MetricsListener | undefined;
+  let healthListener: GrpcListener | undefined;
+  // The kubelet's gRPC probe speaks no TLS: a plaintext port that serves nothing but health.
+  const healthServer = config.listen.health ? new grpc.Server({ "grpc.max_receive_message_length": 1024 }) : undefined;
+  if (healthServer) health.addToGrpcServer(healthServer);
   let httpAddress: string;
   try {
     grpcListener = await listenGrpc(grpcServer, config.listen.grpc, {
@@ -190,8 +196,16 @@ async function attachListeners({ service: initial, config, tls, metrics, audit, 
     });
     httpAddress = await listenHttp(httpServer, config.listen.http);
     if (config.listen.metrics) metricsListener = await listenMetrics(config.listen.metrics, metrics, health);
+    if (healthServer && config.listen.health) {
+      healthListener = await listenGrpc(healthServer, config.listen.health, {
+        handshakeTimeoutMs: handshakeTimeoutSeconds * 1000,
+        maxConnections: 64,
+      });
+    }
   } catch (err) {
     await grpcListener?.close();
+    await metricsListener?.close();
+    healthServer?.forceShutdown();
     if (httpServer.listening) await new Promise((resolve) => httpServer.close(resolve));
     grpcServer.forceShutdown();
     httpServer.close();
@@ -210,6 +224,7 @@ async function attachListeners({ service: initial, config, tls, metrics, audit, 
       grpc: grpcAddress,
       http: httpAddress,
       ...(metricsListener ? { metrics: metricsListener.address } : {}),
+      ...(healthListener ? { health: healthListener.address } : {}),
       clusters: config.clusters.length,
       tls: tls !== undefined,
       mtls: tls?.clientCa !== undefined,
@@ -223,6 +238,7 @@ async function attachListeners({ service: initial, config, tls, metrics, audit, 
     grpcAddress,
     httpAddress,
     metricsAddress: metricsListener?.address,
+    healthAddress: healthListener?.address,
     get service() {
       return service;
     },
@@ -278,6 +294,9 @@ async function attachListeners({ service: initial, config, tls, metrics, audit, 
       ]);
       clearTimeout(timer);
       await metricsListener?.close();
+      healthServer?.forceShutdown();
+      healthListener?.destroyConnections();
+      await healthListener?.close();
       await service.close();
       await audit.close();
     },

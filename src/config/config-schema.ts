@@ -128,6 +128,11 @@ export const configSchema = z
       http: listenAddressSchema,
       /** Prometheus `GET /metrics`, `/healthz` and `/readyz`, plaintext and unauthenticated; off when absent. */
       metrics: listenAddressSchema.optional(),
+      /**
+       * A plaintext gRPC port serving only grpc.health.v1, for the kubelet's native gRPC probes, which
+       * cannot speak TLS; off when absent.
+       */
+      health: listenAddressSchema.optional(),
     }),
     shutdown: z
       .strictObject({

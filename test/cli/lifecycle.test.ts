@@ -49,6 +49,7 @@ describe("cluster-token serve: metrics, Kubernetes-style shutdown and live reloa
   function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
     const raw = rawTestConfig() as { listen: Record<string, string>; clusters: unknown[] };
     raw.listen.metrics = "127.0.0.1:0";
+    raw.listen.health = "127.0.0.1:0";
     raw.clusters.push({
       id: "slow-eks",
       provider: "aws",
@@ -89,6 +90,12 @@ describe("cluster-token serve: metrics, Kubernetes-style shutdown and live reloa
       assert.deepEqual(await httpGet(`${metricsUrl}/healthz`).then((r) => r.status), 200);
       assert.deepEqual(await httpGet(`${metricsUrl}/readyz`).then((r) => r.status), 200);
       assert.equal((await httpGet(`${metricsUrl}/nope`)).status, 404);
+      const probePort = createGrpcTransport({ baseUrl: `http://${String((await svc.waitForLine((l) => l.msg === "serving")).health)}` });
+      assert.equal((await createClient(Health, probePort).check({ service: "" })).status, HealthCheckResponse_ServingStatus.SERVING);
+      const notHere = await createClient(ClusterTokenService, probePort)
+        .listClusters({})
+        .catch((e: unknown) => ConnectError.from(e));
+      assert.equal((notHere as ConnectError).code, Code.Unimplemented, "the plaintext probe port serves health and nothing else");
     } finally {
       svc.child.kill("SIGKILL");
       await svc.exited();
@@ -111,6 +118,8 @@ describe("cluster-token serve: metrics, Kubernetes-style shutdown and live reloa
       const status = await health.check({ service: "" });
       assert.equal(status.status, HealthCheckResponse_ServingStatus.NOT_SERVING, "health says NOT_SERVING during the drain");
       assert.equal((await httpGet(`${metricsUrl}/readyz`)).status, 503);
+      const probePort = createGrpcTransport({ baseUrl: `http://${String((await svc.waitForLine((l) => l.msg === "serving")).health)}` });
+      assert.equal((await createClient(Health, probePort).check({ service: "" })).status, HealthCheckResponse_ServingStatus.NOT_SERVING);
       const arriving = Array.from({ length: 5 }, () => client.getKubeconfig({ clusterId: "slow-eks", mode: KubeconfigMode.EXEC }));
       const tokens = await Promise.all(Array.from({ length: 5 }, () => client.generateToken({ clusterId: "demo-eks" })));
       assert.equal(tokens.length, 5, "calls arriving during the drain delay are served");

@@ -33,11 +33,11 @@ export async function writeConfigFile(raw: unknown): Promise<string> {
 /** Starts `cluster-token serve --config` on `raw` (or on an existing file) and resolves once it is serving. */
 export async function startServeProcess(
   raw: unknown,
-  options: { env?: NodeJS.ProcessEnv; configFile?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; configFile?: string; bin?: string; cwd?: string } = {},
 ): Promise<ServeProcess> {
   const configFile = options.configFile ?? (await writeConfigFile(raw));
-  const child = spawn(process.execPath, [cliPath, "serve", "--config", configFile], {
-    cwd: repoRoot,
+  const child = spawn(process.execPath, [options.bin ?? cliPath, "serve", "--config", configFile], {
+    cwd: options.cwd ?? repoRoot,
     env: { PATH: process.env.PATH, ...options.env },
   });
   let stdout = "";
