@@ -10,6 +10,7 @@
 import { cpus } from "node:os";
 import { benchCredentialCommand } from "./credential-vs-awscli.js";
 import { benchManyClusters } from "./many-clusters.js";
+import { benchMetricsScrape } from "./metrics-scrape.js";
 import { benchMint } from "./mint.js";
 import { startServerProcess } from "./server-process.js";
 import { benchTransportRatios } from "./transport-ratios.js";
@@ -19,6 +20,7 @@ console.log("| in-process | throughput | latency |\n|---|---|---|");
 console.log(await benchMint());
 console.log("\n| over the wire, 16 streams × 4 connections (gRPC) or 16 connections (wrk) | rates and ratio | latency |\n|---|---|---|");
 console.log((await benchTransportRatios()).join("\n"));
+console.log(await benchMetricsScrape());
 const server = await startServerProcess();
 try {
   console.log("\n| one credential for kubectl | wall time | | | |\n|---|---|---|---|---|");

@@ -23,6 +23,8 @@ export const benchAwsKeys = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessK
 export interface ServerProcess {
   http: string;
   grpc: string;
+  /** The metrics listener's address, when started with `metrics`. */
+  metrics: string | undefined;
   /** "https" or "http". */
   scheme: string;
   /** The request headers that authenticate a call (none in plaintext). */
@@ -45,7 +47,12 @@ export interface ServerProcess {
  * Starts the service as its own process, as in production, on free loopback ports,
  * with `moreClusters` further clusters (with endpoint and CA) besides `bench-eks`.
  */
-export async function startServerProcess({ moreClusters = 0, plaintext = false, tokenCache = true } = {}): Promise<ServerProcess> {
+export async function startServerProcess({
+  moreClusters = 0,
+  plaintext = false,
+  tokenCache = true,
+  metrics = false,
+} = {}): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), "cts-bench-"));
   await writeFile(join(dir, "key-id"), benchAwsKeys.accessKeyId);
   await writeFile(join(dir, "secret"), benchAwsKeys.secretAccessKey);
@@ -54,7 +61,7 @@ export async function startServerProcess({ moreClusters = 0, plaintext = false, 
   const { key: apiKey, sha256 } = generateApiKey();
   await writeFile(join(dir, "api-key"), apiKey, { mode: 0o600 });
   const config = {
-    listen: { grpc: "127.0.0.1:0", http: "127.0.0.1:0" },
+    listen: { grpc: "127.0.0.1:0", http: "127.0.0.1:0", ...(metrics ? { metrics: "127.0.0.1:0" } : {}) },
     audit: { file: join(dir, "audit.log") },
     tokenCache: { enabled: tokenCache },
     security: plaintext
@@ -97,13 +104,14 @@ export async function startServerProcess({ moreClusters = 0, plaintext = false, 
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d;
-      const m = /"grpc":"([^"]+)","http":"([^"]+)"/.exec(out);
+      const m = /"grpc":"([^"]+)","http":"([^"]+)"(?:,"metrics":"([^"]+)")?/.exec(out);
       if (m) {
         child.stdout.removeAllListeners("data");
         child.stdout.resume();
         resolve({
           grpc: m[1]!,
           http: m[2]!,
+          metrics: m[3],
           scheme: plaintext ? "http" : "https",
           headers: plaintext ? {} : { authorization: `Bearer ${apiKey}` },
           auditFile: join(dir, "audit.log"),
