@@ -10,7 +10,7 @@ import {
 const maxResponseBytes = 1024 * 1024;
 
 /**
- * GETs a cloud API's JSON, in one attempt of at most `timeoutMs`, with the portable
+ * Fetches a cloud API's JSON (a GET, or `method` without a body), in one attempt of at most `timeoutMs`, with the portable
  * error mapping every driver shares: the caller's abort is DEADLINE_EXCEEDED or
  * CANCELED, a connection failure or the request timeout is UPSTREAM_UNREACHABLE, an HTTP error goes through `upstreamHttpError`,
  * and a body that is not JSON (or is too large) is UPSTREAM_BAD_RESPONSE.
@@ -21,10 +21,12 @@ export async function fetchUpstreamJson(
   headers: Record<string, string>,
   signal: AbortSignal,
   timeoutMs: number,
+  method = "GET",
 ): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(url, {
+      method,
       headers: { accept: "application/json", ...headers },
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
     });

@@ -74,6 +74,8 @@ function lineDestination(writer: LineWriter): DestinationStream {
 /** Credential shapes that must never reach a log line, whatever produced the text. */
 const credentialPatterns: readonly RegExp[] = [
   /k8s-(?:aws|ncp)-v1\.[\w+/=-]+/g, // EKS and NKS bearer tokens
+  /k8s-ack-v2\.[\w+/=-]+/g, // ACK RAM tokens
+  /\bLTAI[0-9A-Za-z]{12,30}\b/g, // Alibaba Cloud AccessKey ids
   /ya29\.[\w.-]+/g, // Google OAuth2 access tokens
   /eyJ[\w-]+\.[\w-]+\.[\w-]*/g, // JWTs
   /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, // AWS access key ids

@@ -38,12 +38,12 @@ describe("config validation", () => {
     [
       "an unknown provider",
       (r) => (r.clusters[1]!.provider = "azure"),
-      /^clusters\[1\]\.provider: unknown provider "azure"; known providers: aws, gcp, ncp$/,
+      /^clusters\[1\]\.provider: unknown provider "azure"; known providers: aws, gcp, ncp, alibaba$/,
     ],
     [
       "an unknown credential provider",
       (r) => (r.credentials["aws-test"]!.provider = "oracle"),
-      /^credentials\.aws-test\.provider: provider must be one of: aws, gcp, ncp$/,
+      /^credentials\.aws-test\.provider: provider must be one of: aws, gcp, ncp, alibaba$/,
     ],
     [
       "an inline secret",

@@ -9,6 +9,7 @@ import { KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_
 import { verifyEksToken } from "../fakes/eks-token-verifier.js";
 import { startFakeKubeApiServer, type FakeKubeApiServer } from "../fakes/fake-kube-apiserver.js";
 import { startFakeNcp, type FakeNcp } from "../fakes/fake-ncp.js";
+import { startFakeAlibaba, type FakeAlibaba } from "../fakes/fake-alibaba.js";
 import { freePort } from "../support/free-port.js";
 import { cliPath } from "../support/paths.js";
 import { startTestService, type RunningService } from "../support/running-service.js";
@@ -19,6 +20,10 @@ const nksUuid = "C0FFEE00-1234-4000-8000-00000000ABCD";
 const ncpKeys = { accessKey: "NCPKUBECTLKEY", secretKey: "ncp-kubectl-secret" };
 process.env.CTS_KUBECTL_NCP_ACCESS = ncpKeys.accessKey;
 process.env.CTS_KUBECTL_NCP_SECRET = ncpKeys.secretKey;
+const ackClusterId = "c0kubectl0000000000000000000000001";
+const aliKeys = { accessKeyId: "LTAI5tKubectlTestKey01", accessKeySecret: "alibaba-kubectl-secret-0123456789" };
+process.env.CTS_KUBECTL_ALI_ID = aliKeys.accessKeyId;
+process.env.CTS_KUBECTL_ALI_SECRET = aliKeys.accessKeySecret;
 
 /** The clock of the service and of the fake clusters alike, so expiry can be reached without waiting. */
 let offsetMs = 0;
@@ -29,6 +34,8 @@ describe("kubectl end to end against fake API servers", () => {
   let eksApi: FakeKubeApiServer;
   let nksApi: FakeKubeApiServer;
   let ncp: FakeNcp;
+  let ackApi: FakeKubeApiServer;
+  let ali: FakeAlibaba;
   let home: string;
 
   before(async () => {
@@ -44,6 +51,13 @@ describe("kubectl end to end against fake API servers", () => {
       clusters: { [nksUuid]: { region: "KR", server: "unused", caData: pki.caData } },
     });
     nksApi = await startFakeKubeApiServer({ ...serving, authenticate: (token) => ncp.verifyNksToken(token, nksUuid, clock()) });
+    ackApi = await startFakeKubeApiServer({ ...serving, authenticate: (token) => ali.verifyAckToken(token, ackClusterId, clock()) });
+    // The ACK cluster is registered without endpoint or CA: the service discovers them from the fake Container Service.
+    ali = await startFakeAlibaba({
+      keys: { [aliKeys.accessKeyId]: aliKeys.accessKeySecret },
+      roles: {},
+      clusters: { [ackClusterId]: { server: ackApi.url, caData: pki.caData } },
+    });
     const port = await freePort();
     svc = await startTestService(
       testConfig({
@@ -59,6 +73,7 @@ describe("kubectl end to end against fake API servers", () => {
             secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" },
           },
           ncp: { provider: "ncp", accessKey: { env: "CTS_KUBECTL_NCP_ACCESS" }, secretKey: { env: "CTS_KUBECTL_NCP_SECRET" } },
+          alibaba: { provider: "alibaba", accessKeyId: { env: "CTS_KUBECTL_ALI_ID" }, accessKeySecret: { env: "CTS_KUBECTL_ALI_SECRET" } },
         },
         clusters: [
           {
@@ -89,6 +104,14 @@ describe("kubectl end to end against fake API servers", () => {
             endpoint: nksApi.url,
             certificateAuthorityData: pki.caData,
           },
+          {
+            id: "demo-ack",
+            provider: "alibaba",
+            region: "cn-hangzhou",
+            clusterId: ackClusterId,
+            credentials: "alibaba",
+            apiEndpoint: ali.cs.url,
+          },
         ],
       }),
       { now: clock },
@@ -100,6 +123,8 @@ describe("kubectl end to end against fake API servers", () => {
     await eksApi.close();
     await nksApi.close();
     await ncp.close();
+    await ackApi.close();
+    await ali.close();
   });
 
   async function kubeconfigFile(clusterId: string, mode: KubeconfigMode): Promise<string> {
@@ -129,6 +154,7 @@ describe("kubectl end to end against fake API servers", () => {
   for (const [clusterId, api] of [
     ["demo-eks", () => eksApi],
     ["demo-nks", () => nksApi],
+    ["demo-ack", () => ackApi],
   ] as const) {
     for (const [mode, label] of [
       [KubeconfigMode.EMBEDDED_TOKEN, "an embedded-token"],
@@ -161,6 +187,7 @@ describe("kubectl end to end against fake API servers", () => {
   for (const [clusterId, api, stepMs] of [
     ["demo-eks", () => eksApi, 16 * 60_000],
     ["demo-nks", () => nksApi, 6 * 60_000],
+    ["demo-ack", () => ackApi, 16 * 60_000],
   ] as const) {
     it(`${clusterId}: an exec kubeconfig keeps working after the first token has expired; an embedded one does not`, async () => {
       offsetMs = 0;
@@ -187,5 +214,12 @@ describe("kubectl end to end against fake API servers", () => {
     for (const leak of ["token:", "k8s-aws-v1.", testAwsKeys.accessKeyId, testAwsKeys.secretAccessKey])
       assert.ok(!kubeconfig.includes(leak), leak);
     assert.match(kubeconfig, /interactiveMode: Never/);
+  });
+
+  it("demo-ack: GetKubeconfig discovers the endpoint and CA of a cluster registered without them, and keeps only the cluster entry", async () => {
+    const { kubeconfig } = await svc.connect.getKubeconfig({ clusterId: "demo-ack", mode: KubeconfigMode.EXEC });
+    assert.ok(kubeconfig.includes(ackApi.url), "the discovered server");
+    assert.ok(!kubeconfig.includes("client-certificate-data"), "the Container Service's user entry is never passed on");
+    assert.ok(ali.cs.requests.length >= 1, "discovery asked the fake Container Service");
   });
 });

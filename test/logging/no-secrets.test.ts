@@ -9,9 +9,18 @@ import { rawTestConfig, testAwsKeys, testConfig } from "../support/test-config.j
 describe("secrets and tokens never reach logs or errors", () => {
   it("scrubs credential shapes from text", () => {
     const text =
-      "sig k8s-aws-v1.aHR0cHM6Ly9zdHM key AKIAIOSFODNN7EXAMPLE secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY Bearer abc.def ya29.a0AfH6 eyJhbGciOi.eyJzdWIi.sig";
+      "sig k8s-aws-v1.aHR0cHM6Ly9zdHM key AKIAIOSFODNN7EXAMPLE secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY Bearer abc.def ya29.a0AfH6 eyJhbGciOi.eyJzdWIi.sig ack k8s-ack-v2.eyJjbHVzdGVySWQ id LTAI5tAbCdEfGhIjKlMn";
     const scrubbed = scrubCredentials(text);
-    for (const leak of ["aHR0cHM6Ly9zdHM", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI", "abc.def", "ya29.a0AfH6", "eyJhbGciOi"])
+    for (const leak of [
+      "aHR0cHM6Ly9zdHM",
+      "AKIAIOSFODNN7EXAMPLE",
+      "wJalrXUtnFEMI",
+      "abc.def",
+      "ya29.a0AfH6",
+      "eyJhbGciOi",
+      "eyJjbHVzdGVySWQ",
+      "LTAI5tAbCdEfGhIjKlMn",
+    ])
       assert.ok(!scrubbed.includes(leak), leak);
     assert.match(scrubbed, /^sig \[REDACTED\] key \[REDACTED\] secret \[REDACTED\]/);
   });

@@ -1,17 +1,13 @@
-import { parse } from "yaml";
 import type { NcpCredentialConfig, NcpCluster } from "./ncp-config.js";
 import type { ClusterAccess, ClusterDescriber } from "../driver.js";
-import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
+import type { UpstreamCall } from "../../errors/upstream-error.js";
+import { kubeconfigClusterEntry } from "../kubeconfig-cluster-entry.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
 import { ncpKeysFor } from "./ncp-credentials.js";
 import { ncpGatewayHeaders, ncpStage } from "./ncp-signature.js";
 
 /** The NKS API gateway of NAVER Cloud's public regions (KR, SGN and JPN, told apart by path). */
 export const defaultNksApiEndpoint = "https://nks.apigw.ntruss.com";
-
-interface KubeconfigDoc {
-  clusters?: { cluster?: { server?: unknown; "certificate-authority-data"?: unknown } }[];
-}
 
 /**
  * Discovers an NKS cluster's endpoint and CA as ncp-iam-authenticator does: the NKS
@@ -38,18 +34,6 @@ export class NksClusterDescriber implements ClusterDescriber<NcpCluster> {
       signal,
       this.upstreamTimeoutMs,
     )) as { kubeconfig?: unknown };
-    let entry;
-    try {
-      if (typeof body?.kubeconfig !== "string") throw new Error("no kubeconfig in the response");
-      entry = (parse(body.kubeconfig) as KubeconfigDoc | null)?.clusters?.[0]?.cluster;
-    } catch (err) {
-      throw upstreamBadResponse(call, err);
-    }
-    const server = entry?.server;
-    const certificateAuthorityData = entry?.["certificate-authority-data"];
-    if (typeof server !== "string" || typeof certificateAuthorityData !== "string") {
-      throw upstreamBadResponse(call, new Error("the kubeconfig has no cluster server or CA"));
-    }
-    return { server, certificateAuthorityData };
+    return kubeconfigClusterEntry(body?.kubeconfig, call);
   }
 }

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { baseUrlSchema, clusterBase, secretRefSchema } from "../../config/schema-parts.js";
+
+/** Alibaba Cloud STS, where a RAM role is assumed. */
+export const defaultAlibabaStsEndpoint = "https://sts.aliyuncs.com";
+
+/**
+ * An Alibaba Cloud credential: a RAM user's AccessKey pair, and optionally a RAM
+ * role assumed with it through STS (as ack-ram-tool's `--role-arn` does).
+ */
+export const alibabaCredentialSchema = z.strictObject({
+  provider: z.literal("alibaba"),
+  accessKeyId: secretRefSchema,
+  accessKeySecret: secretRefSchema,
+  roleArn: z
+    .string()
+    .regex(/^acs:ram::\d{1,32}:role\/[\w.@/-]{1,64}$/i, "must be a RAM role ARN, acs:ram::<account id>:role/<name>")
+    .optional(),
+  roleSessionName: z
+    .string()
+    .regex(/^[\w.@-]{2,64}$/, "must be 2 to 64 characters of [A-Za-z0-9_.@-]")
+    .default("cluster-token-service"),
+  externalId: z.string().min(2).max(1224).optional(),
+  durationSeconds: z.int().min(900).max(43_200).default(3600),
+  stsEndpoint: baseUrlSchema.default(defaultAlibabaStsEndpoint),
+});
+
+/** An ACK cluster entry, known by its cluster id. */
+export const alibabaClusterSchema = z.strictObject({
+  ...clusterBase,
+  provider: z.literal("alibaba"),
+  region: z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, "must be an Alibaba Cloud region id such as cn-hangzhou"),
+  clusterId: z.string().regex(/^c[0-9a-z]{8,40}$/, "must be the ACK cluster id, such as c82e6987e2961451182edacd74faf****"),
+  name: z.string().max(255).default(""),
+});
+
+/** An Alibaba Cloud `credentials` entry. */
+export type AlibabaCredentialConfig = z.output<typeof alibabaCredentialSchema>;
+/** A registered ACK cluster. */
+export type AlibabaCluster = z.output<typeof alibabaClusterSchema>;

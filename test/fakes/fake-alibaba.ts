@@ -1,0 +1,150 @@
+import { randomBytes } from "node:crypto";
+import { stringify } from "yaml";
+import { type KnownAlibabaKey, verifyAcs3 } from "./acs3-verifier.js";
+import { type FakeRequest, type FakeServer, startFakeServer } from "./fake-http-server.js";
+import type { Verdict } from "./sigv4-verifier.js";
+
+/** What ack-ram-authenticator lets a token carry: signature material only (lower case), plus the User-Agent. */
+const headerAllowlist = new Set([
+  "x-acs-action",
+  "x-acs-version",
+  "authorization",
+  "x-acs-signature-nonce",
+  "x-acs-date",
+  "x-acs-content-sha256",
+  "x-acs-content-sm3",
+  "x-acs-security-token",
+  "user-agent",
+]);
+/** The largest token ack-ram-authenticator reads. */
+const maxTokenBytes = 4096;
+
+/** A cluster the fake Container Service knows. */
+export interface FakeAckCluster {
+  server: string;
+  caData: string;
+}
+
+/** The fake Alibaba Cloud: STS (AssumeRole), the Container Service API, and an ACK token verifier. */
+export interface FakeAlibaba {
+  /** STS and the Container Service on one endpoint, told apart by path. */
+  readonly sts: FakeServer;
+  readonly cs: FakeServer;
+  /** Every key the fake knows: the configured pairs and the STS keys it has issued. */
+  readonly keys: Map<string, KnownAlibabaKey>;
+  /** Verifies a `k8s-ack-v2.` token presented to `clusterId` as ack-ram-authenticator and STS would. */
+  verifyAckToken(token: string, clusterId: string, now?: Date): Verdict;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the fake. `roles` maps a RAM role ARN to the key ids allowed to assume it;
+ * assuming it issues fresh STS keys (with a security token) that the fake then knows.
+ */
+export async function startFakeAlibaba(options: {
+  keys: Record<string, string>;
+  roles: Record<string, { trustedKeys: string[]; externalId?: string }>;
+  clusters: Record<string, FakeAckCluster>;
+}): Promise<FakeAlibaba> {
+  const keys = new Map<string, KnownAlibabaKey>(Object.entries(options.keys).map(([id, secret]) => [id, { secret }]));
+  const json = (status: number, body: unknown) => ({ status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const verify = (req: FakeRequest) =>
+    verifyAcs3(
+      { method: req.method, path: req.url.pathname, query: Object.fromEntries(req.url.searchParams), headers: req.headers, body: req.body },
+      keys,
+      { now: new Date(), requireHost: true },
+    );
+
+  const sts = await startFakeServer((req) => {
+    const verdict = verify(req);
+    if (!verdict.ok) return json(403, { Code: "SignatureDoesNotMatch", Message: verdict.reason });
+    if (req.method !== "POST" || req.headers["x-acs-action"] !== "AssumeRole" || req.headers["x-acs-version"] !== "2015-04-01")
+      return json(400, { Code: "InvalidAction.NotFound" });
+    const q = req.url.searchParams;
+    const role = options.roles[q.get("RoleArn") ?? ""];
+    if (!role || !role.trustedKeys.includes(verdict.accessKeyId)) return json(403, { Code: "NoPermission" });
+    if (role.externalId !== undefined && q.get("ExternalId") !== role.externalId) return json(403, { Code: "NoPermission" });
+    if (!/^[\w.@-]{2,64}$/.test(q.get("RoleSessionName") ?? "")) return json(400, { Code: "InvalidParameter.RoleSessionName" });
+    const seconds = Number(q.get("DurationSeconds"));
+    if (!(seconds >= 900 && seconds <= 43_200)) return json(400, { Code: "InvalidParameter.DurationSeconds" });
+    const accessKeyId = `STS.${randomBytes(12).toString("hex")}`;
+    const issued = {
+      secret: randomBytes(24).toString("base64"),
+      securityToken: `CAIS${randomBytes(48).toString("base64")}`,
+      expiresAt: new Date(Date.now() + seconds * 1000),
+    };
+    keys.set(accessKeyId, issued);
+    return json(200, {
+      RequestId: randomBytes(8).toString("hex"),
+      Credentials: {
+        AccessKeyId: accessKeyId,
+        AccessKeySecret: issued.secret,
+        SecurityToken: issued.securityToken,
+        Expiration: issued.expiresAt.toISOString().replace(/\.\d+Z$/, "Z"),
+      },
+    });
+  });
+
+  const cs = await startFakeServer((req) => {
+    const verdict = verify(req);
+    if (!verdict.ok) return json(403, { code: "SignatureDoesNotMatch", message: verdict.reason });
+    const match = /^\/k8s\/([^/]+)\/user_config$/.exec(req.url.pathname);
+    if (
+      req.method !== "GET" ||
+      !match ||
+      req.headers["x-acs-action"] !== "DescribeClusterUserKubeconfig" ||
+      req.headers["x-acs-version"] !== "2015-12-15"
+    )
+      return json(404, { code: "InvalidAction.NotFound" });
+    const cluster = options.clusters[decodeURIComponent(match[1] ?? "")];
+    if (!cluster) return json(404, { code: "ErrorClusterNotFound", message: "cluster not found" });
+    const config = stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "kubernetes", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
+      // The signing identity's own credential, which the service must never pass on.
+      users: [{ name: "user", user: { "client-certificate-data": "RkFLRS1VU0VSLUNFUlQ=", "client-key-data": "RkFLRS1VU0VSLUtFWQ==" } }],
+      contexts: [{ name: "ctx", context: { cluster: "kubernetes", user: "user" } }],
+      "current-context": "ctx",
+    });
+    return json(200, { config, expiration: new Date(Date.now() + 3 * 3600_000).toISOString() });
+  });
+
+  return {
+    sts,
+    cs,
+    keys,
+    verifyAckToken(token, clusterId, now = new Date()) {
+      if (token.length > maxTokenBytes) return { ok: false, reason: "the token is larger than 4096 bytes" };
+      if (!token.startsWith("k8s-ack-v2.")) return { ok: false, reason: "not a k8s-ack-v2 token" };
+      let claim: {
+        clusterId?: unknown;
+        method?: unknown;
+        path?: unknown;
+        query?: Record<string, string>;
+        headers?: Record<string, string>;
+      };
+      try {
+        claim = JSON.parse(Buffer.from(token.slice("k8s-ack-v2.".length), "base64").toString("utf8")) as typeof claim;
+      } catch {
+        return { ok: false, reason: "the token is not base64 JSON" };
+      }
+      const query = claim.query ?? {};
+      const headers = claim.headers ?? {};
+      for (const name of Object.keys(headers))
+        if (!headerAllowlist.has(name.toLowerCase())) return { ok: false, reason: `header ${name} is not allowed` };
+      for (const name of Object.keys(query))
+        if (name.toLowerCase() !== "ackclusterid") return { ok: false, reason: `query ${name} is not allowed` };
+      if (query.ACKClusterId !== clusterId || claim.clusterId !== clusterId) return { ok: false, reason: "minted for another cluster" };
+      if (claim.method !== "POST" || claim.path !== "/") return { ok: false, reason: "not a POST to /" };
+      const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+      if (lower["x-acs-action"] !== "GetCallerIdentity" || lower["x-acs-version"] !== "2015-04-01")
+        return { ok: false, reason: "not STS GetCallerIdentity" };
+      // What STS does with the replayed request: verify it as any other.
+      return verifyAcs3({ method: "POST", path: "/", query, headers, body: "" }, keys, { now, requireHost: false });
+    },
+    close: async () => {
+      await Promise.all([sts.close(), cs.close()]);
+    },
+  };
+}
