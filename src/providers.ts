@@ -1,5 +1,6 @@
 import { alibabaProvider } from "./drivers/alibaba/alibaba-provider.js";
 import { awsProvider } from "./drivers/aws/aws-provider.js";
+import { azureProvider } from "./drivers/azure/azure-provider.js";
 import { gcpProvider } from "./drivers/gcp/gcp-provider.js";
 import { ncpProvider } from "./drivers/ncp/ncp-provider.js";
 
@@ -8,7 +9,7 @@ import { ncpProvider } from "./drivers/ncp/ncp-provider.js";
  * unions, the provider-name type and the registered-cluster type are all derived
  * from this list.
  */
-export const providers = [awsProvider, gcpProvider, ncpProvider, alibabaProvider] as const;
+export const providers = [awsProvider, gcpProvider, ncpProvider, azureProvider, alibabaProvider] as const;
 
 /** One provider module of the list. */
 export type KnownProvider = (typeof providers)[number];

@@ -53,12 +53,12 @@ describe("cluster-token serve", () => {
   it("refuses an invalid config with exit code 2, naming each offending key", async () => {
     const raw = rawTestConfig() as { clusters: Record<string, unknown>[] };
     delete raw.clusters[0]!.region;
-    raw.clusters[1]!.provider = "azure";
+    raw.clusters[1]!.provider = "oracle";
     const out = await runCli(["serve", "--config", await configFile(raw)]);
     assert.equal(out.code, 2);
     assert.match(out.stderr, /invalid config .*config\.yaml:/);
     assert.match(out.stderr, /clusters\[0\]\.region: is required/);
-    assert.match(out.stderr, /clusters\[1\]\.provider: unknown provider "azure"/);
+    assert.match(out.stderr, /clusters\[1\]\.provider: unknown provider "oracle"/);
     assert.equal(out.stdout, "", "nothing started");
   });
 

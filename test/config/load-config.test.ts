@@ -37,13 +37,13 @@ describe("config validation", () => {
     ["a missing region", (r) => delete r.clusters[0]!.region, /^clusters\[0\]\.region: is required$/],
     [
       "an unknown provider",
-      (r) => (r.clusters[1]!.provider = "azure"),
-      /^clusters\[1\]\.provider: unknown provider "azure"; known providers: aws, gcp, ncp, alibaba$/,
+      (r) => (r.clusters[1]!.provider = "oracle"),
+      /^clusters\[1\]\.provider: unknown provider "oracle"; known providers: aws, gcp, ncp, azure, alibaba$/,
     ],
     [
       "an unknown credential provider",
       (r) => (r.credentials["aws-test"]!.provider = "oracle"),
-      /^credentials\.aws-test\.provider: provider must be one of: aws, gcp, ncp, alibaba$/,
+      /^credentials\.aws-test\.provider: provider must be one of: aws, gcp, ncp, azure, alibaba$/,
     ],
     [
       "an inline secret",

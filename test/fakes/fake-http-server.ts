@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 /** A request as the fakes see it: the body read whole. */
@@ -35,11 +36,14 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-/** Starts a fake on a free loopback port; `handle` verifies each request and answers it. */
-export async function startFakeServer(handle: (req: FakeRequest) => FakeReply | Promise<FakeReply>): Promise<FakeServer> {
+/** Starts a fake on a free loopback port (HTTPS with `tls`); `handle` verifies each request and answers it. */
+export async function startFakeServer(
+  handle: (req: FakeRequest) => FakeReply | Promise<FakeReply>,
+  tls?: { cert: Buffer; key: Buffer },
+): Promise<FakeServer> {
   const requests: FakeRequest[] = [];
   const fake = { requests, fault: undefined as Fault | undefined, url: "", close: async () => {} };
-  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : v]));
@@ -71,9 +75,10 @@ export async function startFakeServer(handle: (req: FakeRequest) => FakeReply | 
       }
     }
     res.writeHead(reply.status, reply.headers ?? {}).end(reply.body);
-  });
+  };
+  const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.url = `${tls ? "https" : "http"}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fake.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -1,0 +1,45 @@
+import type { UpstreamCall } from "../../errors/upstream-error.js";
+import type { ClusterAccess, ClusterDescriber } from "../driver.js";
+import { kubeconfigClusterEntry } from "../kubeconfig-cluster-entry.js";
+import { fetchUpstreamJson } from "../upstream-fetch.js";
+import { type AzureCluster, defaultArmEndpoint } from "./azure-config.js";
+import type { AzureTokens } from "./azure-credentials.js";
+
+/** The managedClusters API version used for discovery. */
+const apiVersion = "2024-08-01";
+
+/**
+ * Discovers an AKS cluster's endpoint and CA with ARM's
+ * `managedClusters/listClusterUserCredential` (`format=exec`), authenticated with an
+ * Entra ID token for ARM itself. Only the first kubeconfig's cluster entry is kept;
+ * its user entry (a kubelogin exec block) is never used.
+ */
+export class AksClusterDescriber implements ClusterDescriber<AzureCluster> {
+  constructor(
+    private readonly tokens: AzureTokens,
+    private readonly upstreamTimeoutMs: number,
+  ) {}
+
+  async describeCluster(cluster: AzureCluster, signal: AbortSignal): Promise<ClusterAccess> {
+    const call: UpstreamCall = { provider: "azure", operation: "arm:listClusterUserCredential", metadata: { cluster_id: cluster.id } };
+    const arm = (cluster.apiEndpoint ?? defaultArmEndpoint).replace(/\/+$/, "");
+    const { token } = await this.tokens.tokenFor(cluster, `${arm}/.default`, signal);
+    const path = [
+      "subscriptions",
+      cluster.subscriptionId,
+      "resourceGroups",
+      cluster.resourceGroup,
+      "providers/Microsoft.ContainerService/managedClusters",
+      cluster.name,
+      "listClusterUserCredential",
+    ]
+      .map((segment) => segment.split("/").map(encodeURIComponent).join("/"))
+      .join("/");
+    const url = new URL(`${arm}/${path}?api-version=${apiVersion}&format=exec`);
+    const body = (await fetchUpstreamJson(call, url, { authorization: `Bearer ${token}` }, signal, this.upstreamTimeoutMs, "POST")) as {
+      kubeconfigs?: { value?: unknown }[];
+    };
+    const value = body?.kubeconfigs?.[0]?.value;
+    return kubeconfigClusterEntry(typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : undefined, call);
+  }
+}
