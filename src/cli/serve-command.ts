@@ -5,7 +5,6 @@ import type { ServiceConfig } from "../config/config-schema.js";
 import { stdoutWriter } from "../logging/line-writer.js";
 import { createLogger } from "../logging/logger.js";
 import { routeProcessEventsTo } from "../logging/process-events.js";
-import { startServer } from "../server.js";
 
 const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PORT] [--listen-http HOST:PORT]";
 
@@ -36,8 +35,13 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   let loaded;
+  let serverModule: Promise<typeof import("../server.js")> | undefined;
   try {
-    loaded = await loadConfig(values.config);
+    // The server's modules load while the config is read and (when large) parsed in a worker thread.
+    const parsing = loadConfig(values.config);
+    serverModule = import("../server.js");
+    serverModule.catch(() => {});
+    loaded = await parsing;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`cluster-token: ${err.message}\n`);
@@ -60,6 +64,7 @@ export async function run(args: string[]): Promise<number> {
         "pass --config FILE or set CLUSTER_TOKEN_CONFIG for anything real",
     );
   }
+  const { startServer } = await (serverModule ?? import("../server.js"));
   const server = await startServer(loaded.config, { logger });
   logger.info({ config: loaded.path }, "config loaded");
   const configPath = loaded.path;
