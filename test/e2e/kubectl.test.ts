@@ -221,5 +221,9 @@ describe("kubectl end to end against fake API servers", () => {
     assert.ok(kubeconfig.includes(ackApi.url), "the discovered server");
     assert.ok(!kubeconfig.includes("client-certificate-data"), "the Container Service's user entry is never passed on");
     assert.ok(ali.cs.requests.length >= 1, "discovery asked the fake Container Service");
+    const { status } = await svc.grpc.generateToken({ clusterId: "demo-ack" });
+    const everything = svc.logs.text() + JSON.stringify(await svc.audit());
+    for (const leak of [aliKeys.accessKeySecret, status!.token, status!.token.slice(11, 60)])
+      assert.ok(!everything.includes(leak), "no ACK secret or token in logs or audit");
   });
 });
