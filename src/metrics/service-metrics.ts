@@ -3,6 +3,12 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client
 /** Seconds, from 0.5 ms to 10 s: token issuance is sub-millisecond from the cache, seconds when a cloud is slow. */
 const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** One method's RPC metrics: started, and handled with a code (Connect's code names are Go's: "OK", "NotFound", …). */
+export interface RpcMetrics {
+  started(): void;
+  handled(code: string, seconds: number): void;
+}
+
 /**
  * Every Prometheus metric of the service, in one registry that outlives config
  * reloads. RPC metrics use go-grpc-prometheus's names and labels, so existing
@@ -93,15 +99,28 @@ export class ServiceMetrics {
     });
   }
 
-  /** An RPC of `service` started. */
-  rpcStarted(service: string, method: string): void {
-    this.child(`s|${service}|${method}`, () => this.started.labels("unary", service, method)).inc();
-  }
-
-  /** An RPC ended with `code` after `seconds`: "OK", or a code name such as "NotFound" (Connect's names are Go's). */
-  rpcHandled(service: string, method: string, code: string, seconds: number): void {
-    this.child(`h|${service}|${method}|${code}`, () => this.handled.labels("unary", service, method, code)).inc();
-    this.child(`t|${service}|${method}`, () => this.handling.labels("unary", service, method)).observe(seconds);
+  /**
+   * The RPC metrics of one method, resolved once: a call then costs an increment, a
+   * map lookup by code, another increment and one histogram observation.
+   */
+  rpc(service: string, method: string): RpcMetrics {
+    return this.child(`rpc|${service}|${method}`, () => {
+      const started = this.started.labels("unary", service, method);
+      const handling = this.handling.labels("unary", service, method);
+      const handled = new Map<string, { inc(): void }>();
+      return {
+        started: () => started.inc(),
+        handled: (code: string, seconds: number) => {
+          let counter = handled.get(code);
+          if (counter === undefined) {
+            counter = this.handled.labels("unary", service, method, code);
+            handled.set(code, counter);
+          }
+          counter.inc();
+          handling.observe(seconds);
+        },
+      };
+    });
   }
 
   /** One call to a cloud's API ended: `outcome` is "ok" or the error reason. */

@@ -1,6 +1,6 @@
 import { unwrapFailure } from "../core/call-context.js";
 import { isServiceError } from "../errors/service-error.js";
-import type { ServiceMetrics } from "../metrics/service-metrics.js";
+import type { RpcMetrics, ServiceMetrics } from "../metrics/service-metrics.js";
 import type { Link } from "./invocation.js";
 
 /**
@@ -9,10 +9,14 @@ import type { Link } from "./invocation.js";
  * includes authentication and the audit commit.
  */
 export function rpcMetrics(metrics: ServiceMetrics): Link {
+  const byMethod = new WeakMap<object, RpcMetrics>();
   return (next) => async (invocation) => {
-    const service = invocation.method.parent.typeName;
-    const method = invocation.method.name;
-    metrics.rpcStarted(service, method);
+    let rpc = byMethod.get(invocation.method);
+    if (rpc === undefined) {
+      rpc = metrics.rpc(invocation.method.parent.typeName, invocation.method.name);
+      byMethod.set(invocation.method, rpc);
+    }
+    rpc.started();
     const started = performance.now();
     let code = "OK";
     try {
@@ -22,7 +26,7 @@ export function rpcMetrics(metrics: ServiceMetrics): Link {
       code = isServiceError(error) ? error.code : "Internal";
       throw err;
     } finally {
-      metrics.rpcHandled(service, method, code, (performance.now() - started) / 1000);
+      rpc.handled(code, (performance.now() - started) / 1000);
     }
   };
 }
