@@ -67,6 +67,9 @@ export async function listenGrpc(server: grpc.Server, address: string, options: 
     listener = createServer((socket) => injectOnFirstBytes(socket, injector, handshakeTimeoutMs));
   }
   listener.maxConnections = maxConnections;
+  // grpc-js writes a call's response headers, then its message and trailers, as separate small writes; with
+  // Nagle's algorithm the second waits for the client's ACK of the first. Off, as gRPC servers have it.
+  listener.on("connection", (socket: Socket) => socket.setNoDelay(true));
   const connections = trackConnections(listener);
   const bound = await listen(listener, address);
   return {
