@@ -88,7 +88,8 @@ const keepAliveTimeoutMs = 5_000;
 /** Builds the service from `config` and starts its listeners. */
 export async function startServer(config: ServiceConfig, options: StartOptions): Promise<RunningServer> {
   const tls = readTls(config);
-  const metrics = new ServiceMetrics();
+  // Process metrics (a GC observer, an event-loop delay monitor) only when something can scrape them.
+  const metrics = new ServiceMetrics({ defaultMetrics: config.listen.metrics !== undefined });
   metrics.exposeTotal(
     "cluster_token_log_lines_dropped_total",
     "Log lines dropped because standard output stayed stalled.",

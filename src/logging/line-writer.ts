@@ -119,7 +119,7 @@ export class LineWriter {
     if (this.closed) return;
     this.closed = true;
     await this.drained(timeoutMs);
-    this.fail(new LineWriteError("the sink is closed"), Number.POSITIVE_INFINITY);
+    this.settle(Number.POSITIVE_INFINITY, new LineWriteError("the sink is closed"));
     if (this.owned) {
       // A closed descriptor's number can be handed to another file at once, so nothing may write to it after this.
       this.fdClosed = true;
@@ -177,7 +177,7 @@ export class LineWriter {
     }
     if (this.fdClosed) {
       this.stats.failed += count;
-      this.fail(new LineWriteError("the sink is closed"), last);
+      this.settle(last, new LineWriteError("the sink is closed"));
       this.finished();
       return;
     }
@@ -186,7 +186,7 @@ export class LineWriter {
         setTimeout(() => this.writeFrom(data, offset, count, last, Math.min(retryDelayMs * 2, maxRetryDelayMs)), retryDelayMs).unref();
       } else if (err) {
         this.stats.failed += count;
-        this.fail(new LineWriteError(`the write failed (${err.code ?? "error"})`, { cause: err }), last);
+        this.settle(last, new LineWriteError(`the write failed (${err.code ?? "error"})`, { cause: err }));
         this.finished();
       } else {
         this.writeFrom(data, offset + bytes, count, last, 1);
@@ -194,13 +194,13 @@ export class LineWriter {
     });
   }
 
-  /** Resolves the waiters whose lines are written, up to sequence number `last`. */
-  private settle(last: number): void {
-    while (this.waiters.length > 0 && (this.waiters[0] as Waiter).seq <= last) (this.waiters.shift() as Waiter).resolve();
-  }
-
-  private fail(err: Error, last: number): void {
-    while (this.waiters.length > 0 && (this.waiters[0] as Waiter).seq <= last) (this.waiters.shift() as Waiter).reject(err);
+  /** Settles the waiters of every line up to sequence number `last`: resolved when written, rejected with `err` otherwise. */
+  private settle(last: number, err?: Error): void {
+    while (this.waiters.length > 0 && (this.waiters[0] as Waiter).seq <= last) {
+      const waiter = this.waiters.shift() as Waiter;
+      if (err) waiter.reject(err);
+      else waiter.resolve();
+    }
   }
 
   /** One timer, for the oldest waiter: all share one timeout, so it has the earliest deadline. */

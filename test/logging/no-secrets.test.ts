@@ -45,14 +45,7 @@ describe("secrets and tokens never reach logs or errors", () => {
       externalId: "ext-secretish-1",
       stsEndpoint: sts.url,
     };
-    raw.credentials.broken = {
-      provider: "aws",
-      accessKeyId: { env: "CTS_TEST_AWS_ACCESS_KEY_ID" },
-      secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" },
-      roleArn,
-      externalId: "wrong-ext",
-      stsEndpoint: sts.url,
-    };
+    raw.credentials.broken = { ...raw.credentials.assumed, externalId: "wrong-ext" };
     raw.clusters.push({ id: "assumed-eks", provider: "aws", region: "us-east-2", name: "a", credentials: "assumed" });
     raw.clusters.push({ id: "broken-eks", provider: "aws", region: "us-east-2", name: "b", credentials: "broken" });
     const svc = await startTestService(testConfig(raw));

@@ -31,23 +31,12 @@ async function load(certFile: string, keyFile: string): Promise<IssuedCert> {
 }
 
 /** Creates a CA (EC P-256, valid two days) in a fresh temporary directory. */
+/** `openssl req` arguments for a new, unencrypted P-256 key. */
+const newP256Key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+
 /** A new P-256 key and a certificate signing request for `/CN=<cn>`. */
 function newKeyAndRequest(key: string, csr: string, cn: string): Promise<unknown> {
-  return openssl(
-    "req",
-    "-new",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    key,
-    "-out",
-    csr,
-    "-subj",
-    `/CN=${cn}`,
-  );
+  return openssl("req", "-new", ...newP256Key, "-keyout", key, "-out", csr, "-subj", `/CN=${cn}`);
 }
 
 export async function createTestPki(caName = "cluster-token-service test CA"): Promise<TestPki> {
@@ -57,11 +46,7 @@ export async function createTestPki(caName = "cluster-token-service test CA"): P
   await openssl(
     "req",
     "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
+    ...newP256Key,
     "-keyout",
     caKey,
     "-out",

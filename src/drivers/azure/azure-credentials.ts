@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
 import { describeSecretRef, resolveSecret, type SecretRef } from "../../config/secret-ref.js";
@@ -22,7 +22,7 @@ const renewBeforeMs = 5 * 60_000;
  * secret or certificate file builds a new one. Managed identities ask IMDS.
  */
 export class AzureTokens {
-  private readonly apps = new Map<string, { material: string; app: ConfidentialClientApplication }>();
+  private readonly apps = new Map<string, { material: string; app: ConfidentialClientApplication; checkValid?: () => void }>();
   private readonly imdsTokens: TtlCache<string, MintedToken>;
   private readonly networks = new Map<string, EntraNetwork>();
 
@@ -54,39 +54,54 @@ export class AzureTokens {
     return { token: result.accessToken, expiresAt: result.expiresOn };
   }
 
-  /** The MSAL application of an entry, rebuilt when its secret or certificate changes. */
+  /**
+   * The MSAL application of an entry, rebuilt only when its secret, certificate file
+   * or token-file path changes: a certificate is parsed once per content, and its
+   * expiry checked at every use.
+   */
   private async appFor(name: string, entry: AzureCredentialConfig): Promise<ConfidentialClientApplication> {
     const credential = await this.clientCredential(entry);
-    const material = createHash("sha256").update(JSON.stringify(credential.fingerprint)).digest("hex");
-    const known = this.apps.get(name);
-    if (known?.material === material) return known.app;
-    const host = new URL(entry.authorityHost).host;
-    const app = new ConfidentialClientApplication({
-      auth: {
-        clientId: entry.clientId ?? "",
-        authority: `${entry.authorityHost.replace(/\/+$/, "")}/${entry.tenantId}`,
-        // Entra ID itself, or a sovereign or test host configured on purpose: no instance discovery against the public cloud.
-        knownAuthorities: [host],
-        ...credential.auth,
-      },
-      system: {
-        networkClient: await this.network(entry),
-        loggerOptions: { piiLoggingEnabled: false, logLevel: LogLevel.Error, loggerCallback: () => {} },
-      },
-    });
-    this.apps.set(name, { material, app });
-    return app;
+    let known = this.apps.get(name);
+    if (known?.material !== credential.material) {
+      const { auth, checkValid } = credential.build();
+      const app = new ConfidentialClientApplication({
+        auth: {
+          clientId: entry.clientId ?? "",
+          authority: `${entry.authorityHost.replace(/\/+$/, "")}/${entry.tenantId}`,
+          // Entra ID itself, or a sovereign or test host configured on purpose: no instance discovery against the public cloud.
+          knownAuthorities: [new URL(entry.authorityHost).host],
+          ...auth,
+        },
+        system: {
+          networkClient: await this.network(entry),
+          loggerOptions: { piiLoggingEnabled: false, logLevel: LogLevel.Error, loggerCallback: () => {} },
+        },
+      });
+      known = { material: credential.material, app, ...(checkValid ? { checkValid } : {}) };
+      this.apps.set(name, known);
+    }
+    known.checkValid?.();
+    return known.app;
   }
 
-  private async clientCredential(entry: AzureCredentialConfig): Promise<{ auth: object; fingerprint: unknown }> {
+  /** What an entry authenticates with: its material as read now, and how to build MSAL's options from it. */
+  private async clientCredential(
+    entry: AzureCredentialConfig,
+  ): Promise<{ material: string; build(): { auth: object; checkValid?: () => void } }> {
     if (entry.source === "clientSecret" && entry.clientSecret) {
       const secret = await resolveSecret(entry.clientSecret);
-      return { auth: { clientSecret: secret }, fingerprint: secret };
+      return { material: secret, build: () => ({ auth: { clientSecret: secret } }) };
     }
-    if (entry.source === "clientCertificate" && entry.clientCertificate) {
-      const pem = await resolveSecret(entry.clientCertificate);
-      const certificate = parseClientCertificate(pem, entry.clientCertificate);
-      return { auth: { clientCertificate: certificate }, fingerprint: pem };
+    const certificateRef = entry.source === "clientCertificate" ? entry.clientCertificate : undefined;
+    if (certificateRef) {
+      const pem = await resolveSecret(certificateRef);
+      return {
+        material: pem,
+        build: () => {
+          const { validTo, ...certificate } = parseClientCertificate(pem, certificateRef);
+          return { auth: { clientCertificate: certificate }, checkValid: () => refuseExpired(validTo, certificateRef) };
+        },
+      };
     }
     // Workload identity: the federated token the kubelet rotates in the file, read at each token request.
     const ref: SecretRef = { file: entry.federatedTokenFile ?? process.env.AZURE_FEDERATED_TOKEN_FILE ?? "" };
@@ -97,7 +112,7 @@ export class AzureTokens {
         metadata: { env: "AZURE_FEDERATED_TOKEN_FILE" },
       });
     }
-    return { auth: { clientAssertion: () => resolveSecret(ref) }, fingerprint: ref.file };
+    return { material: ref.file, build: () => ({ auth: { clientAssertion: () => resolveSecret(ref) } }) };
   }
 
   private async network(entry: AzureCredentialConfig): Promise<EntraNetwork> {
@@ -133,29 +148,40 @@ export class AzureTokens {
   }
 }
 
+function invalidCertificate(ref: SecretRef, problem: string): ServiceError {
+  return new ServiceError({
+    reason: "CREDENTIALS_INVALID",
+    message: `the client certificate (${describeSecretRef(ref)}) ${problem}`,
+    metadata: "file" in ref ? { file: ref.file } : { env: ref.env },
+  });
+}
+
 /**
  * The certificate and key MSAL signs its assertion with (RS256/PS256 with an
- * `x5t#S256` header, as Entra ID specifies), from one PEM file. An expired
- * certificate is refused here, naming the file and never its content.
+ * `x5t#S256` header, as Entra ID specifies), from one PEM file, and when the
+ * certificate ends. Problems name the file, never its content.
  */
-function parseClientCertificate(pem: string, ref: SecretRef): { thumbprintSha256: string; privateKey: string; x5c: string } {
-  const invalid = (problem: string) =>
-    new ServiceError({
-      reason: "CREDENTIALS_INVALID",
-      message: `the client certificate (${describeSecretRef(ref)}) ${problem}`,
-      metadata: "file" in ref ? { file: ref.file } : { env: ref.env },
-    });
+function parseClientCertificate(pem: string, ref: SecretRef): { thumbprintSha256: string; privateKey: string; x5c: string; validTo: Date } {
   const certificatePem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
   const privateKey = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC )?PRIVATE KEY-----/.exec(pem)?.[0];
-  if (!certificatePem || !privateKey) throw invalid("must hold a PEM certificate and its private key");
+  if (!certificatePem || !privateKey) throw invalidCertificate(ref, "must hold a PEM certificate and its private key");
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(certificatePem);
   } catch {
-    throw invalid("is not a valid X.509 certificate");
+    throw invalidCertificate(ref, "is not a valid X.509 certificate");
   }
-  if (new Date(certificate.validTo) < new Date()) throw invalid(`expired on ${new Date(certificate.validTo).toISOString()}`);
-  return { thumbprintSha256: certificate.fingerprint256.replace(/:/g, ""), privateKey, x5c: certificatePem };
+  return {
+    thumbprintSha256: certificate.fingerprint256.replace(/:/g, ""),
+    privateKey,
+    x5c: certificatePem,
+    validTo: new Date(certificate.validTo),
+  };
+}
+
+/** An expired client certificate is refused before any call to Entra ID. */
+function refuseExpired(validTo: Date, ref: SecretRef): void {
+  if (validTo < new Date()) throw invalidCertificate(ref, `expired on ${validTo.toISOString()}`);
 }
 
 async function readCa(file: string): Promise<Buffer> {

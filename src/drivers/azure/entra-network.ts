@@ -72,6 +72,9 @@ export class EntraNetwork implements INetworkModule {
       if (attempt) attempt.failure = error;
       return error;
     };
+    // The caller gave up (its deadline passed, or it cancelled), or the cloud was not reached in time.
+    const transportError = (err: unknown) =>
+      attempt?.signal.aborted ? abandonedError(call, attempt.signal) : upstreamUnreachable(call, err);
     const target = new URL(url);
     const request = target.protocol === "https:" ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
@@ -106,14 +109,10 @@ export class EntraNetwork implements INetworkModule {
             );
             resolve({ headers, body, status });
           });
-          res.on("error", (err) =>
-            reject(fail(signal.aborted && attempt?.signal.aborted ? abandonedError(call, attempt.signal) : upstreamUnreachable(call, err))),
-          );
+          res.on("error", (err) => reject(fail(transportError(err))));
         },
       );
-      req.on("error", (err) =>
-        reject(fail(attempt?.signal.aborted ? abandonedError(call, attempt.signal) : upstreamUnreachable(call, err))),
-      );
+      req.on("error", (err) => reject(fail(transportError(err))));
       req.end(options?.body);
     });
   }
