@@ -1,8 +1,8 @@
 /**
- * `npm run bench:profile [-- --plaintext --uncached --clusters N --seconds S]`: the CPU profile recipe.
+ * `npm run bench:profile [-- --plaintext --uncached --clusters N --seconds S --method M]`: the CPU profile recipe.
  *
- * Starts the service as its own process under `node --cpu-prof`, drives gRPC
- * GenerateToken with h2load for a few seconds, stops the service (the profile is
+ * Starts the service as its own process under `node --cpu-prof`, drives a gRPC method
+ * (GenerateToken by default; ListClusters or Health to compare) with h2load for a few seconds, stops the service (the profile is
  * written on exit), and prints where the server's time went: self time by file and
  * by function. Open the `.cpuprofile` in Chrome DevTools or speedscope for the
  * call tree. Profile before changing code on the hot path, and after.
@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { GenerateTokenRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { GenerateTokenRequestSchema, ListClustersRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
 import { h2load } from "./load-generators.js";
 import { startServerProcess } from "./server-process.js";
 
@@ -22,7 +23,13 @@ interface CpuProfile {
 }
 
 const { values } = parseArgs({
-  options: { plaintext: { type: "boolean" }, uncached: { type: "boolean" }, seconds: { type: "string" }, clusters: { type: "string" } },
+  options: {
+    plaintext: { type: "boolean" },
+    uncached: { type: "boolean" },
+    seconds: { type: "string" },
+    clusters: { type: "string" },
+    method: { type: "string" },
+  },
 });
 const dir = await mkdtemp(join(tmpdir(), "cts-cpuprof-"));
 process.env.BENCH_CPU_PROF = dir;
@@ -31,10 +38,20 @@ const server = await startServerProcess({
   tokenCache: values.uncached !== true,
   moreClusters: Number(values.clusters ?? 1) - 1,
 });
-const call = {
-  path: "/clustertoken.v1.ClusterTokenService/GenerateToken",
-  message: toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "bench-eks" })),
+const calls = {
+  GenerateToken: {
+    path: "/clustertoken.v1.ClusterTokenService/GenerateToken",
+    message: toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "bench-eks" })),
+  },
+  ListClusters: {
+    path: "/clustertoken.v1.ClusterTokenService/ListClusters",
+    message: toBinary(ListClustersRequestSchema, create(ListClustersRequestSchema)),
+  },
+  Health: { path: "/grpc.health.v1.Health/Check", message: toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema)) },
 };
+const method = (values.method ?? "GenerateToken") as keyof typeof calls;
+const call = calls[method];
+if (!call) throw new Error(`--method is one of ${Object.keys(calls).join(", ")}`);
 const result = await h2load(`${server.scheme}://${server.grpc}`, call, { headers: server.headers, seconds: Number(values.seconds ?? 6) });
 await server.stop();
 
@@ -63,6 +80,6 @@ const top = (map: Map<string, number>, count: number) =>
     .map(([key, n]) => `${((100 * n) / profile.samples.length).toFixed(1).padStart(5)} %  ${key}`)
     .join("\n");
 console.log(
-  `GenerateToken under h2load: ${Math.round(result.rate)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`,
+  `${method} under h2load: ${Math.round(result.rate)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`,
 );
 console.log(`profile: ${join(dir, file)}\n\nself time by file\n${top(byFile, 25)}\n\nself time by function\n${top(byFunction, 40)}`);

@@ -138,6 +138,8 @@ async function attachListeners({ service: initial, config, tls, metrics, audit, 
   const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds, idleTimeoutSeconds, maxConnections } = config.limits;
 
   const grpcServer = new grpc.Server({
+    // Channelz (grpc-js's introspection service) is not served; its per-call bookkeeping would be paid for nothing.
+    "grpc.enable_channelz": 0,
     "grpc.max_receive_message_length": maxMessageBytes,
     "grpc.max_connection_idle_ms": idleTimeoutSeconds * 1000,
   });

@@ -5,6 +5,7 @@ import type { ServiceConfig } from "../config/config-schema.js";
 import { stdoutWriter } from "../logging/line-writer.js";
 import { createLogger } from "../logging/logger.js";
 import { routeProcessEventsTo } from "../logging/process-events.js";
+import { collectStartupGarbage } from "./startup-garbage.js";
 
 const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PORT] [--listen-http HOST:PORT]";
 
@@ -37,7 +38,7 @@ export async function run(args: string[]): Promise<number> {
   let loaded;
   let serverModule: Promise<typeof import("../server.js")> | undefined;
   try {
-    // The server's modules load while the config is read and (when large) parsed in a worker thread.
+    // The server's modules load while the config is read and parsed.
     const parsing = loadConfig(values.config);
     serverModule = import("../server.js");
     serverModule.catch(() => {});
@@ -65,6 +66,8 @@ export async function run(args: string[]): Promise<number> {
     );
   }
   const { startServer } = await (serverModule ?? import("../server.js"));
+  // The parsed file is garbage from here on: collect it before serving, not never.
+  collectStartupGarbage();
   const server = await startServer(loaded.config, { logger });
   logger.info({ config: loaded.path }, "config loaded");
   const configPath = loaded.path;

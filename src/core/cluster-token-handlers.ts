@@ -21,7 +21,8 @@ import type { ClusterAccessResolver } from "./cluster-access-resolver.js";
 import { clusterIdProblem, maxClusterIdLength } from "./cluster-id.js";
 import { clusterPage, defaultPageSize, lastIdOfPageToken, maxPageSize, pageTokenAfter } from "./cluster-page.js";
 import type { ClusterRegistry } from "./cluster-registry.js";
-import { defaultExecCredentialApiVersion, execCredentialApiVersions, execCredentialKind } from "./exec-credential.js";
+import { defaultExecCredentialApiVersion, execCredentialApiVersions } from "./exec-credential.js";
+import { execCredentialResponse } from "./exec-credential-response.js";
 import { renderKubeconfig, type KubeconfigUser } from "./kubeconfig.js";
 import type { ServiceHandlers } from "./service-handlers.js";
 import type { TokenCache } from "./token-cache.js";
@@ -136,8 +137,7 @@ export function createClusterTokenHandlers({
       return withFacts(facts, async () => {
         const apiVersion = validApiVersion(request.apiVersion);
         const cluster = authorizedCluster("GenerateToken", request.clusterId, context, facts);
-        const { token, expiresAt } = await mintAudited(cluster, context, facts);
-        return { apiVersion, kind: execCredentialKind, status: { token, expirationTimestamp: timestampFromDate(expiresAt) } };
+        return execCredentialResponse(await mintAudited(cluster, context, facts), apiVersion);
       });
     },
 

@@ -1,3 +1,5 @@
+// Constants only: `cluster-token credential` imports this module, and loads nothing it does not need.
+
 /** The ExecCredential apiVersion kubectl expects by default since Kubernetes 1.22. */
 export const defaultExecCredentialApiVersion = "client.authentication.k8s.io/v1";
 

@@ -1,4 +1,4 @@
-import { close, constants, openSync, write } from "node:fs";
+import { close, constants, fstatSync, openSync, readFileSync, write, writeSync } from "node:fs";
 
 /** Counters of a {@link LineWriter}, for metrics. */
 export interface LineWriterStats {
@@ -59,6 +59,8 @@ export class LineWriter {
   private closed = false;
   private fdClosed = false;
   private readonly idle: (() => void)[] = [];
+  /** Whether `write(2)` on the descriptor returns at once whatever the reader does (see {@link writeReturnsAtOnce}). */
+  private readonly inline: boolean;
 
   /**
    * @param fd an open descriptor; regular files and pipes may be non-blocking.
@@ -68,7 +70,9 @@ export class LineWriter {
     private readonly fd: number,
     private readonly owned: boolean,
     private readonly maxQueuedChars = 8 * 1024 * 1024,
-  ) {}
+  ) {
+    this.inline = writeReturnsAtOnce(fd);
+  }
 
   /**
    * Opens `file` for appending, without blocking: a FIFO without a reader is refused
@@ -181,7 +185,7 @@ export class LineWriter {
       this.finished();
       return;
     }
-    write(this.fd, data, offset, data.length - offset, null, (err, bytes) => {
+    const written = (err: NodeJS.ErrnoException | null, bytes: number) => {
       if (err?.code === "EAGAIN") {
         setTimeout(() => this.writeFrom(data, offset, count, last, Math.min(retryDelayMs * 2, maxRetryDelayMs)), retryDelayMs).unref();
       } else if (err) {
@@ -191,7 +195,20 @@ export class LineWriter {
       } else {
         this.writeFrom(data, offset + bytes, count, last, 1);
       }
-    });
+    };
+    if (!this.inline) {
+      write(this.fd, data, offset, data.length - offset, null, written);
+      return;
+    }
+    // A non-blocking pipe takes what fits and says EAGAIN for the rest: no thread-pool round trip is needed.
+    let bytes: number;
+    try {
+      bytes = writeSync(this.fd, data, offset, data.length - offset);
+    } catch (err) {
+      written(err as NodeJS.ErrnoException, 0);
+      return;
+    }
+    written(null, bytes);
   }
 
   /** Settles the waiters of every line up to sequence number `last`: resolved when written, rejected with `err` otherwise. */
@@ -229,6 +246,25 @@ export class LineWriter {
     if (line === undefined) return;
     this.queue[index] = "";
     this.queuedChars -= line.length;
+  }
+}
+
+/**
+ * Whether `write(2)` on `fd` returns at once, however slow the reader: a pipe or a
+ * socket in non-blocking mode, which takes what fits and says EAGAIN for the rest.
+ * Those are written inline, at the end of the turn, instead of through the thread
+ * pool. A regular file can always block (a full disk's throttling, a hung network
+ * mount), and so can a terminal, whatever its flags: they stay on the thread pool.
+ * Linux tells a descriptor's flags in /proc; elsewhere every write goes to the pool.
+ */
+function writeReturnsAtOnce(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFIFO() && !stat.isSocket()) return false;
+    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1];
+    return flags !== undefined && (Number.parseInt(flags, 8) & constants.O_NONBLOCK) !== 0;
+  } catch {
+    return false;
   }
 }
 

@@ -1,4 +1,13 @@
-import { create, fromBinary, toBinary, type DescMethod, type DescMethodUnary, type DescService } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type DescMethod,
+  type DescMethodUnary,
+  type DescService,
+  fromBinary,
+  type MessageInitShape,
+  toBinary,
+} from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
@@ -23,9 +32,13 @@ export function addGrpcService(server: grpc.Server, service: DescService, invoke
     definition[method.name] = methodDefinition(service, method);
     implementation[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const requestId = requestIdFrom(call.metadata.get(requestIdHeader)[0]?.toString());
-      const header = new grpc.Metadata();
-      header.set(requestIdHeader, requestId);
-      call.sendMetadata(header);
+      // The response headers go out with the answer, in the same write as its message and status:
+      // sent at once, they would be a packet of their own for every call that waits (an issuance waits for its audit line).
+      const sendHeader = () => {
+        const header = new grpc.Metadata();
+        header.set(requestIdHeader, requestId);
+        call.sendMetadata(header);
+      };
       const authorization = call.metadata.get("authorization")[0];
       const peerCertificate = call.getAuthContext().sslPeerCertificate;
       const cancellation = lazyCancellation(call);
@@ -41,10 +54,12 @@ export function addGrpcService(server: grpc.Server, service: DescService, invoke
       invoke(method, call.request as never, transportCall).then(
         (response) => {
           cancellation.release();
-          callback(null, create(method.output, response));
+          sendHeader();
+          callback(null, response);
         },
         (err: ConnectError) => {
           cancellation.release();
+          sendHeader();
           callback(grpcStatus(err));
         },
       );
@@ -71,9 +86,27 @@ function methodDefinition(service: DescService, method: DescMethodUnary): grpc.M
         return new UndecodableRequest(err);
       }
     },
-    responseSerialize: (message) => Buffer.from(toBinary(method.output, message as never)),
+    responseSerialize: (response) => encodeResponse(method.output, response as MessageInitShape<DescMessage>),
     responseDeserialize: (bytes) => fromBinary(method.output, bytes),
   };
+}
+
+const frozenEncodings = new WeakMap<object, Buffer>();
+
+/**
+ * The wire form of a response. A frozen response is immutable (the handlers freeze
+ * the ExecCredential of a cached token, and return that same object while the token
+ * is reused), so its encoding is kept with it and a cached GenerateToken is not
+ * encoded again. grpc-js copies the bytes into its frame and never changes them.
+ */
+function encodeResponse(schema: DescMessage, response: MessageInitShape<DescMessage>): Buffer {
+  if (!Object.isFrozen(response)) return Buffer.from(toBinary(schema, create(schema, response)));
+  let bytes = frozenEncodings.get(response);
+  if (bytes === undefined) {
+    bytes = Buffer.from(toBinary(schema, create(schema, response)));
+    frozenEncodings.set(response, bytes);
+  }
+  return bytes;
 }
 
 /**

@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { startFakeServer, type FakeServer } from "../fakes/fake-http-server.js";
 import { verifyEksToken } from "../fakes/eks-token-verifier.js";
 import { cliPath } from "../support/paths.js";
 import { startTestService, type RunningService } from "../support/running-service.js";
 import { testAwsKeys } from "../support/test-config.js";
+
+const run = promisify(execFile);
 
 interface Outcome {
   code: number;
@@ -61,6 +65,34 @@ describe("cluster-token credential", () => {
       true,
     );
     assert.match(credentialJson.status.expirationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  it("loads only its own few modules and Node's when it asks the service: no protobuf, gRPC or logging runtime", async () => {
+    // A module hook that names every module the command resolves, on stderr.
+    const dir = mkdtempSync(join(tmpdir(), "cts-module-log-"));
+    writeFileSync(
+      join(dir, "hook.mjs"),
+      "export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write(`module ${r.url}\\n`); return r; }\n",
+    );
+    writeFileSync(
+      join(dir, "register.mjs"),
+      `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hook.mjs")).href)});\n`,
+    );
+    const cacheDir = mkdtempSync(join(tmpdir(), "cts-credential-cache-"));
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ["--import", join(dir, "register.mjs"), cliPath, "credential", "--cluster", "demo-eks", "--server", svc.httpUrl, "--no-cache"],
+      { env: { PATH: process.env.PATH, CLUSTER_TOKEN_CACHE_DIR: cacheDir } },
+    );
+    assert.match(stdout, /"kind":"ExecCredential"/);
+    const modules = [...stderr.matchAll(/^module (\S+)$/gm)].map((m) => m[1]!);
+    assert.ok(
+      modules.some((url) => url.endsWith("/credential-command.js")),
+      "the hook saw the command's modules",
+    );
+    const foreign = modules.filter((url) => !url.startsWith("node:") && !/\/dist\/src\/(cli|core)\/[\w.-]+\.c?js$/.test(url));
+    assert.deepEqual(foreign, [], "no package is loaded");
+    assert.ok(modules.length < 20, `${modules.length} modules`);
   });
 
   it("answers in the apiVersion KUBERNETES_EXEC_INFO asks for", async () => {

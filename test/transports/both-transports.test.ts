@@ -43,6 +43,23 @@ describe("ClusterTokenService over the wire", () => {
       assert.ok(expiry > Date.now() + 13 * 60_000 && expiry <= Date.now() + 14 * 60_000);
     });
 
+    it(`${client}: a reused token answers each apiVersion with its own ExecCredential, and the same bytes each time`, async () => {
+      const v1 = "client.authentication.k8s.io/v1";
+      const beta = "client.authentication.k8s.io/v1beta1";
+      // Interleaved, so that a response (or, over gRPC, an encoding) kept for one version would show up in the other.
+      const answers = [];
+      for (const apiVersion of [v1, beta, v1, beta]) answers.push(await svc[client].generateToken({ clusterId: "demo-eks", apiVersion }));
+      assert.deepEqual(
+        answers.map((a) => a.apiVersion),
+        [v1, beta, v1, beta],
+      );
+      assert.equal(new Set(answers.map((a) => a.status!.token)).size, 1, "the cached token is reused");
+      const bytes = answers.map((a) => Buffer.from(toBinary(GenerateTokenResponseSchema, a)).toString("base64"));
+      assert.equal(bytes[0], bytes[2]);
+      assert.equal(bytes[1], bytes[3]);
+      assert.notEqual(bytes[0], bytes[1]);
+    });
+
     it(`${client}: GetKubeconfig and ListClusters work`, async () => {
       const { kubeconfig, expirationTimestamp } = await svc[client].getKubeconfig({ clusterId: "demo-eks" });
       assert.ok(expirationTimestamp);
