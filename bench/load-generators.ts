@@ -135,3 +135,55 @@ export async function wrk(
     p99Ms: wrkDuration(/\s99%\s+(\S+)/.exec(stdout)?.[1]),
   };
 }
+
+/** Two figures taken side by side: each one's median result, and their ratio. */
+export interface SideBySide {
+  a: LoadResult;
+  b: LoadResult;
+  /** "median (min–max)" of the per-round ratios b ÷ a. */
+  ratio: string;
+}
+
+/**
+ * Runs `a` and `b` alternately, `rounds` times each, in the order a b, b a, a b, …
+ * so that both see the same machine and neither always runs second. Every round
+ * yields a ratio b ÷ a; the median of those is the figure, since this machine's
+ * noise moves single runs by ±20%. The results are the medians of each side.
+ */
+export async function sideBySide(
+  a: () => Promise<LoadResult>,
+  b: () => Promise<LoadResult>,
+  rounds = Number(process.env.BENCH_ROUNDS ?? 3),
+): Promise<SideBySide> {
+  const as: LoadResult[] = [];
+  const bs: LoadResult[] = [];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      as.push(await a());
+      bs.push(await b());
+    } else {
+      bs.push(await b());
+      as.push(await a());
+    }
+  }
+  const ratios = as.map((r, i) => (bs[i] as LoadResult).rate / r.rate).sort((x, y) => x - y);
+  const range = ratios.length > 1 ? ` (${ratios[0]?.toFixed(2)}–${ratios.at(-1)?.toFixed(2)})` : "";
+  return { a: median(as), b: median(bs), ratio: `${percentile(ratios, 50).toFixed(2)}${range}` };
+}
+
+/** The median of each figure; counts are summed, so that a check of every request still sees them all. */
+function median(results: LoadResult[]): LoadResult {
+  const mid = (pick: (r: LoadResult) => number) =>
+    percentile(
+      results.map(pick).sort((x, y) => x - y),
+      50,
+    );
+  const sum = (pick: (r: LoadResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  return {
+    rate: mid((r) => r.rate),
+    succeeded: sum((r) => r.succeeded),
+    failed: sum((r) => r.failed),
+    p50Ms: mid((r) => r.p50Ms),
+    p99Ms: mid((r) => r.p99Ms),
+  };
+}

@@ -1,7 +1,7 @@
 import { get } from "node:http";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GenerateTokenRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
-import { h2load, type LoadResult } from "./load-generators.js";
+import { h2load, sideBySide } from "./load-generators.js";
 import { startServerProcess } from "./server-process.js";
 
 const generateToken = {
@@ -29,22 +29,26 @@ function scrapeEvery(url: string, everyMs: number): { stop(): number } {
 /**
  * Whether scraping `/metrics` slows issuance: gRPC GenerateToken (h2load) with and
  * without a scraper polling at 10 Hz (Prometheus scrapes every 15 s or so),
- * alternately, twice each.
+ * side by side.
  */
 export async function benchMetricsScrape(): Promise<string> {
   const server = await startServerProcess({ metrics: true });
   try {
-    const runs: { quiet: LoadResult[]; scraped: LoadResult[] } = { quiet: [], scraped: [] };
     let scrapes = 0;
-    for (let round = 0; round < 2; round++) {
-      runs.quiet.push(await h2load(`https://${server.grpc}`, generateToken, { headers: server.headers, seconds: 4 }));
+    const load = () => h2load(`https://${server.grpc}`, generateToken, { headers: server.headers, seconds: 4 });
+    const {
+      a: quiet,
+      b: scraped,
+      ratio,
+    } = await sideBySide(load, async () => {
       const scraper = scrapeEvery(`http://${server.metrics}/metrics`, 100);
-      runs.scraped.push(await h2load(`https://${server.grpc}`, generateToken, { headers: server.headers, seconds: 4 }));
-      scrapes += scraper.stop();
-    }
-    const rate = (results: LoadResult[]) => results.reduce((sum, r) => sum + r.rate, 0) / results.length;
-    const [quiet, scraped] = [rate(runs.quiet), rate(runs.scraped)];
-    return `| gRPC GenerateToken while /metrics is scraped at 10 Hz (${scrapes} scrapes) | ${Math.round(scraped).toLocaleString("en-US")} req/s ÷ ${Math.round(quiet).toLocaleString("en-US")} req/s unscraped = **${(scraped / quiet).toFixed(2)}** | |`;
+      try {
+        return await load();
+      } finally {
+        scrapes += scraper.stop();
+      }
+    });
+    return `| gRPC GenerateToken while /metrics is scraped at 10 Hz (${scrapes} scrapes) | ${Math.round(scraped.rate).toLocaleString("en-US")} req/s ÷ ${Math.round(quiet.rate).toLocaleString("en-US")} req/s unscraped: **${ratio}** | |`;
   } finally {
     await server.stop();
   }

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GenerateTokenRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
-import { type GrpcCall, h2load, type LoadResult, wrk } from "./load-generators.js";
+import { type GrpcCall, h2load, type LoadResult, sideBySide, wrk } from "./load-generators.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
@@ -17,29 +17,6 @@ const generateToken: GrpcCall = {
 };
 const connectGenerateToken = { path: "/clustertoken.v1.ClusterTokenService/GenerateToken", json: { clusterId: "bench-eks" } };
 const connectListClusters = { path: "/clustertoken.v1.ClusterTokenService/ListClusters", json: {} };
-
-/** Runs `a` and `b` alternately, `rounds` times each, so that both see the same machine; returns their mean results. */
-async function sideBySide(a: () => Promise<LoadResult>, b: () => Promise<LoadResult>, rounds = 2): Promise<[LoadResult, LoadResult]> {
-  const as: LoadResult[] = [];
-  const bs: LoadResult[] = [];
-  for (let i = 0; i < rounds; i++) {
-    as.push(await a());
-    bs.push(await b());
-  }
-  return [mean(as), mean(bs)];
-}
-
-function mean(results: LoadResult[]): LoadResult {
-  const avg = (pick: (r: LoadResult) => number) => results.reduce((sum, r) => sum + pick(r), 0) / results.length;
-  const sum = (pick: (r: LoadResult) => number) => results.reduce((total, r) => total + pick(r), 0);
-  return {
-    rate: avg((r) => r.rate),
-    succeeded: sum((r) => r.succeeded),
-    failed: sum((r) => r.failed),
-    p50Ms: avg((r) => r.p50Ms),
-    p99Ms: avg((r) => r.p99Ms),
-  };
-}
 
 /** h2load counts HTTP 200 as success, and gRPC errors are 200 too: the audit log tells whether each GenerateToken issued. */
 async function assertIssued(server: ServerProcess, atLeast: number): Promise<void> {
@@ -71,7 +48,11 @@ export async function benchTransportRatios(): Promise<string[]> {
         const grpcUrl = `${server.scheme}://${server.grpc}`;
         const httpUrl = `${server.scheme}://${server.http}`;
         const options = { headers: server.headers, seconds };
-        const [health, token] = await sideBySide(
+        const {
+          a: health,
+          b: token,
+          ratio,
+        } = await sideBySide(
           () => h2load(grpcUrl, healthCheck, options),
           () => h2load(grpcUrl, generateToken, options),
         );
@@ -82,12 +63,16 @@ export async function benchTransportRatios(): Promise<string[]> {
         rows.push(
           row([
             `gRPC, ${path}, ${cache}`,
-            `GenerateToken ${fmt(token.rate)} req/s ÷ Health/Check ${fmt(health.rate)} req/s = **${(token.rate / health.rate).toFixed(2)}**`,
+            `GenerateToken ${fmt(token.rate)} req/s ÷ Health/Check ${fmt(health.rate)} req/s: **${ratio}**`,
             `p50 ${token.p50Ms.toFixed(2)} ms, p99 ${token.p99Ms.toFixed(2)} ms`,
           ]),
         );
         if (!tokenCache) continue;
-        const [list, connectToken] = await sideBySide(
+        const {
+          a: list,
+          b: connectToken,
+          ratio: connectRatio,
+        } = await sideBySide(
           () => wrk(httpUrl, connectListClusters, options),
           () => wrk(httpUrl, connectGenerateToken, options),
         );
@@ -96,7 +81,7 @@ export async function benchTransportRatios(): Promise<string[]> {
         rows.push(
           row([
             `Connect JSON, HTTP/1.1, ${path}, ${cache}`,
-            `GenerateToken ${fmt(connectToken.rate)} req/s ÷ ListClusters ${fmt(list.rate)} req/s = **${(connectToken.rate / list.rate).toFixed(2)}**`,
+            `GenerateToken ${fmt(connectToken.rate)} req/s ÷ ListClusters ${fmt(list.rate)} req/s: **${connectRatio}**`,
             `p50 ${connectToken.p50Ms.toFixed(2)} ms, p99 ${connectToken.p99Ms.toFixed(2)} ms`,
           ]),
         );
@@ -104,7 +89,7 @@ export async function benchTransportRatios(): Promise<string[]> {
         // control: what the machine and the load generator's pacing add to any call (h2load paces --rps with a timer of
         // at least 10 ms, so each connection sends its requests in bursts).
         const paced = { ...options, rps: Math.max(1, Math.floor(token.rate / 2 / 4)) };
-        const [healthHalf, half] = await sideBySide(
+        const { a: healthHalf, b: half } = await sideBySide(
           () => h2load(grpcUrl, healthCheck, paced),
           () => h2load(grpcUrl, generateToken, paced),
           1,
