@@ -32,13 +32,17 @@ export function addGrpcService(server: grpc.Server, service: DescService, invoke
     definition[method.name] = methodDefinition(service, method);
     implementation[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       const requestId = requestIdFrom(call.metadata.get(requestIdHeader)[0]?.toString());
-      // The response headers go out with the answer, in the same write as its message and status:
-      // sent at once, they would be a packet of their own for every call that waits (an issuance waits for its audit line).
+      // The response headers go out with the answer, in the same write as its message and status: sent at once, they
+      // would be a packet of their own for every call that waits (an issuance waits for its audit line). A call with a
+      // deadline sends them at once all the same, since grpc-js answers DEADLINE_EXCEEDED by itself when it passes, and
+      // that answer must carry the request id too. grpc-js sends headers once; a second call is ignored.
       const sendHeader = () => {
         const header = new grpc.Metadata();
         header.set(requestIdHeader, requestId);
         call.sendMetadata(header);
       };
+      const { deadline } = grpcDeadline(call);
+      if (deadline !== undefined) sendHeader();
       const authorization = call.metadata.get("authorization")[0];
       const peerCertificate = call.getAuthContext().sslPeerCertificate;
       const cancellation = lazyCancellation(call);
@@ -48,7 +52,7 @@ export function addGrpcService(server: grpc.Server, service: DescService, invoke
         get signal() {
           return cancellation.signal();
         },
-        ...grpcDeadline(call),
+        ...(deadline !== undefined ? { deadline } : {}),
         credentials: { ...(typeof authorization === "string" ? { authorization } : {}), ...(peerCertificate ? { peerCertificate } : {}) },
       };
       invoke(method, call.request as never, transportCall).then(

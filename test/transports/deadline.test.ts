@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { GenerateTokenRequestSchema } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import * as grpc from "@grpc/grpc-js";
+import { ClusterTokenService, GenerateTokenRequestSchema } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { addGrpcService } from "../../src/transports/grpc-transport.js";
 import { startFakeSts, type FakeSts } from "../fakes/fake-sts.js";
 import { grpcFrame, rawGrpcRequest } from "../support/raw-grpc.js";
 import { startTestService, type RunningService } from "../support/running-service.js";
@@ -70,5 +72,47 @@ describe("the caller's deadline", () => {
       assert.match(ok.status!.token, /^k8s-aws-v1\./);
     }
     assert.equal((await rawGrpcCall(svc.grpcUrl, "10S")).status, "0");
+  });
+});
+
+describe("the gRPC transport at a deadline", () => {
+  it("answers with the call's x-request-id when grpc-js ends a call at its deadline by itself", async () => {
+    // An invoker that never answers: the only answer is grpc-js's own DEADLINE_EXCEEDED.
+    const server = new grpc.Server();
+    addGrpcService(server, ClusterTokenService, () => new Promise(() => {}));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
+    try {
+      const message = toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "demo-eks" }));
+      const answer = await rawGrpcRequest(`http://127.0.0.1:${port}`, path, grpcFrame(message), {
+        "grpc-timeout": "200m",
+        "x-request-id": "deadline-1",
+      });
+      assert.equal(answer.status, "4");
+      assert.equal(answer.requestId, "deadline-1");
+      // Without a deadline, the headers wait for the answer: a call answered at once still gets them.
+      const quick = new grpc.Server();
+      addGrpcService(quick, ClusterTokenService, async () => ({ clusters: [] }) as never);
+      const quickPort = await new Promise<number>((resolve, reject) =>
+        quick.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+      );
+      try {
+        const listed = await rawGrpcRequest(
+          `http://127.0.0.1:${quickPort}`,
+          "/clustertoken.v1.ClusterTokenService/ListClusters",
+          grpcFrame(new Uint8Array()),
+          {
+            "x-request-id": "quick-1",
+          },
+        );
+        assert.equal(listed.status, "0");
+        assert.equal(listed.requestId, "quick-1");
+      } finally {
+        quick.forceShutdown();
+      }
+    } finally {
+      server.forceShutdown();
+    }
   });
 });
