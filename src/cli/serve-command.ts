@@ -67,7 +67,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const { startServer } = await (serverModule ?? import("../server.js"));
   // The parsed file is garbage from here on: collect it before serving, not never.
-  collectStartupGarbage();
+  await collectStartupGarbage();
   const server = await startServer(loaded.config, { logger });
   logger.info({ config: loaded.path }, "config loaded");
   const configPath = loaded.path;

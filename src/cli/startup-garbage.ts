@@ -1,6 +1,3 @@
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-
 /**
  * Runs one full garbage collection, once, after the config has been parsed and
  * before any call is served.
@@ -10,18 +7,24 @@ import { runInNewContext } from "node:vm";
  * heap to hold them and, with no allocation pressure while the service idles, has no
  * reason to collect them, so the process stayed about 40 MB above what is live
  * (170 MB resident instead of 130 at 10,000 clusters). One collection at this point
- * costs about 20 ms of start-up at that size, a few at ordinary sizes, and nothing
- * later.
+ * costs a few tens of milliseconds of start-up and nothing later.
  *
  * Node offers `gc()` only under `--expose-gc`, which a `cluster-token` command line
- * cannot pass to Node; the flag is set for the moment it takes to fetch the function
- * from a fresh context (as the `expose-gc` package does), then cleared again.
+ * cannot pass, and setting V8 flags at run time aborts a Node whose flags are frozen.
+ * The in-process inspector session's `HeapProfiler.collectGarbage` needs neither: it
+ * opens no port and ends with the call. A Node built without the inspector skips the
+ * collection and starts all the same.
  */
-export function collectStartupGarbage(): void {
-  setFlagsFromString("--expose-gc");
+export async function collectStartupGarbage(): Promise<void> {
+  let session: import("node:inspector/promises").Session | undefined;
   try {
-    (runInNewContext("gc") as () => void)();
+    const { Session } = await import("node:inspector/promises");
+    session = new Session();
+    session.connect();
+    await session.post("HeapProfiler.collectGarbage");
+  } catch {
+    // No inspector in this Node: nothing to do.
   } finally {
-    setFlagsFromString("--no-expose-gc");
+    session?.disconnect();
   }
 }
