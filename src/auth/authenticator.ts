@@ -13,6 +13,20 @@ export interface PresentedCredentials {
   peerCertificate?: Pick<PeerCertificate, "subjectaltname" | "subject">;
 }
 
+/**
+ * The credentials of a call, with only the keys that were presented. Built field by
+ * field, not with conditional spreads, which V8 builds slowly, on every call.
+ */
+export function presentedCredentials(
+  authorization: string | undefined,
+  peerCertificate: PresentedCredentials["peerCertificate"] | undefined,
+): PresentedCredentials {
+  const credentials: { authorization?: string; peerCertificate?: NonNullable<PresentedCredentials["peerCertificate"]> } = {};
+  if (authorization !== undefined) credentials.authorization = authorization;
+  if (peerCertificate) credentials.peerCertificate = peerCertificate;
+  return credentials;
+}
+
 function unauthenticated(reason: ErrorReason, message: string): ServiceError {
   return new ServiceError({ reason, message });
 }

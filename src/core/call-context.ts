@@ -16,8 +16,8 @@ export interface TransportCall {
    * anything that waits must take it.
    */
   readonly signal: AbortSignal;
-  /** The caller's deadline in ms since the epoch, when it set one. */
-  readonly deadline?: number;
+  /** The caller's deadline in ms since the epoch; undefined when it set none. */
+  readonly deadline: number | undefined;
   /** What the caller presented to authenticate. */
   readonly credentials: PresentedCredentials;
 }

@@ -2,7 +2,7 @@ import { TLSSocket } from "node:tls";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, createContextValues, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { PresentedCredentials } from "../auth/authenticator.js";
+import { type PresentedCredentials, presentedCredentials } from "../auth/authenticator.js";
 import type { TransportCall } from "../core/call-context.js";
 import { unknownPathFallback, withRejectionBodies } from "./connect-rejections.js";
 import { guardDecoding, malformedRequest } from "./request-guard.js";
@@ -91,20 +91,34 @@ function connectTransportCall(handlerContext: HandlerContext): TransportCall {
   handlerContext.responseHeader.set(requestIdHeader, requestId);
   // Answers carry credentials or caller-specific listings: no proxy or browser may store them, GET included.
   handlerContext.responseHeader.set("cache-control", "no-store");
-  const isDeadline = (reason: unknown) => reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
-  const authorization = handlerContext.requestHeader.get("authorization");
-  const peerCertificate = handlerContext.values.get(peerCertificateKey);
   const timeoutMs = handlerContext.timeoutMs();
-  let signal: AbortSignal | undefined;
-  return {
-    transport: "connect",
-    requestId,
-    // Built on first use: a call answered from memory never needs one.
-    get signal() {
-      signal ??= callSignal(handlerContext.signal, isDeadline);
-      return signal;
-    },
-    ...(timeoutMs !== undefined ? { deadline: Date.now() + timeoutMs } : {}),
-    credentials: { ...(authorization !== null ? { authorization } : {}), ...(peerCertificate ? { peerCertificate } : {}) },
-  };
+  const credentials = presentedCredentials(
+    handlerContext.requestHeader.get("authorization") ?? undefined,
+    handlerContext.values.get(peerCertificateKey),
+  );
+  return new ConnectCall(handlerContext, requestId, timeoutMs !== undefined ? Date.now() + timeoutMs : undefined, credentials);
+}
+
+const isDeadline = (reason: unknown) => reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
+
+/**
+ * One Connect call as the pipeline sees it: a class, so that every call's object has
+ * one shape (see `GrpcCall`). Its signal is built on first use: a call answered from
+ * memory never needs one.
+ */
+class ConnectCall implements TransportCall {
+  readonly transport = "connect";
+  private callSignal: AbortSignal | undefined;
+
+  constructor(
+    private readonly handlerContext: HandlerContext,
+    readonly requestId: string,
+    readonly deadline: number | undefined,
+    readonly credentials: PresentedCredentials,
+  ) {}
+
+  get signal(): AbortSignal {
+    this.callSignal ??= callSignal(this.handlerContext.signal, isDeadline);
+    return this.callSignal;
+  }
 }

@@ -39,29 +39,50 @@ function dispatch(
     if (!handler || !principal) throw new Error(`@private no handler or principal for ${method.name}`);
     const serviceDeadline = Date.now() + maxCallMs;
     const deadline = call.deadline !== undefined && call.deadline < serviceDeadline ? call.deadline : serviceDeadline;
-    // The bounded signal (a controller, a timer and a listener) is built only when the handler asks for it:
-    // everything that waits takes the signal, and a call answered from memory never waits.
-    let bounded: BoundedSignal | undefined;
-    const context: CallContext = {
-      transport: call.transport,
-      requestId: call.requestId,
-      deadline,
-      principal,
-      get signal() {
-        bounded ??= boundedSignal(
-          call.signal,
-          deadline,
-          deadline === serviceDeadline ? `the service's maximum call time (${maxCallMs} ms) passed` : undefined,
-        );
-        return bounded.signal;
-      },
-    };
+    const context = new BoundedCallContext(call, principal, deadline, deadline === serviceDeadline ? maxCallMs : undefined);
     try {
       return await handler(request, context);
     } finally {
-      bounded?.dispose();
+      context.dispose();
     }
   };
+}
+
+/**
+ * The core's view of one call. Its bounded signal (a controller, a timer and a
+ * listener) is built only when the handler asks for it: everything that waits takes
+ * the signal, and a call answered from memory never waits. A class, so that every
+ * call's context has one shape (an object literal with a getter is built in V8's
+ * slow dictionary mode).
+ */
+class BoundedCallContext implements CallContext {
+  readonly transport: CallContext["transport"];
+  readonly requestId: string;
+  private bounded: BoundedSignal | undefined;
+
+  /** @param serviceCeilingMs the service's maximum call time, when that (not the caller) set the deadline. */
+  constructor(
+    private readonly call: TransportCall,
+    readonly principal: CallContext["principal"],
+    readonly deadline: number,
+    private readonly serviceCeilingMs: number | undefined,
+  ) {
+    this.transport = call.transport;
+    this.requestId = call.requestId;
+  }
+
+  get signal(): AbortSignal {
+    this.bounded ??= boundedSignal(
+      this.call.signal,
+      this.deadline,
+      this.serviceCeilingMs === undefined ? undefined : `the service's maximum call time (${this.serviceCeilingMs} ms) passed`,
+    );
+    return this.bounded.signal;
+  }
+
+  dispose(): void {
+    this.bounded?.dispose();
+  }
 }
 
 /** Creates the {@link UnaryInvoker} of `handlers`, the implementation of `service`. */

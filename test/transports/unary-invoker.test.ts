@@ -20,7 +20,13 @@ import { audit } from "../../src/pipeline/audit.js";
 import { authenticate } from "../../src/pipeline/authenticate.js";
 import { rejectUndecodable } from "../../src/pipeline/reject-undecodable.js";
 
-const call: TransportCall = { transport: "connect", requestId: "r-1", signal: new AbortController().signal, credentials: {} };
+const call: TransportCall = {
+  transport: "connect",
+  requestId: "r-1",
+  signal: new AbortController().signal,
+  deadline: undefined,
+  credentials: {},
+};
 const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 /** The pipeline the service composes, logging to `logs`. */
