@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GenerateTokenRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
-import { type GrpcCall, h2load, type LoadResult, sideBySide, wrk } from "./load-generators.js";
+import { type GrpcCall, h2load, type LoadResult, type SideBySide, sideBySide, wrk } from "./load-generators.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
@@ -31,6 +31,15 @@ function assertClean(what: string, r: LoadResult): void {
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
 
+/** A table row: GenerateToken (side b) against `baseline` (side a), their ratio, and GenerateToken's latency. */
+function ratioRow(label: string, baseline: string, { a, b, ratio }: SideBySide): string {
+  return row([
+    label,
+    `GenerateToken ${fmt(b.rate)} req/s ÷ ${baseline} ${fmt(a.rate)} req/s: **${ratio}**`,
+    `p50 ${b.p50Ms.toFixed(2)} ms, p99 ${b.p99Ms.toFixed(2)} ms`,
+  ]);
+}
+
 /**
  * The figures of issue #10, each a ratio taken side by side in one run, so that the
  * shared machine's noise cancels: GenerateToken against the cheapest RPC on the same
@@ -48,43 +57,24 @@ export async function benchTransportRatios(): Promise<string[]> {
         const grpcUrl = `${server.scheme}://${server.grpc}`;
         const httpUrl = `${server.scheme}://${server.http}`;
         const options = { headers: server.headers, seconds };
-        const {
-          a: health,
-          b: token,
-          ratio,
-        } = await sideBySide(
+        const grpcRatio = await sideBySide(
           () => h2load(grpcUrl, healthCheck, options),
           () => h2load(grpcUrl, generateToken, options),
         );
-        assertClean("Health/Check", health);
-        assertClean("GenerateToken", token);
-        await assertIssued(server, token.succeeded);
+        assertClean("Health/Check", grpcRatio.a);
+        assertClean("GenerateToken", grpcRatio.b);
+        await assertIssued(server, grpcRatio.b.succeeded);
+        const token = grpcRatio.b;
         const cache = tokenCache ? "cached" : "uncached";
-        rows.push(
-          row([
-            `gRPC, ${path}, ${cache}`,
-            `GenerateToken ${fmt(token.rate)} req/s ÷ Health/Check ${fmt(health.rate)} req/s: **${ratio}**`,
-            `p50 ${token.p50Ms.toFixed(2)} ms, p99 ${token.p99Ms.toFixed(2)} ms`,
-          ]),
-        );
+        rows.push(ratioRow(`gRPC, ${path}, ${cache}`, "Health/Check", grpcRatio));
         if (!tokenCache) continue;
-        const {
-          a: list,
-          b: connectToken,
-          ratio: connectRatio,
-        } = await sideBySide(
+        const connectRatio = await sideBySide(
           () => wrk(httpUrl, connectListClusters, options),
           () => wrk(httpUrl, connectGenerateToken, options),
         );
-        assertClean("Connect ListClusters", list);
-        assertClean("Connect GenerateToken", connectToken);
-        rows.push(
-          row([
-            `Connect JSON, HTTP/1.1, ${path}, ${cache}`,
-            `GenerateToken ${fmt(connectToken.rate)} req/s ÷ ListClusters ${fmt(list.rate)} req/s: **${connectRatio}**`,
-            `p50 ${connectToken.p50Ms.toFixed(2)} ms, p99 ${connectToken.p99Ms.toFixed(2)} ms`,
-          ]),
-        );
+        assertClean("Connect ListClusters", connectRatio.a);
+        assertClean("Connect GenerateToken", connectRatio.b);
+        rows.push(ratioRow(`Connect JSON, HTTP/1.1, ${path}, ${cache}`, "ListClusters", connectRatio));
         // Half of the measured maximum, spread over h2load's 4 connections; Health/Check at the very same rate is the
         // control: what the machine and the load generator's pacing add to any call (h2load paces --rps with a timer of
         // at least 10 ms, so each connection sends its requests in bursts).
