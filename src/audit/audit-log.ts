@@ -1,4 +1,5 @@
 import { ServiceError } from "../errors/service-error.js";
+import { isoNow } from "../logging/iso-time.js";
 import { LineWriter, stdoutWriter } from "../logging/line-writer.js";
 
 /** One audit line: an issuance or a denial. Never a token, a key or a secret. */
@@ -99,7 +100,7 @@ export class AuditLog {
   }
 }
 
-/** The line of `entry`, in the shape pino wrote before: `log`, `time`, the entry, then `event`. */
+/** The line of `entry`, in the shape pino wrote before: `log`, `time`, the entry, then `event` (its outcome, a closed set). */
 function line(entry: AuditEntry): string {
-  return `${JSON.stringify({ log: "audit", time: new Date().toISOString(), ...entry, event: entry.outcome })}\n`;
+  return `{"log":"audit","time":"${isoNow()}",${JSON.stringify(entry).slice(1, -1)},"event":"${entry.outcome}"}\n`;
 }

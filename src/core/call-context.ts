@@ -22,10 +22,8 @@ export interface TransportCall {
   readonly credentials: PresentedCredentials;
 }
 
-/** What a call learns that belongs in its audit and log lines. */
+/** What a handler learns that belongs in its call's audit line; who called is the invocation's. */
 export interface AuditFacts {
-  /** Who called, once authenticated. */
-  principal?: string;
   clusterId?: string;
   provider?: string;
   tokenExpiry?: Date;

@@ -53,6 +53,8 @@ export class LineWriter {
   private queueBase = 0;
   private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** The pending flush of lines nobody waits for, {@link lingerMs} after the first of them. */
+  private lingering: NodeJS.Timeout | undefined;
   private writing = false;
   /** Whether a batch will start in this turn's check phase. */
   private scheduled = false;
@@ -65,11 +67,15 @@ export class LineWriter {
   /**
    * @param fd an open descriptor; regular files and pipes may be non-blocking.
    * @param owned whether {@link close} closes `fd`.
+   * @param lingerMs how long lines that nobody waits for may gather before they are
+   *   written: 0 writes them at the end of the turn. A line that is waited for
+   *   ({@link appendAndWait}), {@link drained} and {@link close} flush at once.
    */
   constructor(
     private readonly fd: number,
     private readonly owned: boolean,
     private readonly maxQueuedChars = 8 * 1024 * 1024,
+    private readonly lingerMs = 0,
   ) {
     this.inline = writeReturnsAtOnce(fd);
   }
@@ -102,6 +108,7 @@ export class LineWriter {
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ seq, deadline: performance.now() + timeoutMs, resolve, reject });
       this.armTimer();
+      this.flushNow();
     });
   }
 
@@ -115,6 +122,7 @@ export class LineWriter {
         clearTimeout(timer);
         resolve();
       });
+      this.flushNow();
     });
   }
 
@@ -143,20 +151,36 @@ export class LineWriter {
    * Starts the next batch at the end of this event-loop turn (setImmediate runs right
    * after the turn's I/O callbacks), so that every line appended while this turn's
    * requests are handled goes out in one write, which completes by the next turn.
+   * With {@link lingerMs}, lines that nobody waits for gather for that long first:
+   * under load, one write then carries the lines of many turns instead of one.
    */
   private schedule(): void {
-    if (this.writing || this.scheduled) return;
+    if (this.writing || this.scheduled || this.lingering !== undefined) return;
     if (this.queue.length === 0) {
       for (const done of this.idle.splice(0)) done();
+      return;
+    }
+    if (this.lingerMs > 0 && this.waiters.length === 0 && this.idle.length === 0) {
+      // Referenced, unlike the other timers: a process whose work is done still writes its last lines before it exits.
+      this.lingering = setTimeout(this.writeNext, this.lingerMs);
       return;
     }
     this.scheduled = true;
     setImmediate(this.writeNext);
   }
 
+  /** Someone waits: a lingering batch starts at the end of this turn instead. */
+  private flushNow(): void {
+    if (this.lingering === undefined) return;
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
+    this.schedule();
+  }
+
   /** Takes everything queued and writes it as one buffer. */
   private readonly writeNext = (): void => {
     this.scheduled = false;
+    this.lingering = undefined;
     this.writing = true;
     const lines = this.queue;
     const last = this.queueBase + lines.length - 1;
@@ -271,6 +295,14 @@ function writeReturnsAtOnce(fd: number): boolean {
 let stdout: LineWriter | undefined;
 
 /**
+ * How long log lines gather before they go to standard output. Under load, a write
+ * per event-loop turn was a pipe write (and a wake-up of the log shipper) for every
+ * few calls; 10 ms is no delay anyone reading logs notices. An audit line on
+ * standard output is waited for, and so goes out at once.
+ */
+const stdoutLingerMs = 10;
+
+/**
  * The one writer of standard output in this process, shared by the logger and an
  * audit log without a file. Touching `process.stdout` first makes libuv put a pipe
  * into non-blocking mode, so that a stalled reader (a hung log shipper) shows up as
@@ -279,7 +311,7 @@ let stdout: LineWriter | undefined;
 export function stdoutWriter(): LineWriter {
   if (stdout === undefined) {
     void process.stdout;
-    stdout = new LineWriter(1, false);
+    stdout = new LineWriter(1, false, undefined, stdoutLingerMs);
   }
   return stdout;
 }

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import { isoNow } from "./iso-time.js";
 import { type LineWriter, stdoutWriter } from "./line-writer.js";
 
 /** Options of {@link createLogger}. */
@@ -57,12 +58,12 @@ const serviceName = "cluster-token-service";
  * error summary), never from a request or a credential, and pino's generic
  * serialization and wildcard redaction were about 5% of a cached GenerateToken's CPU.
  */
-export function writeTrustedLine(logger: Logger, level: "info" | "error", fields: Record<string, unknown>, msg: string): void {
+export function writeTrustedLine(logger: Logger, level: "info" | "error", fields: object, msg: string): void {
   if (!logger.isLevelEnabled(level)) return;
   const destination = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
   const body = JSON.stringify(fields);
   destination?.write(
-    `{"level":"${level}","time":"${new Date().toISOString()}","service":"${serviceName}"${body === "{}" ? "" : `,${body.slice(1, -1)}`},"msg":${JSON.stringify(msg)}}\n`,
+    `{"level":"${level}","time":"${isoNow()}","service":"${serviceName}"${body === "{}" ? "" : `,${body.slice(1, -1)}`},"msg":${JSON.stringify(msg)}}\n`,
   );
 }
 

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import { unwrapFailure } from "../core/call-context.js";
 import { isServiceError } from "../errors/service-error.js";
 import { errorSummary, writeTrustedLine } from "../logging/logger.js";
-import { type Link, outcomeCode } from "./invocation.js";
+import { unwrapFailure } from "../core/call-context.js";
+import { type Invocation, type Link, outcomeCode } from "./invocation.js";
 
 /**
  * One log line per call: RPC, transport, request id, principal, gRPC code name,
@@ -12,32 +12,39 @@ import { type Link, outcomeCode } from "./invocation.js";
 export function accessLog(logger: Logger): Link {
   return (next) => async (invocation) => {
     const started = performance.now();
-    const fields = (principal: string | undefined) => ({
-      rpc: invocation.method.name,
-      transport: invocation.call.transport,
-      requestId: invocation.call.requestId,
-      principal,
-      ms: Math.round((performance.now() - started) * 100) / 100,
-    });
     try {
       const outcome = await next(invocation);
-      writeTrustedLine(logger, "info", { ...fields(outcome.facts.principal), code: outcomeCode() }, "rpc");
+      writeTrustedLine(logger, "info", new AccessLine(invocation, started, "OK"), "rpc");
       return outcome;
     } catch (err) {
-      const { error, facts } = unwrapFailure(err);
+      const { error } = unwrapFailure(err);
       const known = isServiceError(error) && error.code !== "Internal";
-      writeTrustedLine(
-        logger,
-        known ? "info" : "error",
-        {
-          ...fields(facts.principal),
-          code: outcomeCode(error),
-          reason: isServiceError(error) ? error.reason : "INTERNAL",
-          error: errorSummary(error),
-        },
-        "rpc",
-      );
+      const line = new AccessLine(invocation, started, outcomeCode(error));
+      line.reason = isServiceError(error) ? error.reason : "INTERNAL";
+      line.error = errorSummary(error);
+      writeTrustedLine(logger, known ? "info" : "error", line, "rpc");
       throw err;
     }
   };
+}
+
+/** The fields of an access-log line, in their order; one shape for every call. */
+class AccessLine {
+  readonly rpc: string;
+  readonly transport: string;
+  readonly requestId: string;
+  readonly principal: string | undefined;
+  readonly ms: number;
+  readonly code: string;
+  reason: string | undefined = undefined;
+  error: Record<string, unknown> | undefined = undefined;
+
+  constructor(invocation: Invocation, started: number, code: string) {
+    this.rpc = invocation.method.name;
+    this.transport = invocation.call.transport;
+    this.requestId = invocation.call.requestId;
+    this.principal = invocation.principal?.name;
+    this.ms = Math.round((performance.now() - started) * 100) / 100;
+    this.code = code;
+  }
 }

@@ -8,22 +8,25 @@ const issuingRpcs = new Set(["GenerateToken", "GetKubeconfig"]);
 /** Refusals that are audited on every RPC. */
 const denials = new Set(["Unauthenticated", "PermissionDenied", "ResourceExhausted"]);
 
+/** The audit entry of a call; built field by field, in one order, so that every entry has one of a few shapes. */
 function entry(invocation: Invocation, facts: AuditFacts, outcome: AuditEntry["outcome"], error?: unknown): AuditEntry {
-  return {
-    principal: facts.principal ?? "(unauthenticated)",
+  const e: AuditEntry = {
+    principal: invocation.principal?.name ?? "(unauthenticated)",
     transport: invocation.call.transport,
     rpc: invocation.method.name,
     requestId: invocation.call.requestId,
     outcome,
     code: outcomeCode(error),
-    ...(isServiceError(error) ? { reason: error.reason } : {}),
-    ...(facts.clusterId !== undefined ? { clusterId: facts.clusterId } : {}),
-    ...(facts.provider !== undefined ? { provider: facts.provider } : {}),
-    ...(facts.kubeconfigMode !== undefined ? { kubeconfigMode: facts.kubeconfigMode } : {}),
-    ...(outcome === "issued" && facts.tokenExpiry
-      ? { tokenExpiry: facts.tokenExpiry.toISOString(), tokenFingerprint: facts.tokenFingerprint }
-      : {}),
   };
+  if (isServiceError(error)) e.reason = error.reason;
+  if (facts.clusterId !== undefined) e.clusterId = facts.clusterId;
+  if (facts.provider !== undefined) e.provider = facts.provider;
+  if (facts.kubeconfigMode !== undefined) e.kubeconfigMode = facts.kubeconfigMode;
+  if (outcome === "issued" && facts.tokenExpiry) {
+    e.tokenExpiry = facts.tokenExpiry.toISOString();
+    if (facts.tokenFingerprint !== undefined) e.tokenFingerprint = facts.tokenFingerprint;
+  }
+  return e;
 }
 
 /**

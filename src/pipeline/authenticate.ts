@@ -1,21 +1,19 @@
 import type { Authenticator } from "../auth/authenticator.js";
-import { CallFailure, unwrapFailure } from "../core/call-context.js";
 import type { Link } from "./invocation.js";
 
 /**
- * Decides who is calling, from what the transport saw presented, and adds the
- * principal to the facts of the call's outcome or failure. An unauthenticated call
- * goes no further.
+ * Decides who is calling, from what the transport saw presented, and records the
+ * principal on the invocation, where the access log and the audit read it. An
+ * unauthenticated call goes no further. No async frame of its own: the call's
+ * outcome passes through untouched.
  */
 export function authenticate(authenticator: Authenticator): Link {
-  return (next) => async (invocation) => {
-    const principal = authenticator.authenticate(invocation.call.credentials);
+  return (next) => (invocation) => {
     try {
-      const outcome = await next({ ...invocation, principal });
-      return { ...outcome, facts: { ...outcome.facts, principal: principal.name } };
+      invocation.principal = authenticator.authenticate(invocation.call.credentials);
     } catch (err) {
-      const { error, facts } = unwrapFailure(err);
-      throw new CallFailure(error, { ...facts, principal: principal.name });
+      return Promise.reject(err);
     }
+    return next(invocation);
   };
 }

@@ -4,17 +4,23 @@ import type { Outcome, TransportCall } from "../core/call-context.js";
 import { isServiceError } from "../errors/service-error.js";
 
 /**
- * One call as it walks the pipeline: what the transport decoded and knew, and what
- * earlier links decided (the principal). Links pass a new invocation on, never
- * change the one they got.
+ * One call as it walks the pipeline: what the transport decoded and knew, and who
+ * is calling once the authentication link has decided. One object per call, passed
+ * down the whole chain: the principal is the only field written after it is built,
+ * once, by authentication. Links outside it (the access log, the audit) read it
+ * when the call returns or fails, so no link copies the call on the way in, or its
+ * outcome on the way out, to carry the principal.
  */
-export interface Invocation {
-  readonly method: DescMethodUnary;
-  /** The decoded request, or an {@link UndecodableRequest}. */
-  readonly request: unknown;
-  readonly call: TransportCall;
-  /** Set by the authentication link. */
-  readonly principal?: Principal;
+export class Invocation {
+  /** Set by the authentication link; undefined until then, and for a caller it refused. */
+  principal: Principal | undefined = undefined;
+
+  constructor(
+    readonly method: DescMethodUnary,
+    /** The decoded request, or an {@link UndecodableRequest}. */
+    readonly request: unknown,
+    readonly call: TransportCall,
+  ) {}
 }
 
 /** The rest of the pipeline, from a link's point of view. */

@@ -5,11 +5,13 @@ import { type Link, UndecodableRequest } from "./invocation.js";
 export const rejectUndecodable: Link = (next) => (invocation) => {
   const { request, method } = invocation;
   if (request instanceof UndecodableRequest) {
-    throw new ServiceError({
-      reason: "MALFORMED_REQUEST",
-      message: `the request is not a valid ${method.input.typeName} message${request.problem ? `: ${request.problem}` : ""}`,
-      cause: request.cause,
-    });
+    return Promise.reject(
+      new ServiceError({
+        reason: "MALFORMED_REQUEST",
+        message: `the request is not a valid ${method.input.typeName} message${request.problem ? `: ${request.problem}` : ""}`,
+        cause: request.cause,
+      }),
+    );
   }
   return next(invocation);
 };

@@ -3,7 +3,7 @@ import type { ConnectError } from "@connectrpc/connect";
 import { type BoundedSignal, boundedSignal } from "../common/deadline.js";
 import { type CallContext, type Outcome, type TransportCall, unwrapFailure } from "../core/call-context.js";
 import type { ServiceHandlers } from "../core/service-handlers.js";
-import { compose, type Link, type Step, type UndecodableRequest } from "../pipeline/invocation.js";
+import { compose, Invocation, type Link, type Step, type UndecodableRequest } from "../pipeline/invocation.js";
 import { toConnectError } from "./error-status.js";
 
 /**
@@ -95,7 +95,7 @@ export function createUnaryInvoker<S extends DescService & { method: Record<stri
   const pipeline = compose(links, dispatch(table, maxCallMs));
   return async (method, request, call) => {
     try {
-      const { response } = await pipeline({ method: method as DescMethodUnary, request, call });
+      const { response } = await pipeline(new Invocation(method as DescMethodUnary, request, call));
       return response as never;
     } catch (err) {
       const connectError: ConnectError = toConnectError(unwrapFailure(err).error);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { openSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { LineWriteError, LineWriter } from "../../src/logging/line-writer.js";
 import { controlledFifo } from "../support/fifo.js";
@@ -124,4 +125,47 @@ describe("LineWriter", () => {
     assert.equal(readFileSync(file, "utf8"), "first\n");
     assert.equal(writer.stats.dropped, 1);
   });
+
+  it("lets fire-and-forget lines linger, and flushes them at once, in order, for an awaited line and for drained()", async () => {
+    const file = testAuditFile();
+    const lingerMs = 400;
+    const writer = new LineWriter(openSync(file, "a"), true, undefined, lingerMs);
+    const lines = () => readFileSync(file, "utf8").split("\n").filter(Boolean);
+    try {
+      writer.append("1\n");
+      writer.append("2\n");
+      await sleep(100);
+      assert.deepEqual(lines(), [], "nobody waits for them yet");
+      let started = performance.now();
+      await writer.appendAndWait("3\n", 5_000);
+      assert.ok(performance.now() - started < lingerMs - 100, "an awaited line does not linger");
+      assert.deepEqual(lines(), ["1", "2", "3"]);
+      writer.append("4\n");
+      started = performance.now();
+      await writer.drained(5_000);
+      assert.ok(performance.now() - started < lingerMs - 100, "drained() does not wait for the linger either");
+      assert.deepEqual(lines(), ["1", "2", "3", "4"]);
+      writer.append("5\n");
+      await sleep(lingerMs + 200);
+      assert.deepEqual(lines(), ["1", "2", "3", "4", "5"], "the linger ends by itself");
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it("writes the last lines of standard output before a process whose work is done exits", () => {
+    const writerModule = new URL("../../src/logging/line-writer.js", import.meta.url).href;
+    const out = execFileSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const { stdoutWriter } = await import(${JSON.stringify(writerModule)}); stdoutWriter().append("last words\\n");`,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(out, "last words\n");
+  });
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
