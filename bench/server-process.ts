@@ -33,6 +33,8 @@ export interface ServerProcess {
   /** The CA that signed the server certificate, as PEM and as a file. */
   ca: Buffer;
   caFile: string;
+  /** The server's certificate and key files, for a control server on the same TLS (none in plaintext). */
+  tls: { certFile: string; keyFile: string } | undefined;
   apiKey: string;
   apiKeyFile: string;
   /** From spawning the process to its "serving" line (SERVING on both listeners), in ms. */
@@ -117,6 +119,7 @@ export async function startServerProcess({
           auditFile: join(dir, "audit.log"),
           ca: pki.ca.cert,
           caFile: pki.ca.certFile,
+          tls: plaintext ? undefined : { certFile: server.certFile, keyFile: server.keyFile },
           apiKey,
           apiKeyFile: join(dir, "api-key"),
           startupMs: performance.now() - spawnedAt,

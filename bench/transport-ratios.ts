@@ -3,6 +3,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { GenerateTokenRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
 import { type GrpcCall, h2load, type LoadResult, type SideBySide, sideBySide, wrk } from "./load-generators.js";
+import { startBareGrpcServer } from "./bare-grpc-server.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
@@ -75,9 +76,10 @@ export async function benchTransportRatios(): Promise<string[]> {
         assertClean("Connect ListClusters", connectRatio.a);
         assertClean("Connect GenerateToken", connectRatio.b);
         rows.push(ratioRow(`Connect JSON, HTTP/1.1, ${path}, ${cache}`, "ListClusters", connectRatio));
-        // Half of the measured maximum, spread over h2load's 4 connections; Health/Check at the very same rate is the
-        // control: what the machine and the load generator's pacing add to any call (h2load paces --rps with a timer of
-        // at least 10 ms, so each connection sends its requests in bursts).
+        // Half of the measured maximum, spread over h2load's 4 connections. Two controls at the very same rate: Health/Check
+        // on this server, and a bare node:http2 server that only answers (bare-grpc-server.ts): what the machine and the
+        // load generator's pacing add to any call (h2load paces --rps with a timer of at least 10 ms, so each connection
+        // sends its requests in bursts, and a burst waits for the calls ahead of it).
         const paced = { ...options, rps: Math.max(1, Math.floor(token.rate / 2 / 4)) };
         const { a: healthHalf, b: half } = await sideBySide(
           () => h2load(grpcUrl, healthCheck, paced),
@@ -86,11 +88,15 @@ export async function benchTransportRatios(): Promise<string[]> {
         );
         assertClean("Health/Check at half rate", healthHalf);
         assertClean("GenerateToken at half rate", half);
+        const bare = await startBareGrpcServer(server.tls);
+        const bareHalf = await h2load(bare.url, healthCheck, paced).finally(() => bare.stop());
+        assertClean("the bare server at half rate", bareHalf);
+        const latency = (r: LoadResult) => `p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`;
         rows.push(
           row([
             `gRPC, ${path}, ${cache}, at half the maximum rate`,
             `${fmt(half.rate)} req/s`,
-            `GenerateToken p50 ${half.p50Ms.toFixed(2)} ms, **p99 ${half.p99Ms.toFixed(2)} ms**; Health/Check at the same rate p50 ${healthHalf.p50Ms.toFixed(2)} ms, p99 ${healthHalf.p99Ms.toFixed(2)} ms`,
+            `GenerateToken p50 ${half.p50Ms.toFixed(2)} ms, **p99 ${half.p99Ms.toFixed(2)} ms**; at the same rate, Health/Check ${latency(healthHalf)}, a bare node:http2 server ${latency(bareHalf)}`,
           ]),
         );
       } finally {

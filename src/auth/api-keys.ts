@@ -1,11 +1,11 @@
-import { createHash, hash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** Every key starts with this, so that secret scanners and people recognise one. */
 export const apiKeyPrefix = "cts_";
 
 /** The SHA-256 of a key, as 64 lower-case hex digits: what the config stores. */
 export function hashApiKey(key: string): string {
-  return createHash("sha256").update(key, "utf8").digest("hex");
+  return hash("sha256", key);
 }
 
 /** A new key (256 random bits) and its hash. Only the hash ever goes into the config. */

@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** A short, non-reversible handle for a token: the first 16 hex digits of its SHA-256. */
 export function tokenFingerprint(token: string): string {
-  return `sha256:${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
+  return `sha256:${hash("sha256", token).slice(0, 16)}`;
 }
 
 const fingerprints = new WeakMap<object, string>();
