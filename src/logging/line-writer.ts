@@ -93,6 +93,7 @@ export class LineWriter {
   /** Queues `line` (which ends in "\n") and returns at once; a full queue drops it. */
   append(line: string): void {
     if (this.closed || !this.enqueue(line)) this.stats.dropped++;
+    else this.schedule();
   }
 
   /**
@@ -108,7 +109,7 @@ export class LineWriter {
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ seq, deadline: performance.now() + timeoutMs, resolve, reject });
       this.armTimer();
-      this.flushNow();
+      this.schedule();
     });
   }
 
@@ -122,7 +123,7 @@ export class LineWriter {
         clearTimeout(timer);
         resolve();
       });
-      this.flushNow();
+      this.schedule();
     });
   }
 
@@ -139,11 +140,11 @@ export class LineWriter {
     }
   }
 
+  /** Queues `line` when it fits; the caller then schedules, once it has said whether it waits. */
   private enqueue(line: string): boolean {
     if (this.queuedChars + line.length > this.maxQueuedChars) return false;
     this.queue.push(line);
     this.queuedChars += line.length;
-    this.schedule();
     return true;
   }
 
@@ -152,29 +153,25 @@ export class LineWriter {
    * after the turn's I/O callbacks), so that every line appended while this turn's
    * requests are handled goes out in one write, which completes by the next turn.
    * With {@link lingerMs}, lines that nobody waits for gather for that long first:
-   * under load, one write then carries the lines of many turns instead of one.
+   * under load, one write then carries the lines of many turns instead of one. As
+   * soon as someone waits (an awaited line, {@link drained}), a lingering batch
+   * starts at the end of this turn instead.
    */
   private schedule(): void {
-    if (this.writing || this.scheduled || this.lingering !== undefined) return;
+    if (this.writing || this.scheduled) return;
     if (this.queue.length === 0) {
       for (const done of this.idle.splice(0)) done();
       return;
     }
     if (this.lingerMs > 0 && this.waiters.length === 0 && this.idle.length === 0) {
       // Referenced, unlike the other timers: a process whose work is done still writes its last lines before it exits.
-      this.lingering = setTimeout(this.writeNext, this.lingerMs);
+      this.lingering ??= setTimeout(this.writeNext, this.lingerMs);
       return;
     }
-    this.scheduled = true;
-    setImmediate(this.writeNext);
-  }
-
-  /** Someone waits: a lingering batch starts at the end of this turn instead. */
-  private flushNow(): void {
-    if (this.lingering === undefined) return;
     clearTimeout(this.lingering);
     this.lingering = undefined;
-    this.schedule();
+    this.scheduled = true;
+    setImmediate(this.writeNext);
   }
 
   /** Takes everything queued and writes it as one buffer. */
