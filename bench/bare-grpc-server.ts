@@ -1,7 +1,7 @@
 /**
  * The floor of the latency figures: a bare `node:http2` server, in a process of its
- * own, that answers every request with an empty gRPC OK (the bytes of a Health/Check
- * response) and does nothing else: no grpc-js, no pipeline, no log line. What h2load
+ * own, that answers every request with the bytes grpc-js answers Health/Check with
+ * (a SERVING HealthCheckResponse and status OK) and does nothing else: no grpc-js, no pipeline, no log line. What h2load
  * measures for it at a paced rate is what the machine and the load generator's
  * pacing add to any call.
  *
@@ -39,7 +39,7 @@ export function startBareGrpcServer(tls?: { certFile: string; keyFile: string })
   });
 }
 
-/** An empty message (a HealthCheckResponse with status SERVING is 2 bytes; an empty one is none). */
+/** The gRPC frame of a HealthCheckResponse with status SERVING: no compression, length 2, field 1 = 1. */
 const okMessage = Buffer.from([0, 0, 0, 0, 2, 8, 1]);
 
 function answer(stream: ServerHttp2Stream): void {

@@ -11,9 +11,7 @@ import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { GenerateTokenRequestSchema, ListClustersRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
-import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
+import { grpcCalls } from "./grpc-calls.js";
 import { h2load } from "./load-generators.js";
 import { startServerProcess } from "./server-process.js";
 
@@ -31,6 +29,10 @@ const { values } = parseArgs({
     method: { type: "string" },
   },
 });
+// Checked before the server starts: a bad --method must not leave a server process behind.
+const method = (values.method ?? "GenerateToken") as keyof typeof grpcCalls;
+const call = Object.hasOwn(grpcCalls, method) ? grpcCalls[method] : undefined;
+if (!call) throw new Error(`--method is one of ${Object.keys(grpcCalls).join(", ")}`);
 const dir = await mkdtemp(join(tmpdir(), "cts-cpuprof-"));
 process.env.BENCH_CPU_PROF = dir;
 const server = await startServerProcess({
@@ -38,20 +40,6 @@ const server = await startServerProcess({
   tokenCache: values.uncached !== true,
   moreClusters: Number(values.clusters ?? 1) - 1,
 });
-const calls = {
-  GenerateToken: {
-    path: "/clustertoken.v1.ClusterTokenService/GenerateToken",
-    message: toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "bench-eks" })),
-  },
-  ListClusters: {
-    path: "/clustertoken.v1.ClusterTokenService/ListClusters",
-    message: toBinary(ListClustersRequestSchema, create(ListClustersRequestSchema)),
-  },
-  Health: { path: "/grpc.health.v1.Health/Check", message: toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema)) },
-};
-const method = (values.method ?? "GenerateToken") as keyof typeof calls;
-const call = calls[method];
-if (!call) throw new Error(`--method is one of ${Object.keys(calls).join(", ")}`);
 const result = await h2load(`${server.scheme}://${server.grpc}`, call, { headers: server.headers, seconds: Number(values.seconds ?? 6) });
 await server.stop();
 

@@ -1,12 +1,8 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import { GenerateTokenRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { grpcCalls } from "./grpc-calls.js";
 import { h2load, sideBySide } from "./load-generators.js";
 import { startServerProcess } from "./server-process.js";
 
-const generateToken = {
-  path: "/clustertoken.v1.ClusterTokenService/GenerateToken",
-  message: toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "bench-eks" })),
-};
+const generateToken = grpcCalls.GenerateToken;
 
 /**
  * The registry at scale: start-up (spawn to SERVING), resident memory once serving

@@ -1,13 +1,9 @@
 import { get } from "node:http";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { GenerateTokenRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { grpcCalls } from "./grpc-calls.js";
 import { h2load, sideBySide } from "./load-generators.js";
 import { startServerProcess } from "./server-process.js";
 
-const generateToken = {
-  path: "/clustertoken.v1.ClusterTokenService/GenerateToken",
-  message: toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "bench-eks" })),
-};
+const generateToken = grpcCalls.GenerateToken;
 
 /** Scrapes `url` every `everyMs` until stopped; returns how many scrapes completed. */
 function scrapeEvery(url: string, everyMs: number): { stop(): number } {

@@ -1,21 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { GenerateTokenRequestSchema } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
-import { HealthCheckRequestSchema } from "../gen/health/v1/health_pb.js";
-import { type GrpcCall, h2load, type LoadResult, type SideBySide, sideBySide, wrk } from "./load-generators.js";
+import { h2load, type LoadResult, type SideBySide, sideBySide, wrk } from "./load-generators.js";
 import { startBareGrpcServer } from "./bare-grpc-server.js";
+import { grpcCalls } from "./grpc-calls.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 
-const healthCheck: GrpcCall = {
-  path: "/grpc.health.v1.Health/Check",
-  message: toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema)),
-};
-const generateToken: GrpcCall = {
-  path: "/clustertoken.v1.ClusterTokenService/GenerateToken",
-  message: toBinary(GenerateTokenRequestSchema, create(GenerateTokenRequestSchema, { clusterId: "bench-eks" })),
-};
+const { Health: healthCheck, GenerateToken: generateToken } = grpcCalls;
 const connectGenerateToken = { path: "/clustertoken.v1.ClusterTokenService/GenerateToken", json: { clusterId: "bench-eks" } };
 const connectListClusters = { path: "/clustertoken.v1.ClusterTokenService/ListClusters", json: {} };
 
