@@ -19,7 +19,8 @@ import { rateLimit } from "./pipeline/rate-limit.js";
 import { rpcMetrics } from "./pipeline/rpc-metrics.js";
 import { ServiceMetrics } from "./metrics/service-metrics.js";
 import { rejectUndecodable } from "./pipeline/reject-undecodable.js";
-import { providers } from "./providers.js";
+import { clusterPlacement, providers } from "./providers.js";
+import { type Clock, systemClock } from "./common/clock.js";
 import { errorSummary } from "./logging/logger.js";
 import { createUnaryInvoker, type UnaryInvoker } from "./transports/unary-invoker.js";
 
@@ -58,7 +59,7 @@ export interface Service {
 }
 
 /** Builds the drivers of every provider the config has credentials for. */
-export function createDriverSet(config: ServiceConfig, extra: Omit<ProviderOptions, "upstreamTimeoutMs"> = {}): DriverSet {
+export function createDriverSet(config: ServiceConfig, extra: Omit<ProviderOptions, "upstreamTimeoutMs">): DriverSet {
   const options: ProviderOptions = { upstreamTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000, ...extra };
   const drivers: { -readonly [P in keyof DriverSet]: DriverSet[P] } = {};
   for (const provider of providers) {
@@ -78,14 +79,15 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
   const { security } = config;
   const audit = options.audit ?? openAuditLog(config, metrics);
   const upstream = metrics.upstreamCall.bind(metrics);
-  const drivers = injected ?? createDriverSet(config, { ...(now ? { now } : {}), warn: (fields, message) => logger.warn(fields, message) });
+  const clock: Clock = now ? { now: () => now().getTime() } : systemClock;
+  const drivers = injected ?? createDriverSet(config, { clock, warn: (fields, message) => logger.warn(fields, message) });
   const access = new ClusterAccessResolver(drivers, {
     ttlMs: config.discovery.cacheTtlSeconds * 1000,
     attemptTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000,
     maxEntries: Math.max(1, config.clusters.length),
     maxStaleMs: config.discovery.maxStaleSeconds * 1000,
     onStale: (clusterId, err) =>
-      logger.warn({ cluster_id: clusterId, error: errorSummary(err) }, "discovery failed; serving the last known endpoint and CA"),
+      logger.warn({ cluster_id: clusterId, error: errorSummary(err, logger) }, "discovery failed; serving the last known endpoint and CA"),
     observer: upstream,
   });
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
@@ -100,7 +102,16 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
     : undefined;
   const registry = ClusterRegistry.fromConfig(config.clusters);
   const observer = { upstream, tokenCacheLookup: (hit: boolean) => metrics.tokenCacheLookup(hit) };
-  const handlers = createClusterTokenHandlers({ registry, drivers, access, exec, policy, observer, ...(tokens ? { tokens } : {}) });
+  const handlers = createClusterTokenHandlers({
+    registry,
+    drivers,
+    access,
+    exec,
+    policy,
+    observer,
+    placement: clusterPlacement,
+    ...(tokens ? { tokens } : {}),
+  });
   // The call pipeline, outermost first: every call is counted and logged; issuances and denials are audited (failing
   // closed); the caller is authenticated, then rate-limited; undecodable requests stop before any handler.
   const links: Link[] = [

@@ -1,4 +1,4 @@
-import type { grantableRpcs } from "../config/config-schema.js";
+import type { grantableRpcs } from "../config/security-schema.js";
 import { globMatcher } from "./glob.js";
 
 /** An RPC a grant can allow. */

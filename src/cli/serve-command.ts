@@ -5,6 +5,7 @@ import type { ServiceConfig } from "../config/config-schema.js";
 import { stdoutWriter } from "../logging/line-writer.js";
 import { createLogger } from "../logging/logger.js";
 import { routeProcessEventsTo } from "../logging/process-events.js";
+import { providers } from "../providers.js";
 import { collectStartupGarbage } from "./startup-garbage.js";
 
 const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PORT] [--listen-http HOST:PORT]";
@@ -39,7 +40,7 @@ export async function run(args: string[]): Promise<number> {
   let serverModule: Promise<typeof import("../server.js")> | undefined;
   try {
     // The server's modules load while the config is read and parsed.
-    const parsing = loadConfig(values.config);
+    const parsing = loadConfig(providers, values.config);
     serverModule = import("../server.js");
     serverModule.catch(() => {});
     loaded = await parsing;
@@ -56,7 +57,7 @@ export async function run(args: string[]): Promise<number> {
     listen: { ...config.listen, grpc: values["listen-grpc"] ?? config.listen.grpc, http: values["listen-http"] ?? config.listen.http },
   });
   loaded = { ...loaded, config: withFlags(loaded.config) };
-  const logger = createLogger({ level: loaded.config.logging.level });
+  const logger = createLogger({ level: loaded.config.logging.level, providers });
   routeProcessEventsTo(logger);
   if (loaded.embedded) {
     logger.warn(
@@ -78,7 +79,7 @@ export async function run(args: string[]): Promise<number> {
   const onHangup = () => {
     reloading = reloading.then(async () => {
       try {
-        server.reload(withFlags((await loadConfig(configPath)).config));
+        server.reload(withFlags((await loadConfig(providers, configPath)).config));
       } catch (err) {
         server.reloadRefused(err instanceof ConfigError ? [...err.problems] : [(err as Error).message]);
       }

@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
 import type { z } from "zod";
-import { configSchema, type ServiceConfig } from "./config-schema.js";
+import { buildConfigSchema, type ConfigSchema, type ProviderSchemas, type ServiceConfig } from "./config-schema.js";
 import { anchorSecretRef, isSecretRef } from "./secret-ref.js";
 
 /** The environment variable that names the config file when `--config` is not given. */
@@ -45,12 +45,17 @@ export function chooseConfigPath(explicit: string | undefined, env: NodeJS.Proce
 }
 
 /**
- * Reads, parses and validates a config file, and anchors relative `{ file }` secret
- * references at the file's directory.
+ * Reads, parses and validates a config file for a service serving `providers` (the
+ * provider list, passed in by the composition root), and anchors relative
+ * `{ file }` secret references at the file's directory.
  *
  * @throws ConfigError naming every offending key and why.
  */
-export async function loadConfig(explicit?: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+export async function loadConfig(
+  providers: readonly ProviderSchemas[],
+  explicit?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig> {
   const { path, embedded } = chooseConfigPath(explicit, env);
   let text: string;
   try {
@@ -58,16 +63,19 @@ export async function loadConfig(explicit?: string, env: NodeJS.ProcessEnv = pro
   } catch (err) {
     throw new ConfigError(path, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? "error"})`]);
   }
-  return { config: parseConfig(text, path), path, embedded };
+  return { config: parseConfig(providers, text, path), path, embedded };
 }
 
+/** The schema of each provider list, built once: a reload validates with the same one. */
+const schemas = new WeakMap<readonly ProviderSchemas[], ConfigSchema>();
+
 /**
- * Parses and validates config text. `path` names the file in errors and anchors
- * relative secret files.
+ * Parses and validates config text for a service serving `providers`. `path` names
+ * the file in errors and anchors relative secret files.
  *
  * @throws ConfigError naming every offending key and why.
  */
-export function parseConfig(text: string, path: string): ServiceConfig {
+export function parseConfig(providers: readonly ProviderSchemas[], text: string, path: string): ServiceConfig {
   let raw: unknown;
   try {
     // js-yaml rather than the `yaml` package used elsewhere: it builds plain values without a document model,
@@ -77,7 +85,12 @@ export function parseConfig(text: string, path: string): ServiceConfig {
     // The first line only: the rest is a snippet of the file, which could hold a secret written inline by mistake.
     throw new ConfigError(path, [`YAML: ${(err as Error).message.split("\n")[0]}`]);
   }
-  const result = configSchema.safeParse(raw ?? {}, { reportInput: true });
+  let schema = schemas.get(providers);
+  if (!schema) {
+    schema = buildConfigSchema(providers);
+    schemas.set(providers, schema);
+  }
+  const result = schema.safeParse(raw ?? {}, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(path, result.error.issues.map(formatIssue));
   }

@@ -22,10 +22,18 @@ export const listenAddressSchema = z
   .regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be "host:port", e.g. "127.0.0.1:8080"')
   .refine((value) => Number(value.slice(value.lastIndexOf(":") + 1)) <= 65535, "port must be at most 65535");
 
+/** A file path; relative paths are resolved from the config file's directory. */
+export const filePathSchema = z.string().min(1, "must be a file path");
+
 export const httpsUrlSchema = z.url({ protocol: /^https$/, error: "must be an https:// URL" });
 export const baseUrlSchema = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 
-/** Keys every cluster entry has, whatever its provider. */
+/**
+ * Keys every cluster entry has, whatever its provider. Where a cluster is and what
+ * its cloud calls it are the provider's own keys (a region, a project and location,
+ * a subscription and resource group, a UUID); the provider module says which of
+ * them ListClusters shows as region and name.
+ */
 export const clusterBase = {
   id: z.string().check((ctx) => {
     const problem = clusterIdProblem(ctx.value);
@@ -56,10 +64,6 @@ export const clusterBase = {
  * no secret: `credentials` names a `credentials` entry.
  */
 export type ClusterBase = z.output<z.ZodObject<typeof clusterBase>> & {
-  /** The provider's name, such as "aws". */
+  /** The provider's name, the `provider` key of the entry. */
   readonly provider: string;
-  /** The cloud region (EKS, NKS) or GKE location (region or zone). */
-  readonly region: string;
-  /** The cluster's name in its cloud; empty for an NKS cluster registered by UUID only. */
-  readonly name: string;
 };

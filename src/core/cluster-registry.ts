@@ -15,14 +15,13 @@ export class ClusterRegistry {
     this.byId = new Map(this.sorted.map((c) => [c.id, c]));
   }
 
-  /** Builds the registry from the config's `clusters` list. */
+  /**
+   * Builds the registry from the config's `clusters` list. The config's union
+   * validated each entry with its provider's schema, so each is its provider's
+   * registered cluster.
+   */
   static fromConfig(clusters: readonly ClusterConfig[]): ClusterRegistry {
-    return new ClusterRegistry(
-      clusters.map(
-        ({ displayName, labels, name, ...rest }) =>
-          ({ ...rest, name: name ?? "", displayName: displayName ?? "", labels: labels ?? {} }) as RegisteredCluster,
-      ),
-    );
+    return new ClusterRegistry(clusters as readonly RegisteredCluster[]);
   }
 
   /** The cluster with this id, or undefined. */

@@ -12,6 +12,7 @@ import {
 import { mintedTokenFingerprint } from "./token-fingerprint.js";
 import type { AccessPolicy, GrantableRpc } from "../auth/access-policy.js";
 import type { MintedToken } from "../drivers/driver.js";
+import type { ClusterPlacement } from "../drivers/provider-module.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
 import type { ErrorReason } from "../errors/error-reasons.js";
 import { ServiceError } from "../errors/service-error.js";
@@ -44,6 +45,8 @@ export interface ClusterTokenDeps {
   tokens?: TokenCache;
   /** Told of every call to a cloud and every token-cache lookup (metrics). */
   observer?: HandlerObserver;
+  /** What ListClusters shows as a cluster's region and name: its provider says (`clusterPlacement` of the provider list). */
+  placement: (cluster: RegisteredCluster) => ClusterPlacement;
 }
 
 /** What the handlers report as they work; the composition root wires it to metrics. */
@@ -74,6 +77,7 @@ export function createClusterTokenHandlers({
   policy,
   tokens,
   observer,
+  placement,
 }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
   async function mint(cluster: RegisteredCluster, context: CallContext): Promise<MintedToken> {
     const driver = driversFor(drivers, cluster)?.token;
@@ -182,8 +186,7 @@ export function createClusterTokenHandlers({
             create(ClusterSchema, {
               id: c.id,
               provider: c.provider,
-              region: c.region,
-              name: c.name,
+              ...placement(c),
               displayName: c.displayName,
               endpoint: access.knownServer(c) ?? "",
               labels: { ...c.labels },

@@ -1,3 +1,4 @@
+import type { Clock } from "../common/clock.js";
 import type { ClusterBase } from "../config/schema-parts.js";
 
 /** A bearer token and the instant it stops being accepted. */
@@ -50,8 +51,16 @@ export interface ProviderOptions {
    * single attempt per call; the core retries within the caller's deadline.
    */
   readonly upstreamTimeoutMs: number;
-  /** The clock of token signing; tests pin it. */
-  readonly now?: () => Date;
-  /** Where drivers report what an operator should know but no caller sees, such as serving stale credentials. */
+  /**
+   * The clock of everything a driver signs, expires or compares: token signing
+   * times and lifetimes, request signatures, when cached credentials are renewed.
+   * Tests pin it and move it.
+   */
+  readonly clock: Clock;
+  /**
+   * Where drivers report what an operator should know but no caller sees, such as
+   * serving stale credentials. An `error` field may hold the Error itself: the
+   * logger summarises it and scrubs it of every provider's secret shapes.
+   */
   readonly warn?: (fields: Record<string, unknown>, message: string) => void;
 }

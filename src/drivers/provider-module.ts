@@ -1,25 +1,45 @@
 import type { z } from "zod";
-import type { ClusterBase } from "../config/schema-parts.js";
+import type { ClusterBase, clusterBase } from "../config/schema-parts.js";
+import type { SecretShapes } from "../logging/secret-scrubber.js";
 import type { ProviderDrivers, ProviderOptions } from "./driver.js";
 
 /**
+ * Where a cluster is in its cloud and what the cloud calls it, as ListClusters
+ * shows them: the region or location, and the cluster's name in its cloud. Empty
+ * where the cloud has no such thing, or the entry did not say.
+ */
+export interface ClusterPlacement {
+  readonly region: string;
+  readonly name: string;
+}
+
+/**
  * Everything the service knows of one cloud, exported by that cloud's folder: its
- * name, the config schemas of its `credentials` and `clusters` entries, and a
- * factory for its drivers. The list in `src/providers.ts` names the modules, and
- * the config unions and provider types are derived from it, so a new cloud is one
- * folder, one list entry and one conformance harness.
+ * name, the config schemas of its `credentials` and `clusters` entries, the shapes
+ * of its secrets, where its clusters are, and a factory for its drivers. The list in
+ * `src/providers.ts` names the modules; the config, the logger and the provider
+ * types are built from that list, so a new cloud is one folder, one list entry and
+ * one conformance harness.
  */
 export interface ProviderModule<
   Name extends string,
   CredentialSchema extends z.ZodObject<{ provider: z.ZodLiteral<Name> }>,
-  ClusterSchema extends z.ZodObject<{ provider: z.ZodLiteral<Name> }>,
+  ClusterSchema extends z.ZodObject<typeof clusterBase & { provider: z.ZodLiteral<Name> }>,
 > {
-  /** The `provider` value of its config entries, such as "aws". */
+  /** The `provider` value of its config entries, the folder's name constant. */
   readonly name: Name;
   /** A `credentials` entry of this provider. */
   readonly credentialSchema: CredentialSchema;
-  /** A `clusters` entry of this provider: `clusterBase` plus its own keys. */
+  /** A `clusters` entry of this provider: `clusterBase` plus the keys that find a cluster in this cloud. */
   readonly clusterSchema: ClusterSchema;
+  /**
+   * What this cloud's tokens and keys look like, and the field names its secrets go
+   * by: the logger scrubs them from every line. Every token the drivers mint must
+   * match one of the patterns (the conformance suite checks).
+   */
+  readonly secretShapes: SecretShapes;
+  /** What ListClusters shows of a cluster of this provider as its region and name. */
+  placement(cluster: z.output<ClusterSchema>): ClusterPlacement;
   /** Builds the drivers from this provider's `credentials` entries, by name. */
   create(
     credentials: Readonly<Record<string, z.output<CredentialSchema>>>,
@@ -39,7 +59,7 @@ export interface ProviderModule<
 export function defineProvider<
   Name extends string,
   CredentialSchema extends z.ZodObject<{ provider: z.ZodLiteral<Name> }>,
-  ClusterSchema extends z.ZodObject<{ provider: z.ZodLiteral<Name> }>,
+  ClusterSchema extends z.ZodObject<typeof clusterBase & { provider: z.ZodLiteral<Name> }>,
 >(
   module: Omit<ProviderModule<Name, CredentialSchema, ClusterSchema>, "driversFrom">,
 ): ProviderModule<Name, CredentialSchema, ClusterSchema> {
@@ -51,37 +71,6 @@ export function defineProvider<
       const own: Record<string, z.output<CredentialSchema>> = {};
       for (const [name, entry] of Object.entries(credentials)) if (isOwn(entry)) own[name] = entry;
       return Object.keys(own).length > 0 ? module.create(own, options) : undefined;
-    },
-  };
-}
-
-/** The drivers a lazy provider's implementation module builds. */
-export type LoadedDrivers<C extends ClusterBase> = Required<Pick<ProviderDrivers<C>, "token" | "describer">> &
-  Pick<ProviderDrivers<C>, "close">;
-
-/**
- * Drivers whose implementation, and the cloud SDK it needs, is imported when the
- * provider is first configured rather than when the service starts: a cloud that no
- * credential entry names never costs its SDK's memory (about 14 MB for
- * google-auth-library, 19 MB for @azure/msal-node and for the AWS SDK clients). The
- * import starts at once, in the background, so the first call seldom waits for it;
- * a failed import fails each call that needs it, and never the start-up.
- */
-export function lazyDrivers<C extends ClusterBase>(load: () => Promise<LoadedDrivers<C>>): LoadedDrivers<C> {
-  let loaded: LoadedDrivers<C> | undefined;
-  let closed = false;
-  const loading = load().then((drivers) => {
-    loaded = drivers;
-    if (closed) drivers.close?.();
-    return drivers;
-  });
-  loading.catch(() => {}); // reported by the calls that await it
-  return {
-    token: { mintToken: async (cluster, signal) => (loaded ?? (await loading)).token.mintToken(cluster, signal) },
-    describer: { describeCluster: async (cluster, signal) => (loaded ?? (await loading)).describer.describeCluster(cluster, signal) },
-    close() {
-      closed = true;
-      loaded?.close?.();
     },
   };
 }

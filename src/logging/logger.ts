@@ -1,6 +1,7 @@
 import { pino, type DestinationStream, type Logger } from "pino";
 import { isoNow } from "./iso-time.js";
 import { type LineWriter, stdoutWriter } from "./line-writer.js";
+import { type ErrorSummary, genericSecretShapes, SecretScrubber, type SecretShapes } from "./secret-scrubber.js";
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
@@ -8,45 +9,49 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go; standard output by default. Tests pass a capturing stream. */
   destination?: DestinationStream;
+  /**
+   * The clouds this process serves (the provider list, passed in by the composition
+   * root): each declares the shapes of its tokens and keys and its secret fields.
+   */
+  providers: readonly { readonly secretShapes: SecretShapes }[];
 }
 
+/** Where a logger keeps its scrubber; child loggers inherit it through their prototype. */
+const scrubberKey = Symbol("cluster-token.secretScrubber");
+const genericScrubber = new SecretScrubber([genericSecretShapes]);
+
 /**
- * Creates the JSON-lines logger of the service. Field names that could hold a
- * credential are censored as a second line of defence; the first is that no code
- * logs a token or secret, and error messages are built without them.
+ * Creates the JSON-lines logger of the service. As a second line of defence (the
+ * first is that no code logs a token or secret, and error messages are built
+ * without them), fields named like a secret are censored, and an `error` field
+ * holding an Error is logged as its {@link errorSummary}, both after the shapes of
+ * every provider served and the generic ones.
  *
  * Lines go to standard output through the process's one {@link stdoutWriter}, which
  * an audit log without a file shares: each line is written whole and in order, and a
  * stalled reader never blocks the event loop (lines are dropped and counted instead
  * once its bounded queue is full).
  */
-export function createLogger({ level = "info", destination }: LoggerOptions = {}): Logger {
-  return pino(
+export function createLogger({ level = "info", destination, providers }: LoggerOptions): Logger {
+  const scrubber = new SecretScrubber([genericSecretShapes, ...providers.map((p) => p.secretShapes)]);
+  const logger = pino(
     {
       level,
       base: { service: serviceName },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: {
-        paths: [
-          "token",
-          "*.token",
-          "secret",
-          "*.secret",
-          "secretAccessKey",
-          "*.secretAccessKey",
-          "sessionToken",
-          "*.sessionToken",
-          "authorization",
-          "*.authorization",
-          "kubeconfig",
-          "*.kubeconfig",
-        ],
-        censor: "[REDACTED]",
-      },
+      serializers: { error: (value: unknown) => (value instanceof Error ? scrubber.summary(value) : value) },
+      redact: { paths: [...scrubber.redactPaths], censor: "[REDACTED]" },
     },
     destination ?? lineDestination(stdoutWriter()),
   );
+  Object.defineProperty(logger, scrubberKey, { value: scrubber });
+  return logger;
+}
+
+/** The scrubber `logger` was built with; the generic one for a logger {@link createLogger} did not make. */
+function scrubberOf(logger: Logger): SecretScrubber {
+  return (logger as unknown as Record<symbol, SecretScrubber | undefined>)[scrubberKey] ?? genericScrubber;
 }
 
 const serviceName = "cluster-token-service";
@@ -72,37 +77,17 @@ function lineDestination(writer: LineWriter): DestinationStream {
   return { write: (line: string) => writer.append(line) };
 }
 
-/** Credential shapes that must never reach a log line, whatever produced the text. */
-const credentialPatterns: readonly RegExp[] = [
-  /k8s-(?:aws|ncp)-v1\.[\w+/=-]+/g, // EKS and NKS bearer tokens
-  /k8s-ack-v2\.[\w+/=-]+/g, // ACK RAM tokens
-  /\bLTAI[0-9A-Za-z]{12,30}\b/g, // Alibaba Cloud AccessKey ids
-  /ya29\.[\w.-]+/g, // Google OAuth2 access tokens
-  /eyJ[\w-]+\.[\w-]+\.[\w-]*/g, // JWTs
-  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, // AWS access key ids
-  /(?:Bearer|Basic)\s+[\w.~+/=-]+/gi,
-  /[A-Za-z0-9+/=_-]{32,}/g, // long key-like runs: secret keys, session tokens, signatures
-];
-
-/** Replaces anything shaped like a credential in `text` with "[REDACTED]". */
-export function scrubCredentials(text: string): string {
-  return credentialPatterns.reduce((acc, pattern) => acc.replace(pattern, "[REDACTED]"), text);
+/** `text` with anything shaped like a credential, after `logger`'s shapes, replaced by "[REDACTED]". */
+export function scrubCredentials(text: string, logger: Logger): string {
+  return scrubberOf(logger).scrub(text);
 }
 
 /**
- * A loggable summary of an error and its causes: names, codes and scrubbed
- * messages, at most 300 characters each. Stacks and raw upstream bodies are left
- * out, since they can echo request data.
+ * A loggable summary of an error and its causes, scrubbed after `logger`'s shapes:
+ * what `logger` writes for an `error` field, for lines built without pino's
+ * serializers (the access log). Stacks and raw upstream bodies are left out, since
+ * they can echo request data.
  */
-export function errorSummary(err: unknown, depth = 0): Record<string, unknown> | undefined {
-  if (err === undefined || err === null || depth > 3) return undefined;
-  if (!(err instanceof Error)) return { type: typeof err };
-  const e = err as Error & { code?: unknown; reason?: unknown };
-  return {
-    type: e.name,
-    ...(typeof e.code === "string" || typeof e.code === "number" ? { code: e.code } : {}),
-    ...(typeof e.reason === "string" ? { reason: e.reason } : {}),
-    message: scrubCredentials(e.message).slice(0, 300),
-    ...(e.cause !== undefined ? { cause: errorSummary(e.cause, depth + 1) } : {}),
-  };
+export function errorSummary(err: unknown, logger: Logger): ErrorSummary | undefined {
+  return scrubberOf(logger).summary(err);
 }

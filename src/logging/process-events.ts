@@ -13,11 +13,11 @@ export function routeProcessEventsTo(logger: Logger): void {
   process.removeAllListeners("warning");
   process.on("warning", (warning) => {
     const code = (warning as { code?: unknown }).code;
-    const message = scrubCredentials(warning.message.replace(/\s+/g, " ").trim()).slice(0, 500);
+    const message = scrubCredentials(warning.message.replace(/\s+/g, " ").trim(), logger).slice(0, 500);
     logger.warn({ warning: { type: warning.name, ...(typeof code === "string" ? { code } : {}), message } }, "process warning");
   });
   const fatal = (what: string) => (err: unknown) => {
-    logger.fatal({ error: errorSummary(err) ?? { type: typeof err } }, what);
+    logger.fatal({ error: errorSummary(err, logger) ?? { type: typeof err } }, what);
     // Give the line a moment to reach standard output; the writer never blocks, so this wait is what flushes it.
     void stdoutWriter()
       .drained(1_000)

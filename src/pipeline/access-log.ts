@@ -21,7 +21,7 @@ export function accessLog(logger: Logger): Link {
       const known = isServiceError(error) && error.code !== "Internal";
       const line = new AccessLine(invocation, started, outcomeCode(error));
       line.reason = isServiceError(error) ? error.reason : "INTERNAL";
-      line.error = errorSummary(error);
+      line.error = errorSummary(error, logger);
       writeTrustedLine(logger, known ? "info" : "error", line, "rpc");
       throw err;
     }

@@ -6,11 +6,12 @@ import { describe, it } from "node:test";
 import { stringify } from "yaml";
 import type { AwsCredentialConfig } from "../../src/drivers/aws/aws-config.js";
 import { ConfigError, configEnvVar, embeddedConfigPath, loadConfig, parseConfig } from "../../src/config/load-config.js";
+import { providers } from "../../src/providers.js";
 import { rawTestConfig } from "../support/test-config.js";
 
 function problemsOf(raw: unknown): readonly string[] {
   try {
-    parseConfig(typeof raw === "string" ? raw : stringify(raw), "/etc/cts/config.yaml");
+    parseConfig(providers, typeof raw === "string" ? raw : stringify(raw), "/etc/cts/config.yaml");
   } catch (err) {
     assert.ok(err instanceof ConfigError);
     assert.match(err.message, /^invalid config \/etc\/cts\/config\.yaml:/);
@@ -28,7 +29,7 @@ const withChange = (change: (raw: Raw) => void): Raw => {
 
 describe("config validation", () => {
   it("accepts the documented keys and fills defaults", () => {
-    const config = parseConfig(stringify(rawTestConfig()), "/etc/cts/config.yaml");
+    const config = parseConfig(providers, stringify(rawTestConfig()), "/etc/cts/config.yaml");
     assert.equal(config.limits.maxMessageBytes, 65536);
     assert.equal(config.clusters.length, 2);
   });
@@ -121,7 +122,7 @@ describe("config validation", () => {
       r.clusters.push({ id: "g", provider: "gcp", project: "my-project", region: "us-central1-a", name: "prod", credentials: "gke" });
       r.clusters.push({ id: "n", provider: "ncp", region: "KR", uuid: "D11328F1-ECA9-4F1B-BA22-921F61D9C5FF", credentials: "nks" });
     });
-    assert.equal(parseConfig(stringify(raw), "/etc/cts/config.yaml").clusters.length, 4);
+    assert.equal(parseConfig(providers, stringify(raw), "/etc/cts/config.yaml").clusters.length, 4);
     const problems = problemsOf(
       withChange((r) => {
         r.credentials.gke = { provider: "gcp", impersonateServiceAccount: "not-an-email" };
@@ -246,7 +247,7 @@ describe("config validation", () => {
 
 describe("loadConfig", () => {
   it("uses the embedded development config when nothing names one", async () => {
-    const loaded = await loadConfig(undefined, {});
+    const loaded = await loadConfig(providers, undefined, {});
     assert.equal(loaded.embedded, true);
     assert.equal(loaded.path, embeddedConfigPath);
     assert.deepEqual(loaded.config.listen, { grpc: "127.0.0.1:50051", http: "127.0.0.1:8080" });
@@ -259,17 +260,17 @@ describe("loadConfig", () => {
     const raw = withChange((r) => (r.credentials["aws-test"]!.secretAccessKey = { file: "secrets/key" }));
     await writeFile(join(dir, "a.yaml"), stringify(raw));
     await writeFile(join(dir, "b.yaml"), stringify(withChange((r) => (r.clusters[0]!.id = "from-b"))));
-    const fromEnv = await loadConfig(undefined, { [configEnvVar]: join(dir, "b.yaml") });
+    const fromEnv = await loadConfig(providers, undefined, { [configEnvVar]: join(dir, "b.yaml") });
     assert.equal(fromEnv.embedded, false);
     assert.equal(fromEnv.config.clusters[0]!.id, "from-b");
-    const explicit = await loadConfig(join(dir, "a.yaml"), { [configEnvVar]: join(dir, "b.yaml") });
+    const explicit = await loadConfig(providers, join(dir, "a.yaml"), { [configEnvVar]: join(dir, "b.yaml") });
     assert.equal(explicit.config.clusters[0]!.id, "demo-eks");
     assert.deepEqual((explicit.config.credentials["aws-test"] as AwsCredentialConfig).secretAccessKey, { file: join(dir, "secrets/key") });
   });
 
   it("reports an unreadable file as a ConfigError", async () => {
     await assert.rejects(
-      loadConfig("/nonexistent/config.yaml", {}),
+      loadConfig(providers, "/nonexistent/config.yaml", {}),
       (err: unknown) => err instanceof ConfigError && /cannot read the file \(ENOENT\)/.test(err.message),
     );
   });

@@ -7,6 +7,7 @@ import { type CallContext, unwrapFailure } from "../../src/core/call-context.js"
 import { ClusterAccessResolver } from "../../src/core/cluster-access-resolver.js";
 import { lastIdOfPageToken, pageTokenAfter } from "../../src/core/cluster-page.js";
 import { ClusterRegistry } from "../../src/core/cluster-registry.js";
+import { clusterPlacement } from "../../src/providers.js";
 import { createClusterTokenHandlers } from "../../src/core/cluster-token-handlers.js";
 import { ServiceError } from "../../src/errors/service-error.js";
 import { rawTestConfig, testCaData, testConfig } from "../support/test-config.js";
@@ -24,6 +25,7 @@ function listing(count: number, policy = AccessPolicy.allowAll()) {
     certificateAuthorityData: testCaData,
   }));
   const handlers = createClusterTokenHandlers({
+    placement: clusterPlacement,
     registry: ClusterRegistry.fromConfig(testConfig(raw).clusters),
     drivers: {},
     access: new ClusterAccessResolver({}, { ttlMs: 0 }),

@@ -14,6 +14,7 @@ import { type CallContext, CallFailure, unwrapFailure } from "../../src/core/cal
 import { createClusterTokenHandlers } from "../../src/core/cluster-token-handlers.js";
 import { ClusterAccessResolver } from "../../src/core/cluster-access-resolver.js";
 import { ClusterRegistry } from "../../src/core/cluster-registry.js";
+import { clusterPlacement } from "../../src/providers.js";
 import { ServiceError, type ErrorCode } from "../../src/errors/service-error.js";
 import { InMemoryTokenDriver } from "../support/in-memory-driver.js";
 import { testCaData, testConfig } from "../support/test-config.js";
@@ -60,6 +61,7 @@ function setUpRaw(execSettings: { publicUrl?: string; command: string[] } = exec
   const driver = new InMemoryTokenDriver(() => now);
   const drivers = { aws: { token: driver } };
   const raw = createClusterTokenHandlers({
+    placement: clusterPlacement,
     registry: ClusterRegistry.fromConfig(testConfig().clusters),
     drivers,
     access: new ClusterAccessResolver(drivers, { ttlMs: 0 }),
@@ -157,6 +159,7 @@ describe("GenerateToken", () => {
   it("answers FAILED_PRECONDITION naming the provider when no driver can mint for it", async () => {
     const handlers = responsesOf(
       createClusterTokenHandlers({
+        placement: clusterPlacement,
         registry: ClusterRegistry.fromConfig(testConfig().clusters),
         drivers: {},
         access: new ClusterAccessResolver({}, { ttlMs: 0 }),

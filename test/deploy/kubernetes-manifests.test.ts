@@ -4,6 +4,7 @@ import { before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { parseConfig } from "../../src/config/load-config.js";
+import { providers } from "../../src/providers.js";
 import type { ServiceConfig } from "../../src/config/config-schema.js";
 import { repoRoot } from "../support/paths.js";
 
@@ -28,7 +29,7 @@ describe("deploy/kubernetes: the kustomize base renders a production-grade deplo
   before(async () => {
     const { stdout } = await promisify(execFile)("kubectl", ["kustomize", "deploy/kubernetes"], { cwd: repoRoot, timeout: 60_000 });
     manifests = parseAllDocuments(stdout).map((doc) => doc.toJS() as Manifest);
-    config = parseConfig(one("ConfigMap").data!["config.yaml"]!, "/etc/cluster-token/config.yaml");
+    config = parseConfig(providers, one("ConfigMap").data!["config.yaml"]!, "/etc/cluster-token/config.yaml");
   });
 
   it("runs 2 replicas of the image's entry point, with the config from the ConfigMap and TLS and secrets from Secrets", () => {

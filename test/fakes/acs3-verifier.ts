@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import type { Verdict } from "./sigv4-verifier.js";
+import type { Verdict } from "./verdict.js";
 
 /** A key pair the fake Alibaba Cloud knows; STS keys also carry their security token and expiry. */
 export interface KnownAlibabaKey {
@@ -76,5 +76,5 @@ export function verifyAcs3(
     .update(`ACS3-HMAC-SHA256\n${sha256(canonical)}`)
     .digest();
   if (!timingSafeEqual(expected, Buffer.from(signature, "hex"))) return { ok: false, reason: "SignatureDoesNotMatch" };
-  return { ok: true, accessKeyId };
+  return { ok: true, identity: accessKeyId };
 }

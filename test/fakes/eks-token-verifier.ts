@@ -1,4 +1,5 @@
-import { verifyPresignedRequest, type KnownKey, type Verdict } from "./sigv4-verifier.js";
+import { verifyPresignedRequest, type KnownKey } from "./sigv4-verifier.js";
+import type { Verdict } from "./verdict.js";
 
 /** The token prefix and the header that binds a token to a cluster, as aws-iam-authenticator defines them. */
 const v1Prefix = "k8s-aws-v1.";

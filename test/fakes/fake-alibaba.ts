@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { stringify } from "yaml";
 import { type KnownAlibabaKey, verifyAcs3 } from "./acs3-verifier.js";
+import { type Clock, systemClock } from "../../src/common/clock.js";
 import { type FakeRequest, type FakeServer, startFakeServer } from "./fake-http-server.js";
-import type { Verdict } from "./sigv4-verifier.js";
+import type { Verdict } from "./verdict.js";
 
 /** What ack-ram-authenticator lets a token carry: signature material only (lower case), plus the User-Agent. */
 const headerAllowlist = new Set([
@@ -32,7 +33,7 @@ export interface FakeAlibaba {
   readonly cs: FakeServer;
   /** Every key the fake knows: the configured pairs and the STS keys it has issued. */
   readonly keys: Map<string, KnownAlibabaKey>;
-  /** Verifies a `k8s-ack-v2.` token presented to `clusterId` as ack-ram-authenticator and STS would. */
+  /** Verifies a `k8s-ack-v2.` token presented to `clusterId` as ack-ram-authenticator and STS would, now by the fake's clock unless given. */
   verifyAckToken(token: string, clusterId: string, now?: Date): Verdict;
   close(): Promise<void>;
 }
@@ -45,76 +46,85 @@ export async function startFakeAlibaba(options: {
   keys: Record<string, string>;
   roles: Record<string, { trustedKeys: string[]; externalId?: string }>;
   clusters: Record<string, FakeAckCluster>;
+  /** Alibaba Cloud's clock: signatures and STS expiries are judged by it. The wall clock when absent. */
+  clock?: Clock;
 }): Promise<FakeAlibaba> {
+  const clock = options.clock ?? systemClock;
   const keys = new Map<string, KnownAlibabaKey>(Object.entries(options.keys).map(([id, secret]) => [id, { secret }]));
   const json = (status: number, body: unknown) => ({ status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const verify = (req: FakeRequest) =>
     verifyAcs3(
       { method: req.method, path: req.url.pathname, query: Object.fromEntries(req.url.searchParams), headers: req.headers, body: req.body },
       keys,
-      { now: new Date(), requireHost: true },
+      { now: new Date(clock.now()), requireHost: true },
     );
 
-  const sts = await startFakeServer((req) => {
-    const verdict = verify(req);
-    if (!verdict.ok) return json(403, { Code: "SignatureDoesNotMatch", Message: verdict.reason });
-    if (req.method !== "POST" || req.headers["x-acs-action"] !== "AssumeRole" || req.headers["x-acs-version"] !== "2015-04-01")
-      return json(400, { Code: "InvalidAction.NotFound" });
-    const q = req.url.searchParams;
-    const role = options.roles[q.get("RoleArn") ?? ""];
-    if (!role || !role.trustedKeys.includes(verdict.accessKeyId)) return json(403, { Code: "NoPermission" });
-    if (role.externalId !== undefined && q.get("ExternalId") !== role.externalId) return json(403, { Code: "NoPermission" });
-    if (!/^[\w.@-]{2,64}$/.test(q.get("RoleSessionName") ?? "")) return json(400, { Code: "InvalidParameter.RoleSessionName" });
-    const seconds = Number(q.get("DurationSeconds"));
-    if (!(seconds >= 900 && seconds <= 43_200)) return json(400, { Code: "InvalidParameter.DurationSeconds" });
-    const accessKeyId = `STS.${randomBytes(12).toString("hex")}`;
-    const issued = {
-      secret: randomBytes(24).toString("base64"),
-      securityToken: `CAIS${randomBytes(48).toString("base64")}`,
-      expiresAt: new Date(Date.now() + seconds * 1000),
-    };
-    keys.set(accessKeyId, issued);
-    return json(200, {
-      RequestId: randomBytes(8).toString("hex"),
-      Credentials: {
-        AccessKeyId: accessKeyId,
-        AccessKeySecret: issued.secret,
-        SecurityToken: issued.securityToken,
-        Expiration: issued.expiresAt.toISOString().replace(/\.\d+Z$/, "Z"),
-      },
-    });
-  });
+  const sts = await startFakeServer(
+    (req) => {
+      const verdict = verify(req);
+      if (!verdict.ok) return json(403, { Code: "SignatureDoesNotMatch", Message: verdict.reason });
+      if (req.method !== "POST" || req.headers["x-acs-action"] !== "AssumeRole" || req.headers["x-acs-version"] !== "2015-04-01")
+        return json(400, { Code: "InvalidAction.NotFound" });
+      const q = req.url.searchParams;
+      const role = options.roles[q.get("RoleArn") ?? ""];
+      if (!role || !role.trustedKeys.includes(verdict.identity)) return json(403, { Code: "NoPermission" });
+      if (role.externalId !== undefined && q.get("ExternalId") !== role.externalId) return json(403, { Code: "NoPermission" });
+      if (!/^[\w.@-]{2,64}$/.test(q.get("RoleSessionName") ?? "")) return json(400, { Code: "InvalidParameter.RoleSessionName" });
+      const seconds = Number(q.get("DurationSeconds"));
+      if (!(seconds >= 900 && seconds <= 43_200)) return json(400, { Code: "InvalidParameter.DurationSeconds" });
+      const accessKeyId = `STS.${randomBytes(12).toString("hex")}`;
+      const issued = {
+        secret: randomBytes(24).toString("base64"),
+        securityToken: `CAIS${randomBytes(48).toString("base64")}`,
+        expiresAt: new Date(clock.now() + seconds * 1000),
+      };
+      keys.set(accessKeyId, issued);
+      return json(200, {
+        RequestId: randomBytes(8).toString("hex"),
+        Credentials: {
+          AccessKeyId: accessKeyId,
+          AccessKeySecret: issued.secret,
+          SecurityToken: issued.securityToken,
+          Expiration: issued.expiresAt.toISOString().replace(/\.\d+Z$/, "Z"),
+        },
+      });
+    },
+    { clock },
+  );
 
-  const cs = await startFakeServer((req) => {
-    const verdict = verify(req);
-    if (!verdict.ok) return json(403, { code: "SignatureDoesNotMatch", message: verdict.reason });
-    const match = /^\/k8s\/([^/]+)\/user_config$/.exec(req.url.pathname);
-    if (
-      req.method !== "GET" ||
-      !match ||
-      req.headers["x-acs-action"] !== "DescribeClusterUserKubeconfig" ||
-      req.headers["x-acs-version"] !== "2015-12-15"
-    )
-      return json(404, { code: "InvalidAction.NotFound" });
-    const cluster = options.clusters[decodeURIComponent(match[1] ?? "")];
-    if (!cluster) return json(404, { code: "ErrorClusterNotFound", message: "cluster not found" });
-    const config = stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: "kubernetes", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
-      // The signing identity's own credential, which the service must never pass on.
-      users: [{ name: "user", user: { "client-certificate-data": "RkFLRS1VU0VSLUNFUlQ=", "client-key-data": "RkFLRS1VU0VSLUtFWQ==" } }],
-      contexts: [{ name: "ctx", context: { cluster: "kubernetes", user: "user" } }],
-      "current-context": "ctx",
-    });
-    return json(200, { config, expiration: new Date(Date.now() + 3 * 3600_000).toISOString() });
-  });
+  const cs = await startFakeServer(
+    (req) => {
+      const verdict = verify(req);
+      if (!verdict.ok) return json(403, { code: "SignatureDoesNotMatch", message: verdict.reason });
+      const match = /^\/k8s\/([^/]+)\/user_config$/.exec(req.url.pathname);
+      if (
+        req.method !== "GET" ||
+        !match ||
+        req.headers["x-acs-action"] !== "DescribeClusterUserKubeconfig" ||
+        req.headers["x-acs-version"] !== "2015-12-15"
+      )
+        return json(404, { code: "InvalidAction.NotFound" });
+      const cluster = options.clusters[decodeURIComponent(match[1] ?? "")];
+      if (!cluster) return json(404, { code: "ErrorClusterNotFound", message: "cluster not found" });
+      const config = stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "kubernetes", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
+        // The signing identity's own credential, which the service must never pass on.
+        users: [{ name: "user", user: { "client-certificate-data": "RkFLRS1VU0VSLUNFUlQ=", "client-key-data": "RkFLRS1VU0VSLUtFWQ==" } }],
+        contexts: [{ name: "ctx", context: { cluster: "kubernetes", user: "user" } }],
+        "current-context": "ctx",
+      });
+      return json(200, { config, expiration: new Date(clock.now() + 3 * 3600_000).toISOString() });
+    },
+    { clock },
+  );
 
   return {
     sts,
     cs,
     keys,
-    verifyAckToken(token, clusterId, now = new Date()) {
+    verifyAckToken(token, clusterId, now = new Date(clock.now())) {
       if (token.length > maxTokenBytes) return { ok: false, reason: "the token is larger than 4096 bytes" };
       if (!token.startsWith("k8s-ack-v2.")) return { ok: false, reason: "not a k8s-ack-v2 token" };
       let claim: {

@@ -1,7 +1,8 @@
 import { constants, createHash, randomBytes, verify, X509Certificate, type KeyObject } from "node:crypto";
 import { stringify } from "yaml";
+import { type Clock, systemClock } from "../../src/common/clock.js";
 import { type FakeRequest, type FakeServer, startFakeServer } from "./fake-http-server.js";
-import type { Verdict } from "./sigv4-verifier.js";
+import type { Verdict } from "./verdict.js";
 
 /** The AKS AAD server application's scope. */
 export const aksScope = "6dae42f8-4368-4678-94ff-3960e28e3630/.default";
@@ -27,7 +28,7 @@ export interface FakeAzure {
   readonly entra: FakeServer;
   readonly imds: FakeServer;
   readonly arm: FakeServer;
-  /** Verifies a bearer token presented to an AKS API server, as AKS's Entra integration does. */
+  /** Verifies a bearer token presented to an AKS API server, as AKS's Entra integration does, now by the fake's clock unless given. */
   verifyAksToken(token: string, now?: Date): Verdict;
   close(): Promise<void>;
 }
@@ -71,58 +72,64 @@ export async function startFakeAzure(options: {
   managedIdentities: string[];
   /** Clusters ARM knows, by "subscription/resourceGroup/name". */
   clusters: Record<string, { server: string; caData: string }>;
+  /** Azure's clock: assertions, certificates and token lifetimes are judged by it. The wall clock when absent. */
+  clock?: Clock;
 }): Promise<FakeAzure> {
+  const clock = options.clock ?? systemClock;
   const issued = new Map<string, Issued>();
   let armResource = "";
   const scopeAllowed = (scope: string) => scope === aksScope || scope === `${armResource}/.default`;
   const issue = (clientId: string, scope: string) => {
     const token = `eyJ0eXAiOiJKV1QifQ.${randomBytes(24).toString("base64url")}.${randomBytes(16).toString("base64url")}`;
     const expiresIn = 3599;
-    issued.set(token, { clientId, scope, expiresAt: Date.now() + expiresIn * 1000 });
+    issued.set(token, { clientId, scope, expiresAt: clock.now() + expiresIn * 1000 });
     return { token, expiresIn };
   };
 
   let entraUrl = "";
   const tokenEndpoint = () => `${entraUrl}/${options.tenantId}/oauth2/v2.0/token`;
-  const entra = await startFakeServer((req: FakeRequest) => {
-    const path = req.url.pathname;
-    if (req.method === "GET" && path === `/${options.tenantId}/v2.0/.well-known/openid-configuration`) {
-      return json(200, {
-        token_endpoint: tokenEndpoint(),
-        authorization_endpoint: `${entraUrl}/${options.tenantId}/oauth2/v2.0/authorize`,
-        end_session_endpoint: `${entraUrl}/${options.tenantId}/oauth2/v2.0/logout`,
-        issuer: `${entraUrl}/${options.tenantId}/v2.0`,
-        jwks_uri: `${entraUrl}/${options.tenantId}/discovery/v2.0/keys`,
-      });
-    }
-    if (req.method !== "POST" || path !== `/${options.tenantId}/oauth2/v2.0/token`) return json(404, { error: "not_found" });
-    const form = new URLSearchParams(req.body.toString("utf8"));
-    if (form.get("grant_type") !== "client_credentials") return oauthError("unsupported_grant_type", "only client_credentials");
-    const clientId = form.get("client_id") ?? "";
-    const app = options.apps[clientId];
-    if (!app) return oauthError("invalid_client", "AADSTS700016: application not found in the directory");
-    const scope = form.get("scope") ?? "";
-    if (!scopeAllowed(scope.split(" ").find((s) => s !== "offline_access" && s !== "openid" && s !== "profile") ?? "")) {
-      return oauthError("invalid_scope", `AADSTS70011: scope ${scope} is not valid`);
-    }
-    const secret = form.get("client_secret");
-    const assertion = form.get("client_assertion");
-    if (secret !== null) {
-      if (!app.secret || secret !== app.secret) return oauthError("invalid_client", "AADSTS7000215: invalid client secret");
-    } else if (assertion !== null && form.get("client_assertion_type") === "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
-      const verdict = verifyAssertion(assertion, app, clientId);
-      if (!verdict.ok) return oauthError("invalid_client", `AADSTS700027: ${verdict.reason}`);
-    } else {
-      return oauthError("invalid_client", "AADSTS7000218: no client credential");
-    }
-    const { token, expiresIn } = issue(clientId, scope.split(" ").find(scopeAllowed) ?? scope);
-    return json(200, { token_type: "Bearer", expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token });
-  }, options.tls);
+  const entra = await startFakeServer(
+    (req: FakeRequest) => {
+      const path = req.url.pathname;
+      if (req.method === "GET" && path === `/${options.tenantId}/v2.0/.well-known/openid-configuration`) {
+        return json(200, {
+          token_endpoint: tokenEndpoint(),
+          authorization_endpoint: `${entraUrl}/${options.tenantId}/oauth2/v2.0/authorize`,
+          end_session_endpoint: `${entraUrl}/${options.tenantId}/oauth2/v2.0/logout`,
+          issuer: `${entraUrl}/${options.tenantId}/v2.0`,
+          jwks_uri: `${entraUrl}/${options.tenantId}/discovery/v2.0/keys`,
+        });
+      }
+      if (req.method !== "POST" || path !== `/${options.tenantId}/oauth2/v2.0/token`) return json(404, { error: "not_found" });
+      const form = new URLSearchParams(req.body.toString("utf8"));
+      if (form.get("grant_type") !== "client_credentials") return oauthError("unsupported_grant_type", "only client_credentials");
+      const clientId = form.get("client_id") ?? "";
+      const app = options.apps[clientId];
+      if (!app) return oauthError("invalid_client", "AADSTS700016: application not found in the directory");
+      const scope = form.get("scope") ?? "";
+      if (!scopeAllowed(scope.split(" ").find((s) => s !== "offline_access" && s !== "openid" && s !== "profile") ?? "")) {
+        return oauthError("invalid_scope", `AADSTS70011: scope ${scope} is not valid`);
+      }
+      const secret = form.get("client_secret");
+      const assertion = form.get("client_assertion");
+      if (secret !== null) {
+        if (!app.secret || secret !== app.secret) return oauthError("invalid_client", "AADSTS7000215: invalid client secret");
+      } else if (assertion !== null && form.get("client_assertion_type") === "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+        const verdict = verifyAssertion(assertion, app, clientId);
+        if (!verdict.ok) return oauthError("invalid_client", `AADSTS700027: ${verdict.reason}`);
+      } else {
+        return oauthError("invalid_client", "AADSTS7000218: no client credential");
+      }
+      const { token, expiresIn } = issue(clientId, scope.split(" ").find(scopeAllowed) ?? scope);
+      return json(200, { token_type: "Bearer", expires_in: expiresIn, ext_expires_in: expiresIn, access_token: token });
+    },
+    { tls: options.tls, clock },
+  );
   entraUrl = entra.url;
 
   /** A client assertion: signed by the app's certificate (x5t#S256) or a federated token of its issuer and subject. */
   function verifyAssertion(jwt: string, app: FakeEntraApp, clientId: string): Verdict {
-    const now = Date.now() / 1000;
+    const now = clock.now() / 1000;
     let header: Record<string, unknown>;
     try {
       header = b64url(jwt.split(".")[0] ?? "");
@@ -143,7 +150,7 @@ export async function startFakeAzure(options: {
         return { ok: false, reason: "the assertion is not valid now" };
       if (claims.exp - now > 3600) return { ok: false, reason: "the assertion lives too long" };
       if (typeof claims.jti !== "string") return { ok: false, reason: "no jti" };
-      return { ok: true, accessKeyId: clientId };
+      return { ok: true, identity: clientId };
     }
     if (app.federated) {
       const checked = verifyJws(jwt, app.federated.publicKey);
@@ -154,72 +161,78 @@ export async function startFakeAzure(options: {
       const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
       if (!aud.includes("api://AzureADTokenExchange")) return { ok: false, reason: "audience must be api://AzureADTokenExchange" };
       if (typeof claims.exp !== "number" || claims.exp < now) return { ok: false, reason: "the federated token has expired" };
-      return { ok: true, accessKeyId: clientId };
+      return { ok: true, identity: clientId };
     }
     return { ok: false, reason: "no certificate or federated credential for this app" };
   }
 
-  const imds = await startFakeServer((req) => {
-    if (req.headers.metadata !== "true")
-      return json(400, { error: "invalid_request", error_description: "Required metadata header not specified" });
-    if (
-      req.method !== "GET" ||
-      req.url.pathname !== "/metadata/identity/oauth2/token" ||
-      req.url.searchParams.get("api-version") !== "2018-02-01"
-    )
-      return json(404, { error: "not_found" });
-    const identity = req.url.searchParams.get("client_id") ?? "system";
-    if (!options.managedIdentities.includes(identity))
-      return json(400, { error: "invalid_request", error_description: "Identity not found" });
-    const resource = req.url.searchParams.get("resource") ?? "";
-    if (!scopeAllowed(`${resource}/.default`)) return json(400, { error: "invalid_resource" });
-    const { token, expiresIn } = issue(identity, `${resource}/.default`);
-    return json(200, {
-      access_token: token,
-      expires_on: String(Math.floor(Date.now() / 1000) + expiresIn),
-      resource,
-      token_type: "Bearer",
-    });
-  });
+  const imds = await startFakeServer(
+    (req) => {
+      if (req.headers.metadata !== "true")
+        return json(400, { error: "invalid_request", error_description: "Required metadata header not specified" });
+      if (
+        req.method !== "GET" ||
+        req.url.pathname !== "/metadata/identity/oauth2/token" ||
+        req.url.searchParams.get("api-version") !== "2018-02-01"
+      )
+        return json(404, { error: "not_found" });
+      const identity = req.url.searchParams.get("client_id") ?? "system";
+      if (!options.managedIdentities.includes(identity))
+        return json(400, { error: "invalid_request", error_description: "Identity not found" });
+      const resource = req.url.searchParams.get("resource") ?? "";
+      if (!scopeAllowed(`${resource}/.default`)) return json(400, { error: "invalid_resource" });
+      const { token, expiresIn } = issue(identity, `${resource}/.default`);
+      return json(200, {
+        access_token: token,
+        expires_on: String(Math.floor(clock.now() / 1000) + expiresIn),
+        resource,
+        token_type: "Bearer",
+      });
+    },
+    { clock },
+  );
 
-  const arm = await startFakeServer((req) => {
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
-    const grant = issued.get(bearer);
-    if (!grant || grant.expiresAt < Date.now() || grant.scope !== `${armResource}/.default`)
-      return json(401, { error: { code: "InvalidAuthenticationToken", message: "The access token is invalid." } });
-    const m =
-      /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)\/listClusterUserCredential$/.exec(
-        req.url.pathname,
-      );
-    if (req.method !== "POST" || !m || !req.url.searchParams.get("api-version"))
-      return json(404, { error: { code: "InvalidResourceType" } });
-    const cluster = options.clusters[`${m[1]}/${m[2]}/${m[3]}`];
-    if (!cluster) return json(404, { error: { code: "ResourceNotFound", message: "The Resource was not found." } });
-    const kubeconfig = stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: m[3], cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
-      users: [
-        {
-          name: "clusterUser",
-          user: { exec: { command: "kubelogin", args: ["get-token", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"] } },
-        },
-      ],
-    });
-    return json(200, { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] });
-  });
+  const arm = await startFakeServer(
+    (req) => {
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+      const grant = issued.get(bearer);
+      if (!grant || grant.expiresAt < clock.now() || grant.scope !== `${armResource}/.default`)
+        return json(401, { error: { code: "InvalidAuthenticationToken", message: "The access token is invalid." } });
+      const m =
+        /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)\/listClusterUserCredential$/.exec(
+          req.url.pathname,
+        );
+      if (req.method !== "POST" || !m || !req.url.searchParams.get("api-version"))
+        return json(404, { error: { code: "InvalidResourceType" } });
+      const cluster = options.clusters[`${m[1]}/${m[2]}/${m[3]}`];
+      if (!cluster) return json(404, { error: { code: "ResourceNotFound", message: "The Resource was not found." } });
+      const kubeconfig = stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: m[3], cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
+        users: [
+          {
+            name: "clusterUser",
+            user: { exec: { command: "kubelogin", args: ["get-token", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"] } },
+          },
+        ],
+      });
+      return json(200, { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] });
+    },
+    { clock },
+  );
   armResource = arm.url;
 
   return {
     entra,
     imds,
     arm,
-    verifyAksToken(token, now = new Date()) {
+    verifyAksToken(token, now = new Date(clock.now())) {
       const grant = issued.get(token);
       if (!grant) return { ok: false, reason: "unknown token" };
       if (grant.scope !== aksScope) return { ok: false, reason: "the token is not for the AKS server application" };
       if (grant.expiresAt < now.getTime()) return { ok: false, reason: "the token has expired" };
-      return { ok: true, accessKeyId: grant.clientId };
+      return { ok: true, identity: grant.clientId };
     },
     close: async () => {
       await Promise.all([entra.close(), imds.close(), arm.close()]);

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes, verify, type KeyObject } from "node:crypto";
+import { type Clock, systemClock } from "../../src/common/clock.js";
 import { startFakeServer, type FakeServer } from "./fake-http-server.js";
-import type { Verdict } from "./sigv4-verifier.js";
+import type { Verdict } from "./verdict.js";
 
 /** What Google requires of a service-account JWT assertion. */
 const tokenAudience = "https://oauth2.googleapis.com/token";
@@ -80,20 +81,23 @@ export async function startFakeGcp(options: {
   clusters: Record<string, FakeGkeCluster>;
   /** Lifetime of issued tokens, in seconds (Google: 3599). */
   tokenLifetimeS?: number;
+  /** Google's clock: assertions and token lifetimes are judged by it. The wall clock when absent. */
+  clock?: Clock;
 }): Promise<FakeGcp> {
+  const clock = options.clock ?? systemClock;
   const accounts = new Map(options.serviceAccounts.map((a) => [a.email, a]));
   const issued = new Map<string, IssuedToken>();
   const lifetime = options.tokenLifetimeS ?? 3599;
   const json = (status: number, body: unknown) => ({ status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const issue = (principal: string, scopes: string[]) => {
     const token = `ya29.fake-${randomBytes(24).toString("base64url")}`;
-    issued.set(token, { principal, scopes, expiresAt: Date.now() + lifetime * 1000 });
+    issued.set(token, { principal, scopes, expiresAt: clock.now() + lifetime * 1000 });
     return token;
   };
   const bearer = (authorization: string | undefined): IssuedToken | undefined => {
     const token = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
     const grant = token ? issued.get(token) : undefined;
-    return grant && grant.expiresAt > Date.now() ? grant : undefined;
+    return grant && grant.expiresAt > clock.now() ? grant : undefined;
   };
 
   function grant(body: URLSearchParams) {
@@ -112,7 +116,7 @@ export async function startFakeGcp(options: {
     if (claims.aud !== tokenAudience) return invalid("Invalid JWT: aud");
     const scopes = String(claims.scope ?? "").split(" ");
     if (!requiredScopes.every((scope) => scopes.includes(scope))) return invalid("missing scopes");
-    const now = Math.floor(Date.now() / 1000);
+    const now = Math.floor(clock.now() / 1000);
     const iat = Number(claims.iat);
     const exp = Number(claims.exp);
     if (!(iat <= now + 60 && exp > now && exp - iat <= maxAssertionLifetimeS))
@@ -120,36 +124,39 @@ export async function startFakeGcp(options: {
     return json(200, { access_token: issue(account.email, scopes), expires_in: lifetime, token_type: "Bearer" });
   }
 
-  const server = await startFakeServer((req) => {
-    const path = req.url.pathname;
-    if (req.method === "POST" && path === "/token") return grant(new URLSearchParams(req.body.toString("utf8")));
-    const impersonate = /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(path);
-    if (req.method === "POST" && impersonate) {
-      const caller = bearer(req.headers.authorization);
-      if (!caller) return json(401, { error: { code: 401, status: "UNAUTHENTICATED" } });
-      const target = decodeURIComponent(impersonate[1]!);
-      if (!(options.impersonation?.[target] ?? []).includes(caller.principal))
-        return json(403, { error: { code: 403, status: "PERMISSION_DENIED" } });
-      const body = JSON.parse(req.body.toString("utf8") || "{}") as { scope?: string[] };
-      const token = issue(target, body.scope ?? []);
-      return json(200, { accessToken: token, expireTime: new Date(issued.get(token)!.expiresAt).toISOString() });
-    }
-    const get = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/.exec(path);
-    if (req.method === "GET" && get) {
-      const caller = bearer(req.headers.authorization);
-      if (!caller) return json(401, { error: { code: 401, status: "UNAUTHENTICATED" } });
-      if (!caller.scopes.includes(requiredScopes[0]!)) return json(403, { error: { code: 403, status: "PERMISSION_DENIED" } });
-      const cluster = options.clusters[get.slice(1).map(decodeURIComponent).join("/")];
-      if (!cluster) return json(404, { error: { code: 404, status: "NOT_FOUND" } });
-      return json(200, {
-        name: get[3],
-        status: cluster.status ?? "RUNNING",
-        endpoint: cluster.endpoint,
-        masterAuth: { clusterCaCertificate: cluster.caData },
-      });
-    }
-    return json(404, { error: { code: 404, status: "NOT_FOUND" } });
-  });
+  const server = await startFakeServer(
+    (req) => {
+      const path = req.url.pathname;
+      if (req.method === "POST" && path === "/token") return grant(new URLSearchParams(req.body.toString("utf8")));
+      const impersonate = /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(path);
+      if (req.method === "POST" && impersonate) {
+        const caller = bearer(req.headers.authorization);
+        if (!caller) return json(401, { error: { code: 401, status: "UNAUTHENTICATED" } });
+        const target = decodeURIComponent(impersonate[1]!);
+        if (!(options.impersonation?.[target] ?? []).includes(caller.principal))
+          return json(403, { error: { code: 403, status: "PERMISSION_DENIED" } });
+        const body = JSON.parse(req.body.toString("utf8") || "{}") as { scope?: string[] };
+        const token = issue(target, body.scope ?? []);
+        return json(200, { accessToken: token, expireTime: new Date(issued.get(token)!.expiresAt).toISOString() });
+      }
+      const get = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/.exec(path);
+      if (req.method === "GET" && get) {
+        const caller = bearer(req.headers.authorization);
+        if (!caller) return json(401, { error: { code: 401, status: "UNAUTHENTICATED" } });
+        if (!caller.scopes.includes(requiredScopes[0]!)) return json(403, { error: { code: 403, status: "PERMISSION_DENIED" } });
+        const cluster = options.clusters[get.slice(1).map(decodeURIComponent).join("/")];
+        if (!cluster) return json(404, { error: { code: 404, status: "NOT_FOUND" } });
+        return json(200, {
+          name: get[3],
+          status: cluster.status ?? "RUNNING",
+          endpoint: cluster.endpoint,
+          masterAuth: { clusterCaCertificate: cluster.caData },
+        });
+      }
+      return json(404, { error: { code: 404, status: "NOT_FOUND" } });
+    },
+    { clock },
+  );
 
   return Object.assign(server, {
     tokenUrl: `${server.url}/token`,
@@ -157,9 +164,9 @@ export async function startFakeGcp(options: {
     verifyAccessToken(token: string): Verdict {
       const grant = issued.get(token);
       if (!grant) return { ok: false, reason: "unknown token" };
-      if (grant.expiresAt <= Date.now()) return { ok: false, reason: "expired token" };
+      if (grant.expiresAt <= clock.now()) return { ok: false, reason: "expired token" };
       if (!grant.scopes.includes(requiredScopes[0]!)) return { ok: false, reason: "missing cloud-platform scope" };
-      return { ok: true, accessKeyId: grant.principal };
+      return { ok: true, identity: grant.principal };
     },
   });
 }

@@ -1,6 +1,6 @@
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import type { Verdict } from "./sigv4-verifier.js";
+import type { Verdict } from "./verdict.js";
 
 /** A running fake Kubernetes API server. */
 export interface FakeKubeApiServer {

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { stringify } from "yaml";
+import { type Clock, systemClock } from "../../src/common/clock.js";
 import { startFakeServer, type FakeServer } from "./fake-http-server.js";
-import type { Verdict } from "./sigv4-verifier.js";
+import type { Verdict } from "./verdict.js";
 
 /** NCP's API gateway and IAM reject timestamps more than 5 minutes off. */
 const maxSkewMs = 5 * 60_000;
@@ -15,7 +16,7 @@ export interface FakeNksCluster {
 
 /** A running fake NAVER Cloud. */
 export interface FakeNcp extends FakeServer {
-  /** Verifies an NKS token as the cluster's IAM authenticator would, for the cluster with this UUID. */
+  /** Verifies an NKS token as the cluster's IAM authenticator would, for the cluster with this UUID, now by the fake's clock unless given. */
   verifyNksToken(token: string, clusterUuid: string, now?: Date): Verdict;
 }
 
@@ -40,42 +41,51 @@ function stage(region: string, version: string): string {
  * `x-ncp-apigw-timestamp` (±5 minutes), `x-ncp-iam-access-key` and recomputes
  * `x-ncp-apigw-signature-v2`; and an IAM verifier for `k8s-ncp-v1.` tokens.
  */
-export async function startFakeNcp(options: { keys: Record<string, string>; clusters: Record<string, FakeNksCluster> }): Promise<FakeNcp> {
-  const server = await startFakeServer((req) => {
-    const json = (status: number, body: unknown) => ({
-      status,
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    const timestamp = req.headers["x-ncp-apigw-timestamp"] ?? "";
-    const accessKey = req.headers["x-ncp-iam-access-key"] ?? "";
-    const signature = req.headers["x-ncp-apigw-signature-v2"] ?? "";
-    if (!/^\d{13}$/.test(timestamp) || Math.abs(Date.now() - Number(timestamp)) > maxSkewMs)
-      return json(401, { error: { errorCode: "200", message: "Invalid timestamp" } });
-    const secretKey = options.keys[accessKey];
-    if (!secretKey) return json(401, { error: { errorCode: "210", message: "Invalid access key" } });
-    if (!sameText(signature, sign(secretKey, req.method, req.url.pathname + req.url.search, timestamp, accessKey))) {
-      return json(401, { error: { errorCode: "200", message: "Authentication Failed" } });
-    }
-    const match = /^\/vnks\/([a-z0-9-]+)\/clusters\/([^/]+)\/kubeconfig$/.exec(req.url.pathname);
-    if (req.method !== "GET" || !match) return json(404, { error: { message: "Not Found" } });
-    const cluster = options.clusters[decodeURIComponent(match[2]!)];
-    if (!cluster || stage(cluster.region, "v2") !== match[1]) return json(404, { error: { message: "Cluster not found" } });
-    const kubeconfig = stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: "kubernetes", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
-      users: [
-        { name: "kubernetes-admin", user: { "client-certificate-data": "LEGACY-ADMIN-CERT", "client-key-data": "LEGACY-ADMIN-KEY" } },
-      ],
-      contexts: [{ name: "kubernetes-admin@kubernetes", context: { cluster: "kubernetes", user: "kubernetes-admin" } }],
-      "current-context": "kubernetes-admin@kubernetes",
-    });
-    return json(200, { kubeconfig });
-  });
+export async function startFakeNcp(options: {
+  keys: Record<string, string>;
+  clusters: Record<string, FakeNksCluster>;
+  /** NAVER Cloud's clock: timestamps are judged by it. The wall clock when absent. */
+  clock?: Clock;
+}): Promise<FakeNcp> {
+  const clock = options.clock ?? systemClock;
+  const server = await startFakeServer(
+    (req) => {
+      const json = (status: number, body: unknown) => ({
+        status,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const timestamp = req.headers["x-ncp-apigw-timestamp"] ?? "";
+      const accessKey = req.headers["x-ncp-iam-access-key"] ?? "";
+      const signature = req.headers["x-ncp-apigw-signature-v2"] ?? "";
+      if (!/^\d{13}$/.test(timestamp) || Math.abs(clock.now() - Number(timestamp)) > maxSkewMs)
+        return json(401, { error: { errorCode: "200", message: "Invalid timestamp" } });
+      const secretKey = options.keys[accessKey];
+      if (!secretKey) return json(401, { error: { errorCode: "210", message: "Invalid access key" } });
+      if (!sameText(signature, sign(secretKey, req.method, req.url.pathname + req.url.search, timestamp, accessKey))) {
+        return json(401, { error: { errorCode: "200", message: "Authentication Failed" } });
+      }
+      const match = /^\/vnks\/([a-z0-9-]+)\/clusters\/([^/]+)\/kubeconfig$/.exec(req.url.pathname);
+      if (req.method !== "GET" || !match) return json(404, { error: { message: "Not Found" } });
+      const cluster = options.clusters[decodeURIComponent(match[2]!)];
+      if (!cluster || stage(cluster.region, "v2") !== match[1]) return json(404, { error: { message: "Cluster not found" } });
+      const kubeconfig = stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "kubernetes", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
+        users: [
+          { name: "kubernetes-admin", user: { "client-certificate-data": "LEGACY-ADMIN-CERT", "client-key-data": "LEGACY-ADMIN-KEY" } },
+        ],
+        contexts: [{ name: "kubernetes-admin@kubernetes", context: { cluster: "kubernetes", user: "kubernetes-admin" } }],
+        "current-context": "kubernetes-admin@kubernetes",
+      });
+      return json(200, { kubeconfig });
+    },
+    { clock },
+  );
 
   return Object.assign(server, {
-    verifyNksToken(token: string, clusterUuid: string, now = new Date()): Verdict {
+    verifyNksToken(token: string, clusterUuid: string, now = new Date(clock.now())): Verdict {
       const prefix = "k8s-ncp-v1.";
       if (!token.startsWith(prefix)) return { ok: false, reason: "token lacks the k8s-ncp-v1. prefix" };
       const encoded = token.slice(prefix.length);
@@ -99,7 +109,7 @@ export async function startFakeNcp(options: { keys: Record<string, string>; clus
       if (!secretKey) return { ok: false, reason: "unknown access key" };
       if (!sameText(signature ?? "", sign(secretKey, "GET", path, timestamp!, accessKey!)))
         return { ok: false, reason: "signature does not match" };
-      return { ok: true, accessKeyId: accessKey! };
+      return { ok: true, identity: accessKey! };
     },
   });
 }

@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { Verdict } from "./verdict.js";
 
 /**
  * An independent AWS Signature Version 4 verifier for the fake clouds, written from
@@ -32,8 +33,6 @@ export interface Expectation {
   /** How far X-Amz-Date may be from `now`, in ms; AWS allows 5 minutes of skew for header auth. */
   maxSkewMs?: number;
 }
-
-export type Verdict = { ok: true; accessKeyId: string } | { ok: false; reason: string };
 
 const algorithm = "AWS4-HMAC-SHA256";
 const emptySha256 = createHash("sha256").update("").digest("hex");
@@ -111,7 +110,7 @@ function check(
   const expected = Buffer.from(signature(key.secretAccessKey, date!, region, service, stringToSign));
   const given = Buffer.from(parts.signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: "signature does not match" };
-  return { ok: true, accessKeyId };
+  return { ok: true, identity: accessKeyId };
 }
 
 /** Verifies a request signed in the Authorization header, body hash included. */

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { createLogger } from "../../src/logging/logger.js";
+import { providers } from "../../src/providers.js";
 import { createService } from "../../src/service.js";
 import { connectImplementation } from "../../src/transports/connect-transport.js";
 import { expectError } from "../support/error-info.js";
@@ -23,7 +24,7 @@ function inMemoryService() {
   const driver = new InMemoryTokenDriver();
   const logs = new LogCapture();
   const config = testConfig(raw);
-  const service = createService(config, { logger: createLogger({ destination: logs }), drivers: { aws: { token: driver } } });
+  const service = createService(config, { logger: createLogger({ destination: logs, providers }), drivers: { aws: { token: driver } } });
   const auditLines = () =>
     readFileSync(config.audit.file ?? "", "utf8")
       .split("\n")
@@ -70,7 +71,7 @@ describe("the service in memory", () => {
     }
     const raw = rawTestConfig();
     const uncached = createService(testConfig({ ...raw, tokenCache: { enabled: false } }), {
-      logger: createLogger({ destination: new LogCapture() }),
+      logger: createLogger({ destination: new LogCapture(), providers }),
       drivers: { aws: { token: driver } },
     });
     const uncachedClient = createClient(
@@ -90,7 +91,7 @@ describe("the service in memory", () => {
     const { service, client } = inMemoryService();
     const closed: string[] = [];
     const tracked = createService(testConfig(), {
-      logger: createLogger({ destination: new LogCapture() }),
+      logger: createLogger({ destination: new LogCapture(), providers }),
       drivers: { aws: { token: new InMemoryTokenDriver(), close: () => closed.push("aws") } },
     });
     await tracked.close();

@@ -4,6 +4,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import type { ServiceConfig } from "../../src/config/config-schema.js";
 import { createLogger } from "../../src/logging/logger.js";
+import { providers } from "../../src/providers.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { LogCapture } from "./log-capture.js";
 import { testConfig } from "./test-config.js";
@@ -30,7 +31,7 @@ export interface RunningService {
 /** Starts the real server, as `cluster-token serve` does, with logs captured. */
 export async function startTestService(config: ServiceConfig = testConfig(), options: { now?: () => Date } = {}): Promise<RunningService> {
   const logs = new LogCapture();
-  const server = await startServer(config, { logger: createLogger({ level: "debug", destination: logs }), ...options });
+  const server = await startServer(config, { logger: createLogger({ level: "debug", destination: logs, providers }), ...options });
   const httpUrl = `http://${server.httpAddress}`;
   const grpcUrl = `http://${server.grpcAddress}`;
   const grpcTransport = createGrpcTransport({ baseUrl: grpcUrl });

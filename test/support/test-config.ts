@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { ServiceConfig } from "../../src/config/config-schema.js";
 import { parseConfig } from "../../src/config/load-config.js";
+import { providers } from "../../src/providers.js";
 
 /** Base64 PEM of the test CA certificate, as a kubeconfig's certificate-authority-data. */
 export const testCaData = readFileSync(new URL("../../../test/support/fixtures/test-ca.pem", import.meta.url)).toString("base64");
@@ -59,5 +60,5 @@ export function rawTestConfig(): Record<string, unknown> {
 
 /** Validates a raw config exactly as the server does at start-up. */
 export function testConfig(raw: Record<string, unknown> = rawTestConfig()): ServiceConfig {
-  return parseConfig(stringify(raw), "/test/config.yaml");
+  return parseConfig(providers, stringify(raw), "/test/config.yaml");
 }

@@ -37,7 +37,7 @@ describe("ClusterTokenService over the wire", () => {
       const token = response.status!.token;
       assert.deepEqual(verifyEksToken(token, { clusterName: "demo", region: "us-west-2", keys }), {
         ok: true,
-        accessKeyId: testAwsKeys.accessKeyId,
+        identity: testAwsKeys.accessKeyId,
       });
       const expiry = timestampDate(response.status!.expirationTimestamp!).getTime();
       assert.ok(expiry > Date.now() + 13 * 60_000 && expiry <= Date.now() + 14 * 60_000);

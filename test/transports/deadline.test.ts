@@ -36,7 +36,7 @@ describe("the caller's deadline", () => {
   });
 
   it("Connect: connect-timeout-ms is enforced by the server: 504 deadline_exceeded with ErrorInfo, at the deadline", async () => {
-    sts.fault = { delayMs: 5000 };
+    sts.fault = { hold: true }; // STS answers only once released: the deadline is all that can end the call
     try {
       const started = Date.now();
       const res = await fetch(`${svc.httpUrl}${path}`, {
@@ -52,17 +52,19 @@ describe("the caller's deadline", () => {
       assert.ok(elapsed >= 280 && elapsed < 2000, `answered after ${elapsed} ms`);
     } finally {
       sts.fault = undefined;
+      await sts.release();
     }
   });
 
   it("gRPC: grpc-timeout is enforced by the server: DEADLINE_EXCEEDED at the deadline", async () => {
-    sts.fault = { delayMs: 5000 };
+    sts.fault = { hold: true };
     try {
       const { status, ms } = await rawGrpcCall(svc.grpcUrl, "300m");
       assert.equal(status, "4");
       assert.ok(ms >= 280 && ms < 2000, `answered after ${ms} ms`);
     } finally {
       sts.fault = undefined;
+      await sts.release();
     }
   });
 

@@ -9,6 +9,7 @@ import { Authenticator } from "../../src/auth/authenticator.js";
 import type { TransportCall } from "../../src/core/call-context.js";
 import type { ServiceHandlers } from "../../src/core/service-handlers.js";
 import { createLogger } from "../../src/logging/logger.js";
+import { providers } from "../../src/providers.js";
 import { UndecodableRequest } from "../../src/pipeline/invocation.js";
 import { createUnaryInvoker } from "../../src/transports/unary-invoker.js";
 import { LogCapture } from "../support/log-capture.js";
@@ -32,7 +33,7 @@ const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 /** The pipeline the service composes, logging to `logs`. */
 function links(logs: LogCapture) {
   return [
-    accessLog(createLogger({ destination: logs })),
+    accessLog(createLogger({ destination: logs, providers })),
     audit(AuditLog.open(testAuditFile(), { commitTimeoutMs: 1_000 })),
     authenticate(Authenticator.none()),
     rejectUndecodable,

@@ -2,7 +2,8 @@ import type { UpstreamCall } from "../../errors/upstream-error.js";
 import { kubeconfigClusterEntry } from "../kubeconfig-cluster-entry.js";
 import type { ClusterAccess, ClusterDescriber } from "../driver.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
-import type { AlibabaCluster } from "./alibaba-config.js";
+import type { Clock } from "../../common/clock.js";
+import { type AlibabaCluster, alibabaProviderName } from "./alibaba-config.js";
 import { type AlibabaCredentials, signedAcsHeaders } from "./alibaba-credentials.js";
 
 /** The Container Service API of a region, e.g. https://cs.cn-hangzhou.aliyuncs.com. */
@@ -21,11 +22,15 @@ export class AckClusterDescriber implements ClusterDescriber<AlibabaCluster> {
   constructor(
     private readonly credentials: AlibabaCredentials,
     private readonly upstreamTimeoutMs: number,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock,
   ) {}
 
   async describeCluster(cluster: AlibabaCluster, signal: AbortSignal): Promise<ClusterAccess> {
-    const call: UpstreamCall = { provider: "alibaba", operation: "cs:DescribeClusterUserKubeconfig", metadata: { cluster_id: cluster.id } };
+    const call: UpstreamCall = {
+      provider: alibabaProviderName,
+      operation: "cs:DescribeClusterUserKubeconfig",
+      metadata: { cluster_id: cluster.id },
+    };
     const keys = await this.credentials.keysFor(cluster, signal);
     const base = (cluster.apiEndpoint ?? defaultCsEndpoint(cluster.region)).replace(/\/+$/, "");
     const url = new URL(`${base}/k8s/${encodeURIComponent(cluster.clusterId)}/user_config`);
@@ -38,7 +43,7 @@ export class AckClusterDescriber implements ClusterDescriber<AlibabaCluster> {
       action: "DescribeClusterUserKubeconfig",
       version: "2015-12-15",
       host: url.host,
-      now: this.now(),
+      now: new Date(this.clock.now()),
     });
     const body = (await fetchUpstreamJson(call, url, headers, signal, this.upstreamTimeoutMs)) as { config?: unknown };
     return kubeconfigClusterEntry(body?.config, call);

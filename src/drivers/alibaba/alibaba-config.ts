@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { baseUrlSchema, clusterBase, secretRefSchema } from "../../config/schema-parts.js";
 
+/** The `provider` value of Alibaba Cloud entries, and the name errors and metrics give the cloud. */
+export const alibabaProviderName = "alibaba";
+
 /** Alibaba Cloud STS, where a RAM role is assumed. */
 export const defaultAlibabaStsEndpoint = "https://sts.aliyuncs.com";
 
@@ -9,7 +12,7 @@ export const defaultAlibabaStsEndpoint = "https://sts.aliyuncs.com";
  * role assumed with it through STS (as ack-ram-tool's `--role-arn` does).
  */
 export const alibabaCredentialSchema = z.strictObject({
-  provider: z.literal("alibaba"),
+  provider: z.literal(alibabaProviderName),
   accessKeyId: secretRefSchema,
   accessKeySecret: secretRefSchema,
   roleArn: z
@@ -28,7 +31,7 @@ export const alibabaCredentialSchema = z.strictObject({
 /** An ACK cluster entry, known by its cluster id. */
 export const alibabaClusterSchema = z.strictObject({
   ...clusterBase,
-  provider: z.literal("alibaba"),
+  provider: z.literal(alibabaProviderName),
   region: z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, "must be an Alibaba Cloud region id such as cn-hangzhou"),
   clusterId: z.string().regex(/^c[0-9a-z]{8,40}$/, "must be the ACK cluster id, such as c82e6987e2961451182edacd74faf****"),
   name: z.string().max(255).default(""),

@@ -5,7 +5,8 @@ import { sharedLookupError, upstreamBadResponse, type UpstreamCall } from "../..
 import { credentialEntryFor } from "../credential-entry.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
 import { acs3Authorization, acsDate, sha256Hex } from "./acs3-signature.js";
-import type { AlibabaCluster, AlibabaCredentialConfig } from "./alibaba-config.js";
+import type { Clock } from "../../common/clock.js";
+import { type AlibabaCluster, type AlibabaCredentialConfig, alibabaProviderName } from "./alibaba-config.js";
 
 /** An AccessKey pair, with the STS security token and expiry of assumed-role credentials. */
 export interface AlibabaKeys {
@@ -54,12 +55,12 @@ export class AlibabaCredentials {
   constructor(
     private readonly entries: ReadonlyMap<string, AlibabaCredentialConfig>,
     private readonly upstreamTimeoutMs: number,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock,
   ) {
     this.assumed = new TtlCache({
       maxEntries: Math.max(1, entries.size),
       attemptTimeoutMs: upstreamTimeoutMs,
-      now: () => this.now().getTime(),
+      now: () => clock.now(),
     });
   }
 
@@ -107,7 +108,7 @@ export class AlibabaCredentials {
       action: "AssumeRole",
       version: "2015-04-01",
       host: url.host,
-      now: this.now(),
+      now: new Date(this.clock.now()),
     });
     const body = (await fetchUpstreamJson(call, url, headers, signal, this.upstreamTimeoutMs, "POST")) as {
       Credentials?: { AccessKeyId?: unknown; AccessKeySecret?: unknown; SecurityToken?: unknown; Expiration?: unknown };
@@ -128,5 +129,5 @@ export class AlibabaCredentials {
 }
 
 function assumeRoleCall(cluster: AlibabaCluster): UpstreamCall {
-  return { provider: "alibaba", operation: "sts:AssumeRole", metadata: { cluster_id: cluster.id } };
+  return { provider: alibabaProviderName, operation: "sts:AssumeRole", metadata: { cluster_id: cluster.id } };
 }

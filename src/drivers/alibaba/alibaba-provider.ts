@@ -1,16 +1,29 @@
 import { defineProvider } from "../provider-module.js";
 import { AckClusterDescriber } from "./ack-describer.js";
 import { AckTokenDriver } from "./ack-driver.js";
-import { alibabaClusterSchema, alibabaCredentialSchema } from "./alibaba-config.js";
+import { alibabaClusterSchema, alibabaCredentialSchema, alibabaProviderName } from "./alibaba-config.js";
 import { AlibabaCredentials } from "./alibaba-credentials.js";
 
 /** Alibaba Cloud ACK: ack-ram-tool's ACS3-signed RAM tokens, and the Container Service API for discovery. */
 export const alibabaProvider = defineProvider({
-  name: "alibaba",
+  name: alibabaProviderName,
   credentialSchema: alibabaCredentialSchema,
   clusterSchema: alibabaClusterSchema,
-  create(credentials, { upstreamTimeoutMs, now }) {
-    const keys = new AlibabaCredentials(new Map(Object.entries(credentials)), upstreamTimeoutMs, now);
-    return { token: new AckTokenDriver(keys, now), describer: new AckClusterDescriber(keys, upstreamTimeoutMs, now) };
+  secretShapes: {
+    patterns: [
+      // ACK RAM tokens: `k8s-ack-v2.` (ack-token.ts) and the standard base64 of the signed request.
+      /k8s-ack-v2\.[\w+/=-]+/g,
+      // AccessKey ids of RAM users (LTAI…) and of STS credentials (STS.…); STS security tokens (CAIS…).
+      /\bLTAI[0-9A-Za-z]{12,30}\b/g,
+      /\bSTS\.[0-9A-Za-z]{16,64}\b/g,
+      /\bCAIS[\w+/=]{16,}/g,
+    ],
+    fields: ["accessKeySecret", "AccessKeySecret", "securityToken", "SecurityToken"],
+  },
+  // ACK knows a cluster by its id; the name is the optional one the entry gives.
+  placement: ({ region, name }) => ({ region, name }),
+  create(credentials, { upstreamTimeoutMs, clock }) {
+    const keys = new AlibabaCredentials(new Map(Object.entries(credentials)), upstreamTimeoutMs, clock);
+    return { token: new AckTokenDriver(keys, clock), describer: new AckClusterDescriber(keys, upstreamTimeoutMs, clock) };
   },
 });

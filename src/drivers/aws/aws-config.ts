@@ -1,10 +1,13 @@
 import { z } from "zod";
 import { always, baseUrlSchema, clusterBase, secretRefSchema } from "../../config/schema-parts.js";
 
+/** The `provider` value of AWS entries, and the name errors and metrics give the cloud. */
+export const awsProviderName = "aws";
+
 /** An AWS credential: static keys from references, the SDK default chain, and optionally a role to assume. */
 export const awsCredentialSchema = z
   .strictObject({
-    provider: z.literal("aws"),
+    provider: z.literal(awsProviderName),
     source: z.literal("default", { error: 'must be "default" (the AWS SDK default credential chain)' }).optional(),
     accessKeyId: secretRefSchema.optional(),
     secretAccessKey: secretRefSchema.optional(),
@@ -54,7 +57,7 @@ export const awsCredentialSchema = z
 /** An EKS cluster entry. */
 export const awsClusterSchema = z.strictObject({
   ...clusterBase,
-  provider: z.literal("aws"),
+  provider: z.literal(awsProviderName),
   region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-west-2"),
   name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "must be an EKS cluster name"),
 });

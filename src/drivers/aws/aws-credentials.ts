@@ -1,12 +1,11 @@
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import type { AwsCredentialConfig } from "./aws-config.js";
+import { type AwsCredentialConfig, awsProviderName } from "./aws-config.js";
 import { resolveSecret } from "../../config/secret-ref.js";
 import { raceSignal } from "../../common/deadline.js";
 import { TtlCache } from "../../core/ttl-cache.js";
 import { isUpstreamOutage } from "../../errors/upstream-error.js";
-import { errorSummary } from "../../logging/logger.js";
 import { awsServiceError } from "./aws-errors.js";
 import type { ProviderOptions } from "../driver.js";
 
@@ -24,12 +23,16 @@ const undatedCredentialsTtlMs = 5 * 60_000;
 
 /**
  * The AWS SDK tuning of every client the service builds: one attempt (the core
- * retries within each caller's deadline), and request timeouts that really abort
- * (smithy only logs a warning by default).
+ * retries within each caller's deadline), request timeouts that really abort
+ * (smithy only logs a warning by default), and the service's clock. The SDK signs
+ * with the wall clock plus `systemClockOffset`, which it corrects from the Date
+ * header of AWS's answers; starting it at the clock's offset makes its requests
+ * carry the service's time, as the tokens signed here do.
  */
-export function awsClientTuning(upstreamTimeoutMs: number) {
+export function awsClientTuning({ upstreamTimeoutMs, clock }: ProviderOptions) {
   return {
     maxAttempts: 1,
+    systemClockOffset: clock.now() - Date.now(),
     requestHandler: {
       connectionTimeout: Math.min(3_000, upstreamTimeoutMs),
       requestTimeout: upstreamTimeoutMs,
@@ -62,11 +65,12 @@ export class AwsCredentialSource {
       ? new TtlCache({
           maxEntries: 1,
           attemptTimeoutMs: options.upstreamTimeoutMs,
+          now: () => options.clock.now(),
           // Credentials due for renewal but still valid keep signing while STS is down.
-          serveStaleOn: (err) => isUpstreamOutage(awsServiceError(err, { provider: "aws", operation: this.operation })),
+          serveStaleOn: (err) => isUpstreamOutage(awsServiceError(err, { provider: awsProviderName, operation: this.operation })),
           onStale: (_key, err) =>
             options.warn?.(
-              { provider: "aws", operation: this.operation, error: errorSummary(err) },
+              { provider: awsProviderName, operation: this.operation, error: err },
               "STS failed; signing with the still valid credentials",
             ),
         })
@@ -76,7 +80,7 @@ export class AwsCredentialSource {
           region: entry.region ?? defaultStsRegion,
           ...(entry.stsEndpoint ? { endpoint: entry.stsEndpoint } : {}),
           credentials: () => this.base(AbortSignal.timeout(options.upstreamTimeoutMs)),
-          ...awsClientTuning(options.upstreamTimeoutMs),
+          ...awsClientTuning(options),
         })
       : undefined;
     this.provider = () => this.resolve(AbortSignal.timeout(options.upstreamTimeoutMs));
@@ -93,7 +97,7 @@ export class AwsCredentialSource {
       const credentials = this.sts ? await this.assumeRole(this.sts, attemptSignal) : await this.base(attemptSignal);
       const renewAt = credentials.expiration
         ? credentials.expiration.getTime() - (this.sts ? assumedRoleRefreshWindowMs : 60_000)
-        : Date.now() + undatedCredentialsTtlMs;
+        : this.options.clock.now() + undatedCredentialsTtlMs;
       // Served while STS is down only as long as a token signed with them gets a minute of life.
       const staleUntil = credentials.expiration ? credentials.expiration.getTime() - 60_000 : undefined;
       return { value: credentials, expiresAt: renewAt, ...(staleUntil !== undefined ? { staleUntil } : {}) };
@@ -131,7 +135,7 @@ export class AwsCredentialSource {
     if (this.entry.source !== "default") return this.staticCredentials();
     // A fresh chain per attempt: the SDK memoizes the chain's pending lookup, and a
     // hung one would otherwise be shared by every later call.
-    const chain = fromNodeProviderChain({ clientConfig: awsClientTuning(this.options.upstreamTimeoutMs) });
+    const chain = fromNodeProviderChain({ clientConfig: awsClientTuning(this.options) });
     return raceSignal(chain(), signal);
   }
 

@@ -1,5 +1,6 @@
 import { isThrottlingError, isTransientError } from "@smithy/core/retry";
 import { isServiceError, ServiceError } from "../../errors/service-error.js";
+import { awsProviderName } from "./aws-config.js";
 import {
   abandonedError,
   isNetworkFailure,
@@ -23,7 +24,7 @@ export function awsServiceError(err: unknown, call: UpstreamCall, signal?: Abort
     return new ServiceError({
       reason: "CREDENTIALS_UNAVAILABLE",
       message: `aws ${call.operation} found no usable credentials`,
-      metadata: { provider: "aws", ...call.metadata },
+      metadata: { provider: awsProviderName, ...call.metadata },
       cause: err,
     });
   }

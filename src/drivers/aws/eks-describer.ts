@@ -1,7 +1,7 @@
-import type { AwsCluster } from "./aws-config.js";
+import { type AwsCluster, awsProviderName } from "./aws-config.js";
 import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
 import { credentialEntryFor } from "../credential-entry.js";
-import type { ClusterAccess, ClusterDescriber } from "../driver.js";
+import type { ClusterAccess, ClusterDescriber, ProviderOptions } from "../driver.js";
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import { ServiceError } from "../../errors/service-error.js";
 import { awsClientTuning, type AwsCredentialSource } from "./aws-credentials.js";
@@ -17,11 +17,11 @@ export class EksClusterDescriber implements ClusterDescriber<AwsCluster> {
 
   constructor(
     private readonly sources: ReadonlyMap<string, AwsCredentialSource>,
-    private readonly upstreamTimeoutMs: number,
+    private readonly options: ProviderOptions,
   ) {}
 
   async describeCluster(cluster: AwsCluster, signal: AbortSignal): Promise<ClusterAccess> {
-    const call: UpstreamCall = { provider: "aws", operation: "eks:DescribeCluster", metadata: { cluster_id: cluster.id } };
+    const call: UpstreamCall = { provider: awsProviderName, operation: "eks:DescribeCluster", metadata: { cluster_id: cluster.id } };
     let described;
     try {
       const source = credentialEntryFor(this.sources, cluster);
@@ -59,7 +59,7 @@ export class EksClusterDescriber implements ClusterDescriber<AwsCluster> {
         region: cluster.region,
         credentials: source.provider,
         ...(cluster.apiEndpoint ? { endpoint: cluster.apiEndpoint } : {}),
-        ...awsClientTuning(this.upstreamTimeoutMs),
+        ...awsClientTuning(this.options),
       });
       this.clients.set(key, client);
     }

@@ -1,4 +1,5 @@
-import type { AwsCluster } from "./aws-config.js";
+import type { Clock } from "../../common/clock.js";
+import { type AwsCluster, awsProviderName } from "./aws-config.js";
 import { credentialEntryFor } from "../credential-entry.js";
 import type { MintedToken, TokenDriver } from "../driver.js";
 import type { UpstreamCall } from "../../errors/upstream-error.js";
@@ -13,13 +14,13 @@ import { mintEksToken } from "./eks-token.js";
 export class EksTokenDriver implements TokenDriver<AwsCluster> {
   constructor(
     private readonly sources: ReadonlyMap<string, AwsCredentialSource>,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock,
   ) {}
 
   async mintToken(cluster: AwsCluster, signal: AbortSignal): Promise<MintedToken> {
     const source = credentialEntryFor(this.sources, cluster);
     const call: UpstreamCall = {
-      provider: "aws",
+      provider: awsProviderName,
       operation: source.operation,
       metadata: { cluster_id: cluster.id, credentials: cluster.credentials },
     };
@@ -29,6 +30,6 @@ export class EksTokenDriver implements TokenDriver<AwsCluster> {
     } catch (err) {
       throw awsServiceError(err, call, signal);
     }
-    return mintEksToken({ credentials, region: cluster.region, clusterName: cluster.name, now: this.now() });
+    return mintEksToken({ credentials, region: cluster.region, clusterName: cluster.name, now: new Date(this.clock.now()) });
   }
 }

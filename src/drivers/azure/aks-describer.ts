@@ -2,7 +2,7 @@ import type { UpstreamCall } from "../../errors/upstream-error.js";
 import type { ClusterAccess, ClusterDescriber } from "../driver.js";
 import { kubeconfigClusterEntry } from "../kubeconfig-cluster-entry.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
-import { type AzureCluster, defaultArmEndpoint } from "./azure-config.js";
+import { type AzureCluster, azureProviderName, defaultArmEndpoint } from "./azure-config.js";
 import type { AzureTokens } from "./azure-credentials.js";
 
 /** The managedClusters API version used for discovery. */
@@ -21,7 +21,11 @@ export class AksClusterDescriber implements ClusterDescriber<AzureCluster> {
   ) {}
 
   async describeCluster(cluster: AzureCluster, signal: AbortSignal): Promise<ClusterAccess> {
-    const call: UpstreamCall = { provider: "azure", operation: "arm:listClusterUserCredential", metadata: { cluster_id: cluster.id } };
+    const call: UpstreamCall = {
+      provider: azureProviderName,
+      operation: "arm:listClusterUserCredential",
+      metadata: { cluster_id: cluster.id },
+    };
     const arm = (cluster.apiEndpoint ?? defaultArmEndpoint).replace(/\/+$/, "");
     const { token } = await this.tokens.tokenFor(cluster, `${arm}/.default`, signal);
     const path = [

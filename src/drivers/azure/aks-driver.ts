@@ -1,6 +1,6 @@
 import { abandonedError } from "../../errors/upstream-error.js";
 import type { MintedToken, TokenDriver } from "../driver.js";
-import { type AzureCluster, aksServerAppId } from "./azure-config.js";
+import { type AzureCluster, aksServerAppId, azureProviderName } from "./azure-config.js";
 import type { AzureTokens } from "./azure-credentials.js";
 
 /**
@@ -12,7 +12,8 @@ export class AksTokenDriver implements TokenDriver<AzureCluster> {
   constructor(private readonly tokens: AzureTokens) {}
 
   async mintToken(cluster: AzureCluster, signal: AbortSignal): Promise<MintedToken> {
-    if (signal.aborted) throw abandonedError({ provider: "azure", operation: "token", metadata: { cluster_id: cluster.id } }, signal);
+    if (signal.aborted)
+      throw abandonedError({ provider: azureProviderName, operation: "token", metadata: { cluster_id: cluster.id } }, signal);
     return this.tokens.tokenFor(cluster, `${aksServerAppId}/.default`, signal);
   }
 }

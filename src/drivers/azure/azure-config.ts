@@ -2,6 +2,8 @@ import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { always, baseUrlSchema, clusterBase, httpsUrlSchema, secretRefSchema } from "../../config/schema-parts.js";
 
+/** The `provider` value of Azure entries, and the name errors and metrics give the cloud. */
+export const azureProviderName = "azure";
 /** The AKS AAD server application: the same id in every Azure cloud. */
 export const aksServerAppId = "6dae42f8-4368-4678-94ff-3960e28e3630";
 /** Microsoft Entra ID in Azure's public cloud. */
@@ -24,7 +26,7 @@ const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
  */
 export const azureCredentialSchema = z
   .strictObject({
-    provider: z.literal("azure"),
+    provider: z.literal(azureProviderName),
     source: z.enum(["clientSecret", "clientCertificate", "workloadIdentity", "managedIdentity"]),
     tenantId: z
       .string()
@@ -61,7 +63,7 @@ export const azureCredentialSchema = z
 /** An AKS cluster entry, known by subscription, resource group and name. */
 export const azureClusterSchema = z.strictObject({
   ...clusterBase,
-  provider: z.literal("azure"),
+  provider: z.literal(azureProviderName),
   subscriptionId: guid,
   resourceGroup: z.string().regex(/^[\w.()-]{1,90}$/, "must be a resource group name"),
   name: z.string().regex(/^[A-Za-z0-9][\w-]{0,62}$/, "must be the AKS cluster name"),

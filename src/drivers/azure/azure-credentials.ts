@@ -2,13 +2,14 @@ import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
 import { describeSecretRef, resolveSecret, type SecretRef } from "../../config/secret-ref.js";
+import type { Clock } from "../../common/clock.js";
 import { TtlCache } from "../../core/ttl-cache.js";
 import { ServiceError } from "../../errors/service-error.js";
 import { sharedLookupError, upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import { credentialEntryFor } from "../credential-entry.js";
-import type { MintedToken } from "../driver.js";
+import type { MintedToken, ProviderOptions } from "../driver.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
-import type { AzureCluster, AzureCredentialConfig } from "./azure-config.js";
+import { type AzureCluster, type AzureCredentialConfig, azureProviderName } from "./azure-config.js";
 import { EntraNetwork, withEntraAttempt } from "./entra-network.js";
 
 /** Managed-identity tokens are reused until this long before they expire. */
@@ -26,17 +27,26 @@ export class AzureTokens {
   private readonly imdsTokens: TtlCache<string, MintedToken>;
   private readonly networks = new Map<string, EntraNetwork>();
 
+  private readonly upstreamTimeoutMs: number;
+  private readonly clock: Clock;
+
   constructor(
     private readonly entries: ReadonlyMap<string, AzureCredentialConfig>,
-    private readonly upstreamTimeoutMs: number,
+    { upstreamTimeoutMs, clock }: ProviderOptions,
   ) {
-    this.imdsTokens = new TtlCache({ maxEntries: Math.max(4, entries.size * 4), attemptTimeoutMs: upstreamTimeoutMs });
+    this.upstreamTimeoutMs = upstreamTimeoutMs;
+    this.clock = clock;
+    this.imdsTokens = new TtlCache({
+      maxEntries: Math.max(4, entries.size * 4),
+      attemptTimeoutMs: upstreamTimeoutMs,
+      now: () => clock.now(),
+    });
   }
 
   /** An access token of `cluster`'s credential for `scope` (e.g. `<app id>/.default`). */
   async tokenFor(cluster: AzureCluster, scope: string, signal: AbortSignal): Promise<MintedToken> {
     const entry = credentialEntryFor(this.entries, cluster);
-    const call: UpstreamCall = { provider: "azure", operation: "entra:token", metadata: { cluster_id: cluster.id } };
+    const call: UpstreamCall = { provider: azureProviderName, operation: "entra:token", metadata: { cluster_id: cluster.id } };
     if (entry.source === "managedIdentity") {
       const resource = scope.replace(/\/\.default$/, "");
       try {
@@ -51,7 +61,8 @@ export class AzureTokens {
     const app = await this.appFor(cluster.credentials, entry);
     const result = await withEntraAttempt(call, signal, () => app.acquireTokenByClientCredential({ scopes: [scope] }));
     if (!result?.accessToken || !result.expiresOn) throw upstreamBadResponse(call, new Error("Entra ID returned no access token"));
-    return { token: result.accessToken, expiresAt: result.expiresOn };
+    // MSAL keeps expiries by the wall clock (it takes no clock): what remains is carried over to the service's.
+    return { token: result.accessToken, expiresAt: new Date(this.clock.now() + (result.expiresOn.getTime() - Date.now())) };
   }
 
   /**
@@ -99,7 +110,7 @@ export class AzureTokens {
         material: pem,
         build: () => {
           const { validTo, ...certificate } = parseClientCertificate(pem, certificateRef);
-          return { auth: { clientCertificate: certificate }, checkValid: () => refuseExpired(validTo, certificateRef) };
+          return { auth: { clientCertificate: certificate }, checkValid: () => refuseExpired(validTo, certificateRef, this.clock) };
         },
       };
     }
@@ -180,8 +191,8 @@ function parseClientCertificate(pem: string, ref: SecretRef): { thumbprintSha256
 }
 
 /** An expired client certificate is refused before any call to Entra ID. */
-function refuseExpired(validTo: Date, ref: SecretRef): void {
-  if (validTo < new Date()) throw invalidCertificate(ref, `expired on ${validTo.toISOString()}`);
+function refuseExpired(validTo: Date, ref: SecretRef, clock: Clock): void {
+  if (validTo.getTime() < clock.now()) throw invalidCertificate(ref, `expired on ${validTo.toISOString()}`);
 }
 
 async function readCa(file: string): Promise<Buffer> {

@@ -10,6 +10,7 @@ import {
   upstreamUnreachable,
   type UpstreamCall,
 } from "../../errors/upstream-error.js";
+import { azureProviderName } from "./azure-config.js";
 
 /** The largest answer read from Entra ID; token responses are a few KiB. */
 const maxResponseBytes = 256 * 1024;
@@ -66,7 +67,7 @@ export class EntraNetwork implements INetworkModule {
 
   private send<T>(method: string, url: string, options: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> {
     const attempt = attempts.getStore();
-    const call = attempt?.call ?? { provider: "azure", operation: "entra:token" };
+    const call = attempt?.call ?? { provider: azureProviderName, operation: "entra:token" };
     const signal = attempt ? AbortSignal.any([attempt.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
     const fail = (error: ServiceError) => {
       if (attempt) attempt.failure = error;

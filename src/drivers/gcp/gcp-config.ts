@@ -1,10 +1,13 @@
 import { z } from "zod";
 import { always, baseUrlSchema, clusterBase, secretRefSchema } from "../../config/schema-parts.js";
 
+/** The `provider` value of Google Cloud entries, and the name errors and metrics give the cloud. */
+export const gcpProviderName = "gcp";
+
 /** A Google Cloud credential: a service-account key, or Application Default Credentials, optionally impersonating a service account. */
 export const gcpCredentialSchema = z
   .strictObject({
-    provider: z.literal("gcp"),
+    provider: z.literal(gcpProviderName),
     source: z.literal("default", { error: 'must be "default" (Application Default Credentials)' }).optional(),
     serviceAccountKey: secretRefSchema.optional(),
     impersonateServiceAccount: z.email({ error: "must be a service account email" }).optional(),
@@ -22,7 +25,7 @@ export const gcpCredentialSchema = z
 /** A GKE cluster entry. */
 export const gcpClusterSchema = z.strictObject({
   ...clusterBase,
-  provider: z.literal("gcp"),
+  provider: z.literal(gcpProviderName),
   project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a Google Cloud project id"),
   region: z
     .string()

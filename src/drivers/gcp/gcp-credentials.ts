@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { gaxios, GoogleAuth, Impersonated, JWT, type AuthClient } from "google-auth-library";
-import type { GcpCredentialConfig } from "./gcp-config.js";
+import { type GcpCredentialConfig, gcpProviderName } from "./gcp-config.js";
 import { describeSecretRef, resolveSecret } from "../../config/secret-ref.js";
+import type { Clock } from "../../common/clock.js";
 import { SingleFlight } from "../../core/single-flight.js";
 import { ServiceError } from "../../errors/service-error.js";
 import type { ProviderOptions } from "../driver.js";
@@ -84,7 +85,7 @@ function parseServiceAccountKey(text: string, entry: GcpCredentialConfig): Servi
     throw new ServiceError({
       reason: "CREDENTIALS_INVALID",
       message: `the service account key (${where}) ${problem}`,
-      metadata: { provider: "gcp" },
+      metadata: { provider: gcpProviderName },
     });
   }
   return key as ServiceAccountKey;
@@ -101,10 +102,13 @@ export class GcpCredentialSource {
   private readonly transporter: gaxios.Gaxios;
   private readonly tokenFlights: SingleFlight<"token", GoogleAccessToken>;
 
+  private readonly clock: Clock;
+
   constructor(
     private readonly entry: GcpCredentialConfig,
-    { upstreamTimeoutMs }: ProviderOptions,
+    { upstreamTimeoutMs, clock }: ProviderOptions,
   ) {
+    this.clock = clock;
     this.transporter = createTransporter(entry.tokenEndpoint, upstreamTimeoutMs);
     this.tokenFlights = new SingleFlight({ attemptTimeoutMs: upstreamTimeoutMs });
   }
@@ -145,7 +149,9 @@ export class GcpCredentialSource {
     const { token } = await client.getAccessToken();
     if (!token) throw upstreamBadResponse(call, new Error("no access token in the grant"));
     const expiry = client.credentials.expiry_date;
-    return { token, expiresAt: new Date(typeof expiry === "number" ? expiry : Date.now() + unknownExpiryLifetimeMs) };
+    const now = this.clock.now();
+    // google-auth-library keeps expiries by the wall clock (it takes no clock): what remains is carried over to the service's.
+    return { token, expiresAt: new Date(now + (typeof expiry === "number" ? expiry - Date.now() : unknownExpiryLifetimeMs)) };
   }
 
   private async build(keyText: string | undefined): Promise<AuthClient> {

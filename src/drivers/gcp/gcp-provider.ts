@@ -1,11 +1,23 @@
-import { defineProvider, lazyDrivers } from "../provider-module.js";
-import { gcpClusterSchema, gcpCredentialSchema } from "./gcp-config.js";
+import { defineProvider } from "../provider-module.js";
+import { lazyDrivers } from "../lazy-drivers.js";
+import { gcpClusterSchema, gcpCredentialSchema, gcpProviderName } from "./gcp-config.js";
 
 /** Google GKE: OAuth2 access tokens and `clusters.get`, through google-auth-library (imported once configured). */
 export const gcpProvider = defineProvider({
-  name: "gcp",
+  name: gcpProviderName,
   credentialSchema: gcpCredentialSchema,
   clusterSchema: gcpClusterSchema,
+  secretShapes: {
+    patterns: [
+      // OAuth2 access tokens, and the refresh tokens of user credentials (Application Default Credentials).
+      /ya29\.[\w.-]+/g,
+      /\b1\/\/[\w-]{20,}/g,
+      // A service-account key's private key, as in its JSON file (newlines escaped) or as PEM.
+      /-----BEGIN (?:RSA )?PRIVATE KEY-----[\s\S]*?-----END (?:RSA )?PRIVATE KEY-----/g,
+    ],
+    fields: ["private_key", "refresh_token", "access_token", "accessToken"],
+  },
+  placement: ({ region, name }) => ({ region, name }),
   /** The drivers share one google-auth-library client per credential entry. */
   create(credentials, options) {
     return lazyDrivers(async () => {

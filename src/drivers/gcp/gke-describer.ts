@@ -1,4 +1,4 @@
-import type { GcpCluster } from "./gcp-config.js";
+import { type GcpCluster, gcpProviderName } from "./gcp-config.js";
 import { ServiceError } from "../../errors/service-error.js";
 import { credentialEntryFor } from "../credential-entry.js";
 import type { ClusterAccess, ClusterDescriber } from "../driver.js";
@@ -23,7 +23,7 @@ export class GkeClusterDescriber implements ClusterDescriber<GcpCluster> {
   constructor(private readonly sources: ReadonlyMap<string, GcpCredentialSource>) {}
 
   async describeCluster(cluster: GcpCluster, signal: AbortSignal): Promise<ClusterAccess> {
-    const call: UpstreamCall = { provider: "gcp", operation: "container:clusters.get", metadata: { cluster_id: cluster.id } };
+    const call: UpstreamCall = { provider: gcpProviderName, operation: "container:clusters.get", metadata: { cluster_id: cluster.id } };
     const base = (cluster.apiEndpoint ?? defaultGkeApiEndpoint).replace(/\/+$/, "");
     const url = `${base}/v1/projects/${encodeURIComponent(cluster.project)}/locations/${encodeURIComponent(cluster.region)}/clusters/${encodeURIComponent(cluster.name)}`;
     let described: GkeCluster;

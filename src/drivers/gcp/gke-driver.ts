@@ -1,4 +1,4 @@
-import type { GcpCluster } from "./gcp-config.js";
+import { type GcpCluster, gcpProviderName } from "./gcp-config.js";
 import { credentialEntryFor } from "../credential-entry.js";
 import type { MintedToken, TokenDriver } from "../driver.js";
 import type { UpstreamCall } from "../../errors/upstream-error.js";
@@ -16,7 +16,7 @@ export class GkeTokenDriver implements TokenDriver<GcpCluster> {
   async mintToken(cluster: GcpCluster, signal: AbortSignal): Promise<MintedToken> {
     const source = credentialEntryFor(this.sources, cluster);
     const call: UpstreamCall = {
-      provider: "gcp",
+      provider: gcpProviderName,
       operation: source.operation,
       metadata: { cluster_id: cluster.id, credentials: cluster.credentials },
     };

@@ -1,4 +1,5 @@
-import type { NcpCredentialConfig, NcpCluster } from "./ncp-config.js";
+import type { Clock } from "../../common/clock.js";
+import { type NcpCredentialConfig, type NcpCluster, ncpProviderName } from "./ncp-config.js";
 import type { ClusterAccess, ClusterDescriber } from "../driver.js";
 import type { UpstreamCall } from "../../errors/upstream-error.js";
 import { kubeconfigClusterEntry } from "../kubeconfig-cluster-entry.js";
@@ -19,18 +20,18 @@ export class NksClusterDescriber implements ClusterDescriber<NcpCluster> {
   constructor(
     private readonly credentials: ReadonlyMap<string, NcpCredentialConfig>,
     private readonly upstreamTimeoutMs: number,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock,
   ) {}
 
   async describeCluster(cluster: NcpCluster, signal: AbortSignal): Promise<ClusterAccess> {
-    const call: UpstreamCall = { provider: "ncp", operation: "nks:GetKubeconfig", metadata: { cluster_id: cluster.id } };
+    const call: UpstreamCall = { provider: ncpProviderName, operation: "nks:GetKubeconfig", metadata: { cluster_id: cluster.id } };
     const keys = await ncpKeysFor(this.credentials, cluster);
     const base = (cluster.apiEndpoint ?? defaultNksApiEndpoint).replace(/\/+$/, "");
     const url = new URL(`${base}/vnks/${ncpStage(cluster.region, "v2")}/clusters/${encodeURIComponent(cluster.uuid)}/kubeconfig`);
     const body = (await fetchUpstreamJson(
       call,
       url,
-      ncpGatewayHeaders(keys, "GET", url.pathname + url.search, this.now()),
+      ncpGatewayHeaders(keys, "GET", url.pathname + url.search, new Date(this.clock.now())),
       signal,
       this.upstreamTimeoutMs,
     )) as { kubeconfig?: unknown };

@@ -1,4 +1,5 @@
-import type { NcpCredentialConfig, NcpCluster } from "./ncp-config.js";
+import type { Clock } from "../../common/clock.js";
+import { type NcpCredentialConfig, type NcpCluster, ncpProviderName } from "./ncp-config.js";
 import type { MintedToken, TokenDriver } from "../driver.js";
 import { abandonedError } from "../../errors/upstream-error.js";
 import { ncpKeysFor } from "./ncp-credentials.js";
@@ -8,12 +9,13 @@ import { mintNksToken } from "./nks-token.js";
 export class NksTokenDriver implements TokenDriver<NcpCluster> {
   constructor(
     private readonly credentials: ReadonlyMap<string, NcpCredentialConfig>,
-    private readonly now: () => Date = () => new Date(),
+    private readonly clock: Clock,
   ) {}
 
   async mintToken(cluster: NcpCluster, signal: AbortSignal): Promise<MintedToken> {
-    if (signal.aborted) throw abandonedError({ provider: "ncp", operation: "token", metadata: { cluster_id: cluster.id } }, signal);
+    if (signal.aborted)
+      throw abandonedError({ provider: ncpProviderName, operation: "token", metadata: { cluster_id: cluster.id } }, signal);
     const keys = await ncpKeysFor(this.credentials, cluster);
-    return mintNksToken({ ...keys, clusterUuid: cluster.uuid, region: cluster.region, now: this.now() });
+    return mintNksToken({ ...keys, clusterUuid: cluster.uuid, region: cluster.region, now: new Date(this.clock.now()) });
   }
 }

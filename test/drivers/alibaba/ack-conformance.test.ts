@@ -3,6 +3,7 @@ import type { AlibabaCredentialConfig } from "../../../src/drivers/alibaba/aliba
 import { alibabaProvider } from "../../../src/drivers/alibaba/alibaba-provider.js";
 import type { ProviderDrivers } from "../../../src/drivers/driver.js";
 import { startFakeAlibaba } from "../../fakes/fake-alibaba.js";
+import { FakeClock } from "../../support/fake-clock.js";
 import { testCaData } from "../../support/test-config.js";
 import { runConformance } from "../drivertest.js";
 
@@ -14,7 +15,9 @@ const roleArn = "acs:ram::1234567890123456:role/cluster-token-issuer";
 runConformance<ClusterOf<"alibaba">>({
   name: "Alibaba Cloud ACK",
   async setUp() {
+    const clock = new FakeClock();
     const ali = await startFakeAlibaba({
+      clock,
       keys: { [keys.accessKeyId]: keys.accessKeySecret },
       roles: { [roleArn]: { trustedKeys: [keys.accessKeyId], externalId: "team-platform" } },
       clusters: {
@@ -46,8 +49,10 @@ runConformance<ClusterOf<"alibaba">>({
       apiEndpoint: ali.cs.url,
     });
     return {
+      clock,
+      provider: alibabaProvider,
       newDrivers: () =>
-        alibabaProvider.create(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"alibaba">>>,
+        alibabaProvider.create(credentials, { upstreamTimeoutMs: 10_000, clock }) as Required<ProviderDrivers<ClusterOf<"alibaba">>>,
       clusterA: cluster("alpha-ack", "c0alpha00000000000000000000000001"),
       clusterB: cluster("beta-ack", "c0beta000000000000000000000000002"),
       missingCluster: cluster("gamma-ack", "c0gamma00000000000000000000000003"),

@@ -38,7 +38,7 @@ describe("ACK RAM tokens (ack-ram-tool's k8s-ack-v2)", () => {
       "x-acs-date",
       "x-acs-version",
     ]);
-    assert.deepEqual(ali.verifyAckToken(token, clusterId), { ok: true, accessKeyId: keys.accessKeyId });
+    assert.deepEqual(ali.verifyAckToken(token, clusterId), { ok: true, identity: keys.accessKeyId });
     assert.equal(expiresAt.getTime() - now.getTime(), 10 * 60_000);
     assert.ok(!token.includes(keys.accessKeySecret) && !Buffer.from(token.slice(11), "base64").toString().includes(keys.accessKeySecret));
   });

@@ -4,6 +4,7 @@ import type { ProviderDrivers } from "../../../src/drivers/driver.js";
 import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import { startFakeEks } from "../../fakes/fake-eks.js";
 import { startFakeSts } from "../../fakes/fake-sts.js";
+import { FakeClock } from "../../support/fake-clock.js";
 import { testCaData } from "../../support/test-config.js";
 import { runConformance } from "../drivertest.js";
 
@@ -15,13 +16,17 @@ process.env.CTS_CONF_AWS_SECRET = base.secretAccessKey;
 runConformance<ClusterOf<"aws">>({
   name: "AWS EKS",
   async setUp() {
+    // Far from the wall clock: a signature or expiry made by the wall clock anywhere, the SDK's included, is refused.
+    const clock = new FakeClock();
     const sts = await startFakeSts({
       keys: { [base.accessKeyId]: { secretAccessKey: base.secretAccessKey } },
       roles: { [roleArn]: { trustedKeys: [base.accessKeyId] } },
+      clock,
     });
     const eks = await startFakeEks({
       region: "us-west-2",
       keys: sts.keys,
+      clock,
       clusters: {
         alpha: { endpoint: "https://ALPHA0123.gr7.us-west-2.eks.amazonaws.com", caData: testCaData },
         beta: { endpoint: "https://BETA0123.gr7.us-west-2.eks.amazonaws.com", caData: testCaData },
@@ -43,7 +48,10 @@ runConformance<ClusterOf<"aws">>({
       apiEndpoint: eks.url,
     });
     return {
-      newDrivers: () => awsProvider.create(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"aws">>>,
+      clock,
+      provider: awsProvider,
+      newDrivers: () =>
+        awsProvider.create(credentials, { upstreamTimeoutMs: 10_000, clock }) as Required<ProviderDrivers<ClusterOf<"aws">>>,
       clusterA: cluster("alpha-eks", "alpha"),
       clusterB: cluster("beta-eks", "beta"),
       missingCluster: cluster("gamma-eks", "gamma"),

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { systemClock } from "../../../src/common/clock.js";
+import { deadlineReason } from "../../../src/common/deadline.js";
 import type { AwsCredentialConfig } from "../../../src/drivers/aws/aws-config.js";
 import { EksTokenDriver } from "../../../src/drivers/aws/eks-driver.js";
 import { createAwsCredentialSources } from "../../../src/drivers/aws/aws-credentials.js";
 import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import { ServiceError } from "../../../src/errors/service-error.js";
 import { startFakeSts, type FakeSts } from "../../fakes/fake-sts.js";
+import { settlesWithin } from "../../support/event-loop.js";
 
 const base = { accessKeyId: "AKIAFAKEBASE00000001", secretAccessKey: "base-secret-abcdefghijklmnopqrstuvwxyz0123" };
 const roleArn = "arn:aws:iam::123456789012:role/eks-token-issuer";
@@ -24,7 +27,7 @@ process.env.EKS_DRIVER_TEST_SECRET = base.secretAccessKey;
 const staticKeys = { accessKeyId: { env: "EKS_DRIVER_TEST_AKID" }, secretAccessKey: { env: "EKS_DRIVER_TEST_SECRET" } };
 
 function driverFor(entry: AwsCredentialConfig): EksTokenDriver {
-  return new EksTokenDriver(createAwsCredentialSources({ issuer: entry }, { upstreamTimeoutMs: 10_000 }));
+  return new EksTokenDriver(createAwsCredentialSources({ issuer: entry }, { upstreamTimeoutMs: 10_000, clock: systemClock }), systemClock);
 }
 
 function driverWith(entry: Partial<AwsCredentialConfig>): EksTokenDriver {
@@ -52,7 +55,7 @@ describe("EksTokenDriver", () => {
 
   it("signs with static keys from env references; the token verifies for its cluster", async () => {
     const { token, expiresAt } = await driverWith({}).mintToken(cluster, AbortSignal.timeout(5000));
-    assert.deepEqual(sts.verifyEksToken(token, "prod", "eu-west-1"), { ok: true, accessKeyId: base.accessKeyId });
+    assert.deepEqual(sts.verifyEksToken(token, "prod", "eu-west-1"), { ok: true, identity: base.accessKeyId });
     assert.equal(sts.verifyEksToken(token, "staging", "eu-west-1").ok, false);
     assert.ok(expiresAt.getTime() > Date.now() + 13 * 60_000 && expiresAt.getTime() <= Date.now() + 14 * 60_000);
   });
@@ -85,7 +88,8 @@ describe("EksTokenDriver", () => {
       stsEndpoint: sts.url,
     } as AwsCredentialConfig;
     const driver = new EksTokenDriver(
-      createAwsCredentialSources({ issuer: entry }, { upstreamTimeoutMs: 10_000, warn: (_f, m) => warnings.push(m) }),
+      createAwsCredentialSources({ issuer: entry }, { upstreamTimeoutMs: 10_000, clock: systemClock, warn: (_f, m) => warnings.push(m) }),
+      systemClock,
     );
     const first = await driver.mintToken(cluster, AbortSignal.timeout(10_000));
     const calls = sts.assumeRoleCalls.length;
@@ -96,8 +100,8 @@ describe("EksTokenDriver", () => {
       const verdict = sts.verifyEksToken(during.token, "prod", "eu-west-1");
       assert.equal(verdict.ok, true, JSON.stringify(verdict));
       assert.equal(
-        (verdict as { accessKeyId: string }).accessKeyId,
-        (sts.verifyEksToken(first.token, "prod", "eu-west-1") as { accessKeyId: string }).accessKeyId,
+        (verdict as { identity: string }).identity,
+        (sts.verifyEksToken(first.token, "prod", "eu-west-1") as { identity: string }).identity,
       );
       assert.deepEqual(warnings, ["STS failed; signing with the still valid credentials"]);
       sts.fault = { status: 403, body: "<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>", contentType: "text/xml" };
@@ -184,16 +188,20 @@ describe("EksTokenDriver", () => {
   });
 
   it("stops waiting for a slow STS when the caller's deadline passes", async () => {
-    sts.fault = { delayMs: 3000 };
+    sts.fault = { hold: true };
     try {
-      const started = Date.now();
-      const err = await rejection(
-        driverWith({ roleArn, externalId: "ext-4711", stsEndpoint: sts.url }).mintToken(cluster, AbortSignal.timeout(200)),
-      );
-      assert.equal(err.code, "DeadlineExceeded");
-      assert.ok(Date.now() - started < 2000, "returned at the deadline, not when STS answered");
+      const caller = new AbortController();
+      const arrived = sts.requests.length;
+      let settled = false;
+      const failure = rejection(driverWith({ roleArn, externalId: "ext-4711", stsEndpoint: sts.url }).mintToken(cluster, caller.signal));
+      failure.then(() => (settled = true)).catch(() => {});
+      await sts.received(arrived + 1);
+      caller.abort(deadlineReason());
+      assert.ok(await settlesWithin(100, () => settled), "returned at the deadline, not when STS answered");
+      assert.equal((await failure).code, "DeadlineExceeded");
     } finally {
       sts.fault = undefined;
+      await sts.release();
     }
   });
 });

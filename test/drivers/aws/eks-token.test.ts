@@ -51,7 +51,7 @@ describe("mintEksToken", () => {
     const inWindow = new Date(golden.now.getTime() + 10 * 60_000);
     assert.deepEqual(verifyEksToken(token, { clusterName: "test-cluster", region: "us-west-2", keys, now: inWindow }), {
       ok: true,
-      accessKeyId: "ASIAR2TG44V6AS3ZZE7C",
+      identity: "ASIAR2TG44V6AS3ZZE7C",
     });
     const other = verifyEksToken(token, { clusterName: "other-cluster", region: "us-west-2", keys, now: inWindow });
     assert.deepEqual(other, { ok: false, reason: "signature does not match" });

@@ -2,6 +2,7 @@ import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import type { AzureCredentialConfig } from "../../../src/drivers/azure/azure-config.js";
 import { azureProvider } from "../../../src/drivers/azure/azure-provider.js";
 import type { ProviderDrivers } from "../../../src/drivers/driver.js";
+import { FakeClock } from "../../support/fake-clock.js";
 import { testCaData } from "../../support/test-config.js";
 import { runConformance } from "../drivertest.js";
 import { apps, createAzureFixture, tenantId } from "./azure-fixture.js";
@@ -9,7 +10,10 @@ import { apps, createAzureFixture, tenantId } from "./azure-fixture.js";
 runConformance<ClusterOf<"azure">>({
   name: "Azure AKS",
   async setUp() {
-    const f = await createAzureFixture({
+    // MSAL signs its client assertion by the wall clock and takes no clock, so Azure's fake clock starts there; the
+    // driver's expiries follow the fake clock from then on.
+    const clock = new FakeClock(Date.now());
+    const f = await createAzureFixture(clock, {
       [`99999999-8888-4777-8666-555555555555/rg-alpha/beta`]: {
         server: "https://beta-dns.hcp.westeurope.azmk8s.io:443",
         caData: testCaData,
@@ -28,7 +32,10 @@ runConformance<ClusterOf<"azure">>({
       broken: { ...base, source: "clientCertificate", clientId: apps.certificate, clientCertificate: { file: `${f.dir}/missing.pem` } },
     };
     return {
-      newDrivers: () => azureProvider.create(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"azure">>>,
+      clock,
+      provider: azureProvider,
+      newDrivers: () =>
+        azureProvider.create(credentials, { upstreamTimeoutMs: 10_000, clock }) as Required<ProviderDrivers<ClusterOf<"azure">>>,
       clusterA: f.cluster("alpha-aks", "alpha", "issuer"),
       clusterB: f.cluster("beta-aks", "beta", "issuer"),
       missingCluster: f.cluster("gamma-aks", "gamma", "issuer"),

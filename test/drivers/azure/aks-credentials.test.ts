@@ -6,6 +6,8 @@ import { azureProvider } from "../../../src/drivers/azure/azure-provider.js";
 import type { ProviderDrivers } from "../../../src/drivers/driver.js";
 import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import { parseConfig } from "../../../src/config/load-config.js";
+import { systemClock } from "../../../src/common/clock.js";
+import { providers } from "../../../src/providers.js";
 import { serviceFailure } from "../../support/service-failure.js";
 import { stringify } from "yaml";
 import { rawTestConfig, testConfig } from "../../support/test-config.js";
@@ -29,7 +31,9 @@ describe("AKS tokens from every credential source", () => {
       caFile: f.caFile,
       ...entry,
     } as AzureCredentialConfig;
-    return azureProvider.create({ c: credential }, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"azure">>>;
+    return azureProvider.create({ c: credential }, { upstreamTimeoutMs: 10_000, clock: systemClock }) as Required<
+      ProviderDrivers<ClusterOf<"azure">>
+    >;
   };
   const mint = (entry: Parameters<typeof drivers>[0]) =>
     drivers(entry).token.mintToken(f.cluster("alpha-aks", "alpha", "c"), AbortSignal.timeout(20_000));
@@ -37,7 +41,7 @@ describe("AKS tokens from every credential source", () => {
   it("client secret: a token for the AKS server application, with its true expiry", async () => {
     process.env.CTS_AZ_SECRET = clientSecret;
     const { token, expiresAt } = await mint({ source: "clientSecret", clientId: apps.secret, clientSecret: { env: "CTS_AZ_SECRET" } });
-    assert.deepEqual(f.azure.verifyAksToken(token), { ok: true, accessKeyId: apps.secret });
+    assert.deepEqual(f.azure.verifyAksToken(token), { ok: true, identity: apps.secret });
     assert.ok(Math.abs(expiresAt.getTime() - (Date.now() + 3599_000)) < 10_000);
   });
 
@@ -72,7 +76,7 @@ describe("AKS tokens from every credential source", () => {
 
   it("workload identity: the federated token file is the assertion; a missing file is FAILED_PRECONDITION naming it", async () => {
     const { token } = await mint({ source: "workloadIdentity", clientId: apps.workload, federatedTokenFile: f.federatedTokenFile });
-    assert.deepEqual(f.azure.verifyAksToken(token), { ok: true, accessKeyId: apps.workload });
+    assert.deepEqual(f.azure.verifyAksToken(token), { ok: true, identity: apps.workload });
     const missing = `${f.dir}/no-such-token`;
     await rm(missing, { force: true });
     const err = await serviceFailure(mint({ source: "workloadIdentity", clientId: apps.workload, federatedTokenFile: missing }));
@@ -82,9 +86,9 @@ describe("AKS tokens from every credential source", () => {
 
   it("managed identity through IMDS: system-assigned, and user-assigned by client id", async () => {
     const system = await mint({ source: "managedIdentity" });
-    assert.deepEqual(f.azure.verifyAksToken(system.token), { ok: true, accessKeyId: "system" });
+    assert.deepEqual(f.azure.verifyAksToken(system.token), { ok: true, identity: "system" });
     const user = await mint({ source: "managedIdentity", clientId: apps.managed });
-    assert.deepEqual(f.azure.verifyAksToken(user.token), { ok: true, accessKeyId: apps.managed });
+    assert.deepEqual(f.azure.verifyAksToken(user.token), { ok: true, identity: apps.managed });
     const unknown = await serviceFailure(mint({ source: "managedIdentity", clientId: "bbbbbbbb-0000-4000-8000-000000000009" }));
     assert.equal(unknown.code, "FailedPrecondition");
   });
@@ -114,7 +118,7 @@ describe("AKS tokens from every credential source", () => {
     raw.credentials.az = { provider: "azure", source: "clientSecret", clientCertificate: { file: "/x.pem" } };
     const problems = (() => {
       try {
-        parseConfig(stringify(raw), "/test/config.yaml");
+        parseConfig(providers, stringify(raw), "/test/config.yaml");
         return [];
       } catch (err) {
         return [...(err as { problems: string[] }).problems];

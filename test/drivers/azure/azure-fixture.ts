@@ -4,6 +4,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { type Clock, systemClock } from "../../../src/common/clock.js";
 import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import { type FakeAzure, startFakeAzure } from "../../fakes/fake-azure.js";
 import { createTestPki } from "../../support/test-pki.js";
@@ -59,7 +60,11 @@ async function selfSigned(dir: string, name: string): Promise<string> {
   return file;
 }
 
-export async function createAzureFixture(clusters: Record<string, { server: string; caData: string }> = {}): Promise<AzureFixture> {
+/** Starts the fake Azure on `clock` (the wall clock by default) with `clusters` besides rg-alpha/alpha, and writes its files. */
+export async function createAzureFixture(
+  clock: Clock = systemClock,
+  clusters: Record<string, { server: string; caData: string }> = {},
+): Promise<AzureFixture> {
   const dir = await mkdtemp(join(tmpdir(), "cts-azure-"));
   const pki = await createTestPki();
   const serving = await pki.issue("entra", { cn: "login.example", sans: ["IP:127.0.0.1"], usage: "server" });
@@ -79,8 +84,8 @@ export async function createAzureFixture(clusters: Record<string, { server: stri
       iss: federated.issuer,
       sub: federated.subject,
       aud: ["api://AzureADTokenExchange"],
-      exp: Math.floor(Date.now() / 1000) + 3600,
-      iat: Math.floor(Date.now() / 1000),
+      exp: Math.floor(clock.now() / 1000) + 3600,
+      iat: Math.floor(clock.now() / 1000),
       ...claims,
     });
   const federatedTokenFile = join(dir, "azure-identity-token");
@@ -94,6 +99,7 @@ export async function createAzureFixture(clusters: Record<string, { server: stri
       [apps.workload]: { federated },
     },
     managedIdentities: [apps.managed, "system"],
+    clock,
     clusters: {
       [`${subscriptionId}/rg-alpha/alpha`]: { server: "https://alpha-dns.hcp.westeurope.azmk8s.io:443", caData: testCaData },
       ...clusters,

@@ -6,14 +6,19 @@ import type { ProviderDrivers } from "../../../src/drivers/driver.js";
 import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import { gcpProvider } from "../../../src/drivers/gcp/gcp-provider.js";
 import { createTestServiceAccount, startFakeGcp } from "../../fakes/fake-gcp.js";
+import { FakeClock } from "../../support/fake-clock.js";
 import { testCaData } from "../../support/test-config.js";
 import { runConformance } from "../drivertest.js";
 
 runConformance<ClusterOf<"gcp">>({
   name: "Google GKE",
   async setUp() {
+    // google-auth-library signs its JWT assertion by the wall clock and takes no clock, so Google's fake clock starts
+    // there; the driver's expiries follow the fake clock from then on.
+    const clock = new FakeClock(Date.now());
     const account = createTestServiceAccount("token-issuer@proj-conformance.iam.gserviceaccount.com");
     const gcp = await startFakeGcp({
+      clock,
       serviceAccounts: [account],
       clusters: {
         "proj-conformance/us-central1/alpha": { endpoint: "34.1.2.3", caData: testCaData },
@@ -38,7 +43,10 @@ runConformance<ClusterOf<"gcp">>({
       apiEndpoint: gcp.url,
     });
     return {
-      newDrivers: () => gcpProvider.create(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"gcp">>>,
+      clock,
+      provider: gcpProvider,
+      newDrivers: () =>
+        gcpProvider.create(credentials, { upstreamTimeoutMs: 10_000, clock }) as Required<ProviderDrivers<ClusterOf<"gcp">>>,
       clusterA: cluster("alpha-gke", "alpha"),
       clusterB: cluster("beta-gke", "beta"),
       missingCluster: cluster("gamma-gke", "gamma"),

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { GcpCredentialConfig } from "../../../src/drivers/gcp/gcp-config.js";
 import type { ClusterOf } from "../../../src/core/registered-cluster.js";
+import { systemClock } from "../../../src/common/clock.js";
 import { gcpProvider } from "../../../src/drivers/gcp/gcp-provider.js";
 import { createTestServiceAccount, startFakeGcp, type FakeGcp, type TestServiceAccount } from "../../fakes/fake-gcp.js";
 import { serviceFailure } from "../../support/service-failure.js";
@@ -41,12 +42,12 @@ describe("GKE driver through google-auth-library", () => {
 
   const mint = (entry: Omit<GcpCredentialConfig, "provider">) =>
     gcpProvider
-      .create({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, ...entry } }, { upstreamTimeoutMs: 10_000 })
+      .create({ c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, ...entry } }, { upstreamTimeoutMs: 10_000, clock: systemClock })
       .token!.mintToken(cluster, AbortSignal.timeout(20_000));
 
   it("mints with a key file and reports the token's real expiry", async () => {
     const { token, expiresAt } = await mint({ serviceAccountKey: { file: join(dir, "issuer.json") } });
-    assert.deepEqual(gcp.verifyAccessToken(token), { ok: true, accessKeyId: issuer.email });
+    assert.deepEqual(gcp.verifyAccessToken(token), { ok: true, identity: issuer.email });
     const lifetime = expiresAt.getTime() - Date.now();
     assert.ok(lifetime > 1225_000 && lifetime <= 1234_000, `lifetime ${lifetime}`);
     assert.deepEqual(gcp.issued.get(token)!.scopes.sort(), [
@@ -66,7 +67,7 @@ describe("GKE driver through google-auth-library", () => {
     process.env.GOOGLE_APPLICATION_CREDENTIALS = join(dir, "issuer.json");
     try {
       const { token } = await mint({ source: "default" });
-      assert.deepEqual(gcp.verifyAccessToken(token), { ok: true, accessKeyId: issuer.email });
+      assert.deepEqual(gcp.verifyAccessToken(token), { ok: true, identity: issuer.email });
     } finally {
       if (saved === undefined) delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
       else process.env.GOOGLE_APPLICATION_CREDENTIALS = saved;
@@ -79,7 +80,7 @@ describe("GKE driver through google-auth-library", () => {
       impersonateServiceAccount: target,
       iamCredentialsEndpoint: gcp.url,
     });
-    assert.deepEqual(gcp.verifyAccessToken(token), { ok: true, accessKeyId: target });
+    assert.deepEqual(gcp.verifyAccessToken(token), { ok: true, identity: target });
     assert.ok(expiresAt.getTime() > Date.now() + 1200_000);
     const denied = await serviceFailure(
       mint({
@@ -123,7 +124,7 @@ describe("GKE driver through google-auth-library", () => {
     await writeFile(rotating, issuer.keyFile);
     const provider = gcpProvider.create(
       { c: { provider: "gcp", tokenEndpoint: gcp.tokenUrl, serviceAccountKey: { file: rotating } } },
-      { upstreamTimeoutMs: 10_000 },
+      { upstreamTimeoutMs: 10_000, clock: systemClock },
     );
     assert.equal(gcp.verifyAccessToken((await provider.token!.mintToken(cluster, AbortSignal.timeout(20_000))).token).ok, true);
     await writeFile(rotating, "{ broken");

@@ -3,6 +3,7 @@ import type { ProviderDrivers } from "../../../src/drivers/driver.js";
 import type { ClusterOf } from "../../../src/core/registered-cluster.js";
 import { ncpProvider } from "../../../src/drivers/ncp/ncp-provider.js";
 import { startFakeNcp } from "../../fakes/fake-ncp.js";
+import { FakeClock } from "../../support/fake-clock.js";
 import { testCaData } from "../../support/test-config.js";
 import { runConformance } from "../drivertest.js";
 
@@ -18,7 +19,9 @@ const uuids = {
 runConformance<ClusterOf<"ncp">>({
   name: "NAVER Cloud NKS",
   async setUp() {
+    const clock = new FakeClock();
     const ncp = await startFakeNcp({
+      clock,
       keys: { [keys.accessKey]: keys.secretKey },
       clusters: {
         [uuids.alpha]: { region: "KR", server: "https://alpha.kr.vnks.ntruss.com", caData: testCaData },
@@ -41,7 +44,10 @@ runConformance<ClusterOf<"ncp">>({
       apiEndpoint: ncp.url,
     });
     return {
-      newDrivers: () => ncpProvider.create(credentials, { upstreamTimeoutMs: 10_000 }) as Required<ProviderDrivers<ClusterOf<"ncp">>>,
+      clock,
+      provider: ncpProvider,
+      newDrivers: () =>
+        ncpProvider.create(credentials, { upstreamTimeoutMs: 10_000, clock }) as Required<ProviderDrivers<ClusterOf<"ncp">>>,
       clusterA: cluster("alpha-nks", uuids.alpha),
       clusterB: cluster("beta-nks", uuids.beta),
       missingCluster: cluster("gamma-nks", uuids.gamma),

@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { principalPatternProblem } from "../auth/principal.js";
+import { always, filePathSchema } from "./schema-parts.js";
+
+/** The RPCs a grant can allow; "*" is all of them. */
+export const grantableRpcs = ["GenerateToken", "GetKubeconfig", "ListClusters"] as const;
+
+/** Who may do what: authentication (TLS client certificates, API keys), the policy, and limits. */
+export const securitySchema = z
+  .strictObject(
+    {
+      /** Plaintext listeners, no authentication, every caller may do everything: local development only. */
+      insecurePlaintext: z.boolean().default(false),
+      tls: z
+        .strictObject({
+          certFile: filePathSchema,
+          keyFile: filePathSchema,
+          /** Enables mTLS on both listeners: client certificates are required and verified against this CA. */
+          clientCaFile: filePathSchema.optional(),
+        })
+        .optional(),
+      apiKeys: z
+        .array(
+          z.strictObject({
+            name: z
+              .string()
+              .regex(
+                /^[\w.@-]{1,128}$/,
+                'must be 1 to 128 characters of [A-Za-z0-9_.@-] (no ":" or "/", so that it can never read as a certificate identity); the key\'s principal is "key:NAME"',
+              ),
+            sha256: z
+              .string()
+              .regex(
+                /^[0-9a-f]{64}$/,
+                "must be the key's SHA-256 as 64 lower-case hex digits (cluster-token keygen prints it); the key itself is never configured",
+              ),
+          }),
+        )
+        .default([]),
+      grants: z
+        .array(
+          z.strictObject({
+            principals: z
+              .array(
+                z
+                  .string()
+                  .max(2048)
+                  .check((ctx) => {
+                    const problem = principalPatternProblem(ctx.value);
+                    if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
+                  }),
+              )
+              .min(1, "must name at least one principal"),
+            clusters: z.array(z.string().min(1).max(253)).min(1, "must name at least one cluster id or glob"),
+            rpcs: z
+              .array(z.enum([...grantableRpcs, "*"], { error: `must be one of ${grantableRpcs.join(", ")} or "*"` }))
+              .min(1, "must name at least one RPC"),
+          }),
+        )
+        .default([]),
+      /** Per principal, on ClusterTokenService calls; unlimited when absent. */
+      rateLimit: z.strictObject({ requestsPerSecond: z.number().positive().max(100_000), burst: z.int().min(1).max(100_000) }).optional(),
+      /** gRPC server reflection on the gRPC listener. */
+      reflection: z.boolean().default(true),
+    },
+    {
+      error: (issue) =>
+        issue.input === undefined
+          ? "is required: configure tls with clientCaFile or apiKeys, or set insecurePlaintext: true for local development"
+          : undefined,
+    },
+  )
+  .superRefine((c, ctx) => {
+    if (typeof c !== "object" || c === null) return;
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", input: c, path, message });
+    const apiKeys = Array.isArray(c.apiKeys) ? c.apiKeys : [];
+    if (c.insecurePlaintext) {
+      if (c.tls) issue(["tls"], "cannot be combined with insecurePlaintext");
+      if (apiKeys.length > 0) issue(["apiKeys"], "cannot be combined with insecurePlaintext: keys would travel in plaintext");
+      if (Array.isArray(c.grants) && c.grants.length > 0)
+        issue(["grants"], "cannot be combined with insecurePlaintext, which allows everything");
+      return;
+    }
+    if (!c.tls) issue(["tls"], "is required unless insecurePlaintext is true: configure certFile and keyFile");
+    else if (!c.tls.clientCaFile && apiKeys.length === 0)
+      issue(["apiKeys"], "or tls.clientCaFile is required: callers must authenticate with client certificates or API keys");
+    const names = new Set<string>();
+    const hashes = new Set<string>();
+    apiKeys.forEach((key, i) => {
+      if (names.has(key.name)) issue(["apiKeys", i, "name"], `duplicates another API key's name "${key.name}"`);
+      if (hashes.has(key.sha256)) issue(["apiKeys", i, "sha256"], "duplicates another API key's hash");
+      names.add(key.name);
+      hashes.add(key.sha256);
+    });
+  }, always);
