@@ -33,7 +33,8 @@ const genericScrubber = new SecretScrubber([genericSecretShapes]);
  * once its bounded queue is full).
  */
 export function createLogger({ level = "info", destination, providers }: LoggerOptions): Logger {
-  const scrubber = new SecretScrubber([genericSecretShapes, ...providers.map((p) => p.secretShapes)]);
+  // The clouds' own shapes first, so that a token is replaced whole before a generic shape takes a piece of it.
+  const scrubber = new SecretScrubber([...providers.map((p) => p.secretShapes), genericSecretShapes]);
   const logger = pino(
     {
       level,

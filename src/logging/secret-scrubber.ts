@@ -38,9 +38,9 @@ export type ErrorSummary = {
 };
 
 /**
- * Cleans text of every shape it was built with. Patterns of several providers
- * that are written alike are applied once. Specific shapes run before the generic
- * long-run rule, so that a token is replaced whole, prefix included.
+ * Cleans text of every shape it was built with, in the order given, except that
+ * the generic long-run rule always runs last, so that a token is replaced whole,
+ * prefix included. Patterns of several providers written alike are applied once.
  */
 export class SecretScrubber {
   private readonly patterns: readonly RegExp[];
