@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { ClusterTokenService } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
-import { AuditLog } from "./audit/audit-log.js";
+import type { AuditLog } from "./audit/audit-log.js";
 import { AccessPolicy } from "./auth/access-policy.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { RateLimiter } from "./auth/rate-limiter.js";
@@ -17,7 +17,7 @@ import { authenticate } from "./pipeline/authenticate.js";
 import type { Link } from "./pipeline/invocation.js";
 import { rateLimit } from "./pipeline/rate-limit.js";
 import { rpcMetrics } from "./pipeline/rpc-metrics.js";
-import { ServiceMetrics } from "./metrics/service-metrics.js";
+import type { ServiceMetrics } from "./metrics/service-metrics.js";
 import { rejectUndecodable } from "./pipeline/reject-undecodable.js";
 import { clusterPlacement, providers } from "./providers.js";
 import { type Clock, systemClock } from "./common/clock.js";
@@ -27,10 +27,21 @@ import { createUnaryInvoker, type UnaryInvoker } from "./transports/unary-invoke
 /** Options of {@link createService}. */
 export interface ServiceOptions {
   logger: Logger;
-  /** Where RPC, upstream, cache and audit metrics go; one registry outlives reloads. A private one when absent. */
-  metrics?: ServiceMetrics;
-  /** An audit log opened by the caller and kept across reloads; the service opens (and owns) one from the config when absent. */
-  audit?: AuditLog;
+  /**
+   * Where RPC, upstream and cache metrics go. The process's server owns it and keeps
+   * it across reloads; the service only reports to it.
+   */
+  metrics: ServiceMetrics;
+  /**
+   * Where issuances and denials are recorded. The process's server opens, keeps and
+   * closes it across reloads; the service only writes to it.
+   */
+  audit: AuditLog;
+  /**
+   * The service this one replaces on a reload, so that the new one takes over what
+   * is still valid: the discovery cache of clusters whose config did not change.
+   */
+  previous?: Service;
   /** The clock of every driver; tests pin it. */
   now?: () => Date;
   /** Drivers to use instead of those the config's credentials would build: in-memory ones in tests. */
@@ -47,13 +58,10 @@ export interface Service {
   readonly invoke: UnaryInvoker;
   /** The config this service was built from. */
   readonly config: ServiceConfig;
-  /** Resolves once the audit lines queued so far are written (or failed), or after `timeoutMs`. */
-  auditDrained(timeoutMs: number): Promise<void>;
   /**
    * Closes what the service owns once its calls in flight have finished (they end by
-   * `limits.maxCallSeconds` at the latest): the drivers' SDK clients, then an audit
-   * sink it opened itself, after writing what it holds. Used after the listeners
-   * close, and when a reload replaces this service.
+   * `limits.maxCallSeconds` at the latest): the drivers' SDK clients. Used after the
+   * listeners close, and when a reload replaces this service.
    */
   close(): Promise<void>;
 }
@@ -71,13 +79,12 @@ export function createDriverSet(config: ServiceConfig, extra: Omit<ProviderOptio
 
 /**
  * The composition root of the service: config, registry, drivers, policy, handlers
- * and the call pipeline, wired explicitly. It opens the audit sink, and so throws
- * when the audit file cannot be opened; nothing else here touches the network.
+ * and the call pipeline, wired explicitly, reporting to the audit sink and metrics
+ * it is given. Nothing here touches the network.
  */
 export function createService(config: ServiceConfig, options: ServiceOptions): Service {
-  const { logger, now, drivers: injected, metrics = new ServiceMetrics({ defaultMetrics: false }) } = options;
+  const { logger, now, drivers: injected, metrics, audit } = options;
   const { security } = config;
-  const audit = options.audit ?? openAuditLog(config, metrics);
   const upstream = metrics.upstreamCall.bind(metrics);
   const clock: Clock = now ? { now: () => now().getTime() } : systemClock;
   const drivers = injected ?? createDriverSet(config, { clock, warn: (fields, message) => logger.warn(fields, message) });
@@ -136,22 +143,12 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
         if (--inFlight === 0) idle?.();
       }
     },
-    auditDrained: (timeoutMs) => audit.drained(timeoutMs),
     close() {
       closing ??= (async () => {
         if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
         for (const provider of Object.values<ProviderDrivers<never> | undefined>(drivers)) provider?.close?.();
-        if (!options.audit) await audit.close();
       })();
       return closing;
     },
   };
-}
-
-/** Opens the audit sink the config names, reporting to `metrics`. @throws when it cannot be opened. */
-export function openAuditLog(config: ServiceConfig, metrics: ServiceMetrics): AuditLog {
-  return AuditLog.open(config.audit.file, {
-    commitTimeoutMs: config.audit.commitTimeoutSeconds * 1000,
-    observer: { written: (seconds) => metrics.auditWritten(seconds), failed: () => metrics.auditFailed() },
-  });
 }

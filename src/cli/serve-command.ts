@@ -1,11 +1,12 @@
 import { parseArgs } from "node:util";
 import { listenAddressSchema } from "../config/schema-parts.js";
-import { ConfigError, loadConfig } from "../config/load-config.js";
+import { ConfigError, loadConfig, reloadConfig } from "../config/load-config.js";
 import type { ServiceConfig } from "../config/config-schema.js";
 import { stdoutWriter } from "../logging/line-writer.js";
 import { createLogger } from "../logging/logger.js";
 import { routeProcessEventsTo } from "../logging/process-events.js";
 import { providers } from "../providers.js";
+import signals from "./serve-signals.cjs";
 import { collectStartupGarbage } from "./startup-garbage.js";
 
 const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PORT] [--listen-http HOST:PORT]";
@@ -14,12 +15,14 @@ const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PO
  * `cluster-token serve [--config FILE]`: validates the config, starts the
  * listeners and runs until SIGTERM (drain delay, then a graceful stop within
  * `shutdown.graceSeconds`) or SIGINT (a graceful stop at once). SIGHUP reloads the
- * config file. An invalid config is
+ * config file once it has settled; SIGUSR1 never opens a debugger (see
+ * `serve-signals.cts`, the one place signals are handled). An invalid config is
  * reported key by key on stderr, with exit code 2 and nothing started.
  * `--listen-grpc` and `--listen-http` override `listen.*`, so that a second
  * instance (or a test) can run any config, the embedded one included, on other ports.
  */
 export async function run(args: string[]): Promise<number> {
+  signals.guard();
   let values: { config?: string | undefined; "listen-grpc"?: string | undefined; "listen-http"?: string | undefined };
   try {
     ({ values } = parseArgs({
@@ -59,6 +62,7 @@ export async function run(args: string[]): Promise<number> {
   loaded = { ...loaded, config: withFlags(loaded.config) };
   const logger = createLogger({ level: loaded.config.logging.level, providers });
   routeProcessEventsTo(logger);
+  signals.logTo((fields, message) => logger.info(fields, message));
   if (loaded.embedded) {
     logger.warn(
       { config: loaded.path },
@@ -73,31 +77,23 @@ export async function run(args: string[]): Promise<number> {
   logger.info({ config: loaded.path }, "config loaded");
   const configPath = loaded.path;
   const { drainDelaySeconds, graceSeconds } = loaded.config.shutdown;
-
-  // SIGHUP: re-read and validate the file; a valid one replaces the running config, anything else is refused.
-  let reloading = Promise.resolve();
-  const onHangup = () => {
-    reloading = reloading.then(async () => {
-      try {
-        server.reload(withFlags((await loadConfig(providers, configPath)).config));
-      } catch (err) {
-        server.reloadRefused(err instanceof ConfigError ? [...err.problems] : [(err as Error).message]);
-      }
-    });
-  };
-  process.on("SIGHUP", onHangup);
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+  // The file is read again once it has settled; a reload waiting for it says so.
+  const readConfig = (signal: AbortSignal) =>
+    reloadConfig(providers, configPath, {
+      signal,
+      onWait: (changedMsAgo) => logger.info({ config: configPath, changedMsAgo }, "config file changed just now; waiting for it to settle"),
+    }).then(withFlags);
+  const signal = await signals.serve({
+    hangup: () => void server.reload(readConfig),
+    // SIGUSR1 only proves harmless: the audit file's reopen (move-and-reopen rotation) joins here and on SIGHUP.
+    user1: () => logger.info({ signal: "SIGUSR1" }, "SIGUSR1 received; it never opens a debugger"),
   });
-  process.removeListener("SIGHUP", onHangup);
   // Kubernetes sends SIGTERM while it is still removing the pod from its Services' endpoints: keep serving
   // (health says NOT_SERVING) for the drain delay, so calls still routed here succeed. SIGINT stops at once.
   const delayMs = signal === "SIGTERM" ? drainDelaySeconds * 1000 : 0;
   logger.info({ signal, drainDelaySeconds: delayMs / 1000, graceSeconds }, "shutting down");
-  server.drain();
-  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  await server.drain(delayMs);
+  logger.info({ graceSeconds }, "closing the listeners; calls in flight may finish within the grace period");
   await server.close(graceSeconds * 1000);
   logger.info({}, "stopped");
   await stdoutWriter().drained(1_000);

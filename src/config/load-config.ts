@@ -5,6 +5,7 @@ import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
 import type { z } from "zod";
 import { buildConfigSchema, type ConfigSchema, type ProviderSchemas, type ServiceConfig } from "./config-schema.js";
 import { anchorSecretRef, isSecretRef } from "./secret-ref.js";
+import { readSettledFile, type SettleOptions, UnsettledFileError } from "./settled-file.js";
 
 /** The environment variable that names the config file when `--config` is not given. */
 export const configEnvVar = "CLUSTER_TOKEN_CONFIG";
@@ -61,13 +62,41 @@ export async function loadConfig(
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new ConfigError(path, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? "error"})`]);
+    throw unreadable(path, err);
   }
   return { config: parseConfig(providers, text, path), path, embedded };
 }
 
 /** The schema of each provider list, built once: a reload validates with the same one. */
 const schemas = new WeakMap<readonly ProviderSchemas[], ConfigSchema>();
+
+/**
+ * Reads the config file again for a reload, once its content has settled (see
+ * {@link readSettledFile}: a file caught half written is never applied), then
+ * parses and validates it for `providers` as at start-up.
+ *
+ * @throws ConfigError naming every offending key, or why the file could not be read
+ *   or never settled; the abort reason of `settle.signal` when the wait is abandoned.
+ */
+export async function reloadConfig(
+  providers: readonly ProviderSchemas[],
+  path: string,
+  settle: SettleOptions = {},
+): Promise<ServiceConfig> {
+  let text: string;
+  try {
+    text = await readSettledFile(path, settle);
+  } catch (err) {
+    if (err instanceof UnsettledFileError) throw new ConfigError(path, [err.message]);
+    if (settle.signal?.aborted) throw err;
+    throw unreadable(path, err);
+  }
+  return parseConfig(providers, text, path);
+}
+
+function unreadable(path: string, err: unknown): ConfigError {
+  return new ConfigError(path, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? "error"})`]);
+}
 
 /**
  * Parses and validates config text for a service serving `providers`. `path` names

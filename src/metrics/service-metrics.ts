@@ -29,7 +29,12 @@ export class ServiceMetrics {
   /** Label children by key: prom-client hashes labels on every call otherwise. */
   private readonly children = new Map<string, unknown>();
 
-  constructor({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
+  /**
+   * `defaultMetrics` adds prom-client's process metrics (CPU, memory, event-loop
+   * lag, GC), whose collectors (a GC observer, an event-loop delay monitor) cost
+   * something on every call: only worth it when something can scrape them.
+   */
+  constructor({ defaultMetrics }: { defaultMetrics: boolean }) {
     const registers = [this.registry];
     this.started = new Counter({
       name: "grpc_server_started_total",

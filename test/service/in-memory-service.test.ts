@@ -3,14 +3,25 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import { AuditLog } from "../../src/audit/audit-log.js";
+import type { ServiceConfig } from "../../src/config/config-schema.js";
 import { createLogger } from "../../src/logging/logger.js";
 import { providers } from "../../src/providers.js";
+import { ServiceMetrics } from "../../src/metrics/service-metrics.js";
 import { createService } from "../../src/service.js";
 import { connectImplementation } from "../../src/transports/connect-transport.js";
 import { expectError } from "../support/error-info.js";
 import { InMemoryTokenDriver } from "../support/in-memory-driver.js";
 import { LogCapture } from "../support/log-capture.js";
 import { rawTestConfig, testConfig } from "../support/test-config.js";
+
+/** What the process's server owns and a service only uses: its audit sink and metrics. */
+function serverParts(config: ServiceConfig): { audit: AuditLog; metrics: ServiceMetrics } {
+  return {
+    audit: AuditLog.open(config.audit.file, { commitTimeoutMs: config.audit.commitTimeoutSeconds * 1000 }),
+    metrics: new ServiceMetrics({ defaultMetrics: false }),
+  };
+}
 
 /**
  * The whole service in memory, as connect-es tests do it: the real composition
@@ -24,7 +35,12 @@ function inMemoryService() {
   const driver = new InMemoryTokenDriver();
   const logs = new LogCapture();
   const config = testConfig(raw);
-  const service = createService(config, { logger: createLogger({ destination: logs, providers }), drivers: { aws: { token: driver } } });
+  const parts = serverParts(config);
+  const service = createService(config, {
+    logger: createLogger({ destination: logs, providers }),
+    drivers: { aws: { token: driver } },
+    ...parts,
+  });
   const auditLines = () =>
     readFileSync(config.audit.file ?? "", "utf8")
       .split("\n")
@@ -33,12 +49,12 @@ function inMemoryService() {
   const transport = createRouterTransport((router) =>
     router.service(ClusterTokenService, connectImplementation(ClusterTokenService, service.invoke)),
   );
-  return { service, driver, logs, auditLines, client: createClient(ClusterTokenService, transport) };
+  return { service, audit: parts.audit, driver, logs, auditLines, client: createClient(ClusterTokenService, transport) };
 }
 
 describe("the service in memory", () => {
   it("issues through the real pipeline with an in-memory driver, and audits and logs the call", async () => {
-    const { service, driver, logs, client } = inMemoryService();
+    const { service, audit, driver, logs, client } = inMemoryService();
     try {
       const response = await client.generateToken({ clusterId: "demo-eks" });
       assert.equal(response.status?.token, "test-token-demo-eks-1");
@@ -52,11 +68,12 @@ describe("the service in memory", () => {
       );
     } finally {
       await service.close();
+      await audit.close();
     }
   });
 
   it("reuses a caller's token, audits each issuance, and mints afresh when the cache is off", async () => {
-    const { service, driver, client, auditLines } = inMemoryService();
+    const { service, audit, driver, client, auditLines } = inMemoryService();
     try {
       const first = await client.generateToken({ clusterId: "demo-eks" });
       const second = await client.generateToken({ clusterId: "demo-eks" });
@@ -68,11 +85,14 @@ describe("the service in memory", () => {
       assert.equal(new Set(issued.map((l) => l.tokenFingerprint)).size, 1);
     } finally {
       await service.close();
+      await audit.close();
     }
-    const raw = rawTestConfig();
-    const uncached = createService(testConfig({ ...raw, tokenCache: { enabled: false } }), {
+    const uncachedConfig = testConfig({ ...rawTestConfig(), tokenCache: { enabled: false } });
+    const uncachedParts = serverParts(uncachedConfig);
+    const uncached = createService(uncachedConfig, {
       logger: createLogger({ destination: new LogCapture(), providers }),
       drivers: { aws: { token: driver } },
+      ...uncachedParts,
     });
     const uncachedClient = createClient(
       ClusterTokenService,
@@ -84,19 +104,25 @@ describe("the service in memory", () => {
       assert.notEqual(a.status?.token, b.status?.token);
     } finally {
       await uncached.close();
+      await uncachedParts.audit.close();
     }
   });
 
-  it("closes what it owns: the drivers, then the audit sink", async () => {
-    const { service, client } = inMemoryService();
+  it("closes what it owns, its drivers; issues nothing once the server has closed the audit sink", async () => {
+    const { service, audit, client } = inMemoryService();
     const closed: string[] = [];
-    const tracked = createService(testConfig(), {
+    const trackedConfig = testConfig();
+    const trackedParts = serverParts(trackedConfig);
+    const tracked = createService(trackedConfig, {
       logger: createLogger({ destination: new LogCapture(), providers }),
       drivers: { aws: { token: new InMemoryTokenDriver(), close: () => closed.push("aws") } },
+      ...trackedParts,
     });
     await tracked.close();
     assert.deepEqual(closed, ["aws"]);
+    await trackedParts.audit.close();
     await service.close();
+    await audit.close();
     const afterClose = await expectError(client.generateToken({ clusterId: "demo-eks" }), Code.Unavailable);
     assert.equal(afterClose.info.reason, "AUDIT_FAILED", "a closed audit sink fails closed: nothing is issued");
   });

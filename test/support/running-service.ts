@@ -44,7 +44,7 @@ export async function startTestService(config: ServiceConfig = testConfig(), opt
     grpcWeb: createClient(ClusterTokenService, createGrpcWebTransport({ baseUrl: httpUrl, httpVersion: "1.1" })),
     grpc: createClient(ClusterTokenService, grpcTransport),
     audit: async () => {
-      await server.service.auditDrained(5_000);
+      await server.audit.drained(5_000);
       return readFileSync(config.audit.file!, "utf8")
         .split("\n")
         .filter(Boolean)

@@ -1,0 +1,165 @@
+import * as grpc from "@grpc/grpc-js";
+import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import type { ServiceConfig } from "../config/config-schema.js";
+import type { ServiceMetrics } from "../metrics/service-metrics.js";
+import { createConnectHandler } from "../transports/connect-transport.js";
+import { type GrpcListenOptions, listenGrpc } from "../transports/grpc-listener.js";
+import { addGrpcReflection } from "../transports/grpc-reflection.js";
+import { addGrpcService } from "../transports/grpc-transport.js";
+import { listenHttp } from "../transports/http-listener.js";
+import { listenMetrics } from "../transports/metrics-listener.js";
+import { servedFiles } from "../transports/served-files.js";
+import type { ServingHealth } from "../transports/serving-health.js";
+import type { UnaryInvoker } from "../transports/unary-invoker.js";
+import { listenerTls, type TlsMaterial } from "./tls-material.js";
+
+/** One bound listener, as the shutdown and a failed start-up see it. */
+export interface Listener {
+  /** "host:port", with the real port when the config said 0. */
+  readonly address: string;
+  /** Stops accepting and resolves once its connections have ended: calls in flight finish first. */
+  close(): Promise<void>;
+  /** Ends every connection at once, handshakes and calls in flight included. */
+  destroy(): void;
+}
+
+/** A TLS listener's server, on which a rotation sets the new certificate, key and client CA. */
+export interface TlsServer {
+  setSecureContext(options: import("node:tls").SecureContextOptions): void;
+}
+
+/** Every listener of the process, bound. */
+export interface Listeners {
+  /** ClusterTokenService, health and (when enabled) reflection over gRPC. */
+  readonly grpc: Listener;
+  /** ClusterTokenService and health over Connect, gRPC-Web and gRPC on HTTP/1.1 (HTTPS with TLS). */
+  readonly http: Listener;
+  /** `listen.metrics`: `/metrics`, `/healthz`, `/readyz`. */
+  readonly metrics: Listener | undefined;
+  /** `listen.health`: plaintext grpc.health.v1 only, for the kubelet's gRPC probe. */
+  readonly health: Listener | undefined;
+  /** The TLS servers of the gRPC and HTTP listeners (none in plaintext). */
+  readonly tlsServers: readonly TlsServer[];
+}
+
+/** What the listeners serve. */
+export interface ListenerParts {
+  config: ServiceConfig;
+  /** The TLS material, read and checked; undefined in plaintext. */
+  tls: TlsMaterial | undefined;
+  /** ClusterTokenService, whichever service is current. */
+  invoke: UnaryInvoker;
+  health: ServingHealth;
+  metrics: ServiceMetrics;
+}
+
+/** The plaintext health port takes no more connections than this (a kubelet probes with one at a time). */
+const healthPortMaxConnections = 64;
+/** A health check is a few bytes; anything larger on the health port is refused. */
+const healthPortMaxMessageBytes = 1024;
+
+/**
+ * Binds every listener the config asks for and serves each: gRPC, HTTP, then the
+ * metrics and health ports. Binding is all or nothing: when one fails, those
+ * already bound are closed before the error is thrown, so a failed start-up leaves
+ * no port open and no server running.
+ */
+export async function listenOn(parts: ListenerParts): Promise<Listeners> {
+  const { config, tls } = parts;
+  const bound: Listener[] = [];
+  const bind = async <L extends Listener>(open: () => Promise<L>): Promise<L> => {
+    const listener = await open();
+    bound.push(listener);
+    return listener;
+  };
+  const { handshakeTimeoutSeconds, maxConnections } = config.limits;
+  const handshakeTimeoutMs = handshakeTimeoutSeconds * 1000;
+  try {
+    const grpcServer = callsGrpcServer(parts);
+    const grpcTls = tls ? { tls: listenerTls(tls) } : {};
+    const grpcListener = await bind(() => grpcListen(grpcServer, config.listen.grpc, { ...grpcTls, handshakeTimeoutMs, maxConnections }));
+    const httpListener = await bind(() => httpListen(parts));
+    const metrics = config.listen.metrics;
+    const metricsListener = metrics ? await bind(() => metricsListen(metrics, parts)) : undefined;
+    const health = config.listen.health;
+    const healthListener = health
+      ? await bind(() => grpcListen(healthGrpcServer(parts), health, { handshakeTimeoutMs, maxConnections: healthPortMaxConnections }))
+      : undefined;
+    const tlsServers = [grpcListener.tlsServer, httpListener.tlsServer].filter((server) => server !== undefined);
+    return { grpc: grpcListener, http: httpListener, metrics: metricsListener, health: healthListener, tlsServers };
+  } catch (err) {
+    for (const listener of bound) listener.destroy();
+    await Promise.all(bound.map((listener) => listener.close()));
+    throw err;
+  }
+}
+
+/** The gRPC server of the calls: ClusterTokenService, health, and reflection when `security.reflection` is on. */
+function callsGrpcServer({ config, invoke, health }: ListenerParts): grpc.Server {
+  const server = new grpc.Server({
+    // Channelz (grpc-js's introspection service) is not served; its per-call bookkeeping would be paid for nothing.
+    "grpc.enable_channelz": 0,
+    "grpc.max_receive_message_length": config.limits.maxMessageBytes,
+    "grpc.max_connection_idle_ms": config.limits.idleTimeoutSeconds * 1000,
+  });
+  addGrpcService(server, ClusterTokenService, invoke);
+  health.addToGrpcServer(server);
+  if (config.security.reflection) addGrpcReflection(server, servedFiles);
+  return server;
+}
+
+/** The kubelet's gRPC probe speaks no TLS: a plaintext server of health and nothing else. */
+function healthGrpcServer({ health }: ListenerParts): grpc.Server {
+  const server = new grpc.Server({ "grpc.max_receive_message_length": healthPortMaxMessageBytes });
+  health.addToGrpcServer(server);
+  return server;
+}
+
+/** Serves `server` on `address`; closing lets grpc-js finish its calls, destroying ends its sessions. */
+async function grpcListen(server: grpc.Server, address: string, options: GrpcListenOptions): Promise<Listener & { tlsServer?: TlsServer }> {
+  let listener: Awaited<ReturnType<typeof listenGrpc>>;
+  try {
+    listener = await listenGrpc(server, address, options);
+  } catch (err) {
+    server.forceShutdown();
+    throw err;
+  }
+  return {
+    address: listener.address,
+    ...(listener.tlsServer ? { tlsServer: listener.tlsServer } : {}),
+    close: async () => {
+      await Promise.all([listener.close(), new Promise<void>((resolve) => server.tryShutdown(() => resolve()))]);
+    },
+    destroy: () => {
+      server.forceShutdown();
+      listener.destroyConnections();
+    },
+  };
+}
+
+/** The Connect handler (ClusterTokenService and health) on the HTTP listener. */
+async function httpListen({ config, tls, invoke, health }: ListenerParts): Promise<Listener & { tlsServer?: TlsServer }> {
+  const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds, maxConnections } = config.limits;
+  const handler = createConnectHandler(ClusterTokenService, invoke, {
+    readMaxBytes: maxMessageBytes,
+    moreRoutes: (router) => health.addToConnectRouter(router),
+  });
+  const listener = await listenHttp(handler, config.listen.http, {
+    ...(tls ? { tls: listenerTls(tls) } : {}),
+    handshakeTimeoutMs: handshakeTimeoutSeconds * 1000,
+    headersTimeoutMs: headersTimeoutSeconds * 1000,
+    maxConnections,
+  });
+  return {
+    address: listener.address,
+    ...(listener.tlsServer ? { tlsServer: listener.tlsServer } : {}),
+    close: () => listener.close(),
+    destroy: () => listener.destroyConnections(),
+  };
+}
+
+async function metricsListen(address: string, { metrics, health }: ListenerParts): Promise<Listener> {
+  const listener = await listenMetrics(address, metrics, health);
+  // Its close ends every connection at once: a scrape or probe is never worth waiting for.
+  return { address: listener.address, close: () => listener.close(), destroy: () => {} };
+}
