@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { get } from "node:http";
-import { writeFile } from "node:fs/promises";
+import { appendFile, writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { ClusterTokenService, KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { startFakeEks } from "../fakes/fake-eks.js";
 import type { FakeServer } from "../fakes/fake-http-server.js";
 import { startServeProcess } from "../support/serve-process.js";
-import { rawTestConfig, testAwsKeys, testCaData } from "../support/test-config.js";
+import { rawTestConfig, testAwsKeys, testCaData, testConfig } from "../support/test-config.js";
 
 const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
 
@@ -32,6 +32,23 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return undefined;
+}
+
+/**
+ * Resolves once the server has started `count` calls of `method` in all (by its own
+ * `grpc_server_started_total`), so that a test knows they are in flight: concurrent
+ * discoveries of one cluster share one request to the cloud, so the fake cloud sees
+ * only the first of them.
+ */
+async function callsStarted(metricsUrl: string, method: string, count: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const scrape = (await httpGet(`${metricsUrl}/metrics`)).body;
+    const started = sample(scrape, "grpc_server_started_total", { grpc_method: method }) ?? 0;
+    if (started >= count) return;
+    if (performance.now() > deadline) throw new Error(`${started} of ${count} ${method} calls started within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe("cluster-token serve: metrics, Kubernetes-style shutdown and live reload", () => {
@@ -103,18 +120,23 @@ describe("cluster-token serve: metrics, Kubernetes-style shutdown and live reloa
   });
 
   it("SIGTERM: NOT_SERVING at once, calls in flight and calls arriving during the drain delay all succeed, then exit 0 within the grace period", async () => {
-    const svc = await startServeProcess(config({ shutdown: { drainDelaySeconds: 1.5, graceSeconds: 5 } }), { env: childEnv });
+    const drainDelaySeconds = 2;
+    const graceSeconds = 5;
+    const svc = await startServeProcess(config({ shutdown: { drainDelaySeconds, graceSeconds } }), { env: childEnv });
     const metricsUrl = `http://${String((await svc.waitForLine((l) => l.msg === "serving")).metrics)}`;
     const transport = createGrpcTransport({ baseUrl: `http://${svc.grpc}` });
     const client = createClient(ClusterTokenService, transport);
     const health = createClient(Health, transport);
-    eks.fault = { delayMs: 1_000 }; // each discovery takes a second: calls stay in flight across the signal
+    eks.fault = { hold: true }; // each discovery waits at the fake cloud until released: calls stay in flight across the signal
     try {
+      const base = eks.requests.length;
       const inFlight = Array.from({ length: 20 }, () => client.getKubeconfig({ clusterId: "slow-eks", mode: KubeconfigMode.EXEC }));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await eks.received(base + 1);
+      await callsStarted(metricsUrl, "GetKubeconfig", 20);
       const signalled = performance.now();
+      const before = svc.lines().length;
       svc.child.kill("SIGTERM");
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await svc.waitForLine((l) => l.msg === "shutting down", 5_000, before);
       const status = await health.check({ service: "" });
       assert.equal(status.status, HealthCheckResponse_ServingStatus.NOT_SERVING, "health says NOT_SERVING during the drain");
       assert.equal((await httpGet(`${metricsUrl}/readyz`)).status, 503);
@@ -122,7 +144,12 @@ describe("cluster-token serve: metrics, Kubernetes-style shutdown and live reloa
       assert.equal((await createClient(Health, probePort).check({ service: "" })).status, HealthCheckResponse_ServingStatus.NOT_SERVING);
       const arriving = Array.from({ length: 5 }, () => client.getKubeconfig({ clusterId: "slow-eks", mode: KubeconfigMode.EXEC }));
       const tokens = await Promise.all(Array.from({ length: 5 }, () => client.generateToken({ clusterId: "demo-eks" })));
-      assert.equal(tokens.length, 5, "calls arriving during the drain delay are served");
+      for (const token of tokens)
+        assert.match(token.status?.token ?? "", /^k8s-aws-v1\./, "calls arriving during the drain delay are served");
+      await callsStarted(metricsUrl, "GetKubeconfig", 25);
+      await svc.waitForLine((l) => String(l.msg).startsWith("closing the listeners"), 10_000, before);
+      assert.ok(!svc.lines().some((l) => l.msg === "rpc" && l.rpc === "GetKubeconfig"), "all 25 were in flight when the listeners closed");
+      assert.equal(await eks.release(), 1, "their one discovery, which they share");
       const results = await Promise.allSettled([...inFlight, ...arriving]);
       assert.deepEqual(
         results.map((r) => r.status),
@@ -132,11 +159,51 @@ describe("cluster-token serve: metrics, Kubernetes-style shutdown and live reloa
       const exit = await svc.exited();
       const took = performance.now() - signalled;
       assert.deepEqual(exit, { code: 0, signal: null });
-      assert.ok(took >= 1_500 && took < 1_500 + 5_000 + 1_000, `exited ${took} ms after SIGTERM`);
-      const stopped = await svc.waitForLine((l) => l.msg === "stopped", 1_000);
-      assert.ok(stopped);
+      const delayMs = drainDelaySeconds * 1000;
+      assert.ok(took >= delayMs && took < delayMs + graceSeconds * 1000 + 1_000, `exited ${took} ms after SIGTERM`);
+      const lines = svc.lines();
+      const stopped = lines.findIndex((l) => l.msg === "stopped");
+      assert.equal(stopped, lines.length - 1, "stopped is the last line");
+      const served = lines.flatMap((l, i) => (l.msg === "rpc" && l.rpc === "GetKubeconfig" && l.code === "OK" && i > before ? [i] : []));
+      assert.equal(served.length, 25, "every call in flight and every call that arrived during the drain was answered");
+      assert.ok(
+        served.every((i) => i < stopped),
+        "all of them before the process said it stopped",
+      );
     } finally {
       eks.fault = undefined;
+      await eks.release();
+      svc.child.kill("SIGKILL");
+    }
+  });
+
+  it("SIGHUP during the drain and the grace period is ignored with a log line; calls in flight finish and the exit is 0", async () => {
+    const svc = await startServeProcess(config({ shutdown: { drainDelaySeconds: 1, graceSeconds: 5 } }), { env: childEnv });
+    const metricsUrl = `http://${String((await svc.waitForLine((l) => l.msg === "serving")).metrics)}`;
+    const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
+    eks.fault = { hold: true };
+    try {
+      const base = eks.requests.length;
+      const inFlight = Array.from({ length: 4 }, () => client.getKubeconfig({ clusterId: "slow-eks", mode: KubeconfigMode.EXEC }));
+      await eks.received(base + 1);
+      await callsStarted(metricsUrl, "GetKubeconfig", 4);
+      const before = svc.lines().length;
+      svc.child.kill("SIGTERM");
+      await svc.waitForLine((l) => l.msg === "shutting down", 5_000, before);
+      svc.child.kill("SIGHUP");
+      const draining = await svc.waitForLine((l) => l.signal === "SIGHUP" && l.phase === "stopping", 5_000, before);
+      assert.equal(draining.msg, "SIGHUP ignored: the service is shutting down");
+      const closing = svc.lines().length;
+      await svc.waitForLine((l) => String(l.msg).startsWith("closing the listeners"), 10_000, before);
+      svc.child.kill("SIGHUP");
+      await svc.waitForLine((l) => l.signal === "SIGHUP" && l.phase === "stopping", 5_000, closing);
+      assert.equal(await eks.release(), 1);
+      for (const response of await Promise.all(inFlight)) assert.match(response.kubeconfig, /slow\.eks\.example\.com/);
+      assert.deepEqual(await svc.exited(), { code: 0, signal: null });
+      assert.ok(!svc.lines().some((l) => l.msg === "config reloaded" || String(l.msg).startsWith("config reload refused")), "no reload");
+    } finally {
+      eks.fault = undefined;
+      await eks.release();
       svc.child.kill("SIGKILL");
     }
   });
@@ -207,14 +274,16 @@ describe("cluster-token serve: metrics, Kubernetes-style shutdown and live reloa
     const raw = config();
     const svc = await startServeProcess(raw, { env: childEnv });
     const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
-    eks.fault = { delayMs: 1_000 };
+    eks.fault = { hold: true };
     try {
+      const base = eks.requests.length;
       const inFlight = client.getKubeconfig({ clusterId: "slow-eks", mode: KubeconfigMode.EXEC });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await eks.received(base + 1);
       const without = { ...raw, clusters: (raw.clusters as { id: string }[]).filter((c) => c.id !== "slow-eks") };
       await writeFile(svc.configFile, stringify(without));
       svc.child.kill("SIGHUP");
       await svc.waitForLine((l) => l.msg === "config reloaded");
+      assert.equal(await eks.release(), 1);
       assert.match((await inFlight).kubeconfig, /slow\.eks\.example\.com/, "the call finished on the config it started with");
       const after = await client
         .getKubeconfig({ clusterId: "slow-eks", mode: KubeconfigMode.EXEC })
@@ -222,6 +291,48 @@ describe("cluster-token serve: metrics, Kubernetes-style shutdown and live reloa
       assert.equal((after as ConnectError).code, Code.NotFound, "later calls see the new config");
     } finally {
       eks.fault = undefined;
+      await eks.release();
+      svc.child.kill("SIGKILL");
+      await svc.exited();
+    }
+  });
+
+  it("SIGHUP waits for a config file written in two parts: the first part alone, a valid config cut at a line, is never applied", async () => {
+    const raw = config();
+    const svc = await startServeProcess(raw, { env: childEnv });
+    const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
+    const cluster = (id: string) => ({
+      id,
+      provider: "aws",
+      region: "us-west-2",
+      name: id,
+      credentials: "aws-test",
+      endpoint: `https://${id}.example.com`,
+      certificateAuthorityData: testCaData,
+    });
+    const whole = stringify({ ...raw, clusters: [...(raw.clusters as unknown[]), cluster("added-one"), cluster("added-two")] });
+    const cut = whole.lastIndexOf("\n", whole.indexOf("id: added-two")) + 1;
+    const [firstPart, rest] = [whole.slice(0, cut), whole.slice(cut)];
+    assert.equal(testConfig(parse(firstPart)).clusters.length, 4, "the first part alone is a valid config that lacks a cluster");
+    try {
+      const before = svc.lines().length;
+      await writeFile(svc.configFile, firstPart);
+      svc.child.kill("SIGHUP");
+      const waiting = await svc.waitForLine((l) => String(l.msg).startsWith("config file changed just now"), 5_000, before);
+      assert.equal(waiting.config, svc.configFile);
+      await appendFile(svc.configFile, rest);
+      await svc.waitForLine((l) => l.msg === "config reloaded", 15_000, before);
+      assert.deepEqual(
+        (await client.listClusters({})).clusters.map((c) => c.id),
+        ["added-one", "added-two", "demo-eks", "no-endpoint", "slow-eks"],
+        "the whole file was applied",
+      );
+      const reloads = svc
+        .lines()
+        .slice(before)
+        .filter((l) => l.msg === "config reloaded" || String(l.msg).startsWith("config reload refused"));
+      assert.equal(reloads.length, 1, "one reload, of the whole file");
+    } finally {
       svc.child.kill("SIGKILL");
       await svc.exited();
     }

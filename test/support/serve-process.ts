@@ -30,16 +30,26 @@ export async function writeConfigFile(raw: unknown): Promise<string> {
   return file;
 }
 
-/** Starts `cluster-token serve --config` on `raw` (or on an existing file) and resolves once it is serving. */
+/**
+ * Starts `cluster-token serve --config` on `raw` (or on an existing file) and resolves once it is serving.
+ * `spawned` is given the child at once, for a test that acts on it while it starts.
+ */
 export async function startServeProcess(
   raw: unknown,
-  options: { env?: NodeJS.ProcessEnv; configFile?: string; bin?: string; cwd?: string } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    configFile?: string;
+    bin?: string;
+    cwd?: string;
+    spawned?: (child: ChildProcessWithoutNullStreams) => void;
+  } = {},
 ): Promise<ServeProcess> {
   const configFile = options.configFile ?? (await writeConfigFile(raw));
   const child = spawn(process.execPath, [options.bin ?? cliPath, "serve", "--config", configFile], {
     cwd: options.cwd ?? repoRoot,
     env: { PATH: process.env.PATH, ...options.env },
   });
+  options.spawned?.(child);
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
