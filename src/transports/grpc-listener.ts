@@ -1,7 +1,7 @@
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
-import { formatHostPort, parseListenAddress } from "../listen-address.js";
+import { bindAddress } from "../listen-address.js";
 import { trackConnections } from "./connection-tracker.js";
 
 /** Options of {@link listenGrpc}. */
@@ -71,7 +71,7 @@ export async function listenGrpc(server: grpc.Server, address: string, options: 
   // Nagle's algorithm the second waits for the client's ACK of the first. Off, as gRPC servers have it.
   listener.on("connection", (socket: Socket) => socket.setNoDelay(true));
   const connections = trackConnections(listener);
-  const bound = await listen(listener, address);
+  const bound = await bindAddress(listener, address, "gRPC");
   return {
     address: bound,
     tlsServer,
@@ -95,16 +95,5 @@ function injectOnFirstBytes(socket: Socket, injector: { injectConnection(socket:
   socket.once("readable", () => {
     clearTimeout(timer);
     if (!socket.destroyed) injector.injectConnection(socket);
-  });
-}
-
-function listen(server: NetServer, address: string): Promise<string> {
-  const { host, port } = parseListenAddress(address);
-  return new Promise((resolve, reject) => {
-    server.once("error", (err) => reject(new Error(`cannot listen for gRPC on ${address}: ${err.message}`)));
-    server.listen(port, host, () => {
-      const bound = server.address();
-      resolve(formatHostPort(host, typeof bound === "object" && bound ? bound.port : port));
-    });
   });
 }

@@ -1,8 +1,7 @@
 import { createServer, type RequestListener, type ServerOptions } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
 import type { SecureContextOptions } from "node:tls";
-import { formatHostPort, parseListenAddress } from "../listen-address.js";
+import { bindAddress } from "../listen-address.js";
 import { trackConnections } from "./connection-tracker.js";
 
 /**
@@ -79,11 +78,7 @@ export async function listenHttp(handler: RequestListener, address: string, opti
   const server = tlsServer ?? createServer(serverOptions, handler);
   server.maxConnections = maxConnections;
   const connections = trackConnections(server);
-  const { host, port } = parseListenAddress(address);
-  const bound = await new Promise<string>((resolve, reject) => {
-    server.once("error", (err) => reject(new Error(`cannot listen for HTTP on ${address}: ${err.message}`)));
-    server.listen(port, host, () => resolve(formatHostPort(host, (server.address() as AddressInfo).port)));
-  });
+  const bound = await bindAddress(server, address, "HTTP");
   return {
     address: bound,
     tlsServer,

@@ -1,6 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { formatHostPort, parseListenAddress } from "../listen-address.js";
+import { bindAddress } from "../listen-address.js";
 import type { ServiceMetrics } from "../metrics/service-metrics.js";
 import type { ServingHealth } from "./serving-health.js";
 
@@ -36,11 +35,7 @@ export async function listenMetrics(address: string, metrics: ServiceMetrics, he
     );
   });
   server.maxConnections = 64;
-  const { host, port } = parseListenAddress(address);
-  const bound = await new Promise<string>((resolve, reject) => {
-    server.once("error", (err) => reject(new Error(`cannot listen for metrics on ${address}: ${err.message}`)));
-    server.listen(port, host, () => resolve(formatHostPort(host, (server.address() as AddressInfo).port)));
-  });
+  const bound = await bindAddress(server, address, "metrics");
   return {
     address: bound,
     close: () =>
