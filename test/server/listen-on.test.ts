@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { describe, it } from "node:test";
 import { createLogger } from "../../src/logging/logger.js";
+import { providers } from "../../src/providers.js";
 import { startServer } from "../../src/server.js";
 import { freePort } from "../support/free-port.js";
 import { LogCapture } from "../support/log-capture.js";
@@ -33,7 +34,7 @@ describe("listenOn: every listener or none", () => {
     };
     const logs = new LogCapture();
     try {
-      await assert.rejects(startServer(testConfig(raw), { logger: createLogger({ destination: logs }) }), {
+      await assert.rejects(startServer(testConfig(raw), { logger: createLogger({ destination: logs, providers }) }), {
         message: new RegExp(`^cannot listen for gRPC on 127\\.0\\.0\\.1:${heldPort}: listen EADDRINUSE`),
       });
       for (const port of [grpc, http, metrics]) await close(await bind(port));

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { ServiceConfig } from "../../src/config/config-schema.js";
 import { ConfigError } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/logging/logger.js";
+import { providers } from "../../src/providers.js";
 import { ServiceMetrics } from "../../src/metrics/service-metrics.js";
 import { type ConfigReader, Reloader } from "../../src/server/reload.js";
 import type { Service } from "../../src/service.js";
@@ -29,7 +30,7 @@ function reloader(running = sameAsRunning(), build: (next: ServiceConfig, previo
   const builds: { next: ServiceConfig; previous: Service }[] = [];
   const initial = fakeService(running);
   const subject = new Reloader(initial, {
-    logger: createLogger({ destination: logs }),
+    logger: createLogger({ destination: logs, providers }),
     metrics,
     build: (next, previous) => {
       builds.push({ next, previous });
