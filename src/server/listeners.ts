@@ -1,3 +1,4 @@
+import type { SecureContextOptions } from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import type { ServiceConfig } from "../config/config-schema.js";
@@ -25,7 +26,7 @@ export interface Listener {
 
 /** A TLS listener's server, on which a rotation sets the new certificate, key and client CA. */
 export interface TlsServer {
-  setSecureContext(options: import("node:tls").SecureContextOptions): void;
+  setSecureContext(options: SecureContextOptions): void;
 }
 
 /** Every listener of the process, bound. */

@@ -93,13 +93,15 @@ export class Reloader {
       const reason: unknown = this.stopping.signal.aborted ? this.stopping.signal.reason : err;
       next = { problems: reason instanceof ConfigError ? [...reason.problems] : [(reason as Error).message] };
     }
-    if ("problems" in next) {
-      metrics.configReloaded(false);
-      logger.error({ problems: next.problems }, "config reload refused; the running config stays");
-      return { applied: false, problems: next.problems };
-    }
+    if ("problems" in next) return this.refuse(next.problems);
     const { config, tls, service } = next;
-    if (tls) for (const server of tlsServers()) server.setSecureContext(secureContext(tls));
+    try {
+      if (tls) for (const server of tlsServers()) server.setSecureContext(secureContext(tls));
+    } catch (err) {
+      // Not expected: the same options made a secure context when the files were checked.
+      void service.close();
+      return this.refuse([`the listeners refused the new TLS files (${(err as { code?: string }).code ?? "error"})`]);
+    }
     const previous = this.service;
     this.service = service;
     void previous.close();
@@ -107,6 +109,13 @@ export class Reloader {
     metrics.configReloaded(true);
     logger.info({ clusters: config.clusters.length, apiKeys: config.security.apiKeys.length, tls: tls !== undefined }, "config reloaded");
     return { applied: true };
+  }
+
+  /** The one way a reload is refused: the running config stays, one log line lists every problem, one failure is counted. */
+  private refuse(problems: string[]): ReloadResult {
+    this.options.metrics.configReloaded(false);
+    this.options.logger.error({ problems }, "config reload refused; the running config stays");
+    return { applied: false, problems };
   }
 
   /**

@@ -5,9 +5,11 @@ import { ConfigError } from "../../src/config/load-config.js";
 import { createLogger } from "../../src/logging/logger.js";
 import { providers } from "../../src/providers.js";
 import { ServiceMetrics } from "../../src/metrics/service-metrics.js";
+import type { TlsServer } from "../../src/server/listeners.js";
 import { type ConfigReader, Reloader } from "../../src/server/reload.js";
 import type { Service } from "../../src/service.js";
 import { LogCapture } from "../support/log-capture.js";
+import { createTestPki } from "../support/test-pki.js";
 import { rawTestConfig, testConfig } from "../support/test-config.js";
 
 /** A service that records whether it was closed; it serves nothing. */
@@ -24,7 +26,11 @@ function fakeService(config: ServiceConfig): Service & { closed: boolean } {
 }
 
 /** A reloader over a fake service, with its logs, metrics and every build it made. */
-function reloader(running = sameAsRunning(), build: (next: ServiceConfig, previous: Service) => Service = (next) => fakeService(next)) {
+function reloader(
+  running = sameAsRunning(),
+  build: (next: ServiceConfig, previous: Service) => Service = (next) => fakeService(next),
+  tlsServers: TlsServer[] = [],
+) {
   const logs = new LogCapture();
   const metrics = new ServiceMetrics({ defaultMetrics: false });
   const builds: { next: ServiceConfig; previous: Service }[] = [];
@@ -36,7 +42,7 @@ function reloader(running = sameAsRunning(), build: (next: ServiceConfig, previo
       builds.push({ next, previous });
       return build(next, previous);
     },
-    tlsServers: () => [],
+    tlsServers: () => tlsServers,
   });
   const reloads = async (result: "success" | "failure") =>
     (await metrics.registry.getSingleMetric("cluster_token_config_reloads_total")?.get())?.values.find((v) => v.labels.result === result)
@@ -113,6 +119,47 @@ describe("reload", () => {
     });
     assert.deepEqual(await failing.subject.reload(read(sameAsRunning())), { applied: false, problems: ["cannot build"] });
     assert.equal(await failing.reloads("failure"), 1);
+  });
+
+  it("rotates the TLS listeners' certificate on success, and refuses the same way when a listener refuses it", async () => {
+    const pki = await createTestPki();
+    const server = await pki.issue("server", { cn: "cluster-token-service", sans: ["DNS:localhost"], usage: "server" });
+    const tlsRaw = {
+      ...raw,
+      security: { tls: { certFile: server.certFile, keyFile: server.keyFile }, apiKeys: [{ name: "k", sha256: "a".repeat(64) }] },
+    };
+    const contexts: unknown[] = [];
+    const accepting: TlsServer = { setSecureContext: (options) => contexts.push(options) };
+    const ok = reloader(testConfig(tlsRaw), undefined, [accepting]);
+    assert.deepEqual(await ok.subject.reload(read(testConfig(tlsRaw))), { applied: true });
+    assert.deepEqual(contexts, [{ cert: server.cert, key: server.key }]);
+
+    const refusing: TlsServer = {
+      setSecureContext: () => {
+        throw Object.assign(new Error("no"), { code: "ERR_OSSL_SOMETHING" });
+      },
+    };
+    const built: (Service & { closed: boolean })[] = [];
+    const refused = reloader(
+      testConfig(tlsRaw),
+      (next) => {
+        const service = fakeService(next);
+        built.push(service);
+        return service;
+      },
+      [refusing],
+    );
+    assert.deepEqual(await refused.subject.reload(read(testConfig(tlsRaw))), {
+      applied: false,
+      problems: ["the listeners refused the new TLS files (ERR_OSSL_SOMETHING)"],
+    });
+    assert.equal(refused.subject.current, refused.initial);
+    assert.ok(built[0]?.closed, "the service built for it is closed");
+    assert.deepEqual(
+      refused.logs.records().map((r) => r.msg),
+      ["config reload refused; the running config stays"],
+    );
+    assert.equal(await refused.reloads("failure"), 1);
   });
 
   it("runs one reload at a time and folds a burst of requests into one more", async () => {
