@@ -66,28 +66,20 @@ const healthPortMaxMessageBytes = 1024;
  * no port open and no server running.
  */
 export async function listenOn(parts: ListenerParts): Promise<Listeners> {
-  const { config, tls } = parts;
   const bound: Listener[] = [];
   const bind = async <L extends Listener>(open: () => Promise<L>): Promise<L> => {
     const listener = await open();
     bound.push(listener);
     return listener;
   };
-  const { handshakeTimeoutSeconds, maxConnections } = config.limits;
-  const handshakeTimeoutMs = handshakeTimeoutSeconds * 1000;
+  const { metrics: metricsAddress, health: healthAddress } = parts.config.listen;
   try {
-    const grpcServer = callsGrpcServer(parts);
-    const grpcTls = tls ? { tls: listenerTls(tls) } : {};
-    const grpcListener = await bind(() => grpcListen(grpcServer, config.listen.grpc, { ...grpcTls, handshakeTimeoutMs, maxConnections }));
-    const httpListener = await bind(() => httpListen(parts));
-    const metrics = config.listen.metrics;
-    const metricsListener = metrics ? await bind(() => metricsListen(metrics, parts)) : undefined;
-    const health = config.listen.health;
-    const healthListener = health
-      ? await bind(() => grpcListen(healthGrpcServer(parts), health, { handshakeTimeoutMs, maxConnections: healthPortMaxConnections }))
-      : undefined;
-    const tlsServers = [grpcListener.tlsServer, httpListener.tlsServer].filter((server) => server !== undefined);
-    return { grpc: grpcListener, http: httpListener, metrics: metricsListener, health: healthListener, tlsServers };
+    const grpc = await bind(() => grpcCallsListen(parts));
+    const http = await bind(() => httpListen(parts));
+    const metrics = metricsAddress ? await bind(() => metricsListen(metricsAddress, parts)) : undefined;
+    const health = healthAddress ? await bind(() => healthPortListen(healthAddress, parts)) : undefined;
+    const tlsServers = [grpc.tlsServer, http.tlsServer].filter((server) => server !== undefined);
+    return { grpc, http, metrics, health, tlsServers };
   } catch (err) {
     for (const listener of bound) listener.destroy();
     await Promise.all(bound.map((listener) => listener.close()));
@@ -95,7 +87,26 @@ export async function listenOn(parts: ListenerParts): Promise<Listeners> {
   }
 }
 
-/** The gRPC server of the calls: ClusterTokenService, health, and reflection when `security.reflection` is on. */
+/** ClusterTokenService, health and (when `security.reflection` is on) reflection on the gRPC listener. */
+function grpcCallsListen(parts: ListenerParts): Promise<Listener & { tlsServer?: TlsServer }> {
+  const { config, tls } = parts;
+  const { handshakeTimeoutSeconds, maxConnections } = config.limits;
+  return grpcListen(callsGrpcServer(parts), config.listen.grpc, {
+    ...(tls ? { tls: listenerTls(tls) } : {}),
+    handshakeTimeoutMs: handshakeTimeoutSeconds * 1000,
+    maxConnections,
+  });
+}
+
+/** The plaintext health port: the kubelet's gRPC probe speaks no TLS. */
+function healthPortListen(address: string, parts: ListenerParts): Promise<Listener> {
+  return grpcListen(healthGrpcServer(parts), address, {
+    handshakeTimeoutMs: parts.config.limits.handshakeTimeoutSeconds * 1000,
+    maxConnections: healthPortMaxConnections,
+  });
+}
+
+/** The gRPC server of the calls. */
 function callsGrpcServer({ config, invoke, health }: ListenerParts): grpc.Server {
   const server = new grpc.Server({
     // Channelz (grpc-js's introspection service) is not served; its per-call bookkeeping would be paid for nothing.
@@ -109,7 +120,7 @@ function callsGrpcServer({ config, invoke, health }: ListenerParts): grpc.Server
   return server;
 }
 
-/** The kubelet's gRPC probe speaks no TLS: a plaintext server of health and nothing else. */
+/** A server of health and nothing else. */
 function healthGrpcServer({ health }: ListenerParts): grpc.Server {
   const server = new grpc.Server({ "grpc.max_receive_message_length": healthPortMaxMessageBytes });
   health.addToGrpcServer(server);
