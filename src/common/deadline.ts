@@ -20,9 +20,10 @@ export function abortedByDeadline(signal: AbortSignal): boolean {
 /**
  * Settles with `work`, or rejects as soon as `signal` aborts (with `abandoned()`, by
  * default the signal's reason), so that nobody waits past its deadline on work that
- * cannot itself be aborted.
+ * cannot itself be aborted, such as a library call that takes no signal. Drivers pass
+ * `() => abandonedError(call, signal)` to reject with the portable error.
  */
-export function raceSignal<T>(work: Promise<T>, signal: AbortSignal, abandoned: () => unknown = () => signal.reason): Promise<T> {
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, abandoned: () => unknown = () => signal.reason): Promise<T> {
   if (signal.aborted) return Promise.reject(abandoned());
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abandoned());

@@ -52,9 +52,21 @@ function readSecretFile(file: string): Promise<string> {
   return read;
 }
 
-/** Forgets every secret file read, so the next use reads the files again: on a config reload, and in tests. */
-export function forgetSecretFiles(): void {
-  fileReads.clear();
+/**
+ * Forgets the reads of `files`, so that their next use reads them again at once
+ * rather than up to {@link secretFileFreshMs} later: done when a file is seen to
+ * change (`core/credential-file-watch.ts`), so that nothing is signed with its old
+ * content after that.
+ */
+export function forgetSecretFiles(files: Iterable<string>): void {
+  for (const file of files) fileReads.delete(file);
+}
+
+/** Every `{ file }` reference in `value` (a credentials entry), however deep: the files its secrets are read from. */
+export function secretFilesIn(value: unknown): string[] {
+  if (isSecretRef(value)) return "file" in value ? [value.file] : [];
+  if (typeof value !== "object" || value === null) return [];
+  return Object.values(value).flatMap(secretFilesIn);
 }
 
 /**

@@ -1,14 +1,16 @@
+import { type Clock, systemClock } from "../common/clock.js";
+import { type Expiring, TtlCache } from "../common/ttl-cache.js";
 import type { ClusterAccess } from "../drivers/driver.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
 import { ServiceError } from "../errors/service-error.js";
 import {
   isUpstreamOutage,
+  isUpstreamVerdict,
   sharedLookupError,
   upstreamBadResponse,
   upstreamUnreachable,
   type UpstreamCall,
 } from "../errors/upstream-error.js";
-import { TtlCache } from "./ttl-cache.js";
 import { observeUpstream, type UpstreamObserver } from "./upstream-observer.js";
 import { withRetries, type CallBudget } from "./upstream-retry.js";
 
@@ -29,8 +31,14 @@ export interface ClusterAccessResolverOptions {
   onStale?: (clusterId: string, err: unknown) => void;
   /** Told of every discovery call to a cloud (metrics). */
   observer?: UpstreamObserver;
-  /** The clock, in ms; tests pin it. */
-  now?: () => number;
+  /** The clock discovered access ages by; the system clock when absent. */
+  clock?: Clock;
+}
+
+/** Discovered access, and when the cloud said so: a reload recomputes its TTL and stale window from that. */
+interface Discovered {
+  readonly access: ClusterAccess;
+  readonly discoveredAt: number;
 }
 
 /**
@@ -41,13 +49,19 @@ export interface ClusterAccessResolverOptions {
  * and dropped when it fails, and failed attempts are retried within each caller's
  * own deadline. A result without an https server or a PEM CA is rejected, so no
  * kubeconfig is ever built without them.
+ *
+ * Stale-if-error: past the TTL, while the cloud's API is down (UNAVAILABLE), the
+ * last discovered access is served for up to `maxStaleMs` more. A verdict of the
+ * cloud on the cluster itself (404: it is gone; 401/403: the service may not see
+ * it) ends that at once: the entry is dropped, and nothing of it is served or
+ * listed again until a discovery succeeds.
  */
 export class ClusterAccessResolver {
-  private readonly cache: TtlCache<string, ClusterAccess>;
+  private readonly cache: TtlCache<string, Discovered>;
   private readonly ttlMs: number;
   private readonly maxStaleMs: number;
   private readonly observer: UpstreamObserver | undefined;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly drivers: DriverSet,
@@ -58,14 +72,21 @@ export class ClusterAccessResolver {
       maxStaleMs = 0,
       onStale,
       observer,
-      now = Date.now,
+      clock = systemClock,
     }: ClusterAccessResolverOptions,
   ) {
     this.observer = observer;
     this.ttlMs = ttlMs;
     this.maxStaleMs = maxStaleMs;
-    this.now = now;
-    this.cache = new TtlCache({ maxEntries, attemptTimeoutMs, now, serveStaleOn: isUpstreamOutage, ...(onStale ? { onStale } : {}) });
+    this.clock = clock;
+    this.cache = new TtlCache({
+      maxEntries,
+      attemptTimeoutMs,
+      clock,
+      serveStaleOn: isUpstreamOutage,
+      forgetOn: isUpstreamVerdict,
+      ...(onStale ? { onStale } : {}),
+    });
   }
 
   /** The access of `cluster`, asking its cloud only for what the registry lacks. */
@@ -77,21 +98,44 @@ export class ClusterAccessResolver {
     return withConfigured(cluster, access);
   }
 
-  /** The server URL known without asking the cloud: configured or cached. */
+  /**
+   * The server URL known without asking the cloud: configured, or discovered and
+   * still servable (within the TTL and `maxStaleMs`, and not refuted since).
+   */
   knownServer(cluster: RegisteredCluster): string | undefined {
-    return cluster.endpoint ?? this.cache.peek(cluster.id)?.server;
+    return cluster.endpoint ?? this.cache.usable(cluster.id)?.access.server;
+  }
+
+  /**
+   * Takes over what `previous` discovered for `clusterIds` (clusters whose config a
+   * reload left unchanged), aged by this resolver's TTL and stale window from when
+   * it was discovered, so that a reload during an outage keeps serving what the
+   * service knew.
+   */
+  takeOver(previous: ClusterAccessResolver, clusterIds: Iterable<string>): void {
+    for (const id of clusterIds) {
+      const entry = previous.cache.entry(id);
+      if (entry !== undefined) this.cache.put(id, this.expiring(entry.value));
+    }
   }
 
   private async lookup(cluster: RegisteredCluster, signal: AbortSignal): Promise<ClusterAccess> {
     try {
-      return await this.cache.get(cluster.id, signal, async (attemptSignal) => {
-        const value = await this.discover(cluster, attemptSignal);
-        const expiresAt = this.now() + this.ttlMs;
-        return { value, expiresAt, ...(this.maxStaleMs > 0 ? { staleUntil: expiresAt + this.maxStaleMs } : {}) };
+      const { access } = await this.cache.get(cluster.id, signal, async (attemptSignal) => {
+        const access = await this.discover(cluster, attemptSignal);
+        return this.expiring({ access, discoveredAt: this.clock.now() });
       });
+      return access;
     } catch (err) {
       throw sharedLookupError(err, signal, discoveryCall(cluster));
     }
+  }
+
+  private expiring(discovered: Discovered): Expiring<Discovered> {
+    const expiresAt = discovered.discoveredAt + this.ttlMs;
+    return this.maxStaleMs > 0
+      ? { value: discovered, expiresAt, staleUntil: expiresAt + this.maxStaleMs }
+      : { value: discovered, expiresAt };
   }
 
   private async discover(cluster: RegisteredCluster, signal: AbortSignal): Promise<ClusterAccess> {

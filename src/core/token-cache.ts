@@ -1,6 +1,7 @@
+import { type Clock, systemClock } from "../common/clock.js";
+import { TtlCache } from "../common/ttl-cache.js";
 import type { MintedToken } from "../drivers/driver.js";
 import type { RegisteredCluster } from "./registered-cluster.js";
-import { TtlCache } from "./ttl-cache.js";
 
 /**
  * The share of a token's lifetime during which it is handed out again: a cached
@@ -16,12 +17,17 @@ export interface TokenCacheOptions {
   maxEntries: number;
   /** How long one shared mint may take; see `SingleFlight`. */
   attemptTimeoutMs: number;
-  /** The clock, in ms since the epoch; tests pin it. */
-  now?: () => number;
+  /** The clock tokens are signed with, so that "most of its lifetime remains" means the same to both; the system clock when absent. */
+  clock?: Clock;
 }
 
-function cacheKey(principal: string, cluster: RegisteredCluster): string {
-  return `${principal}\u0000${cluster.id}`;
+/** The key of a caller's token for a cluster. Cluster ids never hold the separator, so the id is what follows its last one. */
+function cacheKey(principal: string, clusterId: string): string {
+  return `${principal}\u0000${clusterId}`;
+}
+
+function clusterOfKey(key: string): string {
+  return key.slice(key.lastIndexOf("\u0000") + 1);
 }
 
 /**
@@ -33,16 +39,18 @@ function cacheKey(principal: string, cluster: RegisteredCluster): string {
  */
 export class TokenCache {
   private readonly cache: TtlCache<string, MintedToken>;
-  private readonly now: () => number;
+  private readonly clock: Clock;
+  /** How often each cluster's tokens were forgotten: a mint that began before the last time is not kept. */
+  private readonly generations = new Map<string, number>();
 
-  constructor({ maxEntries, attemptTimeoutMs, now = Date.now }: TokenCacheOptions) {
-    this.cache = new TtlCache({ maxEntries, attemptTimeoutMs, now });
-    this.now = now;
+  constructor({ maxEntries, attemptTimeoutMs, clock = systemClock }: TokenCacheOptions) {
+    this.cache = new TtlCache({ maxEntries, attemptTimeoutMs, clock });
+    this.clock = clock;
   }
 
   /** The cached token of `principal` for `cluster` while it may be reused, without waiting: the hot path. */
   cached(principal: string, cluster: RegisteredCluster): MintedToken | undefined {
-    return this.cache.fresh(cacheKey(principal, cluster));
+    return this.cache.fresh(cacheKey(principal, cluster.id));
   }
 
   /**
@@ -55,15 +63,23 @@ export class TokenCache {
     signal: AbortSignal,
     mint: (signal: AbortSignal) => Promise<MintedToken>,
   ): Promise<MintedToken> {
-    return this.cache.get(cacheKey(principal, cluster), signal, async (attemptSignal) => {
+    return this.cache.get(cacheKey(principal, cluster.id), signal, async (attemptSignal) => {
+      const generation = this.generations.get(cluster.id);
       const minted = await mint(attemptSignal);
-      const issuedAt = this.now();
+      // Minted with what the credentials were before they changed: hand it to those who asked, but keep it for nobody.
+      if (this.generations.get(cluster.id) !== generation) return { value: minted, expiresAt: 0 };
+      const issuedAt = this.clock.now();
       return { value: minted, expiresAt: issuedAt + (minted.expiresAt.getTime() - issuedAt) * reuseShareOfLifetime };
     });
   }
 
-  /** How many tokens are kept. */
-  get size(): number {
-    return this.cache.size;
+  /**
+   * Forgets every token of `clusterIds`, for every caller, and keeps none that a mint
+   * already under way returns: their credentials changed (a key file was rewritten),
+   * so tokens signed with the old ones must not be handed out again.
+   */
+  forgetClusters(clusterIds: ReadonlySet<string>): void {
+    for (const id of clusterIds) this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
+    this.cache.deleteWhere((key) => clusterIds.has(clusterOfKey(key)));
   }
 }

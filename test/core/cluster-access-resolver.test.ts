@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { deadlineReason } from "../../src/common/deadline.js";
 import { ClusterAccessResolver } from "../../src/core/cluster-access-resolver.js";
 import type { ClusterAccess, ClusterDescriber } from "../../src/drivers/driver.js";
 import type { ClusterOf, DriverSet } from "../../src/core/registered-cluster.js";
 import { ServiceError } from "../../src/errors/service-error.js";
 import { testCaData } from "../support/test-config.js";
+import { FakeClock } from "../support/fake-clock.js";
 import { serviceFailure } from "../support/service-failure.js";
 
 const cluster: ClusterOf<"aws"> = {
@@ -18,17 +20,24 @@ const cluster: ClusterOf<"aws"> = {
 };
 const good: ClusterAccess = { server: "https://c1.example.com", certificateAuthorityData: testCaData };
 
-/** A describer that counts calls and answers what the test says, after an optional delay. */
-function describer(answer: () => ClusterAccess | Promise<ClusterAccess>, delayMs = 0) {
+/** A describer that counts calls and answers what the test says, once `gate` (if any) opens. */
+function describer(answer: () => ClusterAccess | Promise<ClusterAccess>, gate?: Promise<void>) {
   const d = {
     calls: 0,
     async describeCluster(): Promise<ClusterAccess> {
       d.calls += 1;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      await gate;
       return answer();
     },
   } satisfies ClusterDescriber<ClusterOf<"aws">> & { calls: number };
   return d;
+}
+
+/** A promise the test opens when it chooses: calls held on it are surely in flight. */
+function gate(): { opened: Promise<void>; open(): void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
 }
 
 /** A caller's budget of `ms`: its signal and its deadline. */
@@ -49,33 +58,40 @@ describe("ClusterAccessResolver", () => {
   });
 
   it("caches discovered access for the TTL, then asks again", async () => {
-    let now = 1_000_000;
+    const clock = new FakeClock();
     const d = describer(() => good);
-    const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000, now: () => now });
+    const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000, clock });
     assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good);
-    now += 59_000;
+    clock.advance(59_000);
     await resolver.resolve(cluster, budget(1000));
     assert.equal(d.calls, 1);
     assert.equal(resolver.knownServer(cluster), good.server);
-    now += 2_000;
+    clock.advance(2_000);
     await resolver.resolve(cluster, budget(1000));
     assert.equal(d.calls, 2);
   });
 
   it("shares one upstream call among concurrent lookups", async () => {
-    const d = describer(() => good, 50);
+    const held = gate();
+    const d = describer(() => good, held.opened);
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000 });
-    const results = await Promise.all(Array.from({ length: 10 }, () => resolver.resolve(cluster, budget(1000))));
+    const lookups = Promise.all(Array.from({ length: 10 }, () => resolver.resolve(cluster, budget(5_000))));
+    held.open();
+    const results = await lookups;
     assert.equal(d.calls, 1);
     assert.ok(results.every((r) => r.server === good.server));
   });
 
   it("lets one caller give up at its deadline while the lookup completes for the others", async () => {
-    const d = describer(() => good, 300);
+    const held = gate();
+    const d = describer(() => good, held.opened);
     const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000 });
-    const impatient = serviceFailure(resolver.resolve(cluster, budget(50)));
+    const deadline = new AbortController();
+    const impatient = serviceFailure(resolver.resolve(cluster, { signal: deadline.signal, deadline: Date.now() + 5_000 }));
     const patient = resolver.resolve(cluster, budget(5_000));
+    deadline.abort(deadlineReason());
     assert.equal((await impatient).code, "DeadlineExceeded");
+    held.open();
     assert.deepEqual(await patient, good);
     assert.equal(d.calls, 1);
   });
@@ -119,7 +135,7 @@ describe("ClusterAccessResolver", () => {
   });
 
   it("serves the last known access while the cloud's API is down, up to maxStaleMs, and says so", async () => {
-    let now = 1_000_000;
+    const clock = new FakeClock();
     let failure: ServiceError | undefined;
     const d = describer(() => {
       if (failure) throw failure;
@@ -129,11 +145,11 @@ describe("ClusterAccessResolver", () => {
     const resolver = new ClusterAccessResolver(drivers(d), {
       ttlMs: 60_000,
       maxStaleMs: 3_600_000,
-      now: () => now,
+      clock,
       onStale: (id) => stale.push(id),
     });
     assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good);
-    now += 120_000;
+    clock.advance(120_000);
     failure = new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws eks:DescribeCluster failed (HTTP 503); retry later" });
     assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good, "the TTL has passed and the API fails: the last known access");
     assert.deepEqual(stale, ["c1"]);
@@ -144,11 +160,89 @@ describe("ClusterAccessResolver", () => {
       "a cluster gone is not an outage",
     );
     failure = new ServiceError({ reason: "UPSTREAM_UNREACHABLE", message: "aws eks:DescribeCluster could not be reached; retry later" });
-    now += 3_600_000;
+    clock.advance(3_600_000);
     assert.equal(
       (await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason,
       "UPSTREAM_UNREACHABLE",
       "past the maximum staleness",
     );
+  });
+
+  for (const verdict of ["UPSTREAM_NOT_FOUND", "UPSTREAM_PERMISSION_DENIED"] as const) {
+    it(`ends stale serving and listing at ${verdict}, until a discovery succeeds again`, async () => {
+      const clock = new FakeClock();
+      let failure: ServiceError | undefined;
+      const d = describer(() => {
+        if (failure) throw failure;
+        return good;
+      });
+      const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000, maxStaleMs: 3_600_000, clock });
+      await resolver.resolve(cluster, budget(1000));
+      clock.advance(120_000);
+      failure = new ServiceError({ reason: verdict, message: "the cloud's verdict on the cluster" });
+      assert.equal((await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason, verdict);
+      assert.equal(resolver.knownServer(cluster), undefined, "ListClusters no longer shows it");
+      failure = new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws eks:DescribeCluster failed (HTTP 503); retry later" });
+      assert.equal(
+        (await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason,
+        "UPSTREAM_UNAVAILABLE",
+        "an outage after the verdict is not covered up with the old access",
+      );
+      failure = undefined;
+      assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good);
+      clock.advance(120_000);
+      failure = new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws eks:DescribeCluster failed (HTTP 503); retry later" });
+      assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good, "after a success, stale serving is back");
+    });
+  }
+
+  it("never serves stale access when the cloud's certificate is not trusted", async () => {
+    const clock = new FakeClock();
+    let failure: ServiceError | undefined;
+    const d = describer(() => {
+      if (failure) throw failure;
+      return good;
+    });
+    const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000, maxStaleMs: 3_600_000, clock });
+    await resolver.resolve(cluster, budget(1000));
+    clock.advance(120_000);
+    failure = new ServiceError({ reason: "UPSTREAM_TLS_UNTRUSTED", message: "untrusted" });
+    const err = await serviceFailure(resolver.resolve(cluster, budget(1000)));
+    assert.deepEqual([err.code, err.reason], ["FailedPrecondition", "UPSTREAM_TLS_UNTRUSTED"]);
+    assert.equal(d.calls, 2, "not retried");
+  });
+
+  it("lists a discovered server only while it may be served: within the TTL and maxStaleMs", async () => {
+    const clock = new FakeClock();
+    const resolver = new ClusterAccessResolver(drivers(describer(() => good)), { ttlMs: 60_000, maxStaleMs: 30_000, clock });
+    assert.equal(resolver.knownServer(cluster), undefined, "nothing discovered yet");
+    await resolver.resolve(cluster, budget(1000));
+    clock.advance(89_999);
+    assert.equal(resolver.knownServer(cluster), good.server, "past the TTL, within the stale window");
+    clock.advance(1);
+    assert.equal(resolver.knownServer(cluster), undefined, "past maxStaleMs");
+    const pinned = { ...cluster, endpoint: "https://pinned.example.com" };
+    assert.equal(resolver.knownServer(pinned), "https://pinned.example.com", "a configured endpoint is always known");
+  });
+
+  it("takes over another resolver's discoveries for the clusters named, aged from when they were discovered", async () => {
+    const clock = new FakeClock();
+    const other: typeof cluster = { ...cluster, id: "c2", name: "c2" };
+    const before = new ClusterAccessResolver(drivers(describer(() => good)), { ttlMs: 60_000, clock });
+    await before.resolve(cluster, budget(1000));
+    await before.resolve(other, budget(1000));
+    clock.advance(50_000);
+    const d = describer(() => {
+      throw new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "down" });
+    });
+    const after = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000, maxStaleMs: 60_000, clock });
+    after.takeOver(before, ["c1"]);
+    assert.deepEqual(await after.resolve(cluster, budget(1000)), good, "fresh for 10 s more: no call to the cloud");
+    assert.equal(d.calls, 0);
+    assert.equal(after.knownServer(other), undefined, "c2 was not taken over");
+    clock.advance(30_000);
+    assert.deepEqual(await after.resolve(cluster, budget(1000)), good, "past the TTL, the new stale window applies");
+    clock.advance(60_000);
+    assert.equal((await serviceFailure(after.resolve(cluster, budget(1000)))).reason, "UPSTREAM_UNAVAILABLE");
   });
 });

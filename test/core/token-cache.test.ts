@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import type { ClusterOf } from "../../src/core/registered-cluster.js";
 import { TokenCache } from "../../src/core/token-cache.js";
 import type { MintedToken } from "../../src/drivers/driver.js";
+import { FakeClock } from "../support/fake-clock.js";
 
 const cluster = (id: string): ClusterOf<"aws"> => ({
   id,
@@ -15,31 +16,38 @@ const cluster = (id: string): ClusterOf<"aws"> => ({
 });
 const lifetimeMs = 14 * 60_000;
 
-/** A minter that counts its calls and mints `token-<n>` valid for 14 minutes from `now`. */
-function minter(now: () => number, delayMs = 0) {
+/** A minter that counts its calls and mints `token-<n>` valid for 14 minutes from `now`, once `gate` (if any) opens. */
+function minter(now: () => number, gate?: Promise<void>) {
   const mint = async (): Promise<MintedToken> => {
     mint.calls++;
-    if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    await gate;
     return { token: `token-${mint.calls}`, expiresAt: new Date(now() + lifetimeMs) };
   };
   mint.calls = 0;
   return mint;
 }
 
+/** A promise the test opens when it chooses: mints held on it are surely in flight. */
+function gate(): { opened: Promise<void>; open(): void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
 describe("TokenCache", () => {
   it("reuses a caller's token while at least 3/4 of its lifetime remains, reporting its true expiry", async () => {
-    let now = 1_000_000;
-    const cache = new TokenCache({ maxEntries: 10, attemptTimeoutMs: 1_000, now: () => now });
-    const mint = minter(() => now);
+    const clock = new FakeClock();
+    const cache = new TokenCache({ maxEntries: 10, attemptTimeoutMs: 1_000, clock });
+    const mint = minter(() => clock.now());
     const first = await cache.get("key:a", cluster("c1"), AbortSignal.timeout(1_000), mint);
-    now += lifetimeMs / 4 - 1_000;
+    clock.advance(lifetimeMs / 4 - 1_000);
     const again = await cache.get("key:a", cluster("c1"), AbortSignal.timeout(1_000), mint);
     assert.equal(again, first, "the same token, with the same (true) expiry");
     assert.equal(mint.calls, 1);
-    now += 2_000;
+    clock.advance(2_000);
     const fresh = await cache.get("key:a", cluster("c1"), AbortSignal.timeout(1_000), mint);
     assert.notEqual(fresh.token, first.token, "less than 3/4 of its lifetime left: a new token");
-    assert.equal(fresh.expiresAt.getTime(), now + lifetimeMs);
+    assert.equal(fresh.expiresAt.getTime(), clock.now() + lifetimeMs);
   });
 
   it("never shares a token between principals or between clusters", async () => {
@@ -53,19 +61,42 @@ describe("TokenCache", () => {
 
   it("mints once for 100 concurrent cold requests", async () => {
     const cache = new TokenCache({ maxEntries: 10, attemptTimeoutMs: 1_000 });
-    const mint = minter(Date.now, 30);
-    const tokens = await Promise.all(
-      Array.from({ length: 100 }, () => cache.get("key:a", cluster("c1"), AbortSignal.timeout(1_000), mint)),
-    );
+    const held = gate();
+    const mint = minter(Date.now, held.opened);
+    const cold = Promise.all(Array.from({ length: 100 }, () => cache.get("key:a", cluster("c1"), AbortSignal.timeout(5_000), mint)));
+    held.open();
+    const tokens = await cold;
     assert.equal(mint.calls, 1);
     assert.equal(new Set(tokens.map((t) => t.token)).size, 1);
   });
 
-  it("keeps at most maxEntries tokens, whatever callers and clusters ask", async () => {
+  it("keeps at most maxEntries tokens, whatever callers and clusters ask: the least recently minted go first", async () => {
     const cache = new TokenCache({ maxEntries: 50, attemptTimeoutMs: 1_000 });
     const mint = minter(Date.now);
     for (let i = 0; i < 500; i++) await cache.get(`key:p${i}`, cluster(`c${i % 7}`), AbortSignal.timeout(1_000), mint);
-    assert.equal(cache.size, 50);
+    const kept = Array.from({ length: 500 }, (_, i) => cache.cached(`key:p${i}`, cluster(`c${i % 7}`)) !== undefined);
+    assert.deepEqual(kept, [...Array<boolean>(450).fill(false), ...Array<boolean>(50).fill(true)]);
+  });
+
+  it("forgets every caller's tokens of the clusters named, and keeps none a mint under way returns", async () => {
+    const cache = new TokenCache({ maxEntries: 10, attemptTimeoutMs: 1_000 });
+    const mint = minter(Date.now);
+    const a1 = await cache.get("key:a", cluster("c1"), AbortSignal.timeout(1_000), mint);
+    await cache.get("key:b", cluster("c1"), AbortSignal.timeout(1_000), mint);
+    const a2 = await cache.get("key:a", cluster("c2"), AbortSignal.timeout(1_000), mint);
+    const held = gate();
+    const slow = minter(Date.now, held.opened);
+    const underWay = cache.get("key:c", cluster("c1"), AbortSignal.timeout(5_000), slow);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(slow.calls, 1, "the mint is under way");
+    cache.forgetClusters(new Set(["c1"]));
+    held.open();
+    await underWay;
+    assert.equal(cache.cached("key:a", cluster("c1")), undefined);
+    assert.equal(cache.cached("key:b", cluster("c1")), undefined);
+    assert.equal(cache.cached("key:c", cluster("c1")), undefined, "minted before the change was noticed: handed out once, not kept");
+    assert.equal(cache.cached("key:a", cluster("c2")), a2, "another cluster keeps its tokens");
+    assert.notEqual((await cache.get("key:a", cluster("c1"), AbortSignal.timeout(1_000), mint)).token, a1.token);
   });
 
   it("never caches a failure", async () => {

@@ -3,8 +3,8 @@ import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { type AwsCredentialConfig, awsProviderName } from "./aws-config.js";
 import { resolveSecret } from "../../config/secret-ref.js";
-import { raceSignal } from "../../common/deadline.js";
-import { TtlCache } from "../../core/ttl-cache.js";
+import { raceAbort } from "../../common/deadline.js";
+import { TtlCache } from "../../common/ttl-cache.js";
 import { isUpstreamOutage } from "../../errors/upstream-error.js";
 import { awsServiceError } from "./aws-errors.js";
 import type { ProviderOptions } from "../driver.js";
@@ -136,7 +136,7 @@ export class AwsCredentialSource {
     // A fresh chain per attempt: the SDK memoizes the chain's pending lookup, and a
     // hung one would otherwise be shared by every later call.
     const chain = fromNodeProviderChain({ clientConfig: awsClientTuning(this.options) });
-    return raceSignal(chain(), signal);
+    return raceAbort(chain(), signal);
   }
 
   private async staticCredentials(): Promise<AwsCredentialIdentity> {

@@ -4,7 +4,7 @@ import { gaxios, GoogleAuth, Impersonated, JWT, type AuthClient } from "google-a
 import { type GcpCredentialConfig, gcpProviderName } from "./gcp-config.js";
 import { describeSecretRef, resolveSecret } from "../../config/secret-ref.js";
 import type { Clock } from "../../common/clock.js";
-import { SingleFlight } from "../../core/single-flight.js";
+import { SingleFlight } from "../../common/single-flight.js";
 import { ServiceError } from "../../errors/service-error.js";
 import type { ProviderOptions } from "../driver.js";
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";

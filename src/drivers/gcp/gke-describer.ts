@@ -2,7 +2,8 @@ import { type GcpCluster, gcpProviderName } from "./gcp-config.js";
 import { ServiceError } from "../../errors/service-error.js";
 import { credentialEntryFor } from "../credential-entry.js";
 import type { ClusterAccess, ClusterDescriber } from "../driver.js";
-import { raceAbort, upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
+import { raceAbort } from "../../common/deadline.js";
+import { abandonedError, upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import type { GcpCredentialSource } from "./gcp-credentials.js";
 import { gcpServiceError } from "./gcp-errors.js";
 
@@ -33,7 +34,7 @@ export class GkeClusterDescriber implements ClusterDescriber<GcpCluster> {
       const request = source.withAttempt(signal, async () =>
         (await source.client()).request<GkeCluster>({ url, method: "GET", signal, responseType: "json" }),
       );
-      const response = await raceAbort(request, signal, call);
+      const response = await raceAbort(request, signal, () => abandonedError(call, signal));
       described = response.data;
     } catch (err) {
       throw gcpServiceError(err, call, signal);

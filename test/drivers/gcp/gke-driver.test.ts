@@ -133,7 +133,7 @@ describe("GKE driver through google-auth-library", () => {
       true,
       `a read is reused for ${secretFileFreshMs} ms`,
     );
-    forgetSecretFiles(); // as if that time had passed
+    forgetSecretFiles([rotating]); // as if that time had passed
     assert.equal((await serviceFailure(provider.token!.mintToken(cluster, AbortSignal.timeout(20_000)))).reason, "CREDENTIALS_INVALID");
   });
 });

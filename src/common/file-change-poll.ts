@@ -1,0 +1,66 @@
+import { stat } from "node:fs/promises";
+
+/** Options of {@link FileChangePoll}. */
+export interface FileChangePollOptions {
+  /** The files to watch, by path; a symbolic link is followed, so a Kubernetes Secret's atomic swap counts. */
+  readonly files: readonly string[];
+  /** The pause between two polls: a change is reported at most this long (plus one poll) after it happened. */
+  readonly intervalMs: number;
+  /** Told of each file whose identity, size or times changed since the last poll, or that appeared or vanished. */
+  readonly onChange: (file: string) => void;
+}
+
+/**
+ * Notices changed files by polling `stat` (device, inode, size, modification and
+ * change times in nanoseconds), without reading them and without `fs.watch`, which
+ * misses the symlink swaps of mounted Secrets and ConfigMaps. Bounded: one `stat`
+ * at a time, so a hung mount holds one thread of libuv's pool, never more, and the
+ * next poll starts only once the last has ended. The first poll takes the baseline
+ * and reports nothing. Its timer never keeps the process alive.
+ */
+export class FileChangePoll {
+  private readonly signatures = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly options: FileChangePollOptions) {
+    if (options.files.length > 0) void this.poll(true);
+  }
+
+  /** Resolves once the next complete poll has ended: tests wait for this instead of sleeping. */
+  polled(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Stops polling; a poll under way reports nothing more. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
+
+  private async poll(baseline: boolean): Promise<void> {
+    for (const file of this.options.files) {
+      const signature = await fileSignature(file);
+      if (this.closed) return;
+      const known = this.signatures.get(file);
+      this.signatures.set(file, signature);
+      if (!baseline && known !== signature) this.options.onChange(file);
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+    this.timer = setTimeout(() => void this.poll(false), this.options.intervalMs);
+    this.timer.unref();
+  }
+}
+
+/** What identifies a file's content without reading it; a failed `stat` (a missing file) is a signature too. */
+async function fileSignature(file: string): Promise<string> {
+  try {
+    const s = await stat(file, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch (err) {
+    return `unreadable:${(err as NodeJS.ErrnoException).code ?? "error"}`;
+  }
+}
