@@ -1,5 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { requestJson } from "../common/http-json.js";
 
 /**
  * One unary call in the Connect protocol's JSON form: a POST of the request as JSON
@@ -47,61 +46,38 @@ function codeFromHttpStatus(status: number): string {
   );
 }
 
+/** The largest answer read: an ExecCredential is a few KiB. */
 const maxResponseBytes = 1024 * 1024;
 
-/** Makes the call. Network failures reject with the Node error (its `code` says why). */
-export function callUnary({ baseUrl, procedure, body, timeoutMs, headers = {}, tls }: UnaryCallOptions): Promise<UnaryResult> {
-  const url = new URL(`${baseUrl.replace(/\/+$/, "")}/${procedure}`);
-  const payload = Buffer.from(JSON.stringify(body));
-  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = send(
-      url,
-      {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "connect-protocol-version": "1",
-          "connect-timeout-ms": String(timeoutMs),
-          "content-length": String(payload.byteLength),
-          ...headers,
-        },
-        timeout: timeoutMs,
-        ...(tls ?? {}),
-      },
-      (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on("data", (chunk: Buffer) => {
-          size += chunk.byteLength;
-          if (size > maxResponseBytes) req.destroy(Object.assign(new Error("response too large"), { code: "ERESPONSETOOLARGE" }));
-          else chunks.push(chunk);
-        });
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          const status = res.statusCode ?? 0;
-          if (status === 200 && json !== undefined) return resolve({ ok: true, text, json });
-          const error = json as { code?: unknown; message?: unknown } | undefined;
-          resolve({
-            ok: false,
-            httpStatus: status,
-            code: typeof error?.code === "string" ? error.code : fallbackCode(status),
-            message: typeof error?.message === "string" ? error.message : fallbackMessage(status),
-          });
-        });
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "ETIMEDOUT" })));
-    req.on("error", reject);
-    req.end(payload);
+/**
+ * Makes the call through the bounded reader (`common/http-json.ts`): one deadline
+ * for the whole exchange, reading stopped at 1 MiB. A failure to get an answer
+ * rejects with its `HttpReadError`, whose `code` is the socket's own (ECONNREFUSED,
+ * UNABLE_TO_VERIFY_LEAF_SIGNATURE, …) or ETIMEDOUT, so the command can say why.
+ */
+export async function callUnary({ baseUrl, procedure, body, timeoutMs, headers = {}, tls }: UnaryCallOptions): Promise<UnaryResult> {
+  const { status, text, json } = await requestJson({
+    url: new URL(`${baseUrl.replace(/\/+$/, "")}/${procedure}`),
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "connect-protocol-version": "1",
+      "connect-timeout-ms": String(timeoutMs),
+      ...headers,
+    },
+    body: JSON.stringify(body),
+    ...(tls ? { tls } : {}),
+    timeoutMs,
+    maxBytes: maxResponseBytes,
   });
+  if (status === 200 && json !== undefined) return { ok: true, text, json };
+  const error = json as { code?: unknown; message?: unknown } | undefined;
+  return {
+    ok: false,
+    httpStatus: status,
+    code: typeof error?.code === "string" ? error.code : fallbackCode(status),
+    message: typeof error?.message === "string" ? error.message : fallbackMessage(status),
+  };
 }
 
 /** The code of an answer without a Connect error body: a 200 that is not JSON is the server's fault. */

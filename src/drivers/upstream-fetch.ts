@@ -1,53 +1,51 @@
-import {
-  abandonedError,
-  upstreamBadResponse,
-  upstreamHttpError,
-  upstreamUnreachable,
-  type UpstreamCall,
-} from "../errors/upstream-error.js";
+import { requestJson } from "../common/http-json.js";
+import { upstreamBadResponse, upstreamHttpError, upstreamReadError, type UpstreamCall } from "../errors/upstream-error.js";
 
-/** The longest JSON body read from a cloud API; cluster descriptions are a few KiB. */
-const maxResponseBytes = 1024 * 1024;
+/** The longest JSON body read from a cloud API; cluster descriptions and credentials are a few KiB. */
+export const maxUpstreamResponseBytes = 1024 * 1024;
+
+/** One request to a cloud's JSON API. */
+export interface UpstreamRequest {
+  readonly url: URL;
+  /** GET when absent; a POST is sent without a body. */
+  readonly method?: "GET" | "POST";
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Aborted when the callers gave up or the shared attempt's time passed. */
+  readonly signal: AbortSignal;
+  /** One attempt's limit (`limits.upstreamTimeoutSeconds`), for the whole exchange. */
+  readonly timeoutMs: number;
+  /** CAs trusted besides the system's, such as Azure's `caFile`. */
+  readonly ca?: Buffer | undefined;
+}
 
 /**
- * Fetches a cloud API's JSON (a GET, or `method` without a body), in one attempt of at most `timeoutMs`, with the portable
- * error mapping every driver shares: the caller's abort is DEADLINE_EXCEEDED or
- * CANCELED, a connection failure or the request timeout is UPSTREAM_UNREACHABLE, an HTTP error goes through `upstreamHttpError`,
- * and a body that is not JSON (or is too large) is UPSTREAM_BAD_RESPONSE.
+ * Asks a cloud API for JSON in one attempt through the bounded reader
+ * (`common/http-json.ts`: one deadline, the caller's signal, reading stops at
+ * {@link maxUpstreamResponseBytes}), with the portable error mapping every driver
+ * shares: the caller's abort is DEADLINE_EXCEEDED or CANCELED, no connection or no
+ * answer in time is UPSTREAM_UNREACHABLE, an untrusted certificate is
+ * UPSTREAM_TLS_UNTRUSTED, an HTTP error goes through `upstreamHttpError`, and a body
+ * that is not JSON, or too large, is UPSTREAM_BAD_RESPONSE.
  */
 export async function fetchUpstreamJson(
   call: UpstreamCall,
-  url: URL,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-  timeoutMs: number,
-  method = "GET",
+  { url, method = "GET", headers = {}, signal, timeoutMs, ca }: UpstreamRequest,
 ): Promise<unknown> {
-  let response: Response;
+  let answer;
   try {
-    response = await fetch(url, {
+    answer = await requestJson({
+      url,
       method,
       headers: { accept: "application/json", ...headers },
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      tls: { ca },
+      timeoutMs,
+      signal,
+      maxBytes: maxUpstreamResponseBytes,
     });
   } catch (err) {
-    throw signal.aborted ? abandonedError(call, signal) : upstreamUnreachable(call, err);
+    throw upstreamReadError(call, err, signal);
   }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw upstreamHttpError(call, response.status);
-  }
-  let text: string;
-  try {
-    const bytes = await response.arrayBuffer();
-    if (bytes.byteLength > maxResponseBytes) throw new Error(`response of ${bytes.byteLength} bytes`);
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch (err) {
-    throw signal.aborted ? abandonedError(call, signal) : upstreamBadResponse(call, err);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw upstreamBadResponse(call, err);
-  }
+  if (answer.status < 200 || answer.status > 299) throw upstreamHttpError(call, answer.status);
+  if (answer.json === undefined) throw upstreamBadResponse(call, new Error(`a ${answer.text.length}-character body that is not JSON`));
+  return answer.json;
 }

@@ -40,6 +40,7 @@ export const errorReasons = {
   CLUSTER_NOT_READY: "FailedPrecondition",
   UPSTREAM_PERMISSION_DENIED: "FailedPrecondition",
   UPSTREAM_REJECTED: "FailedPrecondition",
+  UPSTREAM_TLS_UNTRUSTED: "FailedPrecondition",
   UPSTREAM_NOT_FOUND: "NotFound",
   UPSTREAM_UNAVAILABLE: "Unavailable",
   UPSTREAM_THROTTLED: "Unavailable",

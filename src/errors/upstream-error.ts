@@ -1,4 +1,5 @@
-import { raceSignal } from "../common/deadline.js";
+import { HttpReadError } from "../common/http-json.js";
+import { isTlsVerificationFailure } from "../common/tls-verification.js";
 import type { ErrorReason } from "./error-reasons.js";
 import { isServiceError, ServiceError } from "./service-error.js";
 
@@ -64,9 +65,42 @@ export function isNetworkFailure(err: unknown): boolean {
   return networkErrorCodes.has(String(e?.code ?? "")) || e?.name === "TimeoutError" || e?.name === "AbortError";
 }
 
-/** The cloud could not be reached: DNS, connection or TLS failure, or no answer in time. */
+/** The cloud could not be reached: DNS, connection or TLS handshake failure, or no answer in time. */
 export function upstreamUnreachable(call: UpstreamCall, cause?: unknown): ServiceError {
   return upstream(call, "UPSTREAM_UNREACHABLE", "could not be reached; retry later", cause);
+}
+
+/**
+ * The cloud's endpoint presented a certificate that failed verification. Not an
+ * outage and not worth a retry: the trusted CAs (such as Azure's `caFile`) or the
+ * endpoint are wrong, or something in between is not the cloud.
+ */
+export function upstreamTlsUntrusted(call: UpstreamCall, cause?: unknown): ServiceError {
+  return upstream(
+    call,
+    "UPSTREAM_TLS_UNTRUSTED",
+    "presented a TLS certificate that is not trusted; check the endpoint and the CAs the service trusts",
+    cause,
+  );
+}
+
+/**
+ * A failure below HTTP, from any client library: UPSTREAM_TLS_UNTRUSTED when the
+ * server's certificate failed verification, else UPSTREAM_UNREACHABLE.
+ */
+export function upstreamTransportError(call: UpstreamCall, cause: unknown): ServiceError {
+  return isTlsVerificationFailure(cause) ? upstreamTlsUntrusted(call, cause) : upstreamUnreachable(call, cause);
+}
+
+/**
+ * The portable error of an exchange of the bounded reader (`common/http-json.ts`)
+ * that got no answer: the caller's deadline or cancellation once `signal` aborted,
+ * UPSTREAM_BAD_RESPONSE for an answer over the size cap, else the transport's.
+ */
+export function upstreamReadError(call: UpstreamCall, err: unknown, signal?: AbortSignal): ServiceError {
+  if (signal?.aborted) return abandonedError(call, signal);
+  if (err instanceof HttpReadError && err.kind === "too-large") return upstreamBadResponse(call, err);
+  return upstreamTransportError(call, err);
 }
 
 /** The cloud answered with a body that is not what its API promises. */
@@ -87,23 +121,15 @@ export function abandonedError(call: UpstreamCall, signal: AbortSignal): Service
 }
 
 /**
- * Settles with `work`, or rejects with {@link abandonedError} as soon as `signal`
- * aborts, so that no caller waits past its deadline on a library call that cannot
- * itself be aborted.
- */
-export function raceAbort<T>(work: Promise<T>, signal: AbortSignal, call: UpstreamCall): Promise<T> {
-  return raceSignal(work, signal, () => abandonedError(call, signal));
-}
-
-/**
  * The error of a shared lookup (a cache fill, one attempt shared by several callers)
  * as this caller sees it: its own deadline or cancellation when its signal aborted,
  * UPSTREAM_UNREACHABLE when the shared attempt outlived its time limit without the
- * work noticing, else the work's own error.
+ * work noticing (UPSTREAM_TLS_UNTRUSTED for a raw certificate failure), else the
+ * work's own error.
  */
 export function sharedLookupError(err: unknown, signal: AbortSignal, call: UpstreamCall): unknown {
   if (signal.aborted) return abandonedError(call, signal);
-  if (!isServiceError(err) && isNetworkFailure(err)) return upstreamUnreachable(call, err);
+  if (!isServiceError(err) && (isNetworkFailure(err) || isTlsVerificationFailure(err))) return upstreamTransportError(call, err);
   return err;
 }
 
@@ -114,4 +140,13 @@ export function sharedLookupError(err: unknown, signal: AbortSignal, call: Upstr
  */
 export function isUpstreamOutage(err: unknown): boolean {
   return isServiceError(err) ? err.code === "Unavailable" : isNetworkFailure(err);
+}
+
+/**
+ * True when the cloud answered about the resource itself: it does not exist (404)
+ * or the service may not see it (401, 403). Unlike an outage, that is news about
+ * the resource, so a last known value must stop standing in for it.
+ */
+export function isUpstreamVerdict(err: unknown): boolean {
+  return isServiceError(err) && (err.reason === "UPSTREAM_NOT_FOUND" || err.reason === "UPSTREAM_PERMISSION_DENIED");
 }

@@ -45,7 +45,7 @@ export class AckClusterDescriber implements ClusterDescriber<AlibabaCluster> {
       host: url.host,
       now: new Date(this.clock.now()),
     });
-    const body = (await fetchUpstreamJson(call, url, headers, signal, this.upstreamTimeoutMs)) as { config?: unknown };
+    const body = (await fetchUpstreamJson(call, { url, headers, signal, timeoutMs: this.upstreamTimeoutMs })) as { config?: unknown };
     return kubeconfigClusterEntry(body?.config, call);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { resolveSecret } from "../../config/secret-ref.js";
-import { TtlCache } from "../../core/ttl-cache.js";
+import { TtlCache } from "../../common/ttl-cache.js";
 import { sharedLookupError, upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import { credentialEntryFor } from "../credential-entry.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
@@ -60,7 +60,7 @@ export class AlibabaCredentials {
     this.assumed = new TtlCache({
       maxEntries: Math.max(1, entries.size),
       attemptTimeoutMs: upstreamTimeoutMs,
-      now: () => clock.now(),
+      clock,
     });
   }
 
@@ -110,7 +110,7 @@ export class AlibabaCredentials {
       host: url.host,
       now: new Date(this.clock.now()),
     });
-    const body = (await fetchUpstreamJson(call, url, headers, signal, this.upstreamTimeoutMs, "POST")) as {
+    const body = (await fetchUpstreamJson(call, { url, method: "POST", headers, signal, timeoutMs: this.upstreamTimeoutMs })) as {
       Credentials?: { AccessKeyId?: unknown; AccessKeySecret?: unknown; SecurityToken?: unknown; Expiration?: unknown };
     };
     const c = body?.Credentials;

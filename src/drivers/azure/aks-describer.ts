@@ -40,9 +40,15 @@ export class AksClusterDescriber implements ClusterDescriber<AzureCluster> {
       .map((segment) => segment.split("/").map(encodeURIComponent).join("/"))
       .join("/");
     const url = new URL(`${arm}/${path}?api-version=${apiVersion}&format=exec`);
-    const body = (await fetchUpstreamJson(call, url, { authorization: `Bearer ${token}` }, signal, this.upstreamTimeoutMs, "POST")) as {
-      kubeconfigs?: { value?: unknown }[];
-    };
+    // ARM trusts the credential's caFile as Entra ID does: one TLS-inspecting proxy sits in front of both.
+    const body = (await fetchUpstreamJson(call, {
+      url,
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      signal,
+      timeoutMs: this.upstreamTimeoutMs,
+      ca: await this.tokens.caFor(cluster),
+    })) as { kubeconfigs?: { value?: unknown }[] };
     const value = body?.kubeconfigs?.[0]?.value;
     return kubeconfigClusterEntry(typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : undefined, call);
   }

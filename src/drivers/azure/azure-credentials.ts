@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
 import { describeSecretRef, resolveSecret, type SecretRef } from "../../config/secret-ref.js";
 import type { Clock } from "../../common/clock.js";
-import { TtlCache } from "../../core/ttl-cache.js";
+import { TtlCache } from "../../common/ttl-cache.js";
 import { ServiceError } from "../../errors/service-error.js";
 import { sharedLookupError, upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import { credentialEntryFor } from "../credential-entry.js";
@@ -26,6 +26,7 @@ export class AzureTokens {
   private readonly apps = new Map<string, { material: string; app: ConfidentialClientApplication; checkValid?: () => void }>();
   private readonly imdsTokens: TtlCache<string, MintedToken>;
   private readonly networks = new Map<string, EntraNetwork>();
+  private readonly cas = new Map<string, Buffer>();
 
   private readonly upstreamTimeoutMs: number;
   private readonly clock: Clock;
@@ -39,7 +40,7 @@ export class AzureTokens {
     this.imdsTokens = new TtlCache({
       maxEntries: Math.max(4, entries.size * 4),
       attemptTimeoutMs: upstreamTimeoutMs,
-      now: () => clock.now(),
+      clock,
     });
   }
 
@@ -126,11 +127,26 @@ export class AzureTokens {
     return { material: ref.file, build: () => ({ auth: { clientAssertion: () => resolveSecret(ref) } }) };
   }
 
+  /** The extra CA of `cluster`'s credential (`caFile`): every Azure call made for it trusts it, Entra ID, IMDS and ARM alike. */
+  caFor(cluster: AzureCluster): Promise<Buffer | undefined> {
+    return this.ca(credentialEntryFor(this.entries, cluster));
+  }
+
+  private async ca(entry: AzureCredentialConfig): Promise<Buffer | undefined> {
+    if (!entry.caFile) return undefined;
+    let ca = this.cas.get(entry.caFile);
+    if (!ca) {
+      ca = await readCa(entry.caFile);
+      this.cas.set(entry.caFile, ca);
+    }
+    return ca;
+  }
+
   private async network(entry: AzureCredentialConfig): Promise<EntraNetwork> {
     const key = entry.caFile ?? "";
     let network = this.networks.get(key);
     if (!network) {
-      network = new EntraNetwork(this.upstreamTimeoutMs, entry.caFile ? await readCa(entry.caFile) : undefined);
+      network = new EntraNetwork(this.upstreamTimeoutMs, await this.ca(entry));
       this.networks.set(key, network);
     }
     return network;
@@ -144,14 +160,8 @@ export class AzureTokens {
     if (entry.clientId) url.searchParams.set("client_id", entry.clientId);
     const body = (await fetchUpstreamJson(
       { ...call, operation: "imds:token" },
-      url,
-      { metadata: "true" },
-      signal,
-      this.upstreamTimeoutMs,
-    )) as {
-      access_token?: unknown;
-      expires_on?: unknown;
-    };
+      { url, headers: { metadata: "true" }, signal, timeoutMs: this.upstreamTimeoutMs, ca: await this.ca(entry) },
+    )) as { access_token?: unknown; expires_on?: unknown };
     const expiresOn = Number(body?.expires_on);
     if (typeof body?.access_token !== "string" || !Number.isFinite(expiresOn))
       throw upstreamBadResponse(call, new Error("IMDS returned no token"));

@@ -1,13 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
+import { requestJson } from "../../common/http-json.js";
 import { type ServiceError, isServiceError } from "../../errors/service-error.js";
 import {
   abandonedError,
   upstreamBadResponse,
   upstreamHttpError,
-  upstreamUnreachable,
+  upstreamReadError,
   type UpstreamCall,
 } from "../../errors/upstream-error.js";
 import { azureProviderName } from "./azure-config.js";
@@ -47,9 +46,10 @@ export async function withEntraAttempt<T>(call: UpstreamCall, signal: AbortSigna
 }
 
 /**
- * MSAL's HTTP client, replaced: node:http(s) with the credential's extra CA, a
- * per-request timeout, the attempt's abort signal, a size cap, and HTTP errors
- * other than OAuth's 400 recorded as the portable error. No proxy is used.
+ * MSAL's HTTP client, replaced by the bounded reader (`common/http-json.ts`): the
+ * credential's extra CA, one deadline per request, the attempt's abort signal, a
+ * size cap, and every failure but OAuth's 400 recorded as the portable error, an
+ * untrusted certificate included (UPSTREAM_TLS_UNTRUSTED). No proxy is used.
  */
 export class EntraNetwork implements INetworkModule {
   constructor(
@@ -65,56 +65,31 @@ export class EntraNetwork implements INetworkModule {
     return this.send<T>("POST", url, options);
   }
 
-  private send<T>(method: string, url: string, options: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> {
+  private async send<T>(method: "GET" | "POST", url: string, options: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> {
     const attempt = attempts.getStore();
     const call = attempt?.call ?? { provider: azureProviderName, operation: "entra:token" };
-    const signal = attempt ? AbortSignal.any([attempt.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
-    const fail = (error: ServiceError) => {
-      if (attempt) attempt.failure = error;
-      return error;
-    };
-    // The caller gave up (its deadline passed, or it cancelled), or the cloud was not reached in time.
-    const transportError = (err: unknown) =>
-      attempt?.signal.aborted ? abandonedError(call, attempt.signal) : upstreamUnreachable(call, err);
-    const target = new URL(url);
-    const request = target.protocol === "https:" ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = request(
-        target,
-        { method, headers: options?.headers ?? {}, signal, ...(this.ca ? { ca: this.ca } : {}), agent: false },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on("data", (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > maxResponseBytes) req.destroy(new Error(`response larger than ${maxResponseBytes} bytes`));
-            else chunks.push(chunk);
-          });
-          res.on("end", () => {
-            const status = res.statusCode ?? 0;
-            // A token request's 400 is OAuth's error answer, which MSAL reads (invalid_client and the like); any other
-            // error, a 400 from the metadata endpoint included (an unknown tenant), is the portable one.
-            if (status >= 401 || (status >= 300 && status < 400) || (status === 400 && method !== "POST")) {
-              reject(fail(upstreamHttpError(call, status)));
-              return;
-            }
-            let body: T;
-            try {
-              body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as T;
-            } catch (err) {
-              reject(fail(upstreamBadResponse(call, err)));
-              return;
-            }
-            const headers = Object.fromEntries(
-              Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
-            );
-            resolve({ headers, body, status });
-          });
-          res.on("error", (err) => reject(fail(transportError(err))));
-        },
-      );
-      req.on("error", (err) => reject(fail(transportError(err))));
-      req.end(options?.body);
-    });
+    try {
+      const answer = await requestJson({
+        url: new URL(url),
+        method,
+        headers: options?.headers ?? {},
+        ...(options?.body === undefined ? {} : { body: options.body }),
+        tls: { ca: this.ca },
+        timeoutMs: this.timeoutMs,
+        signal: attempt?.signal,
+        maxBytes: maxResponseBytes,
+      });
+      const { status } = answer;
+      // A token request's 400 is OAuth's error answer, which MSAL reads (invalid_client and the like); any other
+      // error, a 400 from the metadata endpoint included (an unknown tenant), is the portable one.
+      if (status >= 401 || (status >= 300 && status < 400) || (status === 400 && method !== "POST")) throw upstreamHttpError(call, status);
+      if (answer.json === undefined) throw upstreamBadResponse(call, new Error("Entra ID answered with a body that is not JSON"));
+      const headers = Object.fromEntries(Object.entries(answer.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]));
+      return { headers, body: answer.json as T, status };
+    } catch (err) {
+      const failure = isServiceError(err) ? err : upstreamReadError(call, err, attempt?.signal);
+      if (attempt) attempt.failure = failure;
+      throw failure;
+    }
   }
 }

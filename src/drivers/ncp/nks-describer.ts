@@ -28,13 +28,8 @@ export class NksClusterDescriber implements ClusterDescriber<NcpCluster> {
     const keys = await ncpKeysFor(this.credentials, cluster);
     const base = (cluster.apiEndpoint ?? defaultNksApiEndpoint).replace(/\/+$/, "");
     const url = new URL(`${base}/vnks/${ncpStage(cluster.region, "v2")}/clusters/${encodeURIComponent(cluster.uuid)}/kubeconfig`);
-    const body = (await fetchUpstreamJson(
-      call,
-      url,
-      ncpGatewayHeaders(keys, "GET", url.pathname + url.search, new Date(this.clock.now())),
-      signal,
-      this.upstreamTimeoutMs,
-    )) as { kubeconfig?: unknown };
+    const headers = ncpGatewayHeaders(keys, "GET", url.pathname + url.search, new Date(this.clock.now()));
+    const body = (await fetchUpstreamJson(call, { url, headers, signal, timeoutMs: this.upstreamTimeoutMs })) as { kubeconfig?: unknown };
     return kubeconfigClusterEntry(body?.kubeconfig, call);
   }
 }
