@@ -1,28 +1,32 @@
+import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import { ClusterTokenService } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import type { AuditLog } from "./audit/audit-log.js";
 import { AccessPolicy } from "./auth/access-policy.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { RateLimiter } from "./auth/rate-limiter.js";
+import { type Clock, systemClock } from "./common/clock.js";
 import type { ServiceConfig } from "./config/config-schema.js";
+import { forgetSecretFiles } from "./config/secret-ref.js";
 import { ClusterAccessResolver } from "./core/cluster-access-resolver.js";
 import { ClusterRegistry } from "./core/cluster-registry.js";
 import { createClusterTokenHandlers } from "./core/cluster-token-handlers.js";
+import { watchCredentialFiles } from "./core/credential-file-watch.js";
 import type { DriverSet } from "./core/registered-cluster.js";
 import { TokenCache } from "./core/token-cache.js";
 import type { ProviderDrivers, ProviderOptions } from "./drivers/driver.js";
+import { errorSummary } from "./logging/logger.js";
+import type { ServiceMetrics } from "./metrics/service-metrics.js";
 import { accessLog } from "./pipeline/access-log.js";
 import { audit as auditLink } from "./pipeline/audit.js";
 import { authenticate } from "./pipeline/authenticate.js";
-import type { Link } from "./pipeline/invocation.js";
+import { createCallRunner } from "./pipeline/call-runner.js";
+import type { Link } from "./pipeline/link.js";
 import { rateLimit } from "./pipeline/rate-limit.js";
-import { rpcMetrics } from "./pipeline/rpc-metrics.js";
-import type { ServiceMetrics } from "./metrics/service-metrics.js";
 import { rejectUndecodable } from "./pipeline/reject-undecodable.js";
+import { rpcMetrics } from "./pipeline/rpc-metrics.js";
 import { clusterPlacement, providers } from "./providers.js";
-import { type Clock, systemClock } from "./common/clock.js";
-import { errorSummary } from "./logging/logger.js";
-import { createUnaryInvoker, type UnaryInvoker } from "./transports/unary-invoker.js";
+import type { UnaryInvoker } from "./transports/unary-invoker.js";
 
 /** Options of {@link createService}. */
 export interface ServiceOptions {
@@ -38,12 +42,16 @@ export interface ServiceOptions {
    */
   audit: AuditLog;
   /**
-   * The service this one replaces on a reload, so that the new one takes over what
-   * is still valid: the discovery cache of clusters whose config did not change.
+   * The service this one replaces on a reload. What it discovered for clusters whose
+   * entry and credentials did not change is taken over, so that a reload during a
+   * cloud outage keeps serving the last known endpoints.
    */
   previous?: Service;
-  /** The clock of every driver; tests pin it. */
-  now?: () => Date;
+  /**
+   * The clock of the core and every driver: when discovered access and cached tokens
+   * expire, and the time tokens are signed with. The system clock when absent; tests pin it.
+   */
+  clock?: Clock;
   /** Drivers to use instead of those the config's credentials would build: in-memory ones in tests. */
   drivers?: DriverSet;
 }
@@ -60,15 +68,18 @@ export interface Service {
   readonly config: ServiceConfig;
   /**
    * Closes what the service owns once its calls in flight have finished (they end by
-   * `limits.maxCallSeconds` at the latest): the drivers' SDK clients. Used after the
-   * listeners close, and when a reload replaces this service.
+   * `limits.maxCallSeconds` at the latest): the watch on its credential files, then
+   * the drivers' SDK clients. Used after the listeners close, and when a reload
+   * replaces this service.
    */
   close(): Promise<void>;
 }
 
+/** The discovery of each service, for the one that replaces it; kept off the interface, which is the listeners'. */
+const discoveryOf = new WeakMap<Service, ClusterAccessResolver>();
+
 /** Builds the drivers of every provider the config has credentials for. */
-export function createDriverSet(config: ServiceConfig, extra: Omit<ProviderOptions, "upstreamTimeoutMs">): DriverSet {
-  const options: ProviderOptions = { upstreamTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000, ...extra };
+function createDriverSet(config: ServiceConfig, options: ProviderOptions): DriverSet {
   const drivers: { -readonly [P in keyof DriverSet]: DriverSet[P] } = {};
   for (const provider of providers) {
     const built = provider.driversFrom(config.credentials, options);
@@ -77,36 +88,56 @@ export function createDriverSet(config: ServiceConfig, extra: Omit<ProviderOptio
   return drivers;
 }
 
+/** The ids of the clusters whose entry, and the credentials entry it names, are the same in both configs. */
+function unchangedClusters(previous: ServiceConfig, next: ServiceConfig): string[] {
+  const before = new Map(previous.clusters.map((cluster) => [cluster.id, cluster]));
+  return next.clusters
+    .filter((cluster) => {
+      const old = before.get(cluster.id);
+      return (
+        old !== undefined &&
+        isDeepStrictEqual(old, cluster) &&
+        isDeepStrictEqual(previous.credentials[old.credentials], next.credentials[cluster.credentials])
+      );
+    })
+    .map((cluster) => cluster.id);
+}
+
 /**
  * The composition root of the service: config, registry, drivers, policy, handlers
  * and the call pipeline, wired explicitly, reporting to the audit sink and metrics
  * it is given. Nothing here touches the network.
  */
 export function createService(config: ServiceConfig, options: ServiceOptions): Service {
-  const { logger, now, drivers: injected, metrics, audit } = options;
+  const { logger, drivers: injected, metrics, audit, previous, clock = systemClock } = options;
   const { security } = config;
+  const upstreamTimeoutMs = config.limits.upstreamTimeoutSeconds * 1000;
   const upstream = metrics.upstreamCall.bind(metrics);
-  const clock: Clock = now ? { now: () => now().getTime() } : systemClock;
-  const drivers = injected ?? createDriverSet(config, { clock, warn: (fields, message) => logger.warn(fields, message) });
+  const warn = (fields: Record<string, unknown>, message: string) => logger.warn(fields, message);
+  const drivers = injected ?? createDriverSet(config, { upstreamTimeoutMs, clock, warn });
   const access = new ClusterAccessResolver(drivers, {
     ttlMs: config.discovery.cacheTtlSeconds * 1000,
-    attemptTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000,
+    attemptTimeoutMs: upstreamTimeoutMs,
     maxEntries: Math.max(1, config.clusters.length),
     maxStaleMs: config.discovery.maxStaleSeconds * 1000,
     onStale: (clusterId, err) =>
       logger.warn({ cluster_id: clusterId, error: errorSummary(err, logger) }, "discovery failed; serving the last known endpoint and CA"),
     observer: upstream,
+    clock,
   });
+  const replaced = previous && discoveryOf.get(previous);
+  if (previous && replaced) access.takeOver(replaced, unchangedClusters(previous.config, config));
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
   const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);
   const tokens = config.tokenCache.enabled
-    ? new TokenCache({
-        maxEntries: config.tokenCache.maxEntries,
-        attemptTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000,
-        // The clock tokens are signed with, so that "most of its lifetime remains" means the same to both.
-        ...(now ? { now: () => now().getTime() } : {}),
-      })
+    ? new TokenCache({ maxEntries: config.tokenCache.maxEntries, attemptTimeoutMs: upstreamTimeoutMs, clock })
     : undefined;
+  // A key rewritten in place: read it again at once, and hand out no token signed with the old one.
+  const credentialFiles = watchCredentialFiles(config, (file, clusterIds) => {
+    forgetSecretFiles([file]);
+    tokens?.forgetClusters(clusterIds);
+    logger.info({ file, clusters: clusterIds.size }, "a credentials file changed; tokens signed with its old content are no longer served");
+  });
   const registry = ClusterRegistry.fromConfig(config.clusters);
   const observer = { upstream, tokenCacheLookup: (hit: boolean) => metrics.tokenCacheLookup(hit) };
   const handlers = createClusterTokenHandlers({
@@ -129,26 +160,29 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
     ...(security.rateLimit ? [rateLimit(new RateLimiter(security.rateLimit))] : []),
     rejectUndecodable,
   ];
-  const invoker = createUnaryInvoker(ClusterTokenService, handlers, { links, maxCallMs: config.limits.maxCallSeconds * 1000 });
+  const runner = createCallRunner(ClusterTokenService, handlers, { links, maxCallMs: config.limits.maxCallSeconds * 1000 });
   let inFlight = 0;
   let idle: (() => void) | undefined;
   let closing: Promise<void> | undefined;
-  return {
+  const service: Service = {
     config,
     async invoke(method, request, call) {
       inFlight++;
       try {
-        return await invoker(method, request, call);
+        return await runner(method, request, call);
       } finally {
         if (--inFlight === 0) idle?.();
       }
     },
     close() {
       closing ??= (async () => {
+        credentialFiles.close();
         if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
         for (const provider of Object.values<ProviderDrivers<never> | undefined>(drivers)) provider?.close?.();
       })();
       return closing;
     },
   };
+  discoveryOf.set(service, access);
+  return service;
 }

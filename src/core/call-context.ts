@@ -4,6 +4,19 @@ import type { Principal } from "../auth/principal.js";
 /** The transports the service is served over. */
 export type TransportName = "grpc" | "connect";
 
+/**
+ * A read-only view of a request's headers (gRPC metadata), filled by both
+ * transports alike, so that a concern that reads request metadata (authorization,
+ * trace context) is one link that reads it here, whatever the transport.
+ */
+export interface RequestHeaders {
+  /**
+   * The value of the header `name` (lower case): several values joined with ", ",
+   * as HTTP joins them; a binary (`-bin`) gRPC value in base64; undefined when absent.
+   */
+  get(name: string): string | undefined;
+}
+
 /** What a transport knows of a call before anything is decided about it. */
 export interface TransportCall {
   readonly transport: TransportName;
@@ -18,8 +31,10 @@ export interface TransportCall {
   readonly signal: AbortSignal;
   /** The caller's deadline in ms since the epoch; undefined when it set none. */
   readonly deadline: number | undefined;
-  /** What the caller presented to authenticate. */
-  readonly credentials: PresentedCredentials;
+  /** The request's headers. */
+  readonly headers: RequestHeaders;
+  /** The client certificate the TLS layer verified against the configured client CA, if any. */
+  readonly peerCertificate: PresentedCredentials["peerCertificate"];
 }
 
 /** What a handler learns that belongs in its call's audit line; who called is the invocation's. */
@@ -35,7 +50,7 @@ export interface AuditFacts {
  * What the core knows of an authenticated call, whatever transport carried it. The
  * core and drivers never see a transport object.
  */
-export interface CallContext extends Omit<TransportCall, "credentials" | "deadline"> {
+export interface CallContext extends Pick<TransportCall, "transport" | "requestId" | "signal"> {
   /**
    * When the call must be answered, in ms since the epoch: the caller's deadline or
    * the service's `limits.maxCallSeconds`, whichever is sooner. `signal` aborts then.

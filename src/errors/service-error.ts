@@ -4,7 +4,7 @@ import { errorReasons, type ErrorReason } from "./error-reasons.js";
  * The portable error codes every layer speaks, modelled on Go CDK's gcerrors: a
  * gRPC-like subset that drivers map their clouds' failures into. The service maps
  * them to gRPC and Connect status codes in exactly one place
- * (`src/transports/error-status.ts`).
+ * (`src/errors/status-codes.ts`).
  */
 export type ErrorCode =
   | "InvalidArgument"

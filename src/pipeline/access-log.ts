@@ -1,31 +1,34 @@
 import type { Logger } from "pino";
-import { isServiceError } from "../errors/service-error.js";
+import { okStatus } from "../errors/status-codes.js";
 import { errorSummary, writeTrustedLine } from "../logging/logger.js";
-import { unwrapFailure } from "../core/call-context.js";
-import { type Invocation, type Link, outcomeCode } from "./invocation.js";
+import { classifyFailure } from "./classify-failure.js";
+import type { Invocation } from "./invocation.js";
+import { defineLink, type Link } from "./link.js";
 
 /**
  * One log line per call: RPC, transport, request id, principal, gRPC code name,
  * reason and duration. A client's mistake is logged at info; only INTERNAL (a bug)
- * is an error.
+ * is an error, with what was thrown, scrubbed.
  */
 export function accessLog(logger: Logger): Link {
-  return (next) => async (invocation) => {
-    const started = performance.now();
-    try {
-      const outcome = await next(invocation);
-      writeTrustedLine(logger, "info", new AccessLine(invocation, started, "OK"), "rpc");
-      return outcome;
-    } catch (err) {
-      const { error } = unwrapFailure(err);
-      const known = isServiceError(error) && error.code !== "Internal";
-      const line = new AccessLine(invocation, started, outcomeCode(error));
-      line.reason = isServiceError(error) ? error.reason : "INTERNAL";
-      line.error = errorSummary(error, logger);
-      writeTrustedLine(logger, known ? "info" : "error", line, "rpc");
-      throw err;
-    }
-  };
+  return defineLink({
+    name: "accessLog",
+    wrap: (next) => async (invocation) => {
+      const started = performance.now();
+      try {
+        const outcome = await next(invocation);
+        writeTrustedLine(logger, "info", new AccessLine(invocation, started, okStatus.grpc), "rpc");
+        return outcome;
+      } catch (err) {
+        const failure = classifyFailure(err);
+        const line = new AccessLine(invocation, started, failure.status.grpc);
+        line.reason = failure.error.reason;
+        line.error = errorSummary(failure.thrown, logger);
+        writeTrustedLine(logger, failure.unexpected ? "error" : "info", line, "rpc");
+        throw failure;
+      }
+    },
+  });
 }
 
 /** The fields of an access-log line, in their order; one shape for every call. */

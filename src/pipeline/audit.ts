@@ -1,7 +1,9 @@
 import type { AuditEntry, AuditLog } from "../audit/audit-log.js";
-import { type AuditFacts, CallFailure, unwrapFailure } from "../core/call-context.js";
-import { isServiceError } from "../errors/service-error.js";
-import { type Invocation, type Link, outcomeCode } from "./invocation.js";
+import { type AuditFacts, CallFailure } from "../core/call-context.js";
+import { okStatus } from "../errors/status-codes.js";
+import { type ClassifiedFailure, classifyFailure } from "./classify-failure.js";
+import type { Invocation } from "./invocation.js";
+import { defineLink, type Link } from "./link.js";
 
 /** RPCs whose every outcome is audited; other RPCs are audited only when a call is denied. */
 const issuingRpcs = new Set(["GenerateToken", "GetKubeconfig"]);
@@ -9,16 +11,17 @@ const issuingRpcs = new Set(["GenerateToken", "GetKubeconfig"]);
 const denials = new Set(["Unauthenticated", "PermissionDenied", "ResourceExhausted"]);
 
 /** The audit entry of a call; built field by field, in one order, so that every entry has one of a few shapes. */
-function entry(invocation: Invocation, facts: AuditFacts, outcome: AuditEntry["outcome"], error?: unknown): AuditEntry {
+function entry(invocation: Invocation, facts: AuditFacts, outcome: AuditEntry["outcome"], failure?: ClassifiedFailure): AuditEntry {
   const e: AuditEntry = {
+    // The principal of a call that authentication refused is nobody's.
     principal: invocation.principal?.name ?? "(unauthenticated)",
     transport: invocation.call.transport,
     rpc: invocation.method.name,
     requestId: invocation.call.requestId,
     outcome,
-    code: outcomeCode(error),
+    code: failure ? failure.status.grpc : okStatus.grpc,
   };
-  if (isServiceError(error)) e.reason = error.reason;
+  if (failure) e.reason = failure.error.reason;
   if (facts.clusterId !== undefined) e.clusterId = facts.clusterId;
   if (facts.provider !== undefined) e.provider = facts.provider;
   if (facts.kubeconfigMode !== undefined) e.kubeconfigMode = facts.kubeconfigMode;
@@ -37,25 +40,29 @@ function entry(invocation: Invocation, facts: AuditFacts, outcome: AuditEntry["o
  * never the last word. Denials and failures are recorded without waiting.
  */
 export function audit(log: AuditLog): Link {
-  return (next) => async (invocation) => {
-    const issuing = issuingRpcs.has(invocation.method.name);
-    let outcome;
-    try {
-      outcome = await next(invocation);
-    } catch (err) {
-      const { error, facts } = unwrapFailure(err);
-      const denied = isServiceError(error) && denials.has(error.code);
-      if (issuing || denied) log.note(entry(invocation, facts, denied ? "denied" : "failed", error));
-      throw err;
-    }
-    if (issuing) {
+  return defineLink({
+    name: "audit",
+    wrap: (next) => async (invocation) => {
+      const issuing = issuingRpcs.has(invocation.method.name);
+      let outcome;
       try {
-        await log.record(entry(invocation, outcome.facts, "issued"));
+        outcome = await next(invocation);
       } catch (err) {
-        log.note(entry(invocation, outcome.facts, "failed", err));
-        throw new CallFailure(err, outcome.facts);
+        const failure = classifyFailure(err);
+        const denied = denials.has(failure.error.code);
+        if (issuing || denied) log.note(entry(invocation, failure.facts, denied ? "denied" : "failed", failure));
+        throw failure;
       }
-    }
-    return outcome;
-  };
+      if (issuing) {
+        try {
+          await log.record(entry(invocation, outcome.facts, "issued"));
+        } catch (err) {
+          const failure = classifyFailure(new CallFailure(err, outcome.facts));
+          log.note(entry(invocation, outcome.facts, "failed", failure));
+          throw failure;
+        }
+      }
+      return outcome;
+    },
+  });
 }

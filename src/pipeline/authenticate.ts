@@ -1,19 +1,21 @@
-import type { Authenticator } from "../auth/authenticator.js";
-import type { Link } from "./invocation.js";
+import { type Authenticator, presentedCredentials } from "../auth/authenticator.js";
+import { defineLink, type Link } from "./link.js";
 
 /**
- * Decides who is calling, from what the transport saw presented, and records the
- * principal on the invocation, where the access log and the audit read it. An
- * unauthenticated call goes no further. No async frame of its own: the call's
- * outcome passes through untouched.
+ * Decides who is calling, from the `authorization` header and the verified client
+ * certificate, and records the principal on the invocation, where the links inside
+ * it, the handler, the access log and the audit read it. An unauthenticated call
+ * goes no further. No async frame of its own: the call's outcome passes through
+ * untouched.
  */
 export function authenticate(authenticator: Authenticator): Link {
-  return (next) => (invocation) => {
-    try {
-      invocation.principal = authenticator.authenticate(invocation.call.credentials);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return next(invocation);
-  };
+  return defineLink({
+    name: "authenticate",
+    establishes: ["principal"],
+    wrap: (next) => (invocation) => {
+      const { headers, peerCertificate } = invocation.call;
+      invocation.principal = authenticator.authenticate(presentedCredentials(headers.get("authorization"), peerCertificate));
+      return next(invocation);
+    },
+  });
 }

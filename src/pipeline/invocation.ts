@@ -1,7 +1,6 @@
 import type { DescMethodUnary } from "@bufbuild/protobuf";
 import type { Principal } from "../auth/principal.js";
-import type { Outcome, TransportCall } from "../core/call-context.js";
-import { isServiceError } from "../errors/service-error.js";
+import type { TransportCall } from "../core/call-context.js";
 
 /**
  * One call as it walks the pipeline: what the transport decoded and knew, and who
@@ -23,19 +22,11 @@ export class Invocation {
   ) {}
 }
 
-/** The rest of the pipeline, from a link's point of view. */
-export type Step = (invocation: Invocation) => Promise<Outcome<unknown>>;
+/** What a link may establish about an invocation, for the links inside it and the handler. */
+export type Established = "principal";
 
-/**
- * A cross-cutting concern, connect-es style: it gets the next step and returns its
- * own. The composition root lists the links in order, outermost first.
- */
-export type Link = (next: Step) => Step;
-
-/** Chains `links` (outermost first) in front of `last`. */
-export function compose(links: readonly Link[], last: Step): Step {
-  return links.reduceRight<Step>((next, link) => link(next), last);
-}
+/** An invocation once the links outside have established `E`: its fields are then set. */
+export type InvocationWith<E extends Established> = Invocation & { readonly [K in E]: NonNullable<Invocation[K]> };
 
 /**
  * Stands in for a request body that could not be decoded, so that a transport whose
@@ -51,11 +42,4 @@ export class UndecodableRequest {
     readonly cause: unknown,
     readonly problem?: string,
   ) {}
-}
-
-/** "PermissionDenied" → "PERMISSION_DENIED": the gRPC code name of an outcome, used in every log and audit line. */
-export function outcomeCode(error?: unknown): string {
-  if (error === undefined) return "OK";
-  if (!isServiceError(error)) return "INTERNAL";
-  return error.code.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }

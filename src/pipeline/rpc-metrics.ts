@@ -1,32 +1,36 @@
-import { unwrapFailure } from "../core/call-context.js";
-import { isServiceError } from "../errors/service-error.js";
+import { okStatus } from "../errors/status-codes.js";
 import type { RpcMetrics, ServiceMetrics } from "../metrics/service-metrics.js";
-import type { Link } from "./invocation.js";
+import { classifyFailure } from "./classify-failure.js";
+import { defineLink, type Link } from "./link.js";
 
 /**
  * Counts every call, started and handled, and times it, with go-grpc-prometheus's
- * names and labels, on both transports alike. The outermost link, so that the time
- * includes authentication and the audit commit.
+ * names and labels (`grpc_code` in grpc-go's spelling, from the classifier), on both
+ * transports alike. The outermost link, so that the time includes authentication
+ * and the audit commit.
  */
 export function rpcMetrics(metrics: ServiceMetrics): Link {
   const byMethod = new WeakMap<object, RpcMetrics>();
-  return (next) => async (invocation) => {
-    let rpc = byMethod.get(invocation.method);
-    if (rpc === undefined) {
-      rpc = metrics.rpc(invocation.method.parent.typeName, invocation.method.name);
-      byMethod.set(invocation.method, rpc);
-    }
-    rpc.started();
-    const started = performance.now();
-    let code = "OK";
-    try {
-      return await next(invocation);
-    } catch (err) {
-      const { error } = unwrapFailure(err);
-      code = isServiceError(error) ? error.code : "Internal";
-      throw err;
-    } finally {
-      rpc.handled(code, (performance.now() - started) / 1000);
-    }
-  };
+  return defineLink({
+    name: "rpcMetrics",
+    wrap: (next) => async (invocation) => {
+      let rpc = byMethod.get(invocation.method);
+      if (rpc === undefined) {
+        rpc = metrics.rpc(invocation.method.parent.typeName, invocation.method.name);
+        byMethod.set(invocation.method, rpc);
+      }
+      rpc.started();
+      const started = performance.now();
+      let code = okStatus.go;
+      try {
+        return await next(invocation);
+      } catch (err) {
+        const failure = classifyFailure(err);
+        code = failure.status.go;
+        throw failure;
+      } finally {
+        rpc.handled(code, (performance.now() - started) / 1000);
+      }
+    },
+  });
 }

@@ -2,9 +2,10 @@ import { TLSSocket } from "node:tls";
 import type { DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, createContextValues, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { type PresentedCredentials, presentedCredentials } from "../auth/authenticator.js";
-import type { TransportCall } from "../core/call-context.js";
+import type { PresentedCredentials } from "../auth/authenticator.js";
+import type { RequestHeaders, TransportCall } from "../core/call-context.js";
 import { unknownPathFallback, withRejectionBodies } from "./connect-rejections.js";
+import { toConnectError } from "./error-status.js";
 import { guardDecoding, malformedRequest } from "./request-guard.js";
 import { callSignal } from "../common/deadline.js";
 import { requestIdFrom, requestIdHeader } from "./request-id.js";
@@ -45,7 +46,7 @@ export function connectImplementation(service: DescService, invoke: UnaryInvoker
           method as never,
           malformed === undefined ? request : new UndecodableRequest(malformed.cause, malformed.problem),
           connectTransportCall(handlerContext),
-        );
+        ).catch(rejectOnTheWire);
       },
     ]),
   );
@@ -86,17 +87,18 @@ export function createConnectHandler(service: DescService, invoke: UnaryInvoker,
   });
 }
 
+/** A failure of the pipeline as the Connect error connect-es sends. */
+function rejectOnTheWire(failure: unknown): never {
+  throw toConnectError(failure);
+}
+
 function connectTransportCall(handlerContext: HandlerContext): TransportCall {
   const requestId = requestIdFrom(handlerContext.requestHeader.get(requestIdHeader));
   handlerContext.responseHeader.set(requestIdHeader, requestId);
   // Answers carry credentials or caller-specific listings: no proxy or browser may store them, GET included.
   handlerContext.responseHeader.set("cache-control", "no-store");
   const timeoutMs = handlerContext.timeoutMs();
-  const credentials = presentedCredentials(
-    handlerContext.requestHeader.get("authorization") ?? undefined,
-    handlerContext.values.get(peerCertificateKey),
-  );
-  return new ConnectCall(handlerContext, requestId, timeoutMs !== undefined ? Date.now() + timeoutMs : undefined, credentials);
+  return new ConnectCall(handlerContext, requestId, timeoutMs !== undefined ? Date.now() + timeoutMs : undefined);
 }
 
 const isDeadline = (reason: unknown) => reason instanceof ConnectError && reason.code === Code.DeadlineExceeded;
@@ -108,17 +110,33 @@ const isDeadline = (reason: unknown) => reason instanceof ConnectError && reason
  */
 class ConnectCall implements TransportCall {
   readonly transport = "connect";
+  readonly headers: RequestHeaders;
   private callSignal: AbortSignal | undefined;
 
   constructor(
     private readonly handlerContext: HandlerContext,
     readonly requestId: string,
     readonly deadline: number | undefined,
-    readonly credentials: PresentedCredentials,
-  ) {}
+  ) {
+    this.headers = new ConnectHeaders(handlerContext.requestHeader);
+  }
+
+  /** The verified client certificate of the request's connection, which the adapter put in the context values. */
+  get peerCertificate(): PresentedCredentials["peerCertificate"] {
+    return this.handlerContext.values.get(peerCertificateKey);
+  }
 
   get signal(): AbortSignal {
     this.callSignal ??= callSignal(this.handlerContext.signal, isDeadline);
     return this.callSignal;
+  }
+}
+
+/** The Fetch API's request headers as the pipeline's read-only view; `Headers` joins repeated values with ", " itself. */
+class ConnectHeaders implements RequestHeaders {
+  constructor(private readonly headers: Headers) {}
+
+  get(name: string): string | undefined {
+    return this.headers.get(name) ?? undefined;
   }
 }

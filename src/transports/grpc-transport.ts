@@ -11,9 +11,10 @@ import {
 import type { ConnectError } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
-import { type PresentedCredentials, presentedCredentials } from "../auth/authenticator.js";
-import type { TransportCall } from "../core/call-context.js";
+import type { PresentedCredentials } from "../auth/authenticator.js";
+import type { RequestHeaders, TransportCall } from "../core/call-context.js";
 import { cancellationReason } from "../common/deadline.js";
+import { toConnectError } from "./error-status.js";
 import { enforceCompressedFlagRule } from "./grpc-compressed-flag.js";
 import { requestIdFrom, requestIdHeader } from "./request-id.js";
 import { UndecodableRequest } from "../pipeline/invocation.js";
@@ -32,7 +33,8 @@ export function addGrpcService(server: grpc.Server, service: DescService, invoke
     if (!isUnary(method)) throw new Error(`@private ${method.name}: only unary methods are served`);
     definition[method.name] = methodDefinition(service, method);
     implementation[method.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      const requestId = requestIdFrom(call.metadata.get(requestIdHeader)[0]?.toString());
+      const headers = new GrpcHeaders(call.metadata);
+      const requestId = requestIdFrom(headers.get(requestIdHeader));
       // The response headers go out with the answer, in the same write as its message and status: sent at once, they
       // would be a packet of their own for every call that waits (an issuance waits for its audit line). A call with a
       // deadline sends them at once all the same, since grpc-js answers DEADLINE_EXCEEDED by itself when it passes, and
@@ -44,22 +46,17 @@ export function addGrpcService(server: grpc.Server, service: DescService, invoke
       };
       const deadline = grpcDeadline(call);
       if (deadline !== undefined) sendHeader();
-      const authorization = call.metadata.get("authorization")[0];
-      const credentials = presentedCredentials(
-        typeof authorization === "string" ? authorization : undefined,
-        call.getAuthContext().sslPeerCertificate,
-      );
-      const transportCall = new GrpcCall(call, requestId, deadline, credentials);
+      const transportCall = new GrpcCall(call, requestId, deadline, headers);
       invoke(method, call.request as never, transportCall).then(
         (response) => {
           transportCall.release();
           sendHeader();
           callback(null, response);
         },
-        (err: ConnectError) => {
+        (failure: unknown) => {
           transportCall.release();
           sendHeader();
-          callback(grpcStatus(err));
+          callback(grpcStatus(toConnectError(failure)));
         },
       );
     };
@@ -129,8 +126,13 @@ class GrpcCall implements TransportCall {
     private readonly call: grpc.ServerUnaryCall<unknown, unknown>,
     readonly requestId: string,
     readonly deadline: number | undefined,
-    readonly credentials: PresentedCredentials,
+    readonly headers: RequestHeaders,
   ) {}
+
+  /** The verified client certificate, read from grpc-js only by the link that asks (authentication). */
+  get peerCertificate(): PresentedCredentials["peerCertificate"] {
+    return this.call.getAuthContext().sslPeerCertificate;
+  }
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
@@ -147,6 +149,18 @@ class GrpcCall implements TransportCall {
   /** The call is answered: stop following its cancellation. */
   release(): void {
     if (this.onCancelled !== undefined) this.call.removeListener("cancelled", this.onCancelled);
+  }
+}
+
+/** gRPC metadata as the pipeline's read-only header view; binary values in base64. */
+class GrpcHeaders implements RequestHeaders {
+  constructor(private readonly metadata: grpc.Metadata) {}
+
+  get(name: string): string | undefined {
+    const values = this.metadata.get(name);
+    if (values.length === 1 && typeof values[0] === "string") return values[0];
+    if (values.length === 0) return undefined;
+    return values.map((value) => (typeof value === "string" ? value : value.toString("base64"))).join(", ");
   }
 }
 

@@ -114,7 +114,7 @@ describe("kubectl end to end against fake API servers", () => {
           },
         ],
       }),
-      { now: clock },
+      { clock: { now: () => clock().getTime() } },
     );
     home = await mkdtemp(join(tmpdir(), "cts-kubectl-home-"));
   });

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { errorReasons } from "../../src/errors/error-reasons.js";
 import { ServiceError } from "../../src/errors/service-error.js";
+import { errorStatuses } from "../../src/errors/status-codes.js";
 import { repoRoot } from "../support/paths.js";
 
 /** The README's error table: reason → code name, as a reader sees it. */
@@ -17,13 +18,10 @@ function readmeReasons(): Map<string, string> {
   return reasons;
 }
 
-/** "FailedPrecondition" → "FAILED_PRECONDITION". */
-const codeName = (code: string) => code.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
-
 describe("error reasons", () => {
   it("the README's error table lists every reason, under the code it comes with, and nothing else", () => {
     const documented = readmeReasons();
-    const table = new Map(Object.entries(errorReasons).map(([reason, code]) => [reason, codeName(code)]));
+    const table = new Map(Object.entries(errorReasons).map(([reason, code]) => [reason, errorStatuses[code].grpc]));
     assert.deepEqual([...documented].sort(), [...table].sort());
   });
 

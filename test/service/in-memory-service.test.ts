@@ -5,12 +5,13 @@ import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { AuditLog } from "../../src/audit/audit-log.js";
 import type { ServiceConfig } from "../../src/config/config-schema.js";
+import type { TokenDriver } from "../../src/drivers/driver.js";
 import { createLogger } from "../../src/logging/logger.js";
-import { providers } from "../../src/providers.js";
 import { ServiceMetrics } from "../../src/metrics/service-metrics.js";
+import { providers } from "../../src/providers.js";
 import { createService } from "../../src/service.js";
 import { connectImplementation } from "../../src/transports/connect-transport.js";
-import { expectError } from "../support/error-info.js";
+import { expectCode, expectError } from "../support/error-info.js";
 import { InMemoryTokenDriver } from "../support/in-memory-driver.js";
 import { LogCapture } from "../support/log-capture.js";
 import { rawTestConfig, testConfig } from "../support/test-config.js";
@@ -125,5 +126,49 @@ describe("the service in memory", () => {
     await audit.close();
     const afterClose = await expectError(client.generateToken({ clusterId: "demo-eks" }), Code.Unavailable);
     assert.equal(afterClose.info.reason, "AUDIT_FAILED", "a closed audit sink fails closed: nothing is issued");
+  });
+
+  it("names a canceled call as gRPC does in the log and the audit, and as grpc-go does in the metrics", async () => {
+    let minting: () => void = () => {};
+    const asked = new Promise<void>((resolve) => (minting = resolve));
+    // A cloud that never answers: the call ends only because its caller goes away.
+    const hanging: TokenDriver = {
+      mintToken: (_cluster, signal) =>
+        new Promise((_, reject) => {
+          minting();
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        }),
+    };
+    const logs = new LogCapture();
+    const config = testConfig();
+    const { audit, metrics } = serverParts(config);
+    const service = createService(config, {
+      logger: createLogger({ destination: logs, providers }),
+      drivers: { aws: { token: hanging } },
+      audit,
+      metrics,
+    });
+    const client = createClient(
+      ClusterTokenService,
+      createRouterTransport((router) => router.service(ClusterTokenService, connectImplementation(ClusterTokenService, service.invoke))),
+    );
+    const caller = new AbortController();
+    const call = expectCode(client.generateToken({ clusterId: "demo-eks" }, { signal: caller.signal }), Code.Canceled);
+    await asked;
+    caller.abort();
+    await call;
+    await service.close(); // once the call has ended on the service's side too
+    await audit.close();
+    const line = logs.records().find((r) => r.msg === "rpc");
+    assert.deepEqual([line?.code, line?.reason], ["CANCELLED", "CANCELED"]);
+    const audited = readFileSync(config.audit.file ?? "", "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      audited.map((l) => [l.outcome, l.code, l.reason]),
+      [["failed", "CANCELLED", "CANCELED"]],
+    );
+    assert.match(await metrics.scrape(), /grpc_server_handled_total\{[^}]*grpc_method="GenerateToken"[^}]*grpc_code="Canceled"\} 1/);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import type { Clock } from "../../src/common/clock.js";
 import type { ServiceConfig } from "../../src/config/config-schema.js";
 import { createLogger } from "../../src/logging/logger.js";
 import { providers } from "../../src/providers.js";
@@ -29,7 +30,7 @@ export interface RunningService {
 }
 
 /** Starts the real server, as `cluster-token serve` does, with logs captured. */
-export async function startTestService(config: ServiceConfig = testConfig(), options: { now?: () => Date } = {}): Promise<RunningService> {
+export async function startTestService(config: ServiceConfig = testConfig(), options: { clock?: Clock } = {}): Promise<RunningService> {
   const logs = new LogCapture();
   const server = await startServer(config, { logger: createLogger({ level: "debug", destination: logs, providers }), ...options });
   const httpUrl = `http://${server.httpAddress}`;
