@@ -63,7 +63,7 @@ function verifyJws(
   return valid ? { ok: true, header, claims } : { ok: false, reason: "bad signature" };
 }
 
-/** Starts the fake. `tls` serves Entra ID over HTTPS, which MSAL requires of an authority. */
+/** Starts the fake. `tls` serves Entra ID (MSAL requires https of an authority) and ARM over HTTPS, as Azure does. */
 export async function startFakeAzure(options: {
   tenantId: string;
   tls: { cert: Buffer; key: Buffer };
@@ -219,7 +219,7 @@ export async function startFakeAzure(options: {
       });
       return json(200, { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] });
     },
-    { clock },
+    { tls: options.tls, clock },
   );
   armResource = arm.url;
 

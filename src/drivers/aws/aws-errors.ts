@@ -7,9 +7,10 @@ import {
   upstreamBadResponse,
   upstreamHttpError,
   upstreamThrottled,
-  upstreamUnreachable,
+  upstreamTransportError,
   type UpstreamCall,
 } from "../../errors/upstream-error.js";
+import { isTlsVerificationFailure } from "../../common/tls-verification.js";
 
 /**
  * Maps an AWS SDK or credential-chain failure to a portable error, using smithy's
@@ -31,6 +32,6 @@ export function awsServiceError(err: unknown, call: UpstreamCall, signal?: Abort
   if (isThrottlingError(err as never)) return upstreamThrottled(call, err);
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined && status >= 400) return upstreamHttpError(call, status, err);
-  if (isNetworkFailure(err) || isTransientError(err as never)) return upstreamUnreachable(call, err);
+  if (isNetworkFailure(err) || isTransientError(err as never) || isTlsVerificationFailure(err)) return upstreamTransportError(call, err);
   return upstreamBadResponse(call, err);
 }

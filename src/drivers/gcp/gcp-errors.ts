@@ -4,9 +4,10 @@ import {
   isNetworkFailure,
   upstreamBadResponse,
   upstreamHttpError,
-  upstreamUnreachable,
+  upstreamTransportError,
   type UpstreamCall,
 } from "../../errors/upstream-error.js";
+import { isTlsVerificationFailure } from "../../common/tls-verification.js";
 
 /**
  * Maps a google-auth-library or gaxios failure to a portable error. `signal` is the
@@ -18,6 +19,6 @@ export function gcpServiceError(err: unknown, call: UpstreamCall, signal?: Abort
   const e = err as { status?: unknown; response?: { status?: unknown } };
   const status = [e?.status, e?.response?.status].find((s): s is number => typeof s === "number");
   if (status !== undefined && status >= 400) return upstreamHttpError(call, status, err);
-  if (isNetworkFailure(err)) return upstreamUnreachable(call, err);
+  if (isNetworkFailure(err) || isTlsVerificationFailure(err)) return upstreamTransportError(call, err);
   return upstreamBadResponse(call, err);
 }
