@@ -16,21 +16,29 @@ export interface FileChangePollOptions {
  * misses the symlink swaps of mounted Secrets and ConfigMaps. Bounded: one `stat`
  * at a time, so a hung mount holds one thread of libuv's pool, never more, and the
  * next poll starts only once the last has ended. The first poll takes the baseline
- * and reports nothing. Its timer never keeps the process alive.
+ * and reports nothing. Its timer does not keep the process alive.
  */
 export class FileChangePoll {
   private readonly signatures = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private waiters: (() => void)[] = [];
+  /** Polls started so far. */
+  private started = 0;
+  /** Who waits for a poll that starts after they asked. */
+  private waiters: { readonly after: number; readonly resolve: () => void }[] = [];
 
   constructor(private readonly options: FileChangePollOptions) {
-    if (options.files.length > 0) void this.poll(true);
+    if (options.files.length > 0) void this.poll();
   }
 
-  /** Resolves once the next complete poll has ended: tests wait for this instead of sleeping. */
+  /**
+   * Resolves once a poll that started after this call has ended, so a change made
+   * before the call has been seen: tests wait for this instead of sleeping. While
+   * someone waits, the poll keeps the process alive.
+   */
   polled(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+    this.timer?.ref();
+    return new Promise((resolve) => this.waiters.push({ after: this.started, resolve }));
   }
 
   /** Stops polling; a poll under way reports nothing more. */
@@ -39,19 +47,21 @@ export class FileChangePoll {
     clearTimeout(this.timer);
   }
 
-  private async poll(baseline: boolean): Promise<void> {
+  private async poll(): Promise<void> {
+    const number = ++this.started;
     for (const file of this.options.files) {
       const signature = await fileSignature(file);
       if (this.closed) return;
       const known = this.signatures.get(file);
       this.signatures.set(file, signature);
-      if (!baseline && known !== signature) this.options.onChange(file);
+      // The first poll takes the baseline.
+      if (known !== undefined && known !== signature) this.options.onChange(file);
     }
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
-    this.timer = setTimeout(() => void this.poll(false), this.options.intervalMs);
-    this.timer.unref();
+    const done = this.waiters.filter((waiter) => waiter.after < number);
+    this.waiters = this.waiters.filter((waiter) => waiter.after >= number);
+    for (const { resolve } of done) resolve();
+    this.timer = setTimeout(() => void this.poll(), this.options.intervalMs);
+    if (this.waiters.length === 0) this.timer.unref();
   }
 }
 
