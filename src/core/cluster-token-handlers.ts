@@ -3,7 +3,6 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   ClusterSchema,
   type ClusterTokenService,
-  type ExecOptions,
   type GenerateTokenRequest,
   type GetKubeconfigRequest,
   type ListClustersRequest,
@@ -14,17 +13,17 @@ import type { AccessPolicy, GrantableRpc } from "../auth/access-policy.js";
 import type { MintedToken } from "../drivers/driver.js";
 import type { ClusterPlacement } from "../drivers/provider-module.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
-import type { ErrorReason } from "../errors/error-reasons.js";
 import { ServiceError } from "../errors/service-error.js";
 import { sharedLookupError } from "../errors/upstream-error.js";
 import { type AuditFacts, type CallContext, withFacts } from "./call-context.js";
 import type { ClusterAccessResolver } from "./cluster-access-resolver.js";
-import { clusterIdProblem, maxClusterIdLength } from "./cluster-id.js";
+import { clusterIdProblem } from "./cluster-id.js";
 import { clusterPage, defaultPageSize, lastIdOfPageToken, maxPageSize, pageTokenAfter } from "./cluster-page.js";
 import type { ClusterRegistry } from "./cluster-registry.js";
-import { defaultExecCredentialApiVersion, execCredentialApiVersions } from "./exec-credential.js";
 import { execCredentialResponse } from "./exec-credential-response.js";
-import { renderKubeconfig, type KubeconfigUser } from "./kubeconfig.js";
+import { type ExecSettings, execOptionFlags, execUser } from "./exec-kubeconfig.js";
+import { renderKubeconfig } from "./kubeconfig.js";
+import { invalidArgument, validApiVersion, validMode } from "./request-checks.js";
 import type { ServiceHandlers } from "./service-handlers.js";
 import type { TokenCache } from "./token-cache.js";
 import { observeUpstream, type UpstreamObserver } from "./upstream-observer.js";
@@ -53,14 +52,6 @@ export interface ClusterTokenDeps {
 export interface HandlerObserver {
   upstream: UpstreamObserver;
   tokenCacheLookup(hit: boolean): void;
-}
-
-/** How exec kubeconfigs call back into this service. */
-export interface ExecSettings {
-  /** The Connect listener's URL as clients reach it. */
-  publicUrl?: string;
-  /** The command and its leading arguments, e.g. ["cluster-token"]. */
-  command: readonly string[];
 }
 
 /**
@@ -197,10 +188,6 @@ export function createClusterTokenHandlers({
   };
 }
 
-function invalidArgument(field: string, reason: ErrorReason, message: string): ServiceError {
-  return new ServiceError({ reason, message, metadata: { field } });
-}
-
 function permissionDenied(context: CallContext, rpc: GrantableRpc, clusterId?: string): ServiceError {
   const what = clusterId === undefined ? rpc : `${rpc} for cluster ${clusterId}`;
   return new ServiceError({
@@ -208,70 +195,4 @@ function permissionDenied(context: CallContext, rpc: GrantableRpc, clusterId?: s
     message: `${context.principal.name} may not call ${what}`,
     metadata: { principal: context.principal.name, rpc, ...(clusterId === undefined ? {} : { cluster_id: clusterId }) },
   });
-}
-
-/** Flags of `cluster-token credential` from ExecOptions: absolute paths and an env name, validated. */
-function execOptionFlags(options: ExecOptions | undefined, execMode: boolean): string[] {
-  if (!options) return [];
-  const { caFile, certFile, keyFile, apiKeyFile, apiKeyEnv } = options;
-  const set = [caFile, certFile, keyFile, apiKeyFile, apiKeyEnv].some((v) => v !== "");
-  if (!set) return [];
-  if (!execMode) throw invalidArgument("exec_options", "EXEC_OPTIONS_WITHOUT_EXEC", "exec_options apply only to KUBECONFIG_MODE_EXEC");
-  const flags: string[] = [];
-  const path = (field: string, flag: string, value: string) => {
-    if (value === "") return;
-    if (!/^\/[^\0\n\r]{0,4095}$/.test(value))
-      throw invalidArgument(`exec_options.${field}`, "INVALID_EXEC_OPTION", `exec_options.${field} must be an absolute path`);
-    flags.push(flag, value);
-  };
-  path("ca_file", "--ca-file", caFile);
-  path("cert_file", "--cert-file", certFile);
-  path("key_file", "--key-file", keyFile);
-  if ((certFile === "") !== (keyFile === ""))
-    throw invalidArgument("exec_options.key_file", "INVALID_EXEC_OPTION", "exec_options.cert_file and key_file go together");
-  if (apiKeyFile !== "" && apiKeyEnv !== "")
-    throw invalidArgument(
-      "exec_options.api_key_env",
-      "INVALID_EXEC_OPTION",
-      "set at most one of exec_options.api_key_file and api_key_env",
-    );
-  path("api_key_file", "--api-key-file", apiKeyFile);
-  if (apiKeyEnv !== "") {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(apiKeyEnv))
-      throw invalidArgument(
-        "exec_options.api_key_env",
-        "INVALID_EXEC_OPTION",
-        "exec_options.api_key_env must be an environment variable name",
-      );
-    flags.push("--api-key-env", apiKeyEnv);
-  }
-  return flags;
-}
-
-function execUser({ publicUrl, command }: ExecSettings, cluster: RegisteredCluster, flags: readonly string[]): KubeconfigUser {
-  if (!publicUrl) {
-    throw new ServiceError({
-      reason: "EXEC_NOT_CONFIGURED",
-      message: "exec kubeconfigs need publicUrl in the service's config: the URL clients use to reach this service",
-      metadata: { cluster_id: cluster.id },
-    });
-  }
-  const [program = "cluster-token", ...leading] = command;
-  return { exec: { command: program, args: [...leading, "credential", "--cluster", cluster.id, "--server", publicUrl, ...flags] } };
-}
-
-function validApiVersion(apiVersion: string): string {
-  if (apiVersion === "") return defaultExecCredentialApiVersion;
-  if (execCredentialApiVersions.includes(apiVersion)) return apiVersion;
-  const shown = apiVersion.length > maxClusterIdLength ? `${apiVersion.slice(0, maxClusterIdLength)}…` : apiVersion;
-  throw invalidArgument(
-    "api_version",
-    "UNSUPPORTED_API_VERSION",
-    `api_version ${JSON.stringify(shown)} is not supported; use one of ${execCredentialApiVersions.join(", ")}`,
-  );
-}
-
-function validMode(mode: KubeconfigMode): void {
-  if (mode === KubeconfigMode.UNSPECIFIED || mode === KubeconfigMode.EMBEDDED_TOKEN || mode === KubeconfigMode.EXEC) return;
-  throw invalidArgument("mode", "UNSUPPORTED_KUBECONFIG_MODE", `mode ${mode} is not a known KubeconfigMode`);
 }

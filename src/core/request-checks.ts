@@ -1,0 +1,28 @@
+import { KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
+import type { ErrorReason } from "../errors/error-reasons.js";
+import { ServiceError } from "../errors/service-error.js";
+import { maxClusterIdLength } from "./cluster-id.js";
+import { defaultExecCredentialApiVersion, execCredentialApiVersions } from "./exec-credential.js";
+
+/** INVALID_ARGUMENT with `reason`, naming the request field at fault. */
+export function invalidArgument(field: string, reason: ErrorReason, message: string): ServiceError {
+  return new ServiceError({ reason, message, metadata: { field } });
+}
+
+/** The ExecCredential apiVersion a GenerateToken asks for: the default when empty. @throws INVALID_ARGUMENT for an unknown one. */
+export function validApiVersion(apiVersion: string): string {
+  if (apiVersion === "") return defaultExecCredentialApiVersion;
+  if (execCredentialApiVersions.includes(apiVersion)) return apiVersion;
+  const shown = apiVersion.length > maxClusterIdLength ? `${apiVersion.slice(0, maxClusterIdLength)}…` : apiVersion;
+  throw invalidArgument(
+    "api_version",
+    "UNSUPPORTED_API_VERSION",
+    `api_version ${JSON.stringify(shown)} is not supported; use one of ${execCredentialApiVersions.join(", ")}`,
+  );
+}
+
+/** @throws INVALID_ARGUMENT for a mode this service does not know. */
+export function validMode(mode: KubeconfigMode): void {
+  if (mode === KubeconfigMode.UNSPECIFIED || mode === KubeconfigMode.EMBEDDED_TOKEN || mode === KubeconfigMode.EXEC) return;
+  throw invalidArgument("mode", "UNSUPPORTED_KUBECONFIG_MODE", `mode ${mode} is not a known KubeconfigMode`);
+}
