@@ -33,6 +33,26 @@ function describer(answer: () => ClusterAccess | Promise<ClusterAccess>, gate?: 
   return d;
 }
 
+/**
+ * A resolver with a TTL of a minute and an hour of stale-if-error on a fake clock,
+ * whose cluster was discovered two minutes ago: its describer answers `good` again
+ * unless the test sets `failure`.
+ */
+async function expiredDiscovery(options: { onStale?: (id: string) => void } = {}) {
+  const clock = new FakeClock();
+  const state: { failure: ServiceError | undefined } = { failure: undefined };
+  const d = describer(() => {
+    if (state.failure) throw state.failure;
+    return good;
+  });
+  const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000, maxStaleMs: 3_600_000, clock, ...options });
+  assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good);
+  clock.advance(120_000);
+  return { clock, state, d, resolver };
+}
+
+const unavailable = () => new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws eks:DescribeCluster failed (HTTP 503); retry later" });
+
 /** A promise the test opens when it chooses: calls held on it are surely in flight. */
 function gate(): { opened: Promise<void>; open(): void } {
   let open = () => {};
@@ -135,31 +155,12 @@ describe("ClusterAccessResolver", () => {
   });
 
   it("serves the last known access while the cloud's API is down, up to maxStaleMs, and says so", async () => {
-    const clock = new FakeClock();
-    let failure: ServiceError | undefined;
-    const d = describer(() => {
-      if (failure) throw failure;
-      return good;
-    });
     const stale: string[] = [];
-    const resolver = new ClusterAccessResolver(drivers(d), {
-      ttlMs: 60_000,
-      maxStaleMs: 3_600_000,
-      clock,
-      onStale: (id) => stale.push(id),
-    });
-    assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good);
-    clock.advance(120_000);
-    failure = new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws eks:DescribeCluster failed (HTTP 503); retry later" });
+    const { clock, state, resolver } = await expiredDiscovery({ onStale: (id) => stale.push(id) });
+    state.failure = unavailable();
     assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good, "the TTL has passed and the API fails: the last known access");
     assert.deepEqual(stale, ["c1"]);
-    failure = new ServiceError({ reason: "UPSTREAM_NOT_FOUND", message: "aws eks:DescribeCluster found no such resource (HTTP 404)" });
-    assert.equal(
-      (await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason,
-      "UPSTREAM_NOT_FOUND",
-      "a cluster gone is not an outage",
-    );
-    failure = new ServiceError({ reason: "UPSTREAM_UNREACHABLE", message: "aws eks:DescribeCluster could not be reached; retry later" });
+    state.failure = new ServiceError({ reason: "UPSTREAM_UNREACHABLE", message: "aws eks:DescribeCluster could not be reached; retry later" });
     clock.advance(3_600_000);
     assert.equal(
       (await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason,
@@ -170,43 +171,27 @@ describe("ClusterAccessResolver", () => {
 
   for (const verdict of ["UPSTREAM_NOT_FOUND", "UPSTREAM_PERMISSION_DENIED"] as const) {
     it(`ends stale serving and listing at ${verdict}, until a discovery succeeds again`, async () => {
-      const clock = new FakeClock();
-      let failure: ServiceError | undefined;
-      const d = describer(() => {
-        if (failure) throw failure;
-        return good;
-      });
-      const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000, maxStaleMs: 3_600_000, clock });
-      await resolver.resolve(cluster, budget(1000));
-      clock.advance(120_000);
-      failure = new ServiceError({ reason: verdict, message: "the cloud's verdict on the cluster" });
-      assert.equal((await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason, verdict);
+      const { clock, state, resolver } = await expiredDiscovery();
+      state.failure = new ServiceError({ reason: verdict, message: "the cloud's verdict on the cluster" });
+      assert.equal((await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason, verdict, "a verdict is not an outage");
       assert.equal(resolver.knownServer(cluster), undefined, "ListClusters no longer shows it");
-      failure = new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws eks:DescribeCluster failed (HTTP 503); retry later" });
+      state.failure = unavailable();
       assert.equal(
         (await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason,
         "UPSTREAM_UNAVAILABLE",
         "an outage after the verdict is not covered up with the old access",
       );
-      failure = undefined;
+      state.failure = undefined;
       assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good);
       clock.advance(120_000);
-      failure = new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws eks:DescribeCluster failed (HTTP 503); retry later" });
+      state.failure = unavailable();
       assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good, "after a success, stale serving is back");
     });
   }
 
   it("never serves stale access when the cloud's certificate is not trusted", async () => {
-    const clock = new FakeClock();
-    let failure: ServiceError | undefined;
-    const d = describer(() => {
-      if (failure) throw failure;
-      return good;
-    });
-    const resolver = new ClusterAccessResolver(drivers(d), { ttlMs: 60_000, maxStaleMs: 3_600_000, clock });
-    await resolver.resolve(cluster, budget(1000));
-    clock.advance(120_000);
-    failure = new ServiceError({ reason: "UPSTREAM_TLS_UNTRUSTED", message: "untrusted" });
+    const { state, d, resolver } = await expiredDiscovery();
+    state.failure = new ServiceError({ reason: "UPSTREAM_TLS_UNTRUSTED", message: "untrusted" });
     const err = await serviceFailure(resolver.resolve(cluster, budget(1000)));
     assert.deepEqual([err.code, err.reason], ["FailedPrecondition", "UPSTREAM_TLS_UNTRUSTED"]);
     assert.equal(d.calls, 2, "not retried");

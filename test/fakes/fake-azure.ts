@@ -23,7 +23,7 @@ interface Issued {
   expiresAt: number;
 }
 
-/** The fake Azure: Entra ID (HTTPS), IMDS and ARM, each verifying what it is sent. */
+/** The fake Azure: Entra ID and ARM (HTTPS, as in Azure), IMDS (plain HTTP, as in Azure), each verifying what it is sent. */
 export interface FakeAzure {
   readonly entra: FakeServer;
   readonly imds: FakeServer;
