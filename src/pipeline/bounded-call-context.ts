@@ -29,9 +29,13 @@ export class BoundedCallContext implements CallContext {
     this.transport = call.transport;
     this.requestId = call.requestId;
     const ceiling = Date.now() + maxCallMs;
-    const callerSooner = call.deadline !== undefined && call.deadline < ceiling;
-    this.deadline = callerSooner ? (call.deadline as number) : ceiling;
-    this.ceilingMs = callerSooner ? undefined : maxCallMs;
+    if (call.deadline !== undefined && call.deadline < ceiling) {
+      this.deadline = call.deadline;
+      this.ceilingMs = undefined;
+    } else {
+      this.deadline = ceiling;
+      this.ceilingMs = maxCallMs;
+    }
   }
 
   get signal(): AbortSignal {
