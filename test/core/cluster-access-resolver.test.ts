@@ -51,7 +51,8 @@ async function expiredDiscovery(options: { onStale?: (id: string) => void } = {}
   return { clock, state, d, resolver };
 }
 
-const unavailable = () => new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws eks:DescribeCluster failed (HTTP 503); retry later" });
+const unavailable = () =>
+  new ServiceError({ reason: "UPSTREAM_UNAVAILABLE", message: "aws eks:DescribeCluster failed (HTTP 503); retry later" });
 
 /** A promise the test opens when it chooses: calls held on it are surely in flight. */
 function gate(): { opened: Promise<void>; open(): void } {
@@ -160,7 +161,10 @@ describe("ClusterAccessResolver", () => {
     state.failure = unavailable();
     assert.deepEqual(await resolver.resolve(cluster, budget(1000)), good, "the TTL has passed and the API fails: the last known access");
     assert.deepEqual(stale, ["c1"]);
-    state.failure = new ServiceError({ reason: "UPSTREAM_UNREACHABLE", message: "aws eks:DescribeCluster could not be reached; retry later" });
+    state.failure = new ServiceError({
+      reason: "UPSTREAM_UNREACHABLE",
+      message: "aws eks:DescribeCluster could not be reached; retry later",
+    });
     clock.advance(3_600_000);
     assert.equal(
       (await serviceFailure(resolver.resolve(cluster, budget(1000)))).reason,

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { systemClock } from "../../src/common/clock.js";
 import type { ClusterOf } from "../../src/core/registered-cluster.js";
 import { awsProvider } from "../../src/drivers/aws/aws-provider.js";
 import { gcpProvider } from "../../src/drivers/gcp/gcp-provider.js";
@@ -44,7 +45,7 @@ describe("an upstream whose certificate nobody trusts, through the cloud SDKs", 
           stsEndpoint: url,
         } as never,
       },
-      { upstreamTimeoutMs: 10_000 },
+      { upstreamTimeoutMs: 10_000, clock: systemClock },
     );
     const cluster = { ...base, provider: "aws" } as ClusterOf<"aws">;
     const err = await serviceFailure(drivers.token!.mintToken(cluster as never, AbortSignal.timeout(20_000)));
@@ -56,7 +57,7 @@ describe("an upstream whose certificate nobody trusts, through the cloud SDKs", 
     await writeFile(join(dir, "sa.json"), createTestServiceAccount("issuer@proj-test.iam.gserviceaccount.com").keyFile);
     const drivers = gcpProvider.create(
       { c: { provider: "gcp", tokenEndpoint: `${url}/token`, serviceAccountKey: { file: join(dir, "sa.json") } } as never },
-      { upstreamTimeoutMs: 10_000 },
+      { upstreamTimeoutMs: 10_000, clock: systemClock },
     );
     const cluster = { ...base, provider: "gcp", project: "proj-test" } as ClusterOf<"gcp">;
     const err = await serviceFailure(drivers.token!.mintToken(cluster as never, AbortSignal.timeout(20_000)));

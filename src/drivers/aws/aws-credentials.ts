@@ -65,7 +65,7 @@ export class AwsCredentialSource {
       ? new TtlCache({
           maxEntries: 1,
           attemptTimeoutMs: options.upstreamTimeoutMs,
-          now: () => options.clock.now(),
+          clock: options.clock,
           // Credentials due for renewal but still valid keep signing while STS is down.
           serveStaleOn: (err) => isUpstreamOutage(awsServiceError(err, { provider: awsProviderName, operation: this.operation })),
           onStale: (_key, err) =>
