@@ -72,7 +72,7 @@ export function upstreamUnreachable(call: UpstreamCall, cause?: unknown): Servic
 
 /**
  * The cloud's endpoint presented a certificate that failed verification. Not an
- * outage and not worth a retry: the trusted CAs (such as Azure's `caFile`) or the
+ * outage and not worth a retry: the trusted CAs (such as a credential's `caFile`) or the
  * endpoint are wrong, or something in between is not the cloud.
  */
 export function upstreamTlsUntrusted(call: UpstreamCall, cause?: unknown): ServiceError {
