@@ -67,3 +67,32 @@ export type ClusterBase = z.output<z.ZodObject<typeof clusterBase>> & {
   /** The provider's name, the `provider` key of the entry. */
   readonly provider: string;
 };
+
+/**
+ * Keys every `accounts` entry has, whatever its provider: which account, the
+ * credentials entry it lists with (and mints with by default), the tag or label
+ * filter, how often it is polled, one base URL for every API of that cloud it calls,
+ * and how a discovered cluster's id is made. The provider adds the keys of its
+ * scopes (regions; projects and locations; subscriptions and resource groups).
+ */
+export const accountBase = {
+  /** A cluster-id-safe name: it ends every discovered id made by the default template. */
+  id: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, "must be 1 to 32 characters of [a-z0-9-], starting and ending with a letter or digit"),
+  credentials: z.string().min(1, "must name an entry of credentials"),
+  /** Every pair must match a cluster's tags (labels on GKE) for it to be registered. */
+  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+  /** How often each scope is listed, with jitter. */
+  pollSeconds: z.int().min(10).max(86_400).default(300),
+  /** One base URL for every API of the cloud the account calls (sovereign clouds, private endpoints, tests). */
+  apiEndpoint: baseUrlSchema.optional(),
+  /** How a discovered cluster's id is made: `{name}`, `{region}` and `{account}`, lower-cased, "_" turned into "-". */
+  idTemplate: z.string().min(1).max(200).default("{name}.{region}.{account}"),
+};
+
+/** What every `accounts` entry has, whatever its cloud, as the discovery and the listers see it. */
+export type AccountBase = z.output<z.ZodObject<typeof accountBase>> & {
+  /** The provider's name, the `provider` key of the entry. */
+  readonly provider: string;
+};

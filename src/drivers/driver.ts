@@ -1,5 +1,6 @@
 import type { Clock } from "../common/clock.js";
 import type { ClusterBase } from "../config/schema-parts.js";
+import type { ClusterLister } from "./cluster-lister.js";
 
 /** A bearer token and the instant it stops being accepted. */
 export interface MintedToken {
@@ -40,6 +41,8 @@ export interface ClusterDescriber<C extends ClusterBase = ClusterBase> {
 export interface ProviderDrivers<C extends ClusterBase = ClusterBase> {
   readonly token?: TokenDriver<C>;
   readonly describer?: ClusterDescriber<C>;
+  /** Lists the clusters of an `accounts` entry: present when the provider module declares `discovery`. */
+  readonly lister?: ClusterLister<never>;
   /** Releases SDK clients and connections; the drivers are not used afterwards. */
   close?(): void;
 }

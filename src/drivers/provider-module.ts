@@ -1,6 +1,7 @@
 import type { z } from "zod";
-import type { ClusterBase, clusterBase } from "../config/schema-parts.js";
+import type { accountBase, ClusterBase, clusterBase } from "../config/schema-parts.js";
 import type { SecretShapes } from "../logging/secret-scrubber.js";
+import type { ProviderDiscovery } from "./cluster-lister.js";
 import type { ProviderDrivers, ProviderOptions } from "./driver.js";
 
 /**
@@ -25,6 +26,7 @@ export interface ProviderModule<
   Name extends string,
   CredentialSchema extends z.ZodObject<{ provider: z.ZodLiteral<Name> }>,
   ClusterSchema extends z.ZodObject<typeof clusterBase & { provider: z.ZodLiteral<Name> }>,
+  AccountSchema extends z.ZodObject<typeof accountBase & { provider: z.ZodLiteral<Name> }> = never,
 > {
   /** The `provider` value of its config entries, the folder's name constant. */
   readonly name: Name;
@@ -38,6 +40,12 @@ export interface ProviderModule<
    * match one of the patterns (the conformance suite checks).
    */
   readonly secretShapes: SecretShapes;
+  /**
+   * The accounts of this cloud whose clusters can be discovered: the schema of its
+   * `accounts` entries and their scopes. The drivers then include a `lister`.
+   * Absent: the cloud's clusters are registered in `clusters` only.
+   */
+  readonly discovery?: ProviderDiscovery<AccountSchema>;
   /** What ListClusters shows of a cluster of this provider as its region and name. */
   placement(cluster: z.output<ClusterSchema>): ClusterPlacement;
   /** Builds the drivers from this provider's `credentials` entries, by name. */
@@ -60,9 +68,10 @@ export function defineProvider<
   Name extends string,
   CredentialSchema extends z.ZodObject<{ provider: z.ZodLiteral<Name> }>,
   ClusterSchema extends z.ZodObject<typeof clusterBase & { provider: z.ZodLiteral<Name> }>,
+  AccountSchema extends z.ZodObject<typeof accountBase & { provider: z.ZodLiteral<Name> }> = never,
 >(
-  module: Omit<ProviderModule<Name, CredentialSchema, ClusterSchema>, "driversFrom">,
-): ProviderModule<Name, CredentialSchema, ClusterSchema> {
+  module: Omit<ProviderModule<Name, CredentialSchema, ClusterSchema, AccountSchema>, "driversFrom">,
+): ProviderModule<Name, CredentialSchema, ClusterSchema, AccountSchema> {
   // Validated config entries carry their provider's name, and the config's union picked this provider's schema for them.
   const isOwn = (entry: { readonly provider: string }): entry is z.output<CredentialSchema> => entry.provider === module.name;
   return {
