@@ -1,83 +1,97 @@
-import { close, constants, fstatSync, openSync, readFileSync, write, writeSync } from "node:fs";
+import { type LineBatch, LineQueue } from "./line-queue.js";
+import { settleFailedBatch } from "./failed-batch.js";
+import { LineSink, type SinkResult } from "./line-sink.js";
+import { LineWaiters } from "./line-waiters.js";
+import { LineWriteError } from "./line-write-error.js";
+
+export { LineWriteError } from "./line-write-error.js";
 
 /** Counters of a {@link LineWriter}, for metrics. */
 export interface LineWriterStats {
   /** Lines handed to the kernel. */
   written: number;
-  /** Lines lost to a failed write (for example ENOSPC on a full disk). */
+  /**
+   * Lines that met a failed write (for example ENOSPC on a full disk), each counted
+   * once: an awaited line is refused; a fire-and-forget line is kept and tried again.
+   */
   failed: number;
-  /** Fire-and-forget lines dropped because the queue was full: the sink has been stalled for a while. */
+  /** Fire-and-forget lines dropped because the queue was full: the sink has been stalled, or failing, for a while. */
   dropped: number;
 }
 
-/** Why a line awaited through {@link LineWriter.appendAndWait} was not written. */
-export class LineWriteError extends Error {
-  override readonly name = "LineWriteError";
-}
+/** Options of {@link LineWriter}: where lines go, and how they are batched. */
+export type LineWriterOptions = BatchingOptions & ({ fd: number; owned?: boolean } | { file: string });
 
-interface Waiter {
-  readonly seq: number;
-  readonly deadline: number;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
+/** How a {@link LineWriter} queues and batches lines. */
+export interface BatchingOptions {
+  /** The most characters queued; past that, fire-and-forget lines are dropped and awaited ones refused. Default 8 Mi. */
+  maxQueuedChars?: number;
+  /**
+   * How long lines that nobody waits for may gather before they are written: 0 (the
+   * default) writes them at the end of the turn. A line that is waited for
+   * ({@link LineWriter.appendAndWait}), {@link LineWriter.drained} and
+   * {@link LineWriter.close} flush at once.
+   */
+  lingerMs?: number;
 }
-
-/** The longest pause between two attempts at a full non-blocking pipe. */
-const maxRetryDelayMs = 50;
 
 /**
- * An ordered, asynchronous writer of whole lines to one file descriptor, shared by
- * everything that writes there, so that lines from the logger and the audit log never
- * interleave.
+ * Where the writer stands between batches (the queue says whether it still takes lines):
+ * - `idle`: nothing to write, or nothing started yet;
+ * - `waiting`: a timer starts the next batch, for lingering lines or a retry after a failed write;
+ * - `scheduled`: the next batch starts at the end of this turn;
+ * - `writing`: a batch (or a reopen) is with the sink;
+ * - `closed`: the sink is closed, and nothing more is written.
+ */
+type WriterState = "idle" | "waiting" | "scheduled" | "writing" | "closed";
+
+/** The first pause before fire-and-forget lines of a failed write are tried again; it doubles up to {@link maxFailedRetryDelayMs}. */
+const firstFailedRetryDelayMs = 50;
+/** The longest pause between two tries of a failing sink: lines owed come out within this of the disk having room. */
+const maxFailedRetryDelayMs = 1_000;
+const defaultMaxQueuedChars = 8 * 1024 * 1024;
+
+/**
+ * An ordered, asynchronous writer of whole lines to one sink, shared by everything
+ * that writes there, so that lines from the logger and the audit log never interleave.
  *
- * It never blocks the event loop. Lines are queued and written by one `fs.write` at
- * a time; whatever arrives while a write is in flight goes out together in the next
- * one. That is group commit, as databases do it: a caller that must know its line is
- * written ({@link appendAndWait}) waits for the write that carries it, and throughput
- * grows with load instead of paying one system call per line. A full non-blocking
- * pipe (EAGAIN) is retried with backoff on a timer; a partial write continues where
- * it stopped, so a line is never split by another.
+ * It never blocks the event loop. Lines are queued and written by one write at a time;
+ * whatever arrives while a write is in flight goes out together in the next one. That
+ * is group commit, as databases do it: a caller that must know its line is written
+ * ({@link appendAndWait}) waits for the write that carries it, and throughput grows
+ * with load instead of paying one system call per line. A full non-blocking pipe
+ * (EAGAIN) is retried with backoff on a timer; a partial write continues where it
+ * stopped, so a line is never split by another (see `fd-write-loop.ts`); a write that
+ * fails part-way leaves no torn line (see `line-sink.ts`).
  *
- * Everything is bounded: a waiter gives up at its deadline (and its line is withdrawn
- * if it has not reached the kernel yet), and the queue holds at most `maxQueuedChars` characters;
- * past that, fire-and-forget lines are dropped and counted, awaited ones refused.
+ * Everything is bounded: each waiter gives up at its own deadline (and its line is
+ * withdrawn if it has not reached the kernel yet), and the queue holds at most
+ * `maxQueuedChars` characters; past that, fire-and-forget lines are dropped and
+ * counted, awaited ones refused. Fire-and-forget lines of a failed write are tried
+ * again with backoff while the bound allows, not thrown away; an awaited line's
+ * caller is told at once instead.
  *
  * pino's sonic-boom is asynchronous too, but it cannot tell a caller when its own line
  * has been written, which is what failing closed needs.
  */
 export class LineWriter {
   readonly stats: LineWriterStats = { written: 0, failed: 0, dropped: 0 };
-  private queue: string[] = [];
-  private queuedChars = 0;
-  /** Sequence number of `queue[0]`; every line ever appended has one. */
-  private queueBase = 0;
-  private readonly waiters: Waiter[] = [];
+  private state: WriterState = "idle";
+  private readonly queue: LineQueue;
+  private readonly waiters = new LineWaiters((seq) => this.queue.withdraw(seq));
+  private readonly sink: LineSink;
+  private readonly lingerMs: number;
+  /** The linger or retry timer of the `waiting` state. */
   private timer: NodeJS.Timeout | undefined;
-  /** The pending flush of lines nobody waits for, {@link lingerMs} after the first of them. */
-  private lingering: NodeJS.Timeout | undefined;
-  private writing = false;
-  /** Whether a batch will start in this turn's check phase. */
-  private scheduled = false;
-  private closed = false;
-  private fdClosed = false;
+  /** 0 while writes succeed; otherwise the pause before fire-and-forget lines are tried again. */
+  private retryDelayMs = 0;
+  /** Callers of {@link drained}. */
   private readonly idle: (() => void)[] = [];
-  /** Whether `write(2)` on the descriptor returns at once whatever the reader does (see {@link writeReturnsAtOnce}). */
-  private readonly inline: boolean;
 
-  /**
-   * @param fd an open descriptor; regular files and pipes may be non-blocking.
-   * @param owned whether {@link close} closes `fd`.
-   * @param lingerMs how long lines that nobody waits for may gather before they are
-   *   written: 0 writes them at the end of the turn. A line that is waited for
-   *   ({@link appendAndWait}), {@link drained} and {@link close} flush at once.
-   */
-  constructor(
-    private readonly fd: number,
-    private readonly owned: boolean,
-    private readonly maxQueuedChars = 8 * 1024 * 1024,
-    private readonly lingerMs = 0,
-  ) {
-    this.inline = writeReturnsAtOnce(fd);
+  constructor(options: LineWriterOptions) {
+    this.sink = "file" in options ? LineSink.openFile(options.file) : LineSink.ofDescriptor(options.fd, options.owned ?? false);
+    this.queue = new LineQueue(options.maxQueuedChars ?? defaultMaxQueuedChars);
+    this.lingerMs = options.lingerMs ?? 0;
   }
 
   /**
@@ -85,14 +99,13 @@ export class LineWriter {
    * (ENXIO) instead of hanging start-up, and one whose reader stops makes writes
    * return EAGAIN instead of blocking a thread. @throws when it cannot be opened.
    */
-  static openFile(file: string, maxQueuedChars?: number): LineWriter {
-    const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
-    return new LineWriter(openSync(file, flags, 0o640), true, maxQueuedChars);
+  static openFile(file: string, options: BatchingOptions = {}): LineWriter {
+    return new LineWriter({ ...options, file });
   }
 
   /** Queues `line` (which ends in "\n") and returns at once; a full queue drops it. */
   append(line: string): void {
-    if (this.closed || !this.enqueue(line)) this.stats.dropped++;
+    if (this.queue.push(line) === undefined) this.stats.dropped++;
     else this.schedule();
   }
 
@@ -103,22 +116,23 @@ export class LineWriter {
    * full, or after {@link close}.
    */
   appendAndWait(line: string, timeoutMs: number): Promise<void> {
-    if (this.closed) return Promise.reject(new LineWriteError("the sink is closed"));
-    const seq = this.queueBase + this.queue.length;
-    if (!this.enqueue(line)) return Promise.reject(new LineWriteError("the sink has been stalled long enough to fill its queue"));
+    if (this.queue.isSealed) return Promise.reject(new LineWriteError("the sink is closed"));
+    const seq = this.queue.push(line);
+    if (seq === undefined) return Promise.reject(new LineWriteError("the sink has been stalled long enough to fill its queue"));
     return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ seq, deadline: performance.now() + timeoutMs, resolve, reject });
-      this.armTimer();
+      this.waiters.add(seq, timeoutMs, resolve, reject);
       this.schedule();
     });
   }
 
-  /** Resolves once every line queued so far is written or failed, or after `timeoutMs`. */
+  /**
+   * Resolves once every line queued so far is written or failed, or after `timeoutMs`.
+   * The process stays up for that long at most, even when nothing else holds it.
+   */
   drained(timeoutMs: number): Promise<void> {
-    if (!this.writing && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    if (this.queue.empty && this.state !== "writing" && this.state !== "scheduled") return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
       this.idle.push(() => {
         clearTimeout(timer);
         resolve();
@@ -127,165 +141,87 @@ export class LineWriter {
     });
   }
 
-  /** Refuses new lines, lets queued ones go out for up to `timeoutMs`, then closes the descriptor if owned. */
-  async close(timeoutMs = 2_000): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.drained(timeoutMs);
-    this.settle(Number.POSITIVE_INFINITY, new LineWriteError("the sink is closed"));
-    if (this.owned) {
-      // A closed descriptor's number can be handed to another file at once, so nothing may write to it after this.
-      this.fdClosed = true;
-      close(this.fd, () => {});
-    }
+  /**
+   * Opens a file sink's path anew before the next line (rotation by moving the file,
+   * then a signal), and resolves once it is open; rejects when it cannot be opened,
+   * and every awaited line then fails until it can. No line is written to the old
+   * file after this call. A no-op for a descriptor (standard output).
+   */
+  reopen(): Promise<void> {
+    const reopened = this.sink.reopen();
+    this.schedule();
+    return reopened;
   }
 
-  /** Queues `line` when it fits; the caller then schedules, once it has said whether it waits. */
-  private enqueue(line: string): boolean {
-    if (this.queuedChars + line.length > this.maxQueuedChars) return false;
-    this.queue.push(line);
-    this.queuedChars += line.length;
-    return true;
+  /** Refuses new lines, lets queued ones go out for up to `timeoutMs`, then closes the descriptor if owned. */
+  async close(timeoutMs = 2_000): Promise<void> {
+    if (this.queue.isSealed) return;
+    this.queue.seal();
+    await this.drained(timeoutMs);
+    clearTimeout(this.timer);
+    this.state = "closed";
+    this.waiters.settleThrough(Number.POSITIVE_INFINITY, new LineWriteError("the sink is closed"));
+    this.sink.close();
   }
 
   /**
    * Starts the next batch at the end of this event-loop turn (setImmediate runs right
    * after the turn's I/O callbacks), so that every line appended while this turn's
    * requests are handled goes out in one write, which completes by the next turn.
-   * With {@link lingerMs}, lines that nobody waits for gather for that long first:
-   * under load, one write then carries the lines of many turns instead of one. As
-   * soon as someone waits (an awaited line, {@link drained}), a lingering batch
-   * starts at the end of this turn instead.
+   * Lines that nobody waits for gather for {@link BatchingOptions.lingerMs} first, or,
+   * after a failed write, for the retry delay: under load, one write then carries the
+   * lines of many turns. As soon as someone waits (an awaited line, a reopen, and
+   * {@link drained} unless writes are failing), a waiting batch starts this turn instead.
    */
   private schedule(): void {
-    if (this.writing || this.scheduled) return;
-    if (this.queue.length === 0) {
+    if (this.state === "writing" || this.state === "scheduled" || this.state === "closed") return;
+    if (this.queue.empty && !this.sink.reopenPending) {
+      clearTimeout(this.timer);
+      this.state = "idle";
       for (const done of this.idle.splice(0)) done();
       return;
     }
-    if (this.lingerMs > 0 && this.waiters.length === 0 && this.idle.length === 0) {
-      // Referenced, unlike the other timers: a process whose work is done still writes its last lines before it exits.
-      this.lingering ??= setTimeout(this.writeNext, this.lingerMs);
-      return;
+    const delayMs = this.nextBatchDelayMs();
+    if (delayMs === 0) {
+      clearTimeout(this.timer);
+      this.state = "scheduled";
+      setImmediate(this.writeNext);
+    } else if (this.state === "idle") {
+      this.state = "waiting";
+      this.timer = setTimeout(this.writeNext, delayMs);
+      // A process whose work is done still writes its lingering lines before it exits, but does not stay to retry a failing sink.
+      if (this.retryDelayMs > 0) this.timer.unref();
     }
-    clearTimeout(this.lingering);
-    this.lingering = undefined;
-    this.scheduled = true;
-    setImmediate(this.writeNext);
   }
 
-  /** Takes everything queued and writes it as one buffer. */
+  private nextBatchDelayMs(): number {
+    if (this.waiters.size > 0 || this.sink.reopenPending) return 0;
+    if (this.retryDelayMs > 0) return this.retryDelayMs;
+    return this.idle.length > 0 ? 0 : this.lingerMs;
+  }
+
+  /** Takes everything queued and hands it to the sink as one buffer. */
   private readonly writeNext = (): void => {
-    this.scheduled = false;
-    this.lingering = undefined;
-    this.writing = true;
-    const lines = this.queue;
-    const last = this.queueBase + lines.length - 1;
-    this.queue = [];
-    this.queuedChars = 0;
-    this.queueBase = last + 1;
-    this.writeFrom(Buffer.from(lines.join("")), 0, lines.length, last, 1);
+    if (this.state === "closed") return;
+    this.state = "writing";
+    const batch = this.queue.take();
+    const data = Buffer.from(batch.lines.join(""));
+    this.sink.write(data, (result) => this.batchDone(batch, result));
   };
 
-  /** The write in flight is done, one way or another. */
-  private finished(): void {
-    this.writing = false;
+  private batchDone(batch: LineBatch, result: SinkResult): void {
+    if (result.error === undefined) {
+      this.stats.written += batch.live;
+      this.waiters.settleThrough(batch.firstSeq + batch.lines.length - 1);
+      this.retryDelayMs = 0;
+    } else {
+      const { queue, waiters, stats } = this;
+      settleFailedBatch(batch, result, result.error, { queue, waiters, stats, closed: this.state === "closed" });
+      this.retryDelayMs = Math.min(Math.max(this.retryDelayMs * 2, firstFailedRetryDelayMs), maxFailedRetryDelayMs);
+    }
+    if (this.state === "closed") return;
+    this.state = "idle";
     this.schedule();
-  }
-
-  private writeFrom(data: Buffer, offset: number, count: number, last: number, retryDelayMs: number): void {
-    if (offset === data.length) {
-      this.stats.written += count;
-      this.settle(last);
-      this.finished();
-      return;
-    }
-    if (this.fdClosed) {
-      this.stats.failed += count;
-      this.settle(last, new LineWriteError("the sink is closed"));
-      this.finished();
-      return;
-    }
-    const written = (err: NodeJS.ErrnoException | null, bytes: number) => {
-      if (err?.code === "EAGAIN") {
-        setTimeout(() => this.writeFrom(data, offset, count, last, Math.min(retryDelayMs * 2, maxRetryDelayMs)), retryDelayMs).unref();
-      } else if (err) {
-        this.stats.failed += count;
-        this.settle(last, new LineWriteError(`the write failed (${err.code ?? "error"})`, { cause: err }));
-        this.finished();
-      } else {
-        this.writeFrom(data, offset + bytes, count, last, 1);
-      }
-    };
-    if (!this.inline) {
-      write(this.fd, data, offset, data.length - offset, null, written);
-      return;
-    }
-    // A non-blocking pipe takes what fits and says EAGAIN for the rest: no thread-pool round trip is needed.
-    let bytes: number;
-    try {
-      bytes = writeSync(this.fd, data, offset, data.length - offset);
-    } catch (err) {
-      written(err as NodeJS.ErrnoException, 0);
-      return;
-    }
-    written(null, bytes);
-  }
-
-  /** Settles the waiters of every line up to sequence number `last`: resolved when written, rejected with `err` otherwise. */
-  private settle(last: number, err?: Error): void {
-    while (this.waiters.length > 0 && (this.waiters[0] as Waiter).seq <= last) {
-      const waiter = this.waiters.shift() as Waiter;
-      if (err) waiter.reject(err);
-      else waiter.resolve();
-    }
-  }
-
-  /** One timer, for the oldest waiter: all share one timeout, so it has the earliest deadline. */
-  private armTimer(): void {
-    const head = this.waiters[0];
-    if (this.timer !== undefined || head === undefined) return;
-    this.timer = setTimeout(() => this.expire(), Math.max(0, head.deadline - performance.now()));
-    this.timer.unref();
-  }
-
-  private expire(): void {
-    this.timer = undefined;
-    const now = performance.now();
-    while (this.waiters.length > 0 && (this.waiters[0] as Waiter).deadline <= now) {
-      const waiter = this.waiters.shift() as Waiter;
-      this.withdraw(waiter.seq);
-      waiter.reject(new LineWriteError("the sink did not accept the line in time"));
-    }
-    this.armTimer();
-  }
-
-  /** Removes a line that is still queued, so that a call that failed closed leaves no line claiming success. */
-  private withdraw(seq: number): void {
-    const index = seq - this.queueBase;
-    const line = this.queue[index];
-    if (line === undefined) return;
-    this.queue[index] = "";
-    this.queuedChars -= line.length;
-  }
-}
-
-/**
- * Whether `write(2)` on `fd` returns at once, however slow the reader: a pipe or a
- * socket in non-blocking mode, which takes what fits and says EAGAIN for the rest.
- * Those are written inline, at the end of the turn, instead of through the thread
- * pool. A regular file can always block (a full disk's throttling, a hung network
- * mount), and so can a terminal, whatever its flags: they stay on the thread pool.
- * Linux tells a descriptor's flags in /proc; elsewhere every write goes to the pool.
- */
-function writeReturnsAtOnce(fd: number): boolean {
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFIFO() && !stat.isSocket()) return false;
-    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1];
-    return flags !== undefined && (Number.parseInt(flags, 8) & constants.O_NONBLOCK) !== 0;
-  } catch {
-    return false;
   }
 }
 
@@ -308,7 +244,7 @@ const stdoutLingerMs = 10;
 export function stdoutWriter(): LineWriter {
   if (stdout === undefined) {
     void process.stdout;
-    stdout = new LineWriter(1, false, undefined, stdoutLingerMs);
+    stdout = new LineWriter({ fd: 1, lingerMs: stdoutLingerMs });
   }
   return stdout;
 }

@@ -23,7 +23,9 @@ function assertWholeAndOrdered(lines: string[], count: number): void {
 }
 
 describe("LineWriter", () => {
-  it("writes every line whole and in order through a pipe that stalls and recovers, and resolves each awaited line", async () => {
+  it("writes every line whole and in order through a pipe that stalls and recovers, and resolves each awaited line", {
+    timeout: 30_000,
+  }, async () => {
     const fifo = controlledFifo();
     const writer = LineWriter.openFile(fifo.path);
     try {
@@ -33,12 +35,11 @@ describe("LineWriter", () => {
         if (n % 10 === 0) awaited.push(writer.appendAndWait(numberedLine(n), 30_000));
         else writer.append(numberedLine(n));
       }
-      const stalledTicks = await new Promise<number>((resolve) => {
-        let ticks = 0;
-        const tick = () => (++ticks === 20 ? resolve(ticks) : setImmediate(tick));
-        tick();
-      });
-      assert.equal(stalledTicks, 20, "the event loop turns while the pipe is full");
+      // The writer now retries EAGAIN on timers (a write that blocked would hang here until the test's timeout):
+      // over 300 ms, the event loop keeps turning, and no turn waits long.
+      const { turns, longestGapMs } = await eventLoopTurnsFor(300);
+      assert.ok(turns >= 20, `only ${turns} event-loop turns in 300 ms while the pipe was full`);
+      assert.ok(longestGapMs < 250, `one event-loop turn waited ${longestGapMs} ms while the pipe was full`);
       assert.ok(writer.stats.written < 5_000, "the stalled pipe holds lines back");
       fifo.resume();
       await Promise.all(awaited);
@@ -96,13 +97,42 @@ describe("LineWriter", () => {
       assert.equal(writer.stats.written, 0);
       assert.equal(writer.stats.failed, 3);
     } finally {
+      await writer.close(0); // "lost" is still being tried again: nothing to wait for
+    }
+  });
+
+  it("gives each awaited line its own deadline: a later line with a shorter timeout is refused first, and withdrawn", async () => {
+    const fifo = controlledFifo();
+    const writer = LineWriter.openFile(fifo.path);
+    // The writer's timers do not hold the process (a stalled sink must not keep it alive); this test must stay.
+    const keepAlive = setInterval(() => {}, 1_000);
+    try {
+      for (let i = 0; i < 80; i++) writer.append(`${"z".repeat(1023)}\n`); // 80 KiB: more than the pipe holds
+      await new Promise(setImmediate); // the batch of those lines has started, and is stuck on EAGAIN
+      const settled: string[] = [];
+      const patient = writer.appendAndWait('{"patient":true}\n', 5_000);
+      const hasty = writer.appendAndWait('{"hasty":true}\n', 100);
+      patient.then(
+        () => settled.push("patient"),
+        () => settled.push("patient refused"),
+      );
+      await assert.rejects(hasty, (err: Error) => err instanceof LineWriteError && /in time/.test(err.message));
+      assert.deepEqual(settled, [], "the earlier line, with the longer timeout, still waits");
+      fifo.resume();
+      await patient;
+      const lines = await fifo.waitForLines(81);
+      assert.ok(lines.includes('{"patient":true}'), "the patient line is written");
+      assert.ok(!lines.some((l) => l.includes("hasty")), "the hasty line, refused before it reached the kernel, is withdrawn");
+    } finally {
+      clearInterval(keepAlive);
       await writer.close();
+      fifo.close();
     }
   });
 
   it("bounds its queue: a stalled sink drops fire-and-forget lines and refuses awaited ones at once", async () => {
     const fifo = controlledFifo();
-    const writer = LineWriter.openFile(fifo.path, 256 * 1024);
+    const writer = LineWriter.openFile(fifo.path, { maxQueuedChars: 256 * 1024 });
     try {
       const line = `${"y".repeat(1023)}\n`;
       for (let i = 0; i < 1_000; i++) writer.append(line);
@@ -129,7 +159,7 @@ describe("LineWriter", () => {
   it("lets fire-and-forget lines linger, and flushes them at once, in order, for an awaited line and for drained()", async () => {
     const file = testAuditFile();
     const lingerMs = 400;
-    const writer = new LineWriter(openSync(file, "a"), true, undefined, lingerMs);
+    const writer = new LineWriter({ fd: openSync(file, "a"), owned: true, lingerMs });
     const lines = () => readFileSync(file, "utf8").split("\n").filter(Boolean);
     try {
       writer.append("1\n");
@@ -169,3 +199,22 @@ describe("LineWriter", () => {
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How many turns the event loop makes in `windowMs`, and the longest gap between two: long when something blocks it. */
+function eventLoopTurnsFor(windowMs: number): Promise<{ turns: number; longestGapMs: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    let turns = 0;
+    let last = started;
+    let longestGapMs = 0;
+    const turn = () => {
+      const now = performance.now();
+      turns++;
+      longestGapMs = Math.max(longestGapMs, now - last);
+      last = now;
+      if (now - started >= windowMs) resolve({ turns, longestGapMs });
+      else setImmediate(turn);
+    };
+    setImmediate(turn);
+  });
+}

@@ -1,0 +1,234 @@
+import { close, fstat, ftruncate } from "node:fs";
+import { writeAll } from "./fd-write-loop.js";
+import { fileIdentity } from "./file-identity.js";
+import { LineWriteError } from "./line-write-error.js";
+import { inheritedDescriptor, openAppending, openAppendingSync, type SinkDescriptor as Descriptor } from "./sink-descriptor.js";
+
+/** What became of one batch handed to {@link LineSink.write}. */
+export interface SinkResult {
+  /** How many bytes of the batch are in the sink, as whole lines: all of them, unless `error`. */
+  readonly kept: number;
+  /**
+   * How many bytes past `kept` the sink owes: the rest of a line that the failure
+   * tore and that could not be cut back, which it writes before anything else. Usually 0.
+   */
+  readonly owed: number;
+  readonly error?: Error;
+}
+
+/** A pending request to reopen the path. */
+interface Reopen {
+  readonly done: Promise<void>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/** How many times a batch is written again to a new file because the one it went to was deleted meanwhile. */
+const maxRewrites = 2;
+const newline = 0x0a;
+const ignore = () => {};
+
+/**
+ * Where a line writer's batches go: a descriptor, or a file by its path. It never
+ * leaves a torn line and, for a path, never writes to a file nobody can read:
+ *
+ * - A write that fails part-way (ENOSPC, EFBIG) is cut back to the batch's last whole
+ *   line (`ftruncate` by the torn part) before anything else is written. Where that is
+ *   impossible (not a regular file, or the truncation failed), the rest of the torn line
+ *   is owed and written first, so that the next line never lands glued to a fragment.
+ * - {@link reopen} opens the path anew before the next write (rotation by moving
+ *   the file, then a signal): nothing is written to the old file after it.
+ * - After each batch to a regular file, the descriptor's identity (device, inode, link
+ *   count) is compared with the path's, off the event loop. A file moved away got its
+ *   lines (someone can read them) and the path is reopened for the next batch; a deleted
+ *   one (no link left) did not, so the batch is written again to a new file at the path.
+ *   A path that cannot be opened fails every write until it can: the caller fails closed.
+ *
+ * @private Internal to the line writer.
+ */
+export class LineSink {
+  private current: Descriptor | undefined;
+  private owedBytes: Buffer | undefined;
+  private reopening: Reopen | undefined;
+  private closed = false;
+  /** Whether a write is in progress: descriptors released meanwhile are closed once it ends, never under it. */
+  private busy = false;
+  private readonly retired: Descriptor[] = [];
+
+  private constructor(
+    current: Descriptor,
+    private readonly owned: boolean,
+    private readonly path: string | undefined,
+  ) {
+    this.current = current;
+  }
+
+  /** A sink on `fd`, which {@link close} closes when `owned`. */
+  static ofDescriptor(fd: number, owned: boolean): LineSink {
+    return new LineSink(inheritedDescriptor(fd), owned, undefined);
+  }
+
+  /** A sink appending to `path`, opened now. @throws when it cannot be opened (a FIFO without a reader included). */
+  static openFile(path: string): LineSink {
+    return new LineSink(openAppendingSync(path), true, path);
+  }
+
+  /** Whether the next write must reopen the path first, even with no line to write. */
+  get reopenPending(): boolean {
+    return this.reopening !== undefined;
+  }
+
+  /**
+   * Opens the path anew at the next write; resolves once it is open, and rejects when
+   * it cannot be opened (every write then fails until it can). Nothing is written to
+   * the old file after that point. A sink on a descriptor has nothing to reopen.
+   */
+  reopen(): Promise<void> {
+    if (this.path === undefined || this.closed) return Promise.resolve();
+    this.reopening ??= reopenRequest();
+    return this.reopening.done;
+  }
+
+  /** Writes `data` (whole lines), then calls `done` once; one write at a time. */
+  write(data: Buffer, done: (result: SinkResult) => void): void {
+    this.busy = true;
+    const finish = (result: SinkResult) => {
+      this.busy = false;
+      for (const retired of this.retired.splice(0)) this.closeDescriptor(retired);
+      done(result);
+    };
+    const fail = (error: Error) => finish({ kept: 0, owed: 0, error });
+    if (this.closed) {
+      fail(new LineWriteError("the sink is closed"));
+    } else if (this.current === undefined || this.reopening !== undefined) {
+      this.openPath((err) => (err ? fail(err) : this.payThenWrite(data, 0, finish)));
+    } else {
+      this.payThenWrite(data, 0, finish);
+    }
+  }
+
+  /** Writes nothing more; closes the descriptor if owned, once no write is using it. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reopening?.reject(new LineWriteError("the sink is closed"));
+    this.reopening = undefined;
+    this.release();
+  }
+
+  /** Writes what is owed of a torn line first, then the batch. */
+  private payThenWrite(data: Buffer, rewrites: number, done: (result: SinkResult) => void): void {
+    const d = this.current as Descriptor;
+    const owed = this.owedBytes;
+    if (owed === undefined) {
+      this.writeBatch(d, data, rewrites, done);
+      return;
+    }
+    writeAll(d, owed, (err, written) => {
+      this.owedBytes = err ? owed.subarray(written) : undefined;
+      if (err) done({ kept: 0, owed: 0, error: err });
+      else this.writeBatch(d, data, rewrites, done);
+    });
+  }
+
+  private writeBatch(d: Descriptor, data: Buffer, rewrites: number, done: (result: SinkResult) => void): void {
+    writeAll(d, data, (err, written) => {
+      if (err) this.cutBack(d, data, written, err, done);
+      else if (this.path === undefined || !d.regularFile || data.length === 0) done({ kept: data.length, owed: 0 });
+      else this.verify(d, this.path, data, rewrites, done);
+    });
+  }
+
+  /** After a batch to a regular file: did its lines go where someone can read them? */
+  private verify(d: Descriptor, path: string, data: Buffer, rewrites: number, done: (result: SinkResult) => void): void {
+    fileIdentity(d.fd, path, (identity) => {
+      if (identity === "same") {
+        done({ kept: data.length, owed: 0 });
+      } else if (identity === "moved") {
+        process.emitWarning(`${path} was moved or replaced; the next lines go to a new file at that path`, { code: "CTS_FILE_MOVED" });
+        this.reopening ??= reopenRequest();
+        this.reopening.done.catch(ignore);
+        done({ kept: data.length, owed: 0 });
+      } else if (rewrites >= maxRewrites) {
+        done({ kept: 0, owed: 0, error: new LineWriteError(`${path} keeps being deleted while it is written`) });
+      } else {
+        process.emitWarning(`${path} was deleted; its last lines are written again to a new file at that path`, {
+          code: "CTS_FILE_DELETED",
+        });
+        this.openPath((err) =>
+          err ? done({ kept: 0, owed: 0, error: err }) : this.writeBatch(this.current as Descriptor, data, rewrites + 1, done),
+        );
+      }
+    });
+  }
+
+  /** After a write failed part-way: cut the torn line back, or owe its rest. */
+  private cutBack(d: Descriptor, data: Buffer, written: number, error: Error, done: (result: SinkResult) => void): void {
+    const kept = written === 0 ? 0 : data.lastIndexOf(newline, written - 1) + 1;
+    const owe = () => {
+      const end = data.indexOf(newline, written) + 1 || data.length;
+      this.owedBytes = data.subarray(written, end);
+      done({ kept, owed: end - kept, error });
+    };
+    if (kept === written) done({ kept, owed: 0, error });
+    else if (!d.regularFile || d.closed) owe();
+    else {
+      // The file ends with the torn part (this process is its only writer): its size tells where the whole lines end.
+      fstat(d.fd, (statErr, stats) => {
+        if (statErr || stats.size < written - kept) owe();
+        else ftruncate(d.fd, stats.size - (written - kept), (truncateErr) => (truncateErr ? owe() : done({ kept, owed: 0, error })));
+      });
+    }
+  }
+
+  /**
+   * Opens the path and makes it the current descriptor; the old one is released
+   * either way, so that a moved or deleted file is never written again. Settles a
+   * pending reopen request.
+   */
+  private openPath(done: (err?: Error) => void): void {
+    const path = this.path as string;
+    const request = this.reopening;
+    this.reopening = undefined;
+    openAppending(path, (err, opened) => {
+      if (opened !== undefined && !this.closed) {
+        // The old descriptor is closed after the new one is open, so that a FIFO's reader never sees its end.
+        this.release();
+        this.current = opened;
+        this.owedBytes = undefined; // a new file starts with a whole line
+        request?.resolve();
+        done();
+        return;
+      }
+      if (opened !== undefined) close(opened.fd, ignore);
+      const error = err ?? new LineWriteError("the sink is closed");
+      this.release();
+      request?.reject(error);
+      done(error);
+    });
+  }
+
+  private release(): void {
+    const d = this.current;
+    this.current = undefined;
+    if (d === undefined) return;
+    d.closed = true;
+    if (this.busy) this.retired.push(d);
+    else this.closeDescriptor(d);
+  }
+
+  /** A closed descriptor's number can be handed to another file at once, so this happens only when no write uses it. */
+  private closeDescriptor(d: Descriptor): void {
+    if (this.owned) close(d.fd, ignore);
+  }
+}
+
+function reopenRequest(): Reopen {
+  let resolve = ignore;
+  let reject: (err: Error) => void = ignore;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { done, resolve, reject };
+}

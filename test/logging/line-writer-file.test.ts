@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from "node:fs";
+import { dirname } from "node:path";
+import { after, describe, it } from "node:test";
+import { LineWriteError, LineWriter } from "../../src/logging/line-writer.js";
+import { testAuditFile } from "../support/test-config.js";
+import { until } from "../support/until.js";
+
+/** Sets this process's soft limit on file size (RLIMIT_FSIZE): a write past it stops part-way, then fails with EFBIG. */
+function limitFileSize(bytes: number | "unlimited"): void {
+  execFileSync("prlimit", ["--pid", String(process.pid), `--fsize=${bytes}:`]);
+}
+
+const lines = (file: string) => readFileSync(file, "utf8").split("\n");
+
+/** Captures the process warnings emitted while `during` runs. */
+async function warningsDuring(during: () => Promise<void>): Promise<string[]> {
+  const codes: string[] = [];
+  const listener = (warning: Error & { code?: string }) => codes.push(warning.code ?? warning.name);
+  process.on("warning", listener);
+  try {
+    await during();
+    await new Promise(setImmediate); // warnings are emitted on the next tick
+  } finally {
+    process.removeListener("warning", listener);
+  }
+  return codes;
+}
+
+describe("LineWriter on a file: a full disk", () => {
+  after(() => limitFileSize("unlimited"));
+
+  it("cuts a write that fails part-way (EFBIG) back to its last whole line, refuses the awaited line, and writes the others once there is room", async () => {
+    const file = testAuditFile();
+    const writer = LineWriter.openFile(file);
+    try {
+      await writer.appendAndWait('{"n":1}\n', 1_000);
+      limitFileSize(statSync(file).size + 12); // room for line 2 and 4 bytes of line 3
+      writer.append('{"n":2}\n');
+      const refused = writer.appendAndWait('{"n":3,"awaited":true}\n', 5_000);
+      await assert.rejects(refused, (err: Error) => err instanceof LineWriteError && /EFBIG/.test(err.message));
+      assert.deepEqual(lines(file), ['{"n":1}', '{"n":2}', ""], "line 2 stays; the 4 bytes of line 3 are cut off");
+
+      writer.append('{"n":4,"promised":true}\n'); // fire-and-forget, such as the `failed` line of a refused issuance
+      await until(() => writer.stats.failed === 2, "line 4 failed once");
+      assert.deepEqual(lines(file), ['{"n":1}', '{"n":2}', ""], "a failed try leaves no fragment either");
+      limitFileSize("unlimited");
+      await writer.drained(5_000);
+      writer.append('{"n":5}\n');
+      await writer.drained(5_000);
+      assert.deepEqual(lines(file), ['{"n":1}', '{"n":2}', '{"n":4,"promised":true}', '{"n":5}', ""]);
+      assert.deepEqual(writer.stats, { written: 4, failed: 2, dropped: 0 });
+    } finally {
+      limitFileSize("unlimited");
+      await writer.close();
+    }
+  });
+
+  it("completes a torn line that cannot be cut back (an append-only file) before anything else", async (t) => {
+    const file = testAuditFile();
+    const writer = LineWriter.openFile(file);
+    try {
+      execFileSync("chattr", ["+a", file], { stdio: "ignore" });
+    } catch {
+      await writer.close();
+      t.skip("chattr +a needs CAP_LINUX_IMMUTABLE and a file system that supports it");
+      return;
+    }
+    try {
+      await writer.appendAndWait('{"n":1}\n', 1_000);
+      limitFileSize(statSync(file).size + 4);
+      await assert.rejects(writer.appendAndWait('{"n":2}\n', 5_000), /EFBIG/);
+      assert.equal(readFileSync(file, "utf8"), '{"n":1}\n{"n"', "an append-only file cannot be truncated");
+      limitFileSize("unlimited");
+      writer.append('{"n":3}\n');
+      await writer.drained(5_000);
+      assert.deepEqual(lines(file), ['{"n":1}', '{"n":2}', '{"n":3}', ""], "the rest of line 2 came first");
+    } finally {
+      limitFileSize("unlimited");
+      execFileSync("chattr", ["-a", file]);
+      await writer.close();
+    }
+  });
+});
+
+describe("LineWriter on a file: rotation", () => {
+  it("reopen(): after a move, every line not yet written, and every later one, goes to a new file at the path", async () => {
+    const file = testAuditFile();
+    const writer = LineWriter.openFile(file);
+    try {
+      await writer.appendAndWait("1\n", 1_000);
+      renameSync(file, `${file}.1`);
+      writer.append("2\n"); // queued before the signal, not yet written: it belongs to the new file too
+      await writer.reopen();
+      await writer.appendAndWait("3\n", 1_000);
+      assert.deepEqual(lines(`${file}.1`), ["1", ""]);
+      assert.deepEqual(lines(file), ["2", "3", ""]);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it("reopen() recreates the file at once, before any line arrives", async () => {
+    const file = testAuditFile();
+    const writer = LineWriter.openFile(file);
+    try {
+      renameSync(file, `${file}.1`);
+      await writer.reopen();
+      assert.ok(existsSync(file));
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it("a file moved without a signal: the batch written meanwhile stays with it, and the next one goes to a new file", async () => {
+    const file = testAuditFile();
+    const writer = LineWriter.openFile(file);
+    try {
+      await writer.appendAndWait("1\n", 1_000);
+      renameSync(file, `${file}.1`);
+      const warnings = await warningsDuring(() => writer.appendAndWait("2\n", 1_000));
+      await writer.appendAndWait("3\n", 1_000);
+      assert.deepEqual(lines(`${file}.1`), ["1", "2", ""], "someone can read the moved file");
+      assert.deepEqual(lines(file), ["3", ""]);
+      assert.deepEqual(warnings, ["CTS_FILE_MOVED"]);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it("a file deleted without a signal: the batch that went to it is written again to a new file, before its caller is answered", async () => {
+    const file = testAuditFile();
+    const writer = LineWriter.openFile(file);
+    try {
+      await writer.appendAndWait("1\n", 1_000);
+      unlinkSync(file);
+      const warnings = await warningsDuring(() => writer.appendAndWait("2\n", 1_000));
+      assert.deepEqual(lines(file), ["2", ""], "the awaited line is in a file someone can read");
+      await writer.appendAndWait("3\n", 1_000);
+      assert.deepEqual(lines(file), ["2", "3", ""]);
+      assert.deepEqual(warnings, ["CTS_FILE_DELETED"]);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it("a path that cannot be reopened: awaited lines fail (fail closed), fire-and-forget ones wait, and all resumes once it can be", async () => {
+    const file = testAuditFile();
+    const dir = dirname(file);
+    const writer = LineWriter.openFile(file);
+    try {
+      await writer.appendAndWait("1\n", 1_000);
+      rmSync(dir, { recursive: true });
+      await assert.rejects(writer.reopen(), /cannot open .* \(ENOENT\)/);
+      await assert.rejects(writer.appendAndWait("refused\n", 1_000), /cannot open .* \(ENOENT\)/);
+      writer.append("2\n");
+      await until(() => writer.stats.failed === 2, "line 2 failed once");
+      mkdirSync(dir);
+      await writer.drained(5_000);
+      await writer.appendAndWait("3\n", 1_000);
+      assert.deepEqual(lines(file), ["2", "3", ""]);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  it("a file deleted with its directory, without a signal: the awaited line fails, since nothing can be written where anyone reads", async () => {
+    const file = testAuditFile();
+    const writer = LineWriter.openFile(file);
+    try {
+      await writer.appendAndWait("1\n", 1_000);
+      rmSync(dirname(file), { recursive: true });
+      await assert.rejects(writer.appendAndWait("2\n", 1_000), /cannot open .* \(ENOENT\)/);
+    } finally {
+      await writer.close(0);
+    }
+  });
+});
