@@ -45,6 +45,13 @@ export interface AuditObserver {
  * `commitTimeoutMs`, the call fails with UNAVAILABLE (`AUDIT_FAILED`) and no token
  * or kubeconfig is returned. Denials and failures are recorded without waiting: the
  * call fails either way, so health checks, listings and refusals answer at once.
+ *
+ * A file rotates as Vault's does: move it, then {@link reopen} (SIGHUP). A file moved
+ * or deleted without a signal is noticed after the next write, and the path reopened
+ * (a deleted file's lines are written again to the new one); a path that cannot be
+ * opened fails every issuance. A write that fails part-way (a full disk) is cut back
+ * to its last whole line, and the lines nobody waits for, a refusal's `failed` line
+ * among them, are written once there is room. See `LineSink`.
  */
 export class AuditLog {
   private closed = false;
@@ -63,11 +70,6 @@ export class AuditLog {
     return new AuditLog(file === undefined ? stdoutWriter() : LineWriter.openFile(file), commitTimeoutMs, observer);
   }
 
-  /** The sink's counters: lines written, failed and dropped. */
-  get stats(): LineWriter["stats"] {
-    return this.writer.stats;
-  }
-
   /** Writes the line of an issuance and resolves once it is written; otherwise rejects with UNAVAILABLE `AUDIT_FAILED`. */
   async record(entry: AuditEntry): Promise<void> {
     const started = performance.now();
@@ -84,6 +86,16 @@ export class AuditLog {
   /** Queues the line of a denial or failure without waiting for it. */
   note(entry: AuditEntry): void {
     if (!this.closed) this.writer.append(line(entry));
+  }
+
+  /**
+   * Reopens the audit file at its path (rotation: move the file, then send SIGHUP):
+   * the next line goes to a new file there, and none goes to the old one after this
+   * call. Resolves once the file is open; rejects when it cannot be, and issuance then
+   * fails closed until it can. A no-op on standard output.
+   */
+  reopen(): Promise<void> {
+    return this.closed ? Promise.resolve() : this.writer.reopen();
   }
 
   /** Resolves once the lines queued so far are written or failed, or after `timeoutMs`. */

@@ -3,7 +3,7 @@ import { listenAddressSchema } from "../config/schema-parts.js";
 import { ConfigError, loadConfig, reloadConfig } from "../config/load-config.js";
 import type { ServiceConfig } from "../config/config-schema.js";
 import { stdoutWriter } from "../logging/line-writer.js";
-import { createLogger } from "../logging/logger.js";
+import { createLogger, errorSummary } from "../logging/logger.js";
 import { routeProcessEventsTo } from "../logging/process-events.js";
 import { providers } from "../providers.js";
 import signals from "./serve-signals.cjs";
@@ -15,7 +15,8 @@ const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PO
  * `cluster-token serve [--config FILE]`: validates the config, starts the
  * listeners and runs until SIGTERM (drain delay, then a graceful stop within
  * `shutdown.graceSeconds`) or SIGINT (a graceful stop at once). SIGHUP reloads the
- * config file once it has settled; SIGUSR1 never opens a debugger (see
+ * config file once it has settled, and reopens the audit file (rotation); SIGUSR1
+ * reopens the audit file only, and never opens a debugger (see
  * `serve-signals.cts`, the one place signals are handled). An invalid config is
  * reported key by key on stderr, with exit code 2 and nothing started.
  * `--listen-grpc` and `--listen-http` override `listen.*`, so that a second
@@ -83,10 +84,29 @@ export async function run(args: string[]): Promise<number> {
       signal,
       onWait: (changedMsAgo) => logger.info({ config: configPath, changedMsAgo }, "config file changed just now; waiting for it to settle"),
     }).then(withFlags);
+  // Rotation (move, then SIGHUP or SIGUSR1): the audit file is reopened, whether or not a reload applies.
+  const auditFile = loaded.config.audit.file;
+  const reopenAudit = () =>
+    server.audit.reopen().then(
+      () => {
+        if (auditFile !== undefined) logger.info({ file: auditFile }, "audit file reopened");
+      },
+      (err: unknown) =>
+        logger.error(
+          { file: auditFile, error: errorSummary(err, logger) },
+          "cannot reopen the audit file; issuance fails closed until it can",
+        ),
+    );
   const signal = await signals.serve({
-    hangup: () => void server.reload(readConfig),
-    // SIGUSR1 only proves harmless: the audit file's reopen (move-and-reopen rotation) joins here and on SIGHUP.
-    user1: () => logger.info({ signal: "SIGUSR1" }, "SIGUSR1 received; it never opens a debugger"),
+    hangup: () => {
+      void reopenAudit();
+      void server.reload(readConfig);
+    },
+    // SIGUSR1 never opens a debugger; it reopens the audit file without reloading the config.
+    user1: () => {
+      logger.info({ signal: "SIGUSR1" }, "SIGUSR1 received; it never opens a debugger");
+      void reopenAudit();
+    },
   });
   // Kubernetes sends SIGTERM while it is still removing the pod from its Services' endpoints: keep serving
   // (health says NOT_SERVING) for the drain delay, so calls still routed here succeed. SIGINT stops at once.
