@@ -32,10 +32,13 @@ function clusterOfKey(key: string): string {
 
 /**
  * Reuses a minted token for the same caller and cluster while most of its lifetime
- * remains, and mints once for concurrent cold requests. A token is never shared
- * between principals, so every audit fingerprint still points at exactly one
- * caller. Tokens live only in this process's memory, bounded in number, and the
- * expiry reported is always the token's own.
+ * remains, and mints once for concurrent cold requests. The cache never hands one
+ * principal's token to another; the cloud may still give two principals the same
+ * token (an EKS or ACK token is a signature over the keys, the cluster and the
+ * second; GKE and AKS tokens are the SDKs' own cached access tokens), so an audit
+ * fingerprint names a token, and the audit log names every caller that received it.
+ * Tokens live only in this process's memory, bounded in number, and the expiry
+ * reported is always the token's own.
  */
 export class TokenCache {
   private readonly cache: TtlCache<string, MintedToken>;
