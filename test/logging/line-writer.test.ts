@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { openSync, readFileSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { describe, it } from "node:test";
 import { LineWriteError, LineWriter } from "../../src/logging/line-writer.js";
 import { controlledFifo } from "../support/fifo.js";
@@ -57,7 +59,7 @@ describe("LineWriter", () => {
     try {
       const filler = "x".repeat(1023);
       for (let i = 0; i < 80; i++) writer.append(`${filler}\n`); // 80 KiB: more than the pipe holds
-      await new Promise((resolve) => setTimeout(resolve, 50)); // those lines are now in flight, stuck on EAGAIN
+      await new Promise(setImmediate); // the batch of those lines has started, and is stuck on EAGAIN
       const started = performance.now();
       let loopTurns = 0;
       const spin = setInterval(() => loopTurns++, 5);
@@ -156,7 +158,12 @@ describe("LineWriter", () => {
     assert.equal(writer.stats.dropped, 1);
   });
 
-  it("lets fire-and-forget lines linger, and flushes them at once, in order, for an awaited line and for drained()", async () => {
+  it("lets fire-and-forget lines linger, and flushes them at once, in order, for an awaited line and for drained()", {
+    timeout: 10_000,
+  }, async (t) => {
+    // The linger is a timer: a mock clock moves it, so nothing here waits for real time to pass. A call that lingered
+    // while the clock stands still would never settle, and the test would fail at its timeout.
+    t.mock.timers.enable({ apis: ["setTimeout"] });
     const file = testAuditFile();
     const lingerMs = 400;
     const writer = new LineWriter({ fd: openSync(file, "a"), owned: true, lingerMs });
@@ -164,19 +171,20 @@ describe("LineWriter", () => {
     try {
       writer.append("1\n");
       writer.append("2\n");
-      await sleep(100);
+      t.mock.timers.tick(lingerMs - 1);
+      await threadPoolRoundTrip(); // a write started by now would have completed
       assert.deepEqual(lines(), [], "nobody waits for them yet");
-      let started = performance.now();
       await writer.appendAndWait("3\n", 5_000);
-      assert.ok(performance.now() - started < lingerMs - 100, "an awaited line does not linger");
-      assert.deepEqual(lines(), ["1", "2", "3"]);
+      assert.deepEqual(lines(), ["1", "2", "3"], "an awaited line does not linger, and takes those before it along");
       writer.append("4\n");
-      started = performance.now();
       await writer.drained(5_000);
-      assert.ok(performance.now() - started < lingerMs - 100, "drained() does not wait for the linger either");
-      assert.deepEqual(lines(), ["1", "2", "3", "4"]);
+      assert.deepEqual(lines(), ["1", "2", "3", "4"], "drained() does not wait for the linger either");
       writer.append("5\n");
-      await sleep(lingerMs + 200);
+      t.mock.timers.tick(lingerMs - 1);
+      await threadPoolRoundTrip();
+      assert.deepEqual(lines(), ["1", "2", "3", "4"], "a new linger starts with the next line");
+      t.mock.timers.tick(1);
+      for (let trips = 0; lines().length < 5 && trips < 100; trips++) await threadPoolRoundTrip();
       assert.deepEqual(lines(), ["1", "2", "3", "4", "5"], "the linger ends by itself");
     } finally {
       await writer.close();
@@ -198,7 +206,8 @@ describe("LineWriter", () => {
   });
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** One request through libuv's thread pool, behind any write queued there before it. */
+const threadPoolRoundTrip = () => stat(tmpdir());
 
 /** How many turns the event loop makes in `windowMs`, and the longest gap between two: long when something blocks it. */
 function eventLoopTurnsFor(windowMs: number): Promise<{ turns: number; longestGapMs: number }> {
