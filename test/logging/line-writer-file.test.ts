@@ -28,6 +28,17 @@ async function warningsDuring(during: () => Promise<void>): Promise<string[]> {
   return codes;
 }
 
+/** Runs `body` with a writer on a fresh file, then closes it (waiting `closeTimeoutMs` at most for what is queued). */
+async function withFileWriter(body: (writer: LineWriter, file: string) => Promise<void>, closeTimeoutMs?: number): Promise<void> {
+  const file = testAuditFile();
+  const writer = LineWriter.openFile(file);
+  try {
+    await body(writer, file);
+  } finally {
+    await writer.close(closeTimeoutMs);
+  }
+}
+
 describe("LineWriter on a file: a full disk", () => {
   after(() => limitFileSize("unlimited"));
 
@@ -85,10 +96,8 @@ describe("LineWriter on a file: a full disk", () => {
 });
 
 describe("LineWriter on a file: rotation", () => {
-  it("reopen(): after a move, every line not yet written, and every later one, goes to a new file at the path", async () => {
-    const file = testAuditFile();
-    const writer = LineWriter.openFile(file);
-    try {
+  it("reopen(): after a move, every line not yet written, and every later one, goes to a new file at the path", () =>
+    withFileWriter(async (writer, file) => {
       await writer.appendAndWait("1\n", 1_000);
       renameSync(file, `${file}.1`);
       writer.append("2\n"); // queued before the signal, not yet written: it belongs to the new file too
@@ -96,27 +105,17 @@ describe("LineWriter on a file: rotation", () => {
       await writer.appendAndWait("3\n", 1_000);
       assert.deepEqual(lines(`${file}.1`), ["1", ""]);
       assert.deepEqual(lines(file), ["2", "3", ""]);
-    } finally {
-      await writer.close();
-    }
-  });
+    }));
 
-  it("reopen() recreates the file at once, before any line arrives", async () => {
-    const file = testAuditFile();
-    const writer = LineWriter.openFile(file);
-    try {
+  it("reopen() recreates the file at once, before any line arrives", () =>
+    withFileWriter(async (writer, file) => {
       renameSync(file, `${file}.1`);
       await writer.reopen();
       assert.ok(existsSync(file));
-    } finally {
-      await writer.close();
-    }
-  });
+    }));
 
-  it("a file moved without a signal: the batch written meanwhile stays with it, and the next one goes to a new file", async () => {
-    const file = testAuditFile();
-    const writer = LineWriter.openFile(file);
-    try {
+  it("a file moved without a signal: the batch written meanwhile stays with it, and the next one goes to a new file", () =>
+    withFileWriter(async (writer, file) => {
       await writer.appendAndWait("1\n", 1_000);
       renameSync(file, `${file}.1`);
       const warnings = await warningsDuring(() => writer.appendAndWait("2\n", 1_000));
@@ -124,15 +123,10 @@ describe("LineWriter on a file: rotation", () => {
       assert.deepEqual(lines(`${file}.1`), ["1", "2", ""], "someone can read the moved file");
       assert.deepEqual(lines(file), ["3", ""]);
       assert.deepEqual(warnings, ["CTS_FILE_MOVED"]);
-    } finally {
-      await writer.close();
-    }
-  });
+    }));
 
-  it("a file deleted without a signal: the batch that went to it is written again to a new file, before its caller is answered", async () => {
-    const file = testAuditFile();
-    const writer = LineWriter.openFile(file);
-    try {
+  it("a file deleted without a signal: the batch that went to it is written again to a new file, before its caller is answered", () =>
+    withFileWriter(async (writer, file) => {
       await writer.appendAndWait("1\n", 1_000);
       unlinkSync(file);
       const warnings = await warningsDuring(() => writer.appendAndWait("2\n", 1_000));
@@ -140,16 +134,11 @@ describe("LineWriter on a file: rotation", () => {
       await writer.appendAndWait("3\n", 1_000);
       assert.deepEqual(lines(file), ["2", "3", ""]);
       assert.deepEqual(warnings, ["CTS_FILE_DELETED"]);
-    } finally {
-      await writer.close();
-    }
-  });
+    }));
 
-  it("a path that cannot be reopened: awaited lines fail (fail closed), fire-and-forget ones wait, and all resumes once it can be", async () => {
-    const file = testAuditFile();
-    const dir = dirname(file);
-    const writer = LineWriter.openFile(file);
-    try {
+  it("a path that cannot be reopened: awaited lines fail (fail closed), fire-and-forget ones wait, and all resumes once it can be", () =>
+    withFileWriter(async (writer, file) => {
+      const dir = dirname(file);
       await writer.appendAndWait("1\n", 1_000);
       rmSync(dir, { recursive: true });
       await assert.rejects(writer.reopen(), /cannot open .* \(ENOENT\)/);
@@ -160,20 +149,12 @@ describe("LineWriter on a file: rotation", () => {
       await writer.drained(5_000);
       await writer.appendAndWait("3\n", 1_000);
       assert.deepEqual(lines(file), ["2", "3", ""]);
-    } finally {
-      await writer.close();
-    }
-  });
+    }));
 
-  it("a file deleted with its directory, without a signal: the awaited line fails, since nothing can be written where anyone reads", async () => {
-    const file = testAuditFile();
-    const writer = LineWriter.openFile(file);
-    try {
+  it("a file deleted with its directory, without a signal: the awaited line fails, since nothing can be written where anyone reads", () =>
+    withFileWriter(async (writer, file) => {
       await writer.appendAndWait("1\n", 1_000);
       rmSync(dirname(file), { recursive: true });
       await assert.rejects(writer.appendAndWait("2\n", 1_000), /cannot open .* \(ENOENT\)/);
-    } finally {
-      await writer.close(0);
-    }
-  });
+    }, 0));
 });
