@@ -2,7 +2,7 @@ import type { LineBatch, LineQueue } from "./line-queue.js";
 import type { SinkResult } from "./line-sink.js";
 import type { LineWaiters } from "./line-waiters.js";
 import { LineWriteError } from "./line-write-error.js";
-import type { LineWriterStats } from "./line-writer.js";
+import type { LineWriterStats } from "./line-writer-options.js";
 
 /** The parts of a line writer that the lines of a failed write are settled against. */
 export interface WriterParts {

@@ -1,6 +1,7 @@
 import { close, fstat, ftruncate } from "node:fs";
+import { type Clock, systemClock } from "../common/clock.js";
 import { writeAll } from "./fd-write-loop.js";
-import { fileIdentity } from "./file-identity.js";
+import { FileIdentityCheck } from "./file-identity.js";
 import { LineWriteError } from "./line-write-error.js";
 import { inheritedDescriptor, openAppending, openAppendingSync, type SinkDescriptor as Descriptor } from "./sink-descriptor.js";
 
@@ -38,10 +39,10 @@ const ignore = () => {};
  *   is owed and written first, so that the next line never lands glued to a fragment.
  * - {@link reopen} opens the path anew before the next write (rotation by moving
  *   the file, then a signal): nothing is written to the old file after it.
- * - After each batch to a regular file, the descriptor's identity (device, inode, link
- *   count) is compared with the path's, off the event loop. A file moved away got its
- *   lines (someone can read them) and the path is reopened for the next batch; a deleted
- *   one (no link left) did not, so the batch is written again to a new file at the path.
+ * - After each batch to a regular file, what became of the file is checked off the
+ *   event loop (see {@link FileIdentityCheck}). A file moved away got its lines (someone
+ *   can read them), and the path is reopened for the next batch; a deleted one (no link
+ *   left) did not, so the batch is written again to a new file at the path.
  *   A path that cannot be opened fails every write until it can: the caller fails closed.
  *
  * @private Internal to the line writer.
@@ -54,23 +55,26 @@ export class LineSink {
   /** Whether a write is in progress: descriptors released meanwhile are closed once it ends, never under it. */
   private busy = false;
   private readonly retired: Descriptor[] = [];
+  private readonly identity: FileIdentityCheck | undefined;
 
   private constructor(
     current: Descriptor,
     private readonly owned: boolean,
     private readonly path: string | undefined,
+    clock: Clock,
   ) {
     this.current = current;
+    this.identity = path === undefined ? undefined : new FileIdentityCheck(path, clock);
   }
 
   /** A sink on `fd`, which {@link close} closes when `owned`. */
   static ofDescriptor(fd: number, owned: boolean): LineSink {
-    return new LineSink(inheritedDescriptor(fd), owned, undefined);
+    return new LineSink(inheritedDescriptor(fd), owned, undefined, systemClock);
   }
 
   /** A sink appending to `path`, opened now. @throws when it cannot be opened (a FIFO without a reader included). */
-  static openFile(path: string): LineSink {
-    return new LineSink(openAppendingSync(path), true, path);
+  static openFile(path: string, clock: Clock = systemClock): LineSink {
+    return new LineSink(openAppendingSync(path), true, path, clock);
   }
 
   /** Whether the next write must reopen the path first, even with no line to write. */
@@ -134,17 +138,18 @@ export class LineSink {
   private writeBatch(d: Descriptor, data: Buffer, rewrites: number, done: (result: SinkResult) => void): void {
     writeAll(d, data, (err, written) => {
       if (err) this.cutBack(d, data, written, err, done);
-      else if (this.path === undefined || !d.regularFile || data.length === 0) done({ kept: data.length, owed: 0 });
-      else this.verify(d, this.path, data, rewrites, done);
+      else if (this.identity === undefined || !d.regularFile || data.length === 0) done({ kept: data.length, owed: 0 });
+      else this.verify(d, this.identity, data, rewrites, done);
     });
   }
 
   /** After a batch to a regular file: did its lines go where someone can read them? */
-  private verify(d: Descriptor, path: string, data: Buffer, rewrites: number, done: (result: SinkResult) => void): void {
-    fileIdentity(d.fd, path, (identity) => {
-      if (identity === "same") {
+  private verify(d: Descriptor, identity: FileIdentityCheck, data: Buffer, rewrites: number, done: (result: SinkResult) => void): void {
+    const path = this.path as string;
+    identity.check(d.fd, (became) => {
+      if (became === "same") {
         done({ kept: data.length, owed: 0 });
-      } else if (identity === "moved") {
+      } else if (became === "moved") {
         process.emitWarning(`${path} was moved or replaced; the next lines go to a new file at that path`, { code: "CTS_FILE_MOVED" });
         this.reopening ??= reopenRequest();
         this.reopening.done.catch(ignore);
@@ -195,6 +200,7 @@ export class LineSink {
         // The old descriptor is closed after the new one is open, so that a FIFO's reader never sees its end.
         this.release();
         this.current = opened;
+        this.identity?.opened();
         this.owedBytes = undefined; // a new file starts with a whole line
         request?.resolve();
         done();

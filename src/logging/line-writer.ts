@@ -3,37 +3,10 @@ import { settleFailedBatch } from "./failed-batch.js";
 import { LineSink, type SinkResult } from "./line-sink.js";
 import { LineWaiters } from "./line-waiters.js";
 import { LineWriteError } from "./line-write-error.js";
+import type { BatchingOptions, FileOptions, LineWriterOptions, LineWriterStats } from "./line-writer-options.js";
 
 export { LineWriteError } from "./line-write-error.js";
-
-/** Counters of a {@link LineWriter}, for metrics. */
-export interface LineWriterStats {
-  /** Lines handed to the kernel. */
-  written: number;
-  /**
-   * Lines that met a failed write (for example ENOSPC on a full disk), each counted
-   * once: an awaited line is refused; a fire-and-forget line is kept and tried again.
-   */
-  failed: number;
-  /** Fire-and-forget lines dropped because the queue was full: the sink has been stalled, or failing, for a while. */
-  dropped: number;
-}
-
-/** Options of {@link LineWriter}: where lines go, and how they are batched. */
-export type LineWriterOptions = BatchingOptions & ({ fd: number; owned?: boolean } | { file: string });
-
-/** How a {@link LineWriter} queues and batches lines. */
-export interface BatchingOptions {
-  /** The most characters queued; past that, fire-and-forget lines are dropped and awaited ones refused. Default 8 Mi. */
-  maxQueuedChars?: number;
-  /**
-   * How long lines that nobody waits for may gather before they are written: 0 (the
-   * default) writes them at the end of the turn. A line that is waited for
-   * ({@link LineWriter.appendAndWait}), {@link LineWriter.drained} and
-   * {@link LineWriter.close} flush at once.
-   */
-  lingerMs?: number;
-}
+export type { BatchingOptions, DescriptorOptions, FileOptions, LineWriterOptions, LineWriterStats } from "./line-writer-options.js";
 
 /**
  * Where the writer stands between batches (the queue says whether it still takes lines):
@@ -89,7 +62,8 @@ export class LineWriter {
   private readonly idle: (() => void)[] = [];
 
   constructor(options: LineWriterOptions) {
-    this.sink = "file" in options ? LineSink.openFile(options.file) : LineSink.ofDescriptor(options.fd, options.owned ?? false);
+    this.sink =
+      "file" in options ? LineSink.openFile(options.file, options.clock) : LineSink.ofDescriptor(options.fd, options.owned ?? false);
     this.queue = new LineQueue(options.maxQueuedChars ?? defaultMaxQueuedChars);
     this.lingerMs = options.lingerMs ?? 0;
   }
@@ -99,7 +73,7 @@ export class LineWriter {
    * (ENXIO) instead of hanging start-up, and one whose reader stops makes writes
    * return EAGAIN instead of blocking a thread. @throws when it cannot be opened.
    */
-  static openFile(file: string, options: BatchingOptions = {}): LineWriter {
+  static openFile(file: string, options: BatchingOptions & Omit<FileOptions, "file"> = {}): LineWriter {
     return new LineWriter({ ...options, file });
   }
 

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, unli
 import { dirname } from "node:path";
 import { after, describe, it } from "node:test";
 import { LineWriteError, LineWriter } from "../../src/logging/line-writer.js";
+import { FakeClock } from "../support/fake-clock.js";
 import { testAuditFile } from "../support/test-config.js";
 import { until } from "../support/until.js";
 
@@ -29,9 +30,12 @@ async function warningsDuring(during: () => Promise<void>): Promise<string[]> {
 }
 
 /** Runs `body` with a writer on a fresh file, then closes it (waiting `closeTimeoutMs` at most for what is queued). */
-async function withFileWriter(body: (writer: LineWriter, file: string) => Promise<void>, closeTimeoutMs?: number): Promise<void> {
+async function withFileWriter(
+  body: (writer: LineWriter, file: string) => Promise<void>,
+  { closeTimeoutMs, clock }: { closeTimeoutMs?: number; clock?: FakeClock } = {},
+): Promise<void> {
   const file = testAuditFile();
-  const writer = LineWriter.openFile(file);
+  const writer = LineWriter.openFile(file, clock ? { clock } : {});
   try {
     await body(writer, file);
   } finally {
@@ -114,16 +118,23 @@ describe("LineWriter on a file: rotation", () => {
       assert.ok(existsSync(file));
     }));
 
-  it("a file moved without a signal: the batch written meanwhile stays with it, and the next one goes to a new file", () =>
-    withFileWriter(async (writer, file) => {
-      await writer.appendAndWait("1\n", 1_000);
-      renameSync(file, `${file}.1`);
-      const warnings = await warningsDuring(() => writer.appendAndWait("2\n", 1_000));
-      await writer.appendAndWait("3\n", 1_000);
-      assert.deepEqual(lines(`${file}.1`), ["1", "2", ""], "someone can read the moved file");
-      assert.deepEqual(lines(file), ["3", ""]);
-      assert.deepEqual(warnings, ["CTS_FILE_MOVED"]);
-    }));
+  it("a file moved without a signal: within a second, the next lines go to a new file; those before stay with the moved one", () => {
+    const clock = new FakeClock();
+    return withFileWriter(
+      async (writer, file) => {
+        await writer.appendAndWait("1\n", 1_000);
+        renameSync(file, `${file}.1`);
+        await writer.appendAndWait("2\n", 1_000);
+        clock.advance(1_000); // the path is compared with the descriptor once a second
+        const warnings = await warningsDuring(() => writer.appendAndWait("3\n", 1_000));
+        await writer.appendAndWait("4\n", 1_000);
+        assert.deepEqual(lines(`${file}.1`), ["1", "2", "3", ""], "someone can read the moved file");
+        assert.deepEqual(lines(file), ["4", ""]);
+        assert.deepEqual(warnings, ["CTS_FILE_MOVED"]);
+      },
+      { clock },
+    );
+  });
 
   it("a file deleted without a signal: the batch that went to it is written again to a new file, before its caller is answered", () =>
     withFileWriter(async (writer, file) => {
@@ -152,9 +163,12 @@ describe("LineWriter on a file: rotation", () => {
     }));
 
   it("a file deleted with its directory, without a signal: the awaited line fails, since nothing can be written where anyone reads", () =>
-    withFileWriter(async (writer, file) => {
-      await writer.appendAndWait("1\n", 1_000);
-      rmSync(dirname(file), { recursive: true });
-      await assert.rejects(writer.appendAndWait("2\n", 1_000), /cannot open .* \(ENOENT\)/);
-    }, 0));
+    withFileWriter(
+      async (writer, file) => {
+        await writer.appendAndWait("1\n", 1_000);
+        rmSync(dirname(file), { recursive: true });
+        await assert.rejects(writer.appendAndWait("2\n", 1_000), /cannot open .* \(ENOENT\)/);
+      },
+      { closeTimeoutMs: 0 },
+    ));
 });
