@@ -35,8 +35,9 @@ const ignore = () => {};
  *
  * - A write that fails part-way (ENOSPC, EFBIG) is cut back to the batch's last whole
  *   line (`ftruncate` by the torn part) before anything else is written. Where that is
- *   impossible (not a regular file, or the truncation failed), the rest of the torn line
- *   is owed and written first, so that the next line never lands glued to a fragment.
+ *   impossible or unsafe (not a regular file, a descriptor others may write to too, or
+ *   the truncation failed), the rest of the torn line is owed and written first, so
+ *   that the next line never lands glued to a fragment.
  * - {@link reopen} opens the path anew before the next write (rotation by moving
  *   the file, then a signal): nothing is written to the old file after it.
  * - After each batch to a regular file, what became of the file is checked off the
@@ -105,9 +106,9 @@ export class LineSink {
     if (this.closed) {
       fail(new LineWriteError("the sink is closed"));
     } else if (this.current === undefined || this.reopening !== undefined) {
-      this.openPath((err) => (err ? fail(err) : this.payThenWrite(data, 0, finish)));
+      this.openPath((err) => (err ? fail(err) : this.payThenWrite(data, finish)));
     } else {
-      this.payThenWrite(data, 0, finish);
+      this.payThenWrite(data, finish);
     }
   }
 
@@ -121,17 +122,17 @@ export class LineSink {
   }
 
   /** Writes what is owed of a torn line first, then the batch. */
-  private payThenWrite(data: Buffer, rewrites: number, done: (result: SinkResult) => void): void {
+  private payThenWrite(data: Buffer, done: (result: SinkResult) => void): void {
     const d = this.current as Descriptor;
     const owed = this.owedBytes;
     if (owed === undefined) {
-      this.writeBatch(d, data, rewrites, done);
+      this.writeBatch(d, data, 0, done);
       return;
     }
     writeAll(d, owed, (err, written) => {
       this.owedBytes = err ? owed.subarray(written) : undefined;
       if (err) done({ kept: 0, owed: 0, error: err });
-      else this.writeBatch(d, data, rewrites, done);
+      else this.writeBatch(d, data, 0, done);
     });
   }
 
@@ -176,9 +177,9 @@ export class LineSink {
       done({ kept, owed: end - kept, error });
     };
     if (kept === written) done({ kept, owed: 0, error });
-    else if (!d.regularFile || d.closed) owe();
+    else if (!d.regularFile || d.closed || this.path === undefined) owe();
     else {
-      // The file ends with the torn part (this process is its only writer): its size tells where the whole lines end.
+      // A file this sink opened ends with the torn part (nothing else writes to it): its size tells where to cut.
       fstat(d.fd, (statErr, stats) => {
         if (statErr || stats.size < written - kept) owe();
         else ftruncate(d.fd, stats.size - (written - kept), (truncateErr) => (truncateErr ? owe() : done({ kept, owed: 0, error })));

@@ -104,7 +104,7 @@ export class LineWriter {
    * The process stays up for that long at most, even when nothing else holds it.
    */
   drained(timeoutMs: number): Promise<void> {
-    if (this.queue.empty && this.state !== "writing" && this.state !== "scheduled") return Promise.resolve();
+    if (this.state === "closed" || (this.queue.empty && this.state !== "writing" && this.state !== "scheduled")) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.idle.push(() => {
