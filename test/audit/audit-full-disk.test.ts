@@ -22,7 +22,7 @@ describe("the audit file on a full disk, on the real process", () => {
     const p = await startAuditedProcess();
     const pid = p.svc.child.pid as number;
     try {
-      await p.issue("before-full");
+      const before = await p.issue("before-full");
       // Room for 100 bytes of the next issued line (about 350): the disk fills in the middle of it.
       limitFileSize(pid, statSync(p.auditFile).size + 100);
       const refused = await expectError(
@@ -50,6 +50,9 @@ describe("the audit file on a full disk, on the real process", () => {
       );
       assert.equal(lines[1]?.reason, "AUDIT_FAILED");
       assert.equal(lines[2]?.tokenFingerprint, tokenFingerprint(token));
+      for (const issued of [before, token]) {
+        assert.ok(!p.svc.stdout().includes(issued) && !p.svc.stderr().includes(issued), "no token in the process's output");
+      }
     } finally {
       await p.stop();
     }
