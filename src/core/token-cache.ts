@@ -34,9 +34,10 @@ function clusterOfKey(key: string): string {
  * Reuses a minted token for the same caller and cluster while most of its lifetime
  * remains, and mints once for concurrent cold requests. The cache never hands one
  * principal's token to another; the cloud may still give two principals the same
- * token (an EKS or ACK token is a signature over the keys, the cluster and the
- * second; GKE and AKS tokens are the SDKs' own cached access tokens), so an audit
- * fingerprint names a token, and the audit log names every caller that received it.
+ * token (a token signed over the keys, the cluster and the current second is the
+ * same for everyone served in that second, and an access token that a cloud SDK
+ * caches is the same for everyone until it expires), so an audit fingerprint names a
+ * token, and the audit log names every caller that received it (see the README).
  * Tokens live only in this process's memory, bounded in number, and the expiry
  * reported is always the token's own.
  */
