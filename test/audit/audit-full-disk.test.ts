@@ -19,7 +19,8 @@ function limitFileSize(pid: number, bytes: number | "unlimited"): void {
 
 describe("the audit file on a full disk, on the real process", () => {
   it("a write that fails part-way leaves no torn line; the promised `failed` line comes once there is room; the next line is whole", async () => {
-    const p = await startAuditedProcess();
+    // A commit timeout long enough that the refusal comes from the failed write (after it is cut back), however slow the machine.
+    const p = await startAuditedProcess({ commitTimeoutSeconds: 30 });
     const pid = p.svc.child.pid as number;
     try {
       const before = await p.issue("before-full");

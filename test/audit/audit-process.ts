@@ -17,9 +17,13 @@ export interface AuditedProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `cluster-token serve` on {@link rawTestConfig}, writing its audit log to a fresh file. */
-export async function startAuditedProcess(): Promise<AuditedProcess> {
-  const raw = rawTestConfig() as { audit: { file: string } };
+/**
+ * Starts `cluster-token serve` on {@link rawTestConfig}, writing its audit log to a
+ * fresh file; an issuance waits up to `commitTimeoutSeconds` for its line.
+ */
+export async function startAuditedProcess({ commitTimeoutSeconds = 1 } = {}): Promise<AuditedProcess> {
+  const raw = rawTestConfig() as { audit: { file: string; commitTimeoutSeconds?: number } };
+  raw.audit.commitTimeoutSeconds = commitTimeoutSeconds;
   const svc = await startServeProcess(raw, {
     env: {
       CTS_TEST_AWS_ACCESS_KEY_ID: process.env.CTS_TEST_AWS_ACCESS_KEY_ID,
