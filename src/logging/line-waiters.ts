@@ -1,35 +1,29 @@
 import { LineWriteError } from "./line-write-error.js";
 
 interface Waiter {
+  readonly seq: number;
   readonly deadline: number;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
 
-/** A deadline in the heap; stale once its waiter has been settled. */
-interface Deadline {
-  readonly at: number;
-  readonly seq: number;
-}
-
 /**
  * The callers waiting for their own line to be written, each with its own deadline.
  * Lines are written in sequence order, so a write settles every waiter up to the
- * last line it carried; deadlines come in any order, since each caller chooses its
- * timeout. One timer serves them all: it is armed for the earliest deadline (a
- * binary heap finds it), and re-armed only when a new waiter's deadline comes
- * sooner, so the common case (one timeout for all) arms one timer per timeout
- * period, not one per line.
+ * last line it carried: waiters are kept in sequence order, and a write settles a
+ * prefix of them. Deadlines come in any order, since each caller chooses its timeout.
+ * One timer serves them all, armed for the earliest deadline; it is re-armed when a
+ * new waiter's deadline comes sooner, and when it fires it rejects every waiter whose
+ * deadline has passed (a scan: expiry is the rare case) and re-arms for the next. In
+ * the common case (one timeout for all) that is one timer per timeout period, and
+ * nothing per line but an entry in an array.
  *
  * @private Internal to the line writer.
  */
 export class LineWaiters {
-  /** By sequence number; a Map iterates in insertion order, which is sequence order. */
-  private readonly waiting = new Map<number, Waiter>();
-  /** A min-heap on `at`; entries of settled waiters are dropped when they surface. */
-  private heap: Deadline[] = [];
+  private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
-  /** The deadline the timer is armed for. */
+  /** The deadline the timer is armed for; it may be earlier than any waiter's, after those have been settled. */
   private armedFor = Number.POSITIVE_INFINITY;
 
   /**
@@ -40,40 +34,36 @@ export class LineWaiters {
 
   /** How many callers wait. */
   get size(): number {
-    return this.waiting.size;
+    return this.waiters.length;
   }
 
   /** Whether someone waits for line `seq`. */
   has(seq: number): boolean {
-    return this.waiting.has(seq);
+    return this.waiters.some((waiter) => waiter.seq === seq);
   }
 
-  /** Waits for line `seq`, for at most `timeoutMs`. */
+  /** Waits for line `seq` (later than every line waited for so far), for at most `timeoutMs`. */
   add(seq: number, timeoutMs: number, resolve: () => void, reject: (err: Error) => void): void {
     const deadline = performance.now() + timeoutMs;
-    this.waiting.set(seq, { deadline, resolve, reject });
-    this.push({ at: deadline, seq });
+    this.waiters.push({ seq, deadline, resolve, reject });
     if (deadline < this.armedFor) this.arm(deadline);
   }
 
   /** Settles every waiter up to line `last`: resolved, or rejected with `err`. */
   settleThrough(last: number, err?: Error): void {
-    for (const [seq, waiter] of this.waiting) {
-      if (seq > last) break;
-      this.waiting.delete(seq);
+    let count = 0;
+    while (count < this.waiters.length && (this.waiters[count] as Waiter).seq <= last) count++;
+    if (count === 0) return;
+    for (const waiter of this.waiters.splice(0, count)) {
       if (err) waiter.reject(err);
       else waiter.resolve();
     }
-    // Nobody waits: the deadlines left are all stale. The timer may fire once for nothing.
-    if (this.waiting.size === 0) this.heap = [];
   }
 
   /** Rejects the waiter of line `seq`, if any. */
   reject(seq: number, err: Error): void {
-    const waiter = this.waiting.get(seq);
-    if (waiter === undefined) return;
-    this.waiting.delete(seq);
-    waiter.reject(err);
+    const index = this.waiters.findIndex((waiter) => waiter.seq === seq);
+    if (index >= 0) (this.waiters.splice(index, 1)[0] as Waiter).reject(err);
   }
 
   private arm(deadline: number): void {
@@ -87,44 +77,14 @@ export class LineWaiters {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = performance.now();
-    for (let next = this.heap[0]; next !== undefined && next.at <= now; next = this.heap[0]) {
-      this.pop();
-      const waiter = this.waiting.get(next.seq);
-      if (waiter === undefined || waiter.deadline !== next.at) continue;
-      this.waiting.delete(next.seq);
+    const expired = this.waiters.filter((waiter) => waiter.deadline <= now);
+    if (expired.length > 0) this.waiters = this.waiters.filter((waiter) => waiter.deadline > now);
+    for (const waiter of expired) {
       waiter.reject(new LineWriteError("the sink did not accept the line in time"));
-      this.expired(next.seq);
+      this.expired(waiter.seq);
     }
-    const next = this.heap[0];
-    if (next !== undefined) this.arm(next.at);
+    let next = Number.POSITIVE_INFINITY;
+    for (const waiter of this.waiters) next = Math.min(next, waiter.deadline);
+    if (next !== Number.POSITIVE_INFINITY) this.arm(next);
   };
-
-  private push(entry: Deadline): void {
-    const heap = this.heap;
-    let i = heap.push(entry) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if ((heap[parent] as Deadline).at <= entry.at) break;
-      heap[i] = heap[parent] as Deadline;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  private pop(): void {
-    const heap = this.heap;
-    const last = heap.pop() as Deadline;
-    if (heap.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const child = right < heap.length && (heap[right] as Deadline).at < (heap[left] as Deadline).at ? right : left;
-      if ((heap[child] as Deadline).at >= last.at) break;
-      heap[i] = heap[child] as Deadline;
-      i = child;
-    }
-    heap[i] = last;
-  }
 }
