@@ -1,4 +1,4 @@
-import { close, fstat, ftruncate } from "node:fs";
+import { close } from "node:fs";
 import { type Clock, systemClock } from "../common/clock.js";
 import { writeAll } from "./fd-write-loop.js";
 import { FileIdentityCheck } from "./file-identity.js";
@@ -9,12 +9,15 @@ import { inheritedDescriptor, openAppending, openAppendingSync, type SinkDescrip
 export interface SinkResult {
   /** How many bytes of the batch are in the sink, as whole lines: all of them, unless `error`. */
   readonly kept: number;
-  /**
-   * How many bytes past `kept` the sink owes: the rest of a line that the failure
-   * tore and that could not be cut back, which it writes before anything else. Usually 0.
-   */
+  /** How many bytes past `kept` belong to the line the failure tore, which the sink completes before anything else. */
   readonly owed: number;
   readonly error?: Error;
+}
+
+/** A line torn by a failed write: the sink writes its rest, from `from`, before anything else. */
+interface TornLine {
+  readonly line: Buffer;
+  from: number;
 }
 
 /** A pending request to reopen the path. */
@@ -31,15 +34,16 @@ const ignore = () => {};
 
 /**
  * Where a line writer's batches go: a descriptor, or a file by its path. It never
- * leaves a torn line and, for a path, never writes to a file nobody can read:
+ * glues a line to a fragment and, for a path, never writes to a file nobody can read:
  *
- * - A write that fails part-way (ENOSPC, EFBIG) is cut back to the batch's last whole
- *   line (`ftruncate` by the torn part) before anything else is written. Where that is
- *   impossible or unsafe (not a regular file, a descriptor others may write to too, or
- *   the truncation failed), the rest of the torn line is owed and written first, so
- *   that the next line never lands glued to a fragment.
+ * - A write that fails part-way (ENOSPC, EFBIG) leaves the start of a line in the
+ *   file. Its rest is written before anything else, once there is room, so the next
+ *   line always starts on a line of its own. The file only grows: cutting the
+ *   fragment off instead would make a log shipper that tails the file see it shrink
+ *   (and read it again from the start), at every failed try while the disk is full.
  * - {@link reopen} opens the path anew before the next write (rotation by moving
- *   the file, then a signal): nothing is written to the old file after it.
+ *   the file, then a signal): nothing is written to the old file after it. A line torn
+ *   in the old file is written whole to the new one.
  * - After each batch to a regular file, what became of the file is checked off the
  *   event loop (see {@link FileIdentityCheck}). A file moved away got its lines (someone
  *   can read them), and the path is reopened for the next batch; a deleted one (no link
@@ -50,7 +54,7 @@ const ignore = () => {};
  */
 export class LineSink {
   private current: Descriptor | undefined;
-  private owedBytes: Buffer | undefined;
+  private torn: TornLine | undefined;
   private reopening: Reopen | undefined;
   private closed = false;
   /** Whether a write is in progress: descriptors released meanwhile are closed once it ends, never under it. */
@@ -106,9 +110,9 @@ export class LineSink {
     if (this.closed) {
       fail(new LineWriteError("the sink is closed"));
     } else if (this.current === undefined || this.reopening !== undefined) {
-      this.openPath((err) => (err ? fail(err) : this.payThenWrite(data, finish)));
+      this.openPath((err) => (err ? fail(err) : this.writeBatch(data, 0, finish)));
     } else {
-      this.payThenWrite(data, finish);
+      this.writeBatch(data, 0, finish);
     }
   }
 
@@ -121,31 +125,54 @@ export class LineSink {
     this.release();
   }
 
-  /** Writes what is owed of a torn line first, then the batch. */
-  private payThenWrite(data: Buffer, done: (result: SinkResult) => void): void {
+  /** Writes the rest of a torn line, if any, then the batch, as one buffer. */
+  private writeBatch(data: Buffer, rewrites: number, done: (result: SinkResult) => void): void {
     const d = this.current as Descriptor;
-    const owed = this.owedBytes;
-    if (owed === undefined) {
-      this.writeBatch(d, data, 0, done);
-      return;
-    }
-    writeAll(d, owed, (err, written) => {
-      this.owedBytes = err ? owed.subarray(written) : undefined;
-      if (err) done({ kept: 0, owed: 0, error: err });
-      else this.writeBatch(d, data, 0, done);
+    const torn = this.torn;
+    const rest = torn?.line.subarray(torn.from);
+    const out = rest === undefined ? data : Buffer.concat([rest, data]);
+    writeAll(d, out, (err, written) => {
+      if (err) {
+        this.tore(data, written - (rest?.length ?? 0), err, done);
+      } else {
+        this.torn = undefined;
+        if (this.identity === undefined || !d.regularFile || out.length === 0) done({ kept: data.length, owed: 0 });
+        else this.verify(d, this.identity, torn, data, rewrites, done);
+      }
     });
   }
 
-  private writeBatch(d: Descriptor, data: Buffer, rewrites: number, done: (result: SinkResult) => void): void {
-    writeAll(d, data, (err, written) => {
-      if (err) this.cutBack(d, data, written, err, done);
-      else if (this.identity === undefined || !d.regularFile || data.length === 0) done({ kept: data.length, owed: 0 });
-      else this.verify(d, this.identity, data, rewrites, done);
-    });
+  /**
+   * After a write failed with `written` bytes of `data` out (negative: the rest of the
+   * torn line before it was not all out): the lines wholly out are kept; a line out in
+   * part is torn, and owed.
+   */
+  private tore(data: Buffer, written: number, error: Error, done: (result: SinkResult) => void): void {
+    if (written < 0) {
+      (this.torn as TornLine).from = (this.torn as TornLine).line.length + written;
+      done({ kept: 0, owed: 0, error });
+      return;
+    }
+    const kept = written === 0 ? 0 : data.lastIndexOf(newline, written - 1) + 1;
+    if (kept === written) {
+      this.torn = undefined;
+      done({ kept, owed: 0, error });
+      return;
+    }
+    const end = data.indexOf(newline, written) + 1 || data.length;
+    this.torn = { line: data.subarray(kept, end), from: written - kept };
+    done({ kept, owed: end - kept, error });
   }
 
   /** After a batch to a regular file: did its lines go where someone can read them? */
-  private verify(d: Descriptor, identity: FileIdentityCheck, data: Buffer, rewrites: number, done: (result: SinkResult) => void): void {
+  private verify(
+    d: Descriptor,
+    identity: FileIdentityCheck,
+    completed: TornLine | undefined,
+    data: Buffer,
+    rewrites: number,
+    done: (result: SinkResult) => void,
+  ): void {
     const path = this.path as string;
     identity.check(d.fd, (became) => {
       if (became === "same") {
@@ -161,30 +188,11 @@ export class LineSink {
         process.emitWarning(`${path} was deleted; its last lines are written again to a new file at that path`, {
           code: "CTS_FILE_DELETED",
         });
-        this.openPath((err) =>
-          err ? done({ kept: 0, owed: 0, error: err }) : this.writeBatch(this.current as Descriptor, data, rewrites + 1, done),
-        );
+        // A torn line completed in the deleted file goes whole to the new one, with the batch.
+        this.torn = completed;
+        this.openPath((err) => (err ? done({ kept: 0, owed: 0, error: err }) : this.writeBatch(data, rewrites + 1, done)));
       }
     });
-  }
-
-  /** After a write failed part-way: cut the torn line back, or owe its rest. */
-  private cutBack(d: Descriptor, data: Buffer, written: number, error: Error, done: (result: SinkResult) => void): void {
-    const kept = written === 0 ? 0 : data.lastIndexOf(newline, written - 1) + 1;
-    const owe = () => {
-      const end = data.indexOf(newline, written) + 1 || data.length;
-      this.owedBytes = data.subarray(written, end);
-      done({ kept, owed: end - kept, error });
-    };
-    if (kept === written) done({ kept, owed: 0, error });
-    else if (!d.regularFile || d.closed || this.path === undefined) owe();
-    else {
-      // A file this sink opened ends with the torn part (nothing else writes to it): its size tells where to cut.
-      fstat(d.fd, (statErr, stats) => {
-        if (statErr || stats.size < written - kept) owe();
-        else ftruncate(d.fd, stats.size - (written - kept), (truncateErr) => (truncateErr ? owe() : done({ kept, owed: 0, error })));
-      });
-    }
   }
 
   /**
@@ -202,7 +210,7 @@ export class LineSink {
         this.release();
         this.current = opened;
         this.identity?.opened();
-        this.owedBytes = undefined; // a new file starts with a whole line
+        if (this.torn !== undefined) this.torn.from = 0; // a line torn in the old file goes whole to the new one
         request?.resolve();
         done();
         return;
