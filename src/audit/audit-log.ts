@@ -49,9 +49,9 @@ export interface AuditObserver {
  * A file rotates as Vault's does: move it, then {@link reopen} (SIGHUP). A file moved
  * or deleted without a signal is noticed after the next write, and the path reopened
  * (a deleted file's lines are written again to the new one); a path that cannot be
- * opened fails every issuance. A write that fails part-way (a full disk) is cut back
- * to its last whole line, and the lines nobody waits for, a refusal's `failed` line
- * among them, are written once there is room. See `LineSink`.
+ * opened fails every issuance. A line torn by a full disk is completed before
+ * anything else, and the lines nobody waits for, a refusal's `failed` line among
+ * them, are written once there is room. See `LineSink`.
  */
 export class AuditLog {
   private closed = false;

@@ -12,11 +12,7 @@ export interface SinkDescriptor extends WriteTarget {
    * and so can a terminal, whatever its flags: they stay on the thread pool.
    */
   readonly inline: boolean;
-  /**
-   * Whether it is a regular file: one whose size is known, so that a write that
-   * failed part-way can be cut back to its last whole line, and whose identity
-   * (device and inode) can be compared with its path's.
-   */
+  /** Whether it is a regular file: one whose link count and identity (device, inode) can be compared with its path's. */
   readonly regularFile: boolean;
   /** Set once the sink lets it go: nothing is written to it after that. */
   closed: boolean;
