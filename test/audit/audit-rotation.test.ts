@@ -34,6 +34,32 @@ describe("audit rotation, on the real process", () => {
     }
   });
 
+  it("mv, then SIGUSR1: the audit file is reopened without a reload, and the next lines go to the new file", async () => {
+    const p = await startAuditedProcess();
+    try {
+      await p.issue("before-rotation");
+      renameSync(p.auditFile, `${p.auditFile}.1`);
+      const from = p.svc.lines().length;
+      p.svc.child.kill("SIGUSR1");
+      await p.svc.waitForLine((l) => l.msg === "audit file reopened" && l.file === p.auditFile, 10_000, from);
+      const token = await p.issue("after-rotation");
+      assert.deepEqual(
+        p.auditLines(`${p.auditFile}.1`).map((l) => l.requestId),
+        ["before-rotation"],
+      );
+      assert.equal(p.auditLines().find((l) => l.requestId === "after-rotation")?.tokenFingerprint, tokenFingerprint(token));
+      assert.ok(
+        !p.svc
+          .lines()
+          .slice(from)
+          .some((l) => typeof l.msg === "string" && l.msg.startsWith("config reload")),
+        "no reload",
+      );
+    } finally {
+      await p.stop();
+    }
+  });
+
   it("the audit file deleted, no signal: every token issued afterwards has its line in a new file at the path", async () => {
     const p = await startAuditedProcess();
     try {
