@@ -1,14 +1,14 @@
 # syntax=docker/dockerfile:1
-# The image of cluster-token-service. Its install steps are the ones that
-# test/packaging/production-install.test.ts runs in CI (this machine has no Docker
-# daemon): npm pack, then a production-only install of the tarball into an empty
-# folder, then `cluster-token serve` from there.
+# The image of cluster-token-service. This machine has no Docker daemon, so
+# test/packaging/production-install.test.ts runs this file's own steps in CI: the `npm pack`
+# step of the build stage, every RUN of the install stage, then the ENTRYPOINT's command.
 #
 #   docker build -t cluster-token-service .
 #   docker run -v ./config.yaml:/etc/cluster-token/config.yaml:ro -p 50051:50051 -p 8080:8080 cluster-token-service
 
-# 1. Build: compile TypeScript and pack the package exactly as it would be published.
-FROM node:22-bookworm-slim AS build
+# 1. Build: compile TypeScript, then pack the package exactly as it would be published. npm pack
+#    never includes package-lock.json, so the lock file travels beside the tarball.
+FROM node:24-trixie-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
@@ -18,21 +18,27 @@ COPY gen gen
 COPY scripts scripts
 COPY config config
 COPY descriptors descriptors
-RUN npx tsc -p tsconfig.json && npm pack --ignore-scripts --pack-destination /pkg
+RUN npx tsc -p tsconfig.json
+RUN npm pack --ignore-scripts --pack-destination /pkg && mv /pkg/cluster-token-service-*.tgz /pkg/package.tgz && cp package-lock.json /pkg/
 
-# 2. Install: production dependencies only, from the tarball, into an empty folder.
-FROM node:22-bookworm-slim AS install
+# 2. Install: the packed package, with production dependencies at exactly the lock file's versions.
+#    npm ci installs every transitive dependency as locked, and refuses a lock that does not match
+#    package.json, so no version floats from one build to the next.
+FROM node:24-trixie-slim AS install
 WORKDIR /app
 COPY --from=build /pkg/ /pkg/
-RUN npm install --omit=dev --no-audit --no-fund --ignore-scripts --no-save /pkg/cluster-token-service-*.tgz
+RUN tar -xzf /pkg/package.tgz --strip-components=1 -C /app && cp /pkg/package-lock.json /app/
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-# 3. Run: distroless Node 22, no shell, no package manager, a non-root user.
-FROM gcr.io/distroless/nodejs22-debian12:nonroot
+# 3. Run: distroless Node 24 on Debian 13 (no shell, no package manager), a non-root user.
+FROM gcr.io/distroless/nodejs24-debian13:nonroot
 WORKDIR /app
-COPY --from=install /app/node_modules /app/node_modules
+COPY --from=install /app /app
 USER 65532:65532
 ENV NODE_ENV=production
-# gRPC, Connect (HTTP), metrics.
-EXPOSE 50051 8080 9090
+# gRPC, Connect (HTTP), metrics, the plaintext health port of the manifests.
+EXPOSE 50051 8080 9090 8081
+# --disable-sigusr1: SIGUSR1 never opens the inspector, which would hand every cloud secret in
+# memory to whoever may signal the process (a reloader sidecar sharing the process namespace).
 # The config (and the files it names) come from a mounted path; see deploy/kubernetes.
-ENTRYPOINT ["/nodejs/bin/node", "/app/node_modules/cluster-token-service/dist/src/cli/bin.cjs", "serve", "--config", "/etc/cluster-token/config.yaml"]
+ENTRYPOINT ["/nodejs/bin/node", "--disable-sigusr1", "/app/dist/src/cli/bin.cjs", "serve", "--config", "/etc/cluster-token/config.yaml"]

@@ -32,7 +32,8 @@ export async function writeConfigFile(raw: unknown): Promise<string> {
 
 /**
  * Starts `cluster-token serve --config` on `raw` (or on an existing file) and resolves once it is serving.
- * `spawned` is given the child at once, for a test that acts on it while it starts.
+ * `spawned` is given the child at once, for a test that acts on it while it starts. `nodeArgs` go to node
+ * before the bin, as an image's ENTRYPOINT passes them.
  */
 export async function startServeProcess(
   raw: unknown,
@@ -41,11 +42,12 @@ export async function startServeProcess(
     configFile?: string;
     bin?: string;
     cwd?: string;
+    nodeArgs?: string[];
     spawned?: (child: ChildProcessWithoutNullStreams) => void;
   } = {},
 ): Promise<ServeProcess> {
   const configFile = options.configFile ?? (await writeConfigFile(raw));
-  const child = spawn(process.execPath, [options.bin ?? cliPath, "serve", "--config", configFile], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.bin ?? cliPath, "serve", "--config", configFile], {
     cwd: options.cwd ?? repoRoot,
     env: { PATH: process.env.PATH, ...options.env },
   });
