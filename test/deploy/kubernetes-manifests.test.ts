@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
@@ -11,12 +14,46 @@ import { repoRoot } from "../support/paths.js";
 type Manifest = {
   kind: string;
   apiVersion: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: any;
   data?: Record<string, string>;
 };
 
 const portOf = (address: string) => Number(address.slice(address.lastIndexOf(":") + 1));
+const base = join(repoRoot, "deploy", "kubernetes");
+
+/** Renders a kustomization directory offline, as `kubectl kustomize` does. */
+async function render(dir: string): Promise<Manifest[]> {
+  const { stdout } = await promisify(execFile)("kubectl", ["kustomize", dir], { timeout: 60_000 });
+  return parseAllDocuments(stdout).map((doc) => doc.toJS() as Manifest);
+}
+
+/** Renders an overlay of the base with `components` added, from a temporary folder (kustomize wants relative paths). */
+async function renderWithComponents(components: string[]): Promise<Manifest[]> {
+  const dir = await mkdtemp(join(tmpdir(), "cts-overlay-"));
+  const path = (target: string) => relative(dir, target);
+  await writeFile(
+    join(dir, "kustomization.yaml"),
+    [
+      "apiVersion: kustomize.config.k8s.io/v1beta1",
+      "kind: Kustomization",
+      `resources: [${path(base)}]`,
+      `components: [${components.map((c) => path(join(base, "components", c))).join(", ")}]`,
+      "",
+    ].join("\n"),
+  );
+  return render(dir);
+}
+
+type EgressRule = { to?: { ipBlock?: { cidr: string } }[]; ports?: { port: number | string; protocol?: string }[] };
+
+/** "cidr:port" for every ipBlock egress of the NetworkPolicy; rules without `to` (any destination) are "*:port". */
+function egressOf(manifests: Manifest[]): string[] {
+  const policy = manifests.find((m) => m.kind === "NetworkPolicy")!;
+  return (policy.spec.egress as EgressRule[]).flatMap((rule) =>
+    (rule.ports ?? []).flatMap((p) => (rule.to ?? [{}]).map((peer) => `${peer.ipBlock?.cidr ?? "*"}:${p.port}`)),
+  );
+}
 
 describe("deploy/kubernetes: the kustomize base renders a production-grade deployment", () => {
   let manifests: Manifest[];
@@ -27,8 +64,7 @@ describe("deploy/kubernetes: the kustomize base renders a production-grade deplo
     return found[0]!;
   };
   before(async () => {
-    const { stdout } = await promisify(execFile)("kubectl", ["kustomize", "deploy/kubernetes"], { cwd: repoRoot, timeout: 60_000 });
-    manifests = parseAllDocuments(stdout).map((doc) => doc.toJS() as Manifest);
+    manifests = await render(base);
     config = parseConfig(providers, one("ConfigMap").data!["config.yaml"]!, "/etc/cluster-token/config.yaml");
   });
 
@@ -39,7 +75,7 @@ describe("deploy/kubernetes: the kustomize base renders a production-grade deplo
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
     assert.equal(pod.containers.length, 1);
-    assert.match(container.image, /cluster-token-service:/);
+    assert.equal(container.image, "cluster-token-service", "the name the Dockerfile's `docker build -t` gives; overlays set the registry");
     assert.equal(container.command, undefined, "the image's ENTRYPOINT runs cluster-token serve");
     const volume = (name: string) => pod.volumes.find((v: { name: string }) => v.name === name);
     assert.equal(volume("config").configMap.name, one("ConfigMap").metadata.name, "the generated ConfigMap, hash suffix included");
@@ -81,7 +117,7 @@ describe("deploy/kubernetes: the kustomize base renders a production-grade deplo
     const writable = container.volumeMounts
       .filter((m: { readOnly?: boolean }) => !m.readOnly)
       .map((m: { mountPath: string }) => m.mountPath);
-    assert.ok(writable.includes("/var/log/cluster-token"), "the audit file's directory is a writable volume");
+    assert.deepEqual(writable, ["/tmp"], "nothing writable but a small in-memory /tmp");
   });
 
   it("exposes both listeners through a Service with appProtocol, and the container's ports match the config", () => {
@@ -114,6 +150,48 @@ describe("deploy/kubernetes: the kustomize base renders a production-grade deplo
     assert.deepEqual(policy.spec.policyTypes, ["Ingress", "Egress"]);
     const ingressPorts = policy.spec.ingress.flatMap((rule: { ports: { port: string }[] }) => rule.ports.map((p) => p.port));
     assert.ok(ingressPorts.includes("grpc") && ingressPorts.includes("http") && ingressPorts.includes("metrics"));
+  });
+
+  it("writes the audit log to standard output, where the node's log shipper collects it", () => {
+    assert.equal(config.audit.file, undefined, "no audit.file: audit lines go to standard output");
+    const pod = one("Deployment").spec.template.spec;
+    assert.ok(!pod.volumes.some((v: { emptyDir?: unknown; name: string }) => v.name === "audit"), "no unshipped audit volume");
+  });
+
+  it("opens no link-local metadata endpoint in the base: egress is DNS and HTTPS only", () => {
+    assert.deepEqual(egressOf(manifests).sort(), ["*:443", "*:53", "*:53"]);
+  });
+
+  it("opens each cloud identity's metadata endpoint with its component, and nothing more", async () => {
+    const added = async (component: string) => {
+      const rules = egressOf(await renderWithComponents([component]));
+      return rules.filter((rule) => !rule.startsWith("*:")).sort();
+    };
+    // metadata.google.internal is 169.254.169.254; GKE's metadata server also listens on 169.254.169.252:988.
+    assert.deepEqual(await added("gke-workload-identity"), ["169.254.169.252/32:988", "169.254.169.254/32:80"]);
+    assert.deepEqual(await added("azure-managed-identity"), ["169.254.169.254/32:80"], "Azure IMDS");
+    assert.deepEqual(await added("eks-pod-identity"), ["169.254.170.23/32:80", "fd00:ec2::23/128:80"], "never the node's IMDS");
+  });
+
+  it("takes the image from an overlay's `images:` (deploy/example-overlay), pinned by digest", async () => {
+    const example = await render(join(repoRoot, "deploy", "example-overlay"));
+    const deployment = example.find((m) => m.kind === "Deployment")!;
+    assert.match(
+      deployment.spec.template.spec.containers[0].image,
+      /^registry\.example\.com\/platform\/cluster-token-service@sha256:[0-9a-f]{64}$/,
+    );
+    for (const kind of ["PrometheusRule", "ServiceMonitor"]) {
+      const found = example.find((m) => m.kind === kind);
+      assert.equal(found?.metadata.namespace, deployment.metadata.namespace, `${kind} in the service's namespace`);
+    }
+    const monitor = example.find((m) => m.kind === "ServiceMonitor")!;
+    const service = example.find((m) => m.kind === "Service")!;
+    for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels as Record<string, string>)) {
+      assert.equal(service.metadata.labels?.[key], value, "the ServiceMonitor selects the Service");
+    }
+    assert.ok(service.spec.ports.some((p: { name: string }) => p.name === monitor.spec.endpoints[0].port));
+    const dashboard = example.find((m) => m.kind === "ConfigMap" && m.metadata.labels?.grafana_dashboard === "1");
+    assert.ok(dashboard?.data?.["grafana-dashboard.json"], "the dashboard, labelled for Grafana's sidecar");
   });
 
   it("documents workload identity on the ServiceAccount: IRSA and GKE Workload Identity", () => {
