@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +20,7 @@ function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   until?: RegExp,
-  onReady?: (stdout: string) => Promise<void>,
+  onReady?: (stdout: string, child: ChildProcess) => Promise<void>,
 ): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, env: { PATH: process.env.PATH, ...env } });
@@ -32,7 +32,7 @@ function runCli(
       stdout += d;
       if (until && !triggered && until.test(stdout)) {
         triggered = true;
-        (onReady ? onReady(stdout) : Promise.resolve()).then(() => child.kill("SIGTERM"), reject);
+        (onReady ? onReady(stdout, child) : Promise.resolve()).then(() => child.kill("SIGTERM"), reject);
       }
     });
     child.stderr.on("data", (d: Buffer) => (stderr += d));
@@ -114,8 +114,11 @@ describe("cluster-token serve", () => {
     const keys = {
       CTS_TEST_AWS_ACCESS_KEY_ID: process.env.CTS_TEST_AWS_ACCESS_KEY_ID,
       CTS_TEST_AWS_SECRET_ACCESS_KEY: process.env.CTS_TEST_AWS_SECRET_ACCESS_KEY,
+      // A warning on demand (SIGUSR2), so that this holds on every Node line, whichever dependency warns there.
+      NODE_OPTIONS: `--require "${join(repoRoot, "test", "support", "fixtures", "warn-on-sigusr2.cjs")}"`,
     };
-    const out = await runCli(["serve", "--config", await configFile(rawTestConfig())], keys, /"msg":"serving"/, async (stdout) => {
+    const config = await configFile(rawTestConfig());
+    const out = await runCli(["serve", "--config", config], keys, /"msg":"serving"/, async (stdout, child) => {
       const http = /"http":"([^"]+)"/.exec(stdout)![1];
       const res = await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GenerateToken`, {
         method: "POST",
@@ -123,17 +126,38 @@ describe("cluster-token serve", () => {
         body: '{"clusterId":"demo-eks"}',
       });
       assert.equal(res.status, 200);
-      // Builds an AWS SDK client, which warns about this Node version.
       await fetch(`http://${http}/clustertoken.v1.ClusterTokenService/GetKubeconfig`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: '{"clusterId":"no-endpoint"}',
       });
+      let seen = "";
+      const warned = new Promise<void>((resolve) =>
+        child.stdout!.on("data", (d: Buffer) => {
+          seen += d;
+          if (seen.includes("CTS_TEST_WARNING")) resolve();
+        }),
+      );
+      child.kill("SIGUSR2");
+      await warned;
     });
     assert.equal(out.code, 0, out.stderr);
     assert.equal(out.stderr, "", "warnings and errors go through the JSON logger, not raw to stderr");
-    for (const line of out.stdout.trim().split("\n")) assert.doesNotThrow(() => JSON.parse(line), line);
-    assert.match(out.stdout, /"msg":"process warning"/);
+    const lines = out.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { msg?: string; warning?: { type: string; code?: string; message: string } });
+    const warning = lines.find((line) => line.warning?.code === "CTS_TEST_WARNING");
+    assert.deepEqual(
+      { msg: warning?.msg, ...warning?.warning },
+      {
+        msg: "process warning",
+        type: "TestWarning",
+        code: "CTS_TEST_WARNING",
+        message: "first line second line, with [REDACTED] in it",
+      },
+      "one line, multi-line text joined, the key scrubbed",
+    );
     assert.doesNotMatch(out.stdout, /DEVELOPMENT MODE/);
     assert.match(out.stdout, /"msg":"shutting down"/);
     assert.match(out.stdout, /"code":"OK"/, "gRPC code names in the access log");

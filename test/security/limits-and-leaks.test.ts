@@ -82,6 +82,9 @@ describe("security: limits, fail-closed audit, and no leaks", () => {
   it("a full flow over both transports and both auth methods leaves no secret, key or token in any log", async () => {
     const svc = await startTestService(testConfig(secureRawConfig(f, { mtls: true })));
     const leaks = new Set<string>([f.keys.deployer.key, f.keys.reader.key, testAwsKeys.secretAccessKey, testAwsKeys.accessKeyId]);
+    // Counted, not collected: tokens minted in the same second with the same keys for the same cluster are
+    // identical (a presigned URL), so how many distinct ones a run sees depends on the machine's speed.
+    let issued = 0;
     for (const cert of [f.ciCert, f.opsCert, f.cnOnlyCert, f.server]) leaks.add(cert.key.toString().split("\n")[1]!);
     try {
       for (const auth of [
@@ -94,11 +97,17 @@ describe("security: limits, fail-closed audit, and no leaks", () => {
         for (const client of Object.values(secureClients(svc.server, { ca: f.pki.ca.cert, ...auth }))) {
           for (const clusterId of ["demo-eks", "prod-eks", "nope-eks"]) {
             await client.generateToken({ clusterId }).then(
-              (r) => leaks.add(r.status!.token),
+              (r) => {
+                leaks.add(r.status!.token);
+                issued++;
+              },
               () => undefined,
             );
             await client.getKubeconfig({ clusterId }).then(
-              (r) => leaks.add(/token: (\S+)/.exec(r.kubeconfig)![1]!),
+              (r) => {
+                leaks.add(/token: (\S+)/.exec(r.kubeconfig)![1]!);
+                issued++;
+              },
               () => undefined,
             );
             await client.getKubeconfig({ clusterId, mode: KubeconfigMode.EXEC }).catch(() => undefined);
@@ -106,8 +115,11 @@ describe("security: limits, fail-closed audit, and no leaks", () => {
           await client.listClusters({}).catch(() => undefined);
         }
       }
-      const tokens = [...leaks].filter((l) => l.startsWith("k8s-aws-v1."));
-      assert.ok(tokens.length >= 2, "tokens were issued");
+      assert.ok(
+        [...leaks].some((l) => l.startsWith("k8s-aws-v1.")),
+        "tokens are among the strings searched for",
+      );
+      assert.ok(issued >= 2, `tokens were issued over several calls (${issued})`);
       const everything = svc.logs.text() + JSON.stringify(await svc.audit());
       assert.ok((await svc.audit()).length > 20 && svc.logs.lines.length > 20);
       for (const leak of leaks) assert.ok(!everything.includes(leak), `a log leaks ${leak.slice(0, 14)}…`);
