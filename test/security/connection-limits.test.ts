@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +32,37 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
+/**
+ * Asks a process started with `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR` for a heap snapshot (V8 runs a
+ * full garbage collection first) and counts the live objects made by each named constructor.
+ */
+async function liveObjects(pid: number, dir: string, constructors: string[]): Promise<Map<string, number>> {
+  process.kill(pid, "SIGUSR2");
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const [name] = (await readdir(dir)).filter((f) => f.endsWith(".heapsnapshot"));
+    const text = name ? await readFile(join(dir, name), "utf8") : "";
+    if (text.trimEnd().endsWith("]}")) {
+      await rm(join(dir, name!));
+      const snapshot = JSON.parse(text) as {
+        snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+        nodes: number[];
+        strings: string[];
+      };
+      const { node_fields: fields, node_types: types } = snapshot.snapshot.meta;
+      const [typeAt, nameAt, objectType] = [fields.indexOf("type"), fields.indexOf("name"), types[0].indexOf("object")];
+      const counts = new Map(constructors.map((c) => [c, 0]));
+      for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+        const maker = snapshot.strings[snapshot.nodes[i + nameAt]!]!;
+        if (snapshot.nodes[i + typeAt] === objectType && counts.has(maker)) counts.set(maker, counts.get(maker)! + 1);
+      }
+      return counts;
+    }
+    if (Date.now() > deadline) throw new Error("no complete heap snapshot within 30 s");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** How many silent connections this machine's open-file limit allows, both ends in one test, with room to spare. */
 function affordableConnections(wanted: number): number {
   const limit = Number(execFileSync("sh", ["-c", "ulimit -n"]).toString().trim());
@@ -46,6 +77,7 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
 
   describe("a wave of silent connections on the gRPC TLS port of a served process", () => {
     let child: ChildProcess;
+    let snapshots: string;
     let addresses: { grpc: string; http: string };
     before(async () => {
       const dir = await mkdtemp(join(tmpdir(), "cts-conn-"));
@@ -54,7 +86,15 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
         config,
         stringify({ ...secureRawConfig(f, { mtls: false, limits: { handshakeTimeoutSeconds: 1 } }), logging: { level: "info" } }),
       );
-      child = spawn(process.execPath, [cliPath, "serve", "--config", config], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] });
+      snapshots = await mkdtemp(join(tmpdir(), "cts-heap-"));
+      child = spawn(
+        process.execPath,
+        ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshots}`, cliPath, "serve", "--config", config],
+        {
+          cwd: repoRoot,
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
       addresses = await new Promise((resolve, reject) => {
         let out = "";
         child.stdout!.on("data", (d: Buffer) => {
@@ -67,7 +107,7 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
     });
     after(() => child.kill("SIGKILL"));
 
-    it("closes them within the handshake timeout, keeps answering health, and gives the memory back", { timeout: 60_000 }, async (t) => {
+    it("closes them within the handshake timeout, keeps answering health, and keeps none of them", { timeout: 90_000 }, async (t) => {
       const health = createClient(
         Health,
         createGrpcTransport({ baseUrl: `https://${addresses.grpc}`, nodeOptions: { ca: f.pki.ca.cert } }),
@@ -93,17 +133,20 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
       const lifetimes = await Promise.all(connections.map(async (c) => (await c.closed) - c.connectedAt));
       const slowest = Math.max(...lifetimes);
       const peak = rssMb(child.pid!);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const afterwards = rssMb(child.pid!);
+      // What the service still holds once the wave is closed, after a full collection: on every Node line, a
+      // closed connection must leave no socket behind. (Resident memory says little about that: no line's
+      // allocator hands freed pages back to the system within seconds, and how far V8 grows its young
+      // generation under this churn differs between lines, 35 to 60 MB for this wave.)
+      const live = await liveObjects(child.pid!, snapshots, ["TLSSocket", "Socket"]);
       t.diagnostic(
-        `${count} silent connections: RSS ${baseline.toFixed(0)} → ${peak.toFixed(0)} → ${afterwards.toFixed(0)} MB; longest life ${Math.round(slowest)} ms; health ${Math.round(healthMs)} ms`,
+        `${count} silent connections: RSS ${baseline.toFixed(0)} → ${peak.toFixed(0)} MB; then ${[...live].map(([c, n]) => `${n} ${c}`).join(", ")} objects live; longest life ${Math.round(slowest)} ms; health ${Math.round(healthMs)} ms`,
       );
       assert.ok(healthMs < 1_000, `health took ${Math.round(healthMs)} ms with ${count} silent connections open`);
       assert.ok(slowest < 2_500, `one of ${count} silent connections lived ${Math.round(slowest)} ms (timeout 1 s)`);
-      assert.ok(
-        afterwards - baseline < 60,
-        `RSS ${baseline.toFixed(0)} MB before, ${peak.toFixed(0)} MB at the peak, ${afterwards.toFixed(0)} MB after ${count} silent connections`,
-      );
+      // What remains is the process's own: standard output and error, the health client's connection.
+      for (const [maker, n] of live) assert.ok(n < 10, `${n} ${maker} objects remain after ${count} connections closed`);
+      // The memory a wave may cost at its peak: the budget issue 18 sets for any unauthenticated attack.
+      assert.ok(peak - baseline < 100, `RSS ${baseline.toFixed(0)} MB before, ${peak.toFixed(0)} MB with ${count} silent connections`);
       await check();
     });
   });
