@@ -40,5 +40,6 @@ ENV NODE_ENV=production
 EXPOSE 50051 8080 9090 8081
 # --disable-sigusr1: SIGUSR1 never opens the inspector, which would hand every cloud secret in
 # memory to whoever may signal the process (a reloader sidecar sharing the process namespace).
+# Node then ignores SIGUSR1 altogether, the service's own listener included: SIGHUP reopens the audit file.
 # The config (and the files it names) come from a mounted path; see deploy/kubernetes.
 ENTRYPOINT ["/nodejs/bin/node", "--disable-sigusr1", "/app/dist/src/cli/bin.cjs", "serve", "--config", "/etc/cluster-token/config.yaml"]
