@@ -62,7 +62,15 @@ function logTo(write: Log): void {
 function serve(serving: SignalRoutes): Promise<StopSignal> {
   guard();
   routes = serving;
-  phase = "serving";
+  // A signal that arrived while the service was starting may still sit unread in libuv's signal pipe: start-up can
+  // finish within the callback that read the config (listening needs no event-loop turn), before the loop polls for
+  // that signal. Serving begins after the next poll phase, so that such a signal is still handled as one received
+  // while starting (seen on Node 26, where it was otherwise taken for a reload).
+  setImmediate(() =>
+    setImmediate(() => {
+      if (phase === "starting") phase = "serving";
+    }),
+  );
   return new Promise((resolve) => {
     const stop = (signal: StopSignal) => {
       process.removeListener("SIGTERM", stop);
