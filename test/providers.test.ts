@@ -17,18 +17,19 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** The tokens whose text can name a cloud: identifiers and strings. */
-const wordTokens = new Set([ts.SyntaxKind.Identifier, ts.SyntaxKind.StringLiteral, ts.SyntaxKind.NoSubstitutionTemplateLiteral]);
-
 /** The words of the code of `text`, its comments left out: identifiers split at case changes, strings at punctuation. */
 function codeWords(text: string): string[] {
-  const scanner = ts.createScanner(ts.ScriptTarget.Latest, true, ts.LanguageVariant.Standard, text);
+  // A parsed tree, not the raw scanner: the scanner reads the text after a template's `${…}` as code.
+  const source = ts.createSourceFile("file.ts", text, ts.ScriptTarget.Latest, false);
   const words: string[] = [];
-  for (let token = scanner.scan(); token !== ts.SyntaxKind.EndOfFileToken; token = scanner.scan()) {
-    if (!wordTokens.has(token)) continue;
-    const value = scanner.getTokenValue().replace(/([a-z0-9])([A-Z])/g, "$1 $2");
-    words.push(...value.split(/[^A-Za-z0-9]+/).map((word) => word.toLowerCase()));
-  }
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node) || ts.isStringLiteralLike(node) || ts.isTemplateLiteralToken(node)) {
+      const value = node.text.replace(/([a-z0-9])([A-Z])/g, "$1 $2");
+      words.push(...value.split(/[^A-Za-z0-9]+/).map((word) => word.toLowerCase()));
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
   return words;
 }
 
