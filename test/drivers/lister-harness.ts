@@ -52,6 +52,8 @@ export interface ListingSize {
   clusters: number;
   /** Clusters that match the account's filter (all of them without one). */
   matching: number;
+  /** Clusters that carry any tag or label (a bulk tag API may report only those). */
+  labelled: number;
   /** Whether the account has `tags`. */
   filtered: boolean;
 }

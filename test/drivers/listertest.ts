@@ -65,7 +65,10 @@ export function runListerConformance<A extends AccountBase>(harness: ListerHarne
         assert.deepEqual(listed.labels, { team: `t${Number(listed.name.slice(1)) % 2}` });
         assertEntry(listed);
       }
-      assert.equal(requests, env.requestsPerListing({ clusters: many.length, matching: many.length, filtered: false }));
+      assert.equal(
+        requests,
+        env.requestsPerListing({ clusters: many.length, matching: many.length, labelled: many.length, filtered: false }),
+      );
       if (harness.pageSize) assert.ok(requests >= 3, `${requests} requests cannot have read three pages`);
       assert.deepEqual(names(await list(scopes[1]!)), ["other-a"]);
     });
@@ -73,7 +76,7 @@ export function runListerConformance<A extends AccountBase>(harness: ListerHarne
     it("lists an empty scope as empty: a complete listing of nothing", async () => {
       const { result, requests } = await counted(() => list(scopes[0]!));
       assert.deepEqual(result, []);
-      assert.equal(requests, env.requestsPerListing({ clusters: 0, matching: 0, filtered: false }));
+      assert.equal(requests, env.requestsPerListing({ clusters: 0, matching: 0, labelled: 0, filtered: false }));
     });
 
     const pageFaults: [string, Fault, ErrorCode][] = [
@@ -139,7 +142,7 @@ export function runListerConformance<A extends AccountBase>(harness: ListerHarne
       assert.deepEqual(prod.find((c) => c.name === "prod-a")?.labels, { env: "prod", team: "a" });
       const { result, requests } = await counted(() => list(scopes[0]!, filtered({ env: "prod", team: "a" })));
       assert.deepEqual(names(result), ["prod-a"]);
-      assert.equal(requests, env.requestsPerListing({ clusters: 4, matching: 1, filtered: true }));
+      assert.equal(requests, env.requestsPerListing({ clusters: 4, matching: 1, labelled: 3, filtered: true }));
       assert.deepEqual(await list(scopes[0]!, filtered({ env: "staging" })), []);
     });
 
