@@ -1,4 +1,5 @@
 import { requestJson } from "../common/http-json.js";
+import type { ServiceError } from "../errors/service-error.js";
 import { upstreamBadResponse, upstreamHttpError, upstreamReadError, type UpstreamCall } from "../errors/upstream-error.js";
 
 /** The longest JSON body read from a cloud API; cluster descriptions and credentials are a few KiB. */
@@ -7,15 +8,25 @@ export const maxUpstreamResponseBytes = 1024 * 1024;
 /** One request to a cloud's JSON API. */
 export interface UpstreamRequest {
   readonly url: URL;
-  /** GET when absent; a POST is sent without a body. */
+  /** GET when absent. */
   readonly method?: "GET" | "POST";
   readonly headers?: Readonly<Record<string, string>>;
+  /** The request body, as signed; a POST without one is sent empty. */
+  readonly body?: string;
   /** Aborted when the callers gave up or the shared attempt's time passed. */
   readonly signal: AbortSignal;
   /** One attempt's limit (`limits.upstreamTimeoutSeconds`), for the whole exchange. */
   readonly timeoutMs: number;
   /** CAs trusted besides the system's, such as Azure's `caFile`. */
   readonly ca?: Buffer | undefined;
+  /** The largest body read, {@link maxUpstreamResponseBytes} when absent: a page of a bulk API may need more. */
+  readonly maxBytes?: number;
+  /**
+   * The cloud's own reading of an answer that is not a 2xx, from its status and JSON
+   * body (some APIs say "throttled" or "credentials refused" with a 400 and a code
+   * in the body); `upstreamHttpError` by the status alone when it returns undefined.
+   */
+  readonly errorOf?: (status: number, json: unknown) => ServiceError | undefined;
 }
 
 /**
@@ -29,7 +40,7 @@ export interface UpstreamRequest {
  */
 export async function fetchUpstreamJson(
   call: UpstreamCall,
-  { url, method = "GET", headers = {}, signal, timeoutMs, ca }: UpstreamRequest,
+  { url, method = "GET", headers = {}, body, signal, timeoutMs, ca, maxBytes = maxUpstreamResponseBytes, errorOf }: UpstreamRequest,
 ): Promise<unknown> {
   let answer;
   try {
@@ -37,15 +48,16 @@ export async function fetchUpstreamJson(
       url,
       method,
       headers: { accept: "application/json", ...headers },
+      ...(body !== undefined ? { body } : {}),
       tls: { ca },
       timeoutMs,
       signal,
-      maxBytes: maxUpstreamResponseBytes,
+      maxBytes,
     });
   } catch (err) {
     throw upstreamReadError(call, err, signal);
   }
-  if (answer.status < 200 || answer.status > 299) throw upstreamHttpError(call, answer.status);
+  if (answer.status < 200 || answer.status > 299) throw errorOf?.(answer.status, answer.json) ?? upstreamHttpError(call, answer.status);
   if (answer.json === undefined) throw upstreamBadResponse(call, new Error(`a ${answer.text.length}-character body that is not JSON`));
   return answer.json;
 }

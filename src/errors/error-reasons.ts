@@ -46,6 +46,7 @@ export const errorReasons = {
   UPSTREAM_THROTTLED: "Unavailable",
   UPSTREAM_UNREACHABLE: "Unavailable",
   UPSTREAM_BAD_RESPONSE: "Unavailable",
+  UPSTREAM_PARTIAL_LISTING: "Unavailable",
   // The call's own end.
   DEADLINE_EXCEEDED: "DeadlineExceeded",
   CANCELED: "Canceled",

@@ -109,6 +109,15 @@ export function upstreamBadResponse(call: UpstreamCall, cause?: unknown): Servic
 }
 
 /**
+ * The cloud answered a listing but said that part of it is missing (zones it could
+ * not read): an incomplete listing, which must never read as "these are all
+ * the clusters". `missing` names what is missing, such as zones; never a secret.
+ */
+export function upstreamPartialListing(call: UpstreamCall, missing: string): ServiceError {
+  return upstream(call, "UPSTREAM_PARTIAL_LISTING", `answered a partial listing, without ${missing}; retry later`, undefined);
+}
+
+/**
  * The error for a call abandoned because the caller went away: `DeadlineExceeded`
  * when its deadline passed, `Canceled` otherwise.
  */

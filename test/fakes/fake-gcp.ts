@@ -13,6 +13,8 @@ export interface FakeGkeCluster {
   endpoint: string;
   caData: string;
   status?: string;
+  /** Its `resourceLabels`. */
+  labels?: Record<string, string>;
 }
 
 /** A service-account key file and its key, as the tests write them. */
@@ -52,8 +54,19 @@ export interface FakeGcp extends FakeServer {
   readonly tokenUrl: string;
   /** Access tokens it issued. */
   readonly issued: Map<string, IssuedToken>;
+  /** Requests per GKE API (`clusters.list`, `clusters.get`) and to the token endpoint. */
+  readonly calls: { list: number; get: number; token: number };
   /** Accepts a token it issued that is unexpired and carries the cloud-platform scope, as GKE would. */
   verifyAccessToken(token: string): Verdict;
+  /** Creates or replaces a cluster, seen by the next request. */
+  addCluster(project: string, location: string, name: string, cluster: FakeGkeCluster): void;
+  removeCluster(project: string, location: string, name: string): void;
+  /** Refuses every GKE request about `project` with 403, as IAM does without `container.clusters.*` there. */
+  denyProject(project: string): void;
+  /** Names `zones` as `missingZones` in every listing of `project`. */
+  missingZones(project: string, zones: string[]): void;
+  /** Deletes every cluster and clears every fault. */
+  reset(): void;
 }
 
 function b64urlJson(part: string): Record<string, unknown> | undefined {
@@ -71,8 +84,10 @@ function b64urlJson(part: string): Record<string, unknown> | undefined {
  *   Google's token URL, both GKE scopes, and a current `iat`/`exp` at most an hour apart;
  * - `POST /v1/projects/-/serviceAccounts/{target}:generateAccessToken`: a bearer token
  *   it issued to a principal allowed to impersonate `target`;
- * - `GET /v1/projects/{p}/locations/{l}/clusters/{name}`: a bearer token it issued with
- *   the cloud-platform scope.
+ * - `GET /v1/projects/{p}/locations/{l}/clusters/{name}` and
+ *   `GET /v1/projects/{p}/locations/{l}/clusters` (`-`: every location, no pages,
+ *   `missingZones` when the test makes it partial): a bearer token it issued, unexpired,
+ *   with the cloud-platform scope.
  */
 export async function startFakeGcp(options: {
   serviceAccounts: TestServiceAccount[];
@@ -85,6 +100,10 @@ export async function startFakeGcp(options: {
   clock?: Clock;
 }): Promise<FakeGcp> {
   const clock = options.clock ?? systemClock;
+  const clusters = new Map(Object.entries(options.clusters));
+  const calls = { list: 0, get: 0, token: 0 };
+  const denied = new Set<string>();
+  const missing = new Map<string, string[]>();
   const accounts = new Map(options.serviceAccounts.map((a) => [a.email, a]));
   const issued = new Map<string, IssuedToken>();
   const lifetime = options.tokenLifetimeS ?? 3599;
@@ -124,9 +143,43 @@ export async function startFakeGcp(options: {
     return json(200, { access_token: issue(account.email, scopes), expires_in: lifetime, token_type: "Bearer" });
   }
 
+  /** `clusters.get` and `clusters.list`, for `[project, location, name?]`. */
+  function clusterApi(req: { headers: Record<string, string | undefined> }, [project, location, name]: (string | undefined)[]) {
+    calls[name === undefined ? "list" : "get"]++;
+    const caller = bearer(req.headers.authorization);
+    if (!caller) return json(401, { error: { code: 401, status: "UNAUTHENTICATED" } });
+    if (!caller.scopes.includes(requiredScopes[0]!) || denied.has(project!))
+      return json(403, { error: { code: 403, status: "PERMISSION_DENIED" } });
+    const resource = (key: string, cluster: FakeGkeCluster) => {
+      const [, where, own] = key.split("/");
+      const labels = cluster.labels && Object.keys(cluster.labels).length > 0 ? { resourceLabels: cluster.labels } : {};
+      return {
+        name: own,
+        location: where,
+        selfLink: `https://container.googleapis.com/v1/projects/${project}/locations/${where}/clusters/${own}`,
+        status: cluster.status ?? "RUNNING",
+        endpoint: cluster.endpoint,
+        masterAuth: { clusterCaCertificate: cluster.caData },
+        ...labels,
+      };
+    };
+    if (name !== undefined) {
+      const key = `${project}/${location}/${name}`;
+      const cluster = clusters.get(key);
+      return cluster ? json(200, resource(key, cluster)) : json(404, { error: { code: 404, status: "NOT_FOUND" } });
+    }
+    const listed = [...clusters]
+      .filter(([key]) => key.startsWith(`${project}/`) && (location === "-" || key.split("/")[1] === location))
+      .map(([key, cluster]) => resource(key, cluster));
+    // Google leaves empty lists out of its JSON.
+    const zones = missing.get(project!) ?? [];
+    return json(200, { ...(listed.length > 0 ? { clusters: listed } : {}), ...(zones.length > 0 ? { missingZones: zones } : {}) });
+  }
+
   const server = await startFakeServer(
     (req) => {
       const path = req.url.pathname;
+      if (req.method === "POST" && path === "/token") calls.token++;
       if (req.method === "POST" && path === "/token") return grant(new URLSearchParams(req.body.toString("utf8")));
       const impersonate = /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(path);
       if (req.method === "POST" && impersonate) {
@@ -139,20 +192,12 @@ export async function startFakeGcp(options: {
         const token = issue(target, body.scope ?? []);
         return json(200, { accessToken: token, expireTime: new Date(issued.get(token)!.expiresAt).toISOString() });
       }
-      const get = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/.exec(path);
-      if (req.method === "GET" && get) {
-        const caller = bearer(req.headers.authorization);
-        if (!caller) return json(401, { error: { code: 401, status: "UNAUTHENTICATED" } });
-        if (!caller.scopes.includes(requiredScopes[0]!)) return json(403, { error: { code: 403, status: "PERMISSION_DENIED" } });
-        const cluster = options.clusters[get.slice(1).map(decodeURIComponent).join("/")];
-        if (!cluster) return json(404, { error: { code: 404, status: "NOT_FOUND" } });
-        return json(200, {
-          name: get[3],
-          status: cluster.status ?? "RUNNING",
-          endpoint: cluster.endpoint,
-          masterAuth: { clusterCaCertificate: cluster.caData },
-        });
-      }
+      const gke = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/clusters(?:\/([^/]+))?$/.exec(path);
+      if (req.method === "GET" && gke)
+        return clusterApi(
+          req,
+          gke.slice(1).map((part) => (part === undefined ? undefined : decodeURIComponent(part))),
+        );
       return json(404, { error: { code: 404, status: "NOT_FOUND" } });
     },
     { clock },
@@ -161,6 +206,17 @@ export async function startFakeGcp(options: {
   return Object.assign(server, {
     tokenUrl: `${server.url}/token`,
     issued,
+    calls,
+    addCluster: (project: string, location: string, name: string, cluster: FakeGkeCluster) =>
+      void clusters.set(`${project}/${location}/${name}`, cluster),
+    removeCluster: (project: string, location: string, name: string) => void clusters.delete(`${project}/${location}/${name}`),
+    denyProject: (project: string) => void denied.add(project),
+    missingZones: (project: string, zones: string[]) => void missing.set(project, zones),
+    reset() {
+      clusters.clear();
+      denied.clear();
+      missing.clear();
+    },
     verifyAccessToken(token: string): Verdict {
       const grant = issued.get(token);
       if (!grant) return { ok: false, reason: "unknown token" };

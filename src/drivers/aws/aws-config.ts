@@ -1,8 +1,14 @@
 import { z } from "zod";
-import { always, baseUrlSchema, clusterBase, secretRefSchema } from "../../config/schema-parts.js";
+import { accountBase, always, baseUrlSchema, clusterBase, secretRefSchema } from "../../config/schema-parts.js";
 
 /** The `provider` value of AWS entries, and the name errors and metrics give the cloud. */
 export const awsProviderName = "aws";
+
+/** An AWS region, such as us-west-2. */
+export const awsRegionSchema = z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-west-2");
+
+/** The most tag filters one GetResources request takes (the Resource Groups Tagging API's limit). */
+export const maxTagFilters = 50;
 
 /** An AWS credential: static keys from references, the SDK default chain, and optionally a role to assume. */
 export const awsCredentialSchema = z
@@ -25,10 +31,7 @@ export const awsCredentialSchema = z
       .regex(/^[\w+=,.@-]{2,64}$/, "must be 2 to 64 characters of [A-Za-z0-9_+=,.@-]")
       .optional(),
     durationSeconds: z.int().min(900).max(43200).optional(),
-    region: z
-      .string()
-      .regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-east-1")
-      .optional(),
+    region: awsRegionSchema.optional(),
     stsEndpoint: baseUrlSchema.optional(),
   })
   .superRefine((c, ctx) => {
@@ -58,11 +61,31 @@ export const awsCredentialSchema = z
 export const awsClusterSchema = z.strictObject({
   ...clusterBase,
   provider: z.literal(awsProviderName),
-  region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/, "must be an AWS region such as us-west-2"),
+  region: awsRegionSchema,
   name: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, "must be an EKS cluster name"),
 });
+
+/**
+ * An AWS account whose EKS clusters are discovered: the regions it is listed in,
+ * each a scope of its own. Its `tags` become GetResources' tag filters, one per key.
+ */
+export const awsAccountSchema = z
+  .strictObject({
+    ...accountBase,
+    provider: z.literal(awsProviderName),
+    regions: z.array(awsRegionSchema).min(1, "must name at least one AWS region").max(64),
+  })
+  .superRefine((account, ctx) => {
+    const repeated = account.regions.find((region, i) => account.regions.indexOf(region) !== i);
+    if (repeated) ctx.addIssue({ code: "custom", input: repeated, path: ["regions"], message: `names ${repeated} twice` });
+    if (Object.keys(account.tags).length > maxTagFilters) {
+      ctx.addIssue({ code: "custom", input: account.tags, path: ["tags"], message: `may hold at most ${maxTagFilters} tags on aws` });
+    }
+  }, always);
 
 /** An AWS `credentials` entry. */
 export type AwsCredentialConfig = z.output<typeof awsCredentialSchema>;
 /** A registered EKS cluster. */
 export type AwsCluster = z.output<typeof awsClusterSchema>;
+/** An AWS `accounts` entry. */
+export type AwsAccount = z.output<typeof awsAccountSchema>;

@@ -1,8 +1,12 @@
 import { defineProvider } from "../provider-module.js";
 import { lazyDrivers } from "../lazy-drivers.js";
-import { awsClusterSchema, awsCredentialSchema, awsProviderName } from "./aws-config.js";
+import { awsAccountSchema, awsClusterSchema, awsCredentialSchema, awsProviderName } from "./aws-config.js";
 
-/** AWS EKS: tokens presigned locally, AssumeRole and DescribeCluster through the AWS SDK (imported once configured). */
+/**
+ * AWS EKS: tokens presigned locally, AssumeRole, DescribeCluster and ListClusters
+ * through the AWS SDK (imported once configured), tags in bulk by the Resource
+ * Groups Tagging API.
+ */
 export const awsProvider = defineProvider({
   name: awsProviderName,
   credentialSchema: awsCredentialSchema,
@@ -16,25 +20,33 @@ export const awsProvider = defineProvider({
     ],
     fields: ["secretAccessKey", "sessionToken", "SecretAccessKey", "SessionToken"],
   },
+  discovery: { accountSchema: awsAccountSchema, filterKey: "tags", scopes: (account) => account.regions },
   placement: ({ region, name }) => ({ region, name }),
-  /** The drivers share one set of credential sources, so that assumed roles are cached once. */
+  /** The drivers share one set of credential sources and EKS clients, so that assumed roles are cached once. */
   create(credentials, options) {
-    return lazyDrivers(async () => {
-      const [{ createAwsCredentialSources }, { EksClusterDescriber }, { EksTokenDriver }] = await Promise.all([
-        import("./aws-credentials.js"),
-        import("./eks-describer.js"),
-        import("./eks-driver.js"),
-      ]);
-      const sources = createAwsCredentialSources(credentials, options);
-      const describer = new EksClusterDescriber(sources, options);
-      return {
-        token: new EksTokenDriver(sources, options.clock),
-        describer,
-        close() {
-          describer.close();
-          for (const source of sources.values()) source.close();
-        },
-      };
-    });
+    return lazyDrivers(
+      async () => {
+        const [{ createAwsCredentialSources }, { EksClients }, { EksClusterDescriber }, { EksTokenDriver }, { EksClusterLister }] =
+          await Promise.all([
+            import("./aws-credentials.js"),
+            import("./eks-clients.js"),
+            import("./eks-describer.js"),
+            import("./eks-driver.js"),
+            import("./eks-lister.js"),
+          ]);
+        const sources = createAwsCredentialSources(credentials, options);
+        const clients = new EksClients(options);
+        return {
+          token: new EksTokenDriver(sources, options.clock),
+          describer: new EksClusterDescriber(sources, clients),
+          lister: new EksClusterLister(sources, clients, options),
+          close() {
+            clients.close();
+            for (const source of sources.values()) source.close();
+          },
+        };
+      },
+      { lister: true },
+    );
   },
 });

@@ -1,23 +1,21 @@
 import { type AwsCluster, awsProviderName } from "./aws-config.js";
-import { DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
+import { DescribeClusterCommand } from "@aws-sdk/client-eks";
 import { credentialEntryFor } from "../credential-entry.js";
-import type { ClusterAccess, ClusterDescriber, ProviderOptions } from "../driver.js";
+import type { ClusterAccess, ClusterDescriber } from "../driver.js";
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import { ServiceError } from "../../errors/service-error.js";
-import { awsClientTuning, type AwsCredentialSource } from "./aws-credentials.js";
+import type { AwsCredentialSource } from "./aws-credentials.js";
 import { awsServiceError } from "./aws-errors.js";
+import type { EksClients } from "./eks-clients.js";
 
 /**
  * Discovers an EKS cluster's endpoint and CA with the EKS DescribeCluster API
- * (SigV4, service `eks`), through the AWS SDK. One client is kept per credential,
- * region and endpoint, so connections and resolved credentials are reused.
+ * (SigV4, service `eks`), through the AWS SDK, on clients shared with the lister.
  */
 export class EksClusterDescriber implements ClusterDescriber<AwsCluster> {
-  private readonly clients = new Map<string, EKSClient>();
-
   constructor(
     private readonly sources: ReadonlyMap<string, AwsCredentialSource>,
-    private readonly options: ProviderOptions,
+    private readonly clients: EksClients,
   ) {}
 
   async describeCluster(cluster: AwsCluster, signal: AbortSignal): Promise<ClusterAccess> {
@@ -27,7 +25,9 @@ export class EksClusterDescriber implements ClusterDescriber<AwsCluster> {
       const source = credentialEntryFor(this.sources, cluster);
       // Resolved here, with the caller's signal, so that waiting on STS is abortable too; the client then finds them cached.
       await source.resolve(signal);
-      const output = await this.client(cluster, source).send(new DescribeClusterCommand({ name: cluster.name }), { abortSignal: signal });
+      const output = await this.clients
+        .for(cluster, source)
+        .send(new DescribeClusterCommand({ name: cluster.name }), { abortSignal: signal });
       described = output.cluster;
     } catch (err) {
       throw awsServiceError(err, call, signal);
@@ -43,26 +43,5 @@ export class EksClusterDescriber implements ClusterDescriber<AwsCluster> {
       });
     }
     throw upstreamBadResponse(call, new Error("DescribeCluster returned no endpoint or CA"));
-  }
-
-  /** Releases every client's connections. */
-  close(): void {
-    for (const client of this.clients.values()) client.destroy();
-    this.clients.clear();
-  }
-
-  private client(cluster: AwsCluster, source: AwsCredentialSource): EKSClient {
-    const key = `${cluster.credentials}\n${cluster.region}\n${cluster.apiEndpoint ?? ""}`;
-    let client = this.clients.get(key);
-    if (!client) {
-      client = new EKSClient({
-        region: cluster.region,
-        credentials: source.provider,
-        ...(cluster.apiEndpoint ? { endpoint: cluster.apiEndpoint } : {}),
-        ...awsClientTuning(this.options),
-      });
-      this.clients.set(key, client);
-    }
-    return client;
   }
 }

@@ -1,8 +1,8 @@
 import { defineProvider } from "../provider-module.js";
 import { lazyDrivers } from "../lazy-drivers.js";
-import { gcpClusterSchema, gcpCredentialSchema, gcpProviderName } from "./gcp-config.js";
+import { gcpAccountSchema, gcpClusterSchema, gcpCredentialSchema, gcpProviderName, gkeScope } from "./gcp-config.js";
 
-/** Google GKE: OAuth2 access tokens and `clusters.get`, through google-auth-library (imported once configured). */
+/** Google GKE: OAuth2 access tokens, `clusters.get` and `clusters.list`, through google-auth-library (imported once configured). */
 export const gcpProvider = defineProvider({
   name: gcpProviderName,
   credentialSchema: gcpCredentialSchema,
@@ -17,17 +17,26 @@ export const gcpProvider = defineProvider({
     ],
     fields: ["private_key", "refresh_token", "access_token", "accessToken"],
   },
+  discovery: {
+    accountSchema: gcpAccountSchema,
+    filterKey: "labels",
+    scopes: (account) => account.projects.flatMap((project) => account.locations.map((location) => gkeScope(project, location))),
+  },
   placement: ({ region, name }) => ({ region, name }),
   /** The drivers share one google-auth-library client per credential entry. */
   create(credentials, options) {
-    return lazyDrivers(async () => {
-      const [{ GcpCredentialSource }, { GkeClusterDescriber }, { GkeTokenDriver }] = await Promise.all([
-        import("./gcp-credentials.js"),
-        import("./gke-describer.js"),
-        import("./gke-driver.js"),
-      ]);
-      const sources = new Map(Object.entries(credentials).map(([name, entry]) => [name, new GcpCredentialSource(entry, options)]));
-      return { token: new GkeTokenDriver(sources), describer: new GkeClusterDescriber(sources) };
-    });
+    return lazyDrivers(
+      async () => {
+        const [{ GcpCredentialSource }, { GkeClusterDescriber }, { GkeTokenDriver }, { GkeClusterLister }] = await Promise.all([
+          import("./gcp-credentials.js"),
+          import("./gke-describer.js"),
+          import("./gke-driver.js"),
+          import("./gke-lister.js"),
+        ]);
+        const sources = new Map(Object.entries(credentials).map(([name, entry]) => [name, new GcpCredentialSource(entry, options)]));
+        return { token: new GkeTokenDriver(sources), describer: new GkeClusterDescriber(sources), lister: new GkeClusterLister(sources) };
+      },
+      { lister: true },
+    );
   },
 });
