@@ -8,10 +8,10 @@ export const maxUpstreamResponseBytes = 1024 * 1024;
 /** One request to a cloud's JSON API. */
 export interface UpstreamRequest {
   readonly url: URL;
-  /** GET when absent. */
+  /** GET when absent; a POST without `body` is sent empty. */
   readonly method?: "GET" | "POST";
   readonly headers?: Readonly<Record<string, string>>;
-  /** The request body, as signed; a POST without one is sent empty. */
+  /** The request body, exactly as it was signed. */
   readonly body?: string;
   /** Aborted when the callers gave up or the shared attempt's time passed. */
   readonly signal: AbortSignal;
@@ -19,7 +19,7 @@ export interface UpstreamRequest {
   readonly timeoutMs: number;
   /** CAs trusted besides the system's, such as Azure's `caFile`. */
   readonly ca?: Buffer | undefined;
-  /** The largest body read, {@link maxUpstreamResponseBytes} when absent: a page of a bulk API may need more. */
+  /** The largest body read; {@link maxUpstreamResponseBytes} when absent. A page of a listing may need more. */
   readonly maxBytes?: number;
   /**
    * The cloud's own reading of an answer that is not a 2xx, from its status and JSON
@@ -32,10 +32,10 @@ export interface UpstreamRequest {
 /**
  * Asks a cloud API for JSON in one attempt through the bounded reader
  * (`common/http-json.ts`: one deadline, the caller's signal, reading stops at
- * {@link maxUpstreamResponseBytes}), with the portable error mapping every driver
+ * `maxBytes`), with the portable error mapping every driver
  * shares: the caller's abort is DEADLINE_EXCEEDED or CANCELED, no connection or no
  * answer in time is UPSTREAM_UNREACHABLE, an untrusted certificate is
- * UPSTREAM_TLS_UNTRUSTED, an HTTP error goes through `upstreamHttpError`, and a body
+ * UPSTREAM_TLS_UNTRUSTED, an HTTP error goes through `errorOf` then `upstreamHttpError`, and a body
  * that is not JSON, or too large, is UPSTREAM_BAD_RESPONSE.
  */
 export async function fetchUpstreamJson(

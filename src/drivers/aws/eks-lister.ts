@@ -1,8 +1,8 @@
 import { DescribeClusterCommand, ListClustersCommand } from "@aws-sdk/client-eks";
 import type { ClusterLister, ListedCluster } from "../cluster-lister.js";
-import { credentialEntryFor } from "../credential-entry.js";
+import { credentialEntryFor, credentialUserMetadata } from "../credential-entry.js";
 import type { ProviderOptions } from "../driver.js";
-import { followPages, labelsOf, listedAccess, matchesFilter } from "../listing-parts.js";
+import { followPages, labelsOf, listedAccess, matchesFilter, namedBy } from "../listing-parts.js";
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import { type AwsAccount, awsClusterSchema, awsProviderName } from "./aws-config.js";
 import type { AwsCredentialSource } from "./aws-credentials.js";
@@ -36,7 +36,7 @@ export class EksClusterLister implements ClusterLister<AwsAccount> {
   ) {}
 
   async listScope(account: AwsAccount, region: string, signal: AbortSignal): Promise<readonly ListedCluster[]> {
-    const source = credentialEntryFor(this.sources, account, "account");
+    const source = credentialEntryFor(this.sources, account);
     const tagging = this.call(account, region, "tag:GetResources");
     const credentials = await this.credentials(source, tagging, signal);
     const tagged = await taggedEksClusters({
@@ -65,7 +65,7 @@ export class EksClusterLister implements ClusterLister<AwsAccount> {
    */
   async lookup(account: AwsAccount, name: string, region: string, signal: AbortSignal): Promise<ListedCluster | undefined> {
     if (!account.regions.includes(region) || !awsClusterSchema.shape.name.safeParse(name).success) return undefined;
-    const source = credentialEntryFor(this.sources, account, "account");
+    const source = credentialEntryFor(this.sources, account);
     const call = this.call(account, region, "eks:DescribeCluster");
     await this.credentials(source, call, signal);
     let described;
@@ -78,9 +78,10 @@ export class EksClusterLister implements ClusterLister<AwsAccount> {
       throw failure;
     }
     const tags = labelsOf(described?.tags);
-    if (described?.name !== name || !tags) throw upstreamBadResponse(call, new Error("DescribeCluster answered without the cluster"));
-    if (!matchesFilter(tags, account.tags)) return undefined;
-    return listed(region, name, tags, listedAccess(described.endpoint, described.certificateAuthority?.data));
+    if (typeof described?.name !== "string" || !tags)
+      throw upstreamBadResponse(call, new Error("DescribeCluster answered without the cluster"));
+    if (!namedBy({ name: described.name, region }, name, region) || !matchesFilter(tags, account.tags)) return undefined;
+    return listed(region, described.name, tags, listedAccess(described.endpoint, described.certificateAuthority?.data));
   }
 
   /** Every cluster name of the region, by ListClusters, 100 per page. */
@@ -111,7 +112,7 @@ export class EksClusterLister implements ClusterLister<AwsAccount> {
   }
 
   private call(account: AwsAccount, region: string, operation: string): UpstreamCall {
-    return { provider: awsProviderName, operation, metadata: { account_id: account.id, scope: region } };
+    return { provider: awsProviderName, operation, metadata: { ...credentialUserMetadata(account), scope: region } };
   }
 }
 

@@ -4,7 +4,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import type { Clock } from "../../common/clock.js";
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
-import { followPages, labelsOf } from "../listing-parts.js";
+import { followPages, labelsOf, maxListingPageBytes } from "../listing-parts.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
 import { awsJsonError } from "./aws-errors.js";
 import { partitionDnsSuffix } from "./sts-host.js";
@@ -22,11 +22,6 @@ export const awsJson11ContentType = "application/x-amz-json-1.1";
 export const eksClusterResourceType = "eks:cluster";
 /** The most resources GetResources returns per page (its maximum). */
 export const resourcesPerPage = 100;
-/**
- * The largest GetResources page read: 100 clusters with AWS's 50 user tags each, of
- * 128 and 256 characters, plus system tags, take about 2 MiB of JSON.
- */
-const maxPageBytes = 4 * 1024 * 1024;
 
 const sha256 = Hash.bind(null, "sha256");
 const clusterArn = /^arn:aws[a-z-]*:eks:([a-z0-9-]+):\d{12}:cluster\/(.+)$/;
@@ -82,7 +77,8 @@ export function taggedEksClusters(request: TaggingRequest): Promise<TaggedCluste
       body,
       signal: request.signal,
       timeoutMs: request.timeoutMs,
-      maxBytes: maxPageBytes,
+      // 100 clusters with AWS's 50 user tags each, of 128 and 256 characters, plus system tags: about 2 MiB.
+      maxBytes: maxListingPageBytes,
       errorOf: (status, json) => awsJsonError(call, status, json),
     })) as { ResourceTagMappingList?: unknown; PaginationToken?: unknown };
     const mappings = page?.ResourceTagMappingList;

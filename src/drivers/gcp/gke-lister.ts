@@ -1,8 +1,8 @@
 import type { ClusterLister, ListedCluster } from "../cluster-lister.js";
-import { credentialEntryFor } from "../credential-entry.js";
-import { labelsOf, listedAccess, matchesFilter } from "../listing-parts.js";
+import { credentialEntryFor, credentialUserMetadata } from "../credential-entry.js";
+import { labelsOf, listedAccess, mapBounded, matchesFilter, namedBy, soleMatch } from "../listing-parts.js";
 import { isServiceError } from "../../errors/service-error.js";
-import { isUpstreamVerdict, upstreamBadResponse, upstreamPartialListing, type UpstreamCall } from "../../errors/upstream-error.js";
+import { upstreamBadResponse, upstreamPartialListing, type UpstreamCall } from "../../errors/upstream-error.js";
 import { allLocations, type GcpAccount, gcpClusterSchema, gcpProviderName, gkeScope } from "./gcp-config.js";
 import type { GcpCredentialSource } from "./gcp-credentials.js";
 import { type GkeCluster, gkeClustersUrl, gkeGet } from "./gke-api.js";
@@ -13,6 +13,8 @@ import { type GkeCluster, gkeClustersUrl, gkeGet } from "./gke-api.js";
  * than a project's cluster quota, and no more.
  */
 export const maxGkeListingBytes = 32 * 1024 * 1024;
+/** How many of a lookup's gets (one per project) are in flight at once. */
+const lookupConcurrency = 8;
 /** The most zones named in an error about a partial listing. */
 const namedZones = 5;
 
@@ -21,7 +23,7 @@ const namedZones = 5;
  * scope, with `projects.locations.clusters.list` authorized by the account's
  * credentials (the token driver's google-auth-library client, with its cached
  * token). A poll costs one request per project and location, whatever the number of
- * clusters, since the list has no pages; endpoint, CA and labels come with it, so
+ * clusters, since the list has no pages; a lookup, one per project; endpoint, CA and labels come with it, so
  * label changes are seen at the next poll. GKE's list filters nothing, so the
  * account's `tags` are matched against each cluster's `resourceLabels` here.
  */
@@ -52,35 +54,32 @@ export class GkeClusterLister implements ClusterLister<GcpAccount> {
   }
 
   /**
-   * `clusters.get` in each project of the account, in order, until one has the
-   * cluster and matches the filter: at most one request per project. The location
-   * must be one the account lists. A project that fails does not hide a later
-   * project's cluster, but when no project had it, the first failure rejects the
-   * lookup: it is never "no such cluster" unless every project said so.
+   * `clusters.get` of the name and location in every project of the account, at
+   * most {@link lookupConcurrency} at a time: one request per project. The location
+   * must be one the account lists. Any failed request fails the lookup ("not found"
+   * needs every project's answer), and a name that two projects hold is a collision,
+   * which the poll reports and no lookup serves: undefined.
    */
   async lookup(account: GcpAccount, name: string, region: string, signal: AbortSignal): Promise<ListedCluster | undefined> {
     const listedHere = account.locations.includes(allLocations) || account.locations.includes(region);
     if (!listedHere || !gcpClusterSchema.shape.name.safeParse(name).success) return undefined;
-    let failure: unknown;
-    for (const project of account.projects) {
+    const found = await mapBounded(account.projects, lookupConcurrency, async (project) => {
       const call = callOf(account, gkeScope(project, region), "container:clusters.get");
       const url = `${gkeClustersUrl(account.apiEndpoint, project, region)}/${encodeURIComponent(name)}`;
       try {
-        const found = listed(call, project, await gkeGet<GkeCluster>(this.source(account), call, url, signal));
-        if (found.name === name && found.region === region && matchesFilter(found.labels, account.tags)) return found;
+        return listed(call, project, await gkeGet<GkeCluster>(this.source(account), call, url, signal));
       } catch (err) {
-        // What the project said of itself, unlike a bad credential or the caller's end, which no other project changes.
-        const ofProject = isServiceError(err) && (err.code === "Unavailable" || isUpstreamVerdict(err));
-        if (signal.aborted || !ofProject) throw err;
-        if (err.reason !== "UPSTREAM_NOT_FOUND") failure ??= err;
+        if (isServiceError(err) && err.reason === "UPSTREAM_NOT_FOUND") return undefined;
+        throw err;
       }
-    }
-    if (failure) throw failure;
-    return undefined;
+    });
+    return soleMatch(
+      found.filter((c): c is ListedCluster => c !== undefined && namedBy(c, name, region) && matchesFilter(c.labels, account.tags)),
+    );
   }
 
   private source(account: GcpAccount): GcpCredentialSource {
-    return credentialEntryFor(this.sources, account, "account");
+    return credentialEntryFor(this.sources, account);
   }
 }
 
@@ -91,7 +90,7 @@ function splitScope(scope: string): [project: string, location: string] {
 }
 
 function callOf(account: GcpAccount, scope: string, operation: string): UpstreamCall {
-  return { provider: gcpProviderName, operation, metadata: { account_id: account.id, scope } };
+  return { provider: gcpProviderName, operation, metadata: { ...credentialUserMetadata(account), scope } };
 }
 
 /** One cluster of a GKE answer, checked to be what the API promises. */
