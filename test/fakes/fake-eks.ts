@@ -93,6 +93,7 @@ export async function startFakeEks(options: FakeEksOptions): Promise<FakeEks> {
     const everTagged = Object.keys(tags).length > 0 || (served(region).get(name)?.everTagged ?? false);
     served(region).set(name, { endpoint: `${defaultEndpoint}/${name}`, caData: "", ...cluster, tags, everTagged });
   };
+  served(options.region);
   for (const [name, cluster] of Object.entries(options.clusters)) add(options.region, name, cluster);
   for (const [region, clusters] of Object.entries(options.regions ?? {})) {
     served(region);
