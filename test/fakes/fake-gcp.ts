@@ -179,8 +179,10 @@ export async function startFakeGcp(options: {
   const server = await startFakeServer(
     (req) => {
       const path = req.url.pathname;
-      if (req.method === "POST" && path === "/token") calls.token++;
-      if (req.method === "POST" && path === "/token") return grant(new URLSearchParams(req.body.toString("utf8")));
+      if (req.method === "POST" && path === "/token") {
+        calls.token++;
+        return grant(new URLSearchParams(req.body.toString("utf8")));
+      }
       const impersonate = /^\/v1\/projects\/-\/serviceAccounts\/([^/:]+):generateAccessToken$/.exec(path);
       if (req.method === "POST" && impersonate) {
         const caller = bearer(req.headers.authorization);
