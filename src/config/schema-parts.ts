@@ -96,3 +96,16 @@ export type AccountBase = z.output<z.ZodObject<typeof accountBase>> & {
   /** The provider's name, the `provider` key of the entry. */
   readonly provider: string;
 };
+
+/**
+ * The scopes an `accounts` entry lists (regions, projects, subscriptions, resource
+ * groups): at least one, at most `max`, each once (compared case-insensitively, as
+ * the clouds compare them), so that no scope is listed twice per poll.
+ */
+export function scopeListSchema<T extends z.ZodType<string>>(item: T, what: string, max: number) {
+  return z
+    .array(item)
+    .min(1, `must name at least one ${what}`)
+    .max(max, `may name at most ${max} ${what}s`)
+    .refine((list) => new Set(list.map((value) => value.toLowerCase())).size === list.length, `must name each ${what} once`);
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { baseUrlSchema, clusterBase, secretRefSchema } from "../../config/schema-parts.js";
+import { accountBase, baseUrlSchema, clusterBase, scopeListSchema, secretRefSchema } from "../../config/schema-parts.js";
 
 /** The `provider` value of Alibaba Cloud entries, and the name errors and metrics give the cloud. */
 export const alibabaProviderName = "alibaba";
@@ -28,16 +28,33 @@ export const alibabaCredentialSchema = z.strictObject({
   stsEndpoint: baseUrlSchema.default(defaultAlibabaStsEndpoint),
 });
 
+const regionId = z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, "must be an Alibaba Cloud region id such as cn-hangzhou");
+
 /** An ACK cluster entry, known by its cluster id. */
 export const alibabaClusterSchema = z.strictObject({
   ...clusterBase,
   provider: z.literal(alibabaProviderName),
-  region: z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, "must be an Alibaba Cloud region id such as cn-hangzhou"),
+  region: regionId,
   clusterId: z.string().regex(/^c[0-9a-z]{8,40}$/, "must be the ACK cluster id, such as c82e6987e2961451182edacd74faf****"),
   name: z.string().max(255).default(""),
+});
+
+/** The most regions an Alibaba Cloud account lists; Alibaba Cloud has fewer than this. */
+export const maxAlibabaRegions = 64;
+
+/**
+ * An `accounts` entry of Alibaba Cloud: the ACK clusters of its regions. The `tags`
+ * filter matches the clusters' resource tags.
+ */
+export const alibabaAccountSchema = z.strictObject({
+  ...accountBase,
+  provider: z.literal(alibabaProviderName),
+  regions: scopeListSchema(regionId, "region", maxAlibabaRegions),
 });
 
 /** An Alibaba Cloud `credentials` entry. */
 export type AlibabaCredentialConfig = z.output<typeof alibabaCredentialSchema>;
 /** A registered ACK cluster. */
 export type AlibabaCluster = z.output<typeof alibabaClusterSchema>;
+/** An Alibaba Cloud `accounts` entry. */
+export type AlibabaAccount = z.output<typeof alibabaAccountSchema>;

@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import { resolveSecret } from "../../config/secret-ref.js";
 import { TtlCache } from "../../common/ttl-cache.js";
 import { sharedLookupError, upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
-import { credentialEntryFor } from "../credential-entry.js";
+import { type CredentialUser, credentialEntryFor, credentialUserMetadata } from "../credential-entry.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
 import { acs3Authorization, acsDate, sha256Hex } from "./acs3-signature.js";
 import type { Clock } from "../../common/clock.js";
-import { type AlibabaCluster, type AlibabaCredentialConfig, alibabaProviderName } from "./alibaba-config.js";
+import { type AlibabaCredentialConfig, alibabaProviderName } from "./alibaba-config.js";
 
 /** An AccessKey pair, with the STS security token and expiry of assumed-role credentials. */
 export interface AlibabaKeys {
@@ -64,18 +64,23 @@ export class AlibabaCredentials {
     });
   }
 
-  /** @throws ServiceError FAILED_PRECONDITION when a reference cannot be resolved or STS refuses the role. */
-  async keysFor(cluster: AlibabaCluster, signal: AbortSignal): Promise<AlibabaKeys> {
-    const entry = credentialEntryFor(this.entries, cluster);
+  /**
+   * The keys of the credential `user` (a cluster or an account) names; a cluster and
+   * an account naming one entry share its assumed role.
+   *
+   * @throws ServiceError FAILED_PRECONDITION when a reference cannot be resolved or STS refuses the role.
+   */
+  async keysFor(user: CredentialUser, signal: AbortSignal): Promise<AlibabaKeys> {
+    const entry = credentialEntryFor(this.entries, user);
     if (!entry.roleArn) return this.accessKeys(entry);
     const roleArn = entry.roleArn;
     try {
-      return await this.assumed.get(cluster.credentials, signal, async (attempt) => {
-        const keys = await this.assumeRole(entry, roleArn, await this.accessKeys(entry), attempt, cluster);
+      return await this.assumed.get(user.credentials, signal, async (attempt) => {
+        const keys = await this.assumeRole(entry, roleArn, await this.accessKeys(entry), attempt, user);
         return { value: keys, expiresAt: (keys.expiresAt?.getTime() ?? 0) - renewBeforeMs };
       });
     } catch (err) {
-      throw sharedLookupError(err, signal, assumeRoleCall(cluster));
+      throw sharedLookupError(err, signal, assumeRoleCall(user));
     }
   }
 
@@ -90,9 +95,9 @@ export class AlibabaCredentials {
     roleArn: string,
     keys: AlibabaKeys,
     signal: AbortSignal,
-    cluster: AlibabaCluster,
+    user: CredentialUser,
   ): Promise<AlibabaKeys> {
-    const call = assumeRoleCall(cluster);
+    const call = assumeRoleCall(user);
     const url = new URL(`${entry.stsEndpoint.replace(/\/+$/, "")}/`);
     const query: Record<string, string> = {
       RoleArn: roleArn,
@@ -128,6 +133,6 @@ export class AlibabaCredentials {
   }
 }
 
-function assumeRoleCall(cluster: AlibabaCluster): UpstreamCall {
-  return { provider: alibabaProviderName, operation: "sts:AssumeRole", metadata: { cluster_id: cluster.id } };
+function assumeRoleCall(user: CredentialUser): UpstreamCall {
+  return { provider: alibabaProviderName, operation: "sts:AssumeRole", metadata: credentialUserMetadata(user) };
 }

@@ -2,11 +2,9 @@ import type { UpstreamCall } from "../../errors/upstream-error.js";
 import type { ClusterAccess, ClusterDescriber } from "../driver.js";
 import { kubeconfigClusterEntry } from "../kubeconfig-cluster-entry.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
-import { type AzureCluster, azureProviderName, defaultArmEndpoint } from "./azure-config.js";
+import { armBase, managedClustersUrl } from "./arm-managed-clusters.js";
+import { type AzureCluster, azureProviderName } from "./azure-config.js";
 import type { AzureTokens } from "./azure-credentials.js";
-
-/** The managedClusters API version used for discovery. */
-const apiVersion = "2024-08-01";
 
 /**
  * Discovers an AKS cluster's endpoint and CA with ARM's
@@ -26,20 +24,10 @@ export class AksClusterDescriber implements ClusterDescriber<AzureCluster> {
       operation: "arm:listClusterUserCredential",
       metadata: { cluster_id: cluster.id },
     };
-    const arm = (cluster.apiEndpoint ?? defaultArmEndpoint).replace(/\/+$/, "");
+    const arm = armBase(cluster.apiEndpoint);
     const { token } = await this.tokens.tokenFor(cluster, `${arm}/.default`, signal);
-    const path = [
-      "subscriptions",
-      cluster.subscriptionId,
-      "resourceGroups",
-      cluster.resourceGroup,
-      "providers/Microsoft.ContainerService/managedClusters",
-      cluster.name,
-      "listClusterUserCredential",
-    ]
-      .map((segment) => segment.split("/").map(encodeURIComponent).join("/"))
-      .join("/");
-    const url = new URL(`${arm}/${path}?api-version=${apiVersion}&format=exec`);
+    const url = managedClustersUrl(arm, cluster, cluster.name, "listClusterUserCredential");
+    url.searchParams.set("format", "exec");
     // ARM trusts the credential's caFile as Entra ID does: one TLS-inspecting proxy sits in front of both.
     const body = (await fetchUpstreamJson(call, {
       url,

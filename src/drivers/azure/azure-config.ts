@@ -1,6 +1,14 @@
 import { isAbsolute } from "node:path";
 import { z } from "zod";
-import { always, baseUrlSchema, clusterBase, httpsUrlSchema, secretRefSchema } from "../../config/schema-parts.js";
+import {
+  accountBase,
+  always,
+  baseUrlSchema,
+  clusterBase,
+  httpsUrlSchema,
+  scopeListSchema,
+  secretRefSchema,
+} from "../../config/schema-parts.js";
 
 /** The `provider` value of Azure entries, and the name errors and metrics give the cloud. */
 export const azureProviderName = "azure";
@@ -60,18 +68,47 @@ export const azureCredentialSchema = z
     if (c.source !== "workloadIdentity") refuse("federatedTokenFile");
   }, always);
 
+const resourceGroupName = z.string().regex(/^[\w.()-]{1,90}$/, "must be a resource group name");
+
 /** An AKS cluster entry, known by subscription, resource group and name. */
 export const azureClusterSchema = z.strictObject({
   ...clusterBase,
   provider: z.literal(azureProviderName),
   subscriptionId: guid,
-  resourceGroup: z.string().regex(/^[\w.()-]{1,90}$/, "must be a resource group name"),
+  resourceGroup: resourceGroupName,
   name: z.string().regex(/^[A-Za-z0-9][\w-]{0,62}$/, "must be the AKS cluster name"),
   /** The Azure location, such as westeurope; shown by ListClusters. */
   region: z.string().max(64).default(""),
 });
 
+/**
+ * The most scopes (subscriptions, or subscription and resource group pairs) an
+ * Azure account lists: each is listed every poll, and a lookup in an account with
+ * resource groups asks each of them.
+ */
+export const maxAzureScopes = 64;
+
+/**
+ * An `accounts` entry of Azure: the AKS clusters of its subscriptions, or, with
+ * `resourceGroups`, of those resource groups in each subscription (a resource
+ * group absent from a subscription is a failed scope, reported every poll). The
+ * `tags` filter matches the clusters' Azure tags.
+ */
+export const azureAccountSchema = z
+  .strictObject({
+    ...accountBase,
+    provider: z.literal(azureProviderName),
+    subscriptions: scopeListSchema(guid, "subscription", maxAzureScopes),
+    resourceGroups: scopeListSchema(resourceGroupName, "resource group", maxAzureScopes).optional(),
+  })
+  .refine(
+    (a) => a.subscriptions.length * (a.resourceGroups?.length ?? 1) <= maxAzureScopes,
+    `subscriptions × resourceGroups may make at most ${maxAzureScopes} scopes`,
+  );
+
 /** An Azure `credentials` entry. */
 export type AzureCredentialConfig = z.output<typeof azureCredentialSchema>;
 /** A registered AKS cluster. */
 export type AzureCluster = z.output<typeof azureClusterSchema>;
+/** An Azure `accounts` entry. */
+export type AzureAccount = z.output<typeof azureAccountSchema>;

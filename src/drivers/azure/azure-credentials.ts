@@ -6,10 +6,10 @@ import type { Clock } from "../../common/clock.js";
 import { TtlCache } from "../../common/ttl-cache.js";
 import { ServiceError } from "../../errors/service-error.js";
 import { sharedLookupError, upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
-import { credentialEntryFor } from "../credential-entry.js";
+import { type CredentialUser, credentialEntryFor, credentialUserMetadata } from "../credential-entry.js";
 import type { MintedToken, ProviderOptions } from "../driver.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
-import { type AzureCluster, type AzureCredentialConfig, azureProviderName } from "./azure-config.js";
+import { type AzureCredentialConfig, azureProviderName } from "./azure-config.js";
 import { EntraNetwork, withEntraAttempt } from "./entra-network.js";
 
 /** Managed-identity tokens are reused until this long before they expire. */
@@ -44,14 +44,18 @@ export class AzureTokens {
     });
   }
 
-  /** An access token of `cluster`'s credential for `scope` (e.g. `<app id>/.default`). */
-  async tokenFor(cluster: AzureCluster, scope: string, signal: AbortSignal): Promise<MintedToken> {
-    const entry = credentialEntryFor(this.entries, cluster);
-    const call: UpstreamCall = { provider: azureProviderName, operation: "entra:token", metadata: { cluster_id: cluster.id } };
+  /**
+   * An access token of the credential `user` names, a cluster or an account, for
+   * `scope` (e.g. `<app id>/.default`). A cluster and an account naming one entry
+   * share its MSAL application and token cache, and its cached IMDS tokens.
+   */
+  async tokenFor(user: CredentialUser, scope: string, signal: AbortSignal): Promise<MintedToken> {
+    const entry = credentialEntryFor(this.entries, user);
+    const call: UpstreamCall = { provider: azureProviderName, operation: "entra:token", metadata: credentialUserMetadata(user) };
     if (entry.source === "managedIdentity") {
       const resource = scope.replace(/\/\.default$/, "");
       try {
-        return await this.imdsTokens.get(`${cluster.credentials}\u0000${resource}`, signal, async (attempt) => {
+        return await this.imdsTokens.get(`${user.credentials}\u0000${resource}`, signal, async (attempt) => {
           const minted = await this.imds(entry, resource, attempt, call);
           return { value: minted, expiresAt: minted.expiresAt.getTime() - renewBeforeMs };
         });
@@ -59,7 +63,7 @@ export class AzureTokens {
         throw sharedLookupError(err, signal, call);
       }
     }
-    const app = await this.appFor(cluster.credentials, entry);
+    const app = await this.appFor(user.credentials, entry);
     const result = await withEntraAttempt(call, signal, () => app.acquireTokenByClientCredential({ scopes: [scope] }));
     if (!result?.accessToken || !result.expiresOn) throw upstreamBadResponse(call, new Error("Entra ID returned no access token"));
     // MSAL keeps expiries by the wall clock (it takes no clock): what remains is carried over to the service's.
@@ -127,9 +131,9 @@ export class AzureTokens {
     return { material: ref.file, build: () => ({ auth: { clientAssertion: () => resolveSecret(ref) } }) };
   }
 
-  /** The extra CA of `cluster`'s credential (`caFile`): every Azure call made for it trusts it, Entra ID, IMDS and ARM alike. */
-  caFor(cluster: AzureCluster): Promise<Buffer | undefined> {
-    return this.ca(credentialEntryFor(this.entries, cluster));
+  /** The extra CA of `user`'s credential (`caFile`): every Azure call made for it trusts it, Entra ID, IMDS and ARM alike. */
+  caFor(user: CredentialUser): Promise<Buffer | undefined> {
+    return this.ca(credentialEntryFor(this.entries, user));
   }
 
   private async ca(entry: AzureCredentialConfig): Promise<Buffer | undefined> {

@@ -1,12 +1,17 @@
 import { defineProvider } from "../provider-module.js";
 import { lazyDrivers } from "../lazy-drivers.js";
-import { azureClusterSchema, azureCredentialSchema, azureProviderName } from "./azure-config.js";
+import { azureScopes } from "./arm-managed-clusters.js";
+import { azureAccountSchema, azureClusterSchema, azureCredentialSchema, azureProviderName } from "./azure-config.js";
 
-/** Azure AKS: Entra ID tokens for the AKS server application (MSAL, or IMDS), and ARM for discovery; imported once configured. */
+/**
+ * Azure AKS: Entra ID tokens for the AKS server application (MSAL, or IMDS), and ARM
+ * for discovery and for listing accounts' clusters; imported once configured.
+ */
 export const azureProvider = defineProvider({
   name: azureProviderName,
   credentialSchema: azureCredentialSchema,
   clusterSchema: azureClusterSchema,
+  discovery: { accountSchema: azureAccountSchema, filterKey: "tags", scopes: azureScopes },
   secretShapes: {
     patterns: [
       // Entra ID access tokens (AKS and ARM) are JWTs; so are client assertions and federated tokens.
@@ -18,15 +23,24 @@ export const azureProvider = defineProvider({
   },
   // AKS knows a cluster by subscription, resource group and name; the location is what the entry gives.
   placement: ({ region, name }) => ({ region, name }),
+  /** The token driver, the describer and the lister share one set of Entra ID applications and cached tokens. */
   create(credentials, options) {
-    return lazyDrivers(async () => {
-      const [{ AzureTokens }, { AksClusterDescriber }, { AksTokenDriver }] = await Promise.all([
-        import("./azure-credentials.js"),
-        import("./aks-describer.js"),
-        import("./aks-driver.js"),
-      ]);
-      const tokens = new AzureTokens(new Map(Object.entries(credentials)), options);
-      return { token: new AksTokenDriver(tokens), describer: new AksClusterDescriber(tokens, options.upstreamTimeoutMs) };
-    });
+    return lazyDrivers(
+      async () => {
+        const [{ AzureTokens }, { AksClusterDescriber }, { AksTokenDriver }, { AksClusterLister }] = await Promise.all([
+          import("./azure-credentials.js"),
+          import("./aks-describer.js"),
+          import("./aks-driver.js"),
+          import("./aks-lister.js"),
+        ]);
+        const tokens = new AzureTokens(new Map(Object.entries(credentials)), options);
+        return {
+          token: new AksTokenDriver(tokens),
+          describer: new AksClusterDescriber(tokens, options.upstreamTimeoutMs),
+          lister: new AksClusterLister(tokens, options.upstreamTimeoutMs),
+        };
+      },
+      { lister: true },
+    );
   },
 });
