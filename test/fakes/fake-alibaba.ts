@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { stringify } from "yaml";
 import { type KnownAlibabaKey, verifyAcs3 } from "./acs3-verifier.js";
 import { type Clock, systemClock } from "../../src/common/clock.js";
+import { type FakeAckCluster, type FakeContainerService, startFakeContainerService } from "./fake-container-service.js";
 import { type FakeRequest, type FakeServer, startFakeServer } from "./fake-http-server.js";
+import { jsonReply as json } from "./list-api.js";
 import type { Verdict } from "./verdict.js";
 
 /** What ack-ram-authenticator lets a token carry: signature material only (lower case), plus the User-Agent. */
@@ -20,17 +21,12 @@ const headerAllowlist = new Set([
 /** The largest token ack-ram-authenticator reads. */
 const maxTokenBytes = 4096;
 
-/** A cluster the fake Container Service knows. */
-export interface FakeAckCluster {
-  server: string;
-  caData: string;
-}
-
 /** The fake Alibaba Cloud: STS (AssumeRole), the Container Service API, and an ACK token verifier. */
 export interface FakeAlibaba {
   /** STS and the Container Service on one endpoint, told apart by path. */
   readonly sts: FakeServer;
-  readonly cs: FakeServer;
+  /** The Container Service: DescribeClustersV1 and DescribeClusterUserKubeconfig, ACS3-verified. */
+  readonly cs: FakeContainerService;
   /** Every key the fake knows: the configured pairs and the STS keys it has issued. */
   readonly keys: Map<string, KnownAlibabaKey>;
   /** Verifies a `k8s-ack-v2.` token presented to `clusterId` as ack-ram-authenticator and STS would, now by the fake's clock unless given. */
@@ -45,13 +41,13 @@ export interface FakeAlibaba {
 export async function startFakeAlibaba(options: {
   keys: Record<string, string>;
   roles: Record<string, { trustedKeys: string[]; externalId?: string }>;
+  /** Clusters the Container Service knows at the start, by cluster id; `cs.putCluster` adds more. */
   clusters: Record<string, FakeAckCluster>;
   /** Alibaba Cloud's clock: signatures and STS expiries are judged by it. The wall clock when absent. */
   clock?: Clock;
 }): Promise<FakeAlibaba> {
   const clock = options.clock ?? systemClock;
   const keys = new Map<string, KnownAlibabaKey>(Object.entries(options.keys).map(([id, secret]) => [id, { secret }]));
-  const json = (status: number, body: unknown) => ({ status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const verify = (req: FakeRequest) =>
     verifyAcs3(
       { method: req.method, path: req.url.pathname, query: Object.fromEntries(req.url.searchParams), headers: req.headers, body: req.body },
@@ -92,33 +88,7 @@ export async function startFakeAlibaba(options: {
     { clock },
   );
 
-  const cs = await startFakeServer(
-    (req) => {
-      const verdict = verify(req);
-      if (!verdict.ok) return json(403, { code: "SignatureDoesNotMatch", message: verdict.reason });
-      const match = /^\/k8s\/([^/]+)\/user_config$/.exec(req.url.pathname);
-      if (
-        req.method !== "GET" ||
-        !match ||
-        req.headers["x-acs-action"] !== "DescribeClusterUserKubeconfig" ||
-        req.headers["x-acs-version"] !== "2015-12-15"
-      )
-        return json(404, { code: "InvalidAction.NotFound" });
-      const cluster = options.clusters[decodeURIComponent(match[1] ?? "")];
-      if (!cluster) return json(404, { code: "ErrorClusterNotFound", message: "cluster not found" });
-      const config = stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [{ name: "kubernetes", cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
-        // The signing identity's own credential, which the service must never pass on.
-        users: [{ name: "user", user: { "client-certificate-data": "RkFLRS1VU0VSLUNFUlQ=", "client-key-data": "RkFLRS1VU0VSLUtFWQ==" } }],
-        contexts: [{ name: "ctx", context: { cluster: "kubernetes", user: "user" } }],
-        "current-context": "ctx",
-      });
-      return json(200, { config, expiration: new Date(clock.now() + 3 * 3600_000).toISOString() });
-    },
-    { clock },
-  );
+  const cs = await startFakeContainerService({ clock, verify, clusters: options.clusters });
 
   return {
     sts,

@@ -1,7 +1,8 @@
 import { constants, createHash, randomBytes, verify, X509Certificate, type KeyObject } from "node:crypto";
-import { stringify } from "yaml";
 import { type Clock, systemClock } from "../../src/common/clock.js";
+import { type FakeArm, type FakeAksCluster, startFakeArm } from "./fake-arm.js";
 import { type FakeRequest, type FakeServer, startFakeServer } from "./fake-http-server.js";
+import { jsonReply as json } from "./list-api.js";
 import type { Verdict } from "./verdict.js";
 
 /** The AKS AAD server application's scope. */
@@ -27,13 +28,13 @@ interface Issued {
 export interface FakeAzure {
   readonly entra: FakeServer;
   readonly imds: FakeServer;
-  readonly arm: FakeServer;
+  /** ARM: managedClusters list, get and listClusterUserCredential, for tokens the fake Entra ID issued for ARM. */
+  readonly arm: FakeArm;
   /** Verifies a bearer token presented to an AKS API server, as AKS's Entra integration does, now by the fake's clock unless given. */
   verifyAksToken(token: string, now?: Date): Verdict;
   close(): Promise<void>;
 }
 
-const json = (status: number, body: unknown) => ({ status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const oauthError = (error: string, description: string) => json(400, { error, error_description: description });
 const b64url = (text: string) => JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Record<string, unknown>;
 
@@ -70,8 +71,8 @@ export async function startFakeAzure(options: {
   apps: Record<string, FakeEntraApp>;
   /** Managed identities IMDS serves, by client id ("system" for the system-assigned one). */
   managedIdentities: string[];
-  /** Clusters ARM knows, by "subscription/resourceGroup/name". */
-  clusters: Record<string, { server: string; caData: string }>;
+  /** Clusters ARM knows at the start, by "subscription/resourceGroup/name"; `arm.putCluster` adds more. */
+  clusters: Record<string, FakeAksCluster>;
   /** Azure's clock: assertions, certificates and token lifetimes are judged by it. The wall clock when absent. */
   clock?: Clock;
 }): Promise<FakeAzure> {
@@ -192,35 +193,15 @@ export async function startFakeAzure(options: {
     { clock },
   );
 
-  const arm = await startFakeServer(
-    (req) => {
-      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
+  const arm = await startFakeArm({
+    tls: options.tls,
+    clock,
+    clusters: options.clusters,
+    authorized(bearer) {
       const grant = issued.get(bearer);
-      if (!grant || grant.expiresAt < clock.now() || grant.scope !== `${armResource}/.default`)
-        return json(401, { error: { code: "InvalidAuthenticationToken", message: "The access token is invalid." } });
-      const m =
-        /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)\/listClusterUserCredential$/.exec(
-          req.url.pathname,
-        );
-      if (req.method !== "POST" || !m || !req.url.searchParams.get("api-version"))
-        return json(404, { error: { code: "InvalidResourceType" } });
-      const cluster = options.clusters[`${m[1]}/${m[2]}/${m[3]}`];
-      if (!cluster) return json(404, { error: { code: "ResourceNotFound", message: "The Resource was not found." } });
-      const kubeconfig = stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [{ name: m[3], cluster: { server: cluster.server, "certificate-authority-data": cluster.caData } }],
-        users: [
-          {
-            name: "clusterUser",
-            user: { exec: { command: "kubelogin", args: ["get-token", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"] } },
-          },
-        ],
-      });
-      return json(200, { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] });
+      return grant !== undefined && grant.expiresAt >= clock.now() && grant.scope === `${armResource}/.default`;
     },
-    { tls: options.tls, clock },
-  );
+  });
   armResource = arm.url;
 
   return {

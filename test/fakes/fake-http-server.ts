@@ -34,6 +34,17 @@ export type Fault =
   | { hang: true }
   | { delayMs: number };
 
+/**
+ * The reply of a status or garbage fault: what the server sends for its own
+ * `fault`, and what a fake's handler sends when it injects one for a single request
+ * (a listing's page N).
+ */
+export function faultReply(fault: Extract<Fault, { status: number } | { garbage: true }>): FakeReply {
+  if ("garbage" in fault)
+    return { status: 200, body: "<<<\u0000 not what the API promises \u00ff>>>", headers: { "content-type": "application/json" } };
+  return { status: fault.status, body: fault.body ?? "", headers: { "content-type": fault.contentType ?? "text/plain" } };
+}
+
 /** A running fake cloud endpoint. */
 export interface FakeServer {
   /** The base URL, e.g. "http://127.0.0.1:40123". */
@@ -107,10 +118,7 @@ export async function startFakeServer(
     if (fault && "hang" in fault) return;
     if (fault && "hold" in fault) held.push(() => answer(request, res));
     else if (fault && "delayMs" in fault) setTimeout(() => void answer(request, res), fault.delayMs);
-    else if (fault && "garbage" in fault)
-      send(res, { status: 200, body: "<<<\u0000 not what the API promises \u00ff>>>", headers: { "content-type": "application/json" } });
-    else if (fault)
-      send(res, { status: fault.status, body: fault.body ?? "", headers: { "content-type": fault.contentType ?? "text/plain" } });
+    else if (fault) send(res, faultReply(fault));
     else await answer(request, res);
   };
   const server = tls ? createHttpsServer(tls, listener) : createServer(listener);

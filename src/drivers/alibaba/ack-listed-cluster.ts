@@ -1,6 +1,6 @@
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import type { ListedCluster } from "../cluster-lister.js";
-import { httpsEndpoint } from "../lister-support.js";
+import { httpsEndpoint } from "../listing-parts.js";
 
 /** A cluster of a DescribeClustersV1 answer: what the core registers, and what paging needs to know of it. */
 export interface AckListing {

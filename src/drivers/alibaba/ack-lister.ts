@@ -1,7 +1,7 @@
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import type { ClusterLister, ListedCluster } from "../cluster-lister.js";
 import { credentialUserMetadata } from "../credential-entry.js";
-import { idSpelling, matchesTags, maxListingPageBytes, maxListingPages, namedBy, soleMatch, tooManyPages } from "../lister-support.js";
+import { idSpelling, matchesFilter, maxListingPageBytes, maxListingPages, namedBy, soleMatch, tooManyPages } from "../listing-parts.js";
 import { type AlibabaAccount, alibabaProviderName } from "./alibaba-config.js";
 import { listedAckCluster } from "./ack-listed-cluster.js";
 import type { ContainerServiceApi } from "./cs-api.js";
@@ -28,7 +28,7 @@ export class AckClusterLister implements ClusterLister<AlibabaAccount> {
     const call = listCall(account, region);
     const clusters: ListedCluster[] = [];
     const complete = await this.eachPage(account, region, {}, call, signal, maxListingPages, (page) => {
-      clusters.push(...page.filter((cluster) => matchesTags(cluster.labels, account.tags)));
+      clusters.push(...page.filter((cluster) => matchesFilter(cluster.labels, account.tags)));
     });
     if (!complete) throw tooManyPages(call);
     return clusters;
@@ -40,7 +40,7 @@ export class AckClusterLister implements ClusterLister<AlibabaAccount> {
     if (scope === undefined) return undefined;
     const found: ListedCluster[] = [];
     await this.eachPage(account, scope, { name }, listCall(account, scope), signal, maxLookupPages, (page) => {
-      found.push(...page.filter((cluster) => namedBy(cluster, name, region) && matchesTags(cluster.labels, account.tags)));
+      found.push(...page.filter((cluster) => namedBy(cluster, name, region) && matchesFilter(cluster.labels, account.tags)));
     });
     return soleMatch(found);
   }

@@ -2,7 +2,7 @@ import { isServiceError } from "../../errors/service-error.js";
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import type { ClusterLister, ListedCluster } from "../cluster-lister.js";
 import { credentialUserMetadata } from "../credential-entry.js";
-import { matchesTags, maxListingPageBytes, maxListingPages, mapBounded, namedBy, soleMatch, tooManyPages } from "../lister-support.js";
+import { matchesFilter, maxListingPageBytes, maxListingPages, mapBounded, namedBy, soleMatch, tooManyPages } from "../listing-parts.js";
 import { fetchUpstreamJson } from "../upstream-fetch.js";
 import { type ArmLocation, armBase, listedManagedCluster, managedClustersUrl, parseAzureScope } from "./arm-managed-clusters.js";
 import { type AzureAccount, azureProviderName } from "./azure-config.js";
@@ -40,7 +40,7 @@ export class AksClusterLister implements ClusterLister<AzureAccount> {
     const call = listCall(account, "arm:managedClusters.list", { scope });
     const clusters: ListedCluster[] = [];
     const complete = await this.eachPage(account, at, call, signal, maxListingPages, (page) => {
-      clusters.push(...page.filter((cluster) => matchesTags(cluster.labels, account.tags)));
+      clusters.push(...page.filter((cluster) => matchesFilter(cluster.labels, account.tags)));
     });
     if (!complete) throw tooManyPages(call);
     return clusters;
@@ -53,7 +53,7 @@ export class AksClusterLister implements ClusterLister<AzureAccount> {
    * and location. Any failed request fails the lookup: "not found" needs every answer.
    */
   async lookup(account: AzureAccount, name: string, region: string, signal: AbortSignal): Promise<ListedCluster | undefined> {
-    const wanted = (cluster: ListedCluster) => namedBy(cluster, name, region) && matchesTags(cluster.labels, account.tags);
+    const wanted = (cluster: ListedCluster) => namedBy(cluster, name, region) && matchesFilter(cluster.labels, account.tags);
     const groups = account.resourceGroups;
     if (groups) {
       const places = account.subscriptions.flatMap((subscriptionId) => groups.map((resourceGroup) => ({ subscriptionId, resourceGroup })));

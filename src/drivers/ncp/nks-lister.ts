@@ -1,7 +1,7 @@
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import type { ClusterLister, ListedCluster } from "../cluster-lister.js";
 import { credentialUserMetadata } from "../credential-entry.js";
-import { httpsEndpoint, idSpelling, maxListingPageBytes, namedBy, soleMatch } from "../lister-support.js";
+import { httpsEndpoint, idSpelling, maxListingPageBytes, namedBy, soleMatch } from "../listing-parts.js";
 import { type NcpAccount, ncpProviderName } from "./ncp-config.js";
 import { ncpStage } from "./ncp-signature.js";
 import type { NksApi } from "./nks-api.js";
