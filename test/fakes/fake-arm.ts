@@ -15,6 +15,8 @@ export interface FakeAksCluster {
   /** The Azure location; westeurope when absent. */
   location?: string;
   tags?: Record<string, string>;
+  /** A private cluster: no public `fqdn`, only `privateFQDN` (its server's host). */
+  private?: boolean;
 }
 
 /** The fake Azure Resource Manager: managedClusters list, get and listClusterUserCredential. */
@@ -85,7 +87,7 @@ export async function startFakeArm(options: {
         provisioningState: "Succeeded",
         kubernetesVersion: "1.30.4",
         dnsPrefix: name,
-        fqdn: new URL(cluster.server).hostname,
+        ...(cluster.private ? { privateFQDN: new URL(cluster.server).hostname } : { fqdn: new URL(cluster.server).hostname }),
         agentPoolProfiles: [{ name: "nodepool1", count: 3, vmSize: "Standard_DS2_v2", osType: "Linux" }],
         nodeResourceGroup: `MC_${rg}_${name}_${location}`,
       },

@@ -85,8 +85,9 @@ export class AksClusterLister implements ClusterLister<AzureAccount> {
   /**
    * Reads the pages of the list of `at`, handing each page's clusters to `take`.
    * Resolves true when the list ended, false when `maxPages` were read and more
-   * remained. A `nextLink` to another origin
-   * than the configured ARM endpoint is refused: the bearer token never follows it.
+   * remained. A `nextLink` to another origin than the configured ARM endpoint is
+   * refused (the bearer token never follows it), and so is one to a page already
+   * read (a loop).
    */
   private async eachPage(
     account: AzureAccount,
@@ -97,6 +98,7 @@ export class AksClusterLister implements ClusterLister<AzureAccount> {
     take: (page: ListedCluster[]) => void,
   ): Promise<boolean> {
     const arm = armBase(account.apiEndpoint);
+    const followed = new Set<string>();
     let url: URL | undefined = managedClustersUrl(arm, at);
     for (let pages = 0; url; pages++) {
       if (pages === maxPages) return false;
@@ -104,6 +106,8 @@ export class AksClusterLister implements ClusterLister<AzureAccount> {
       if (!Array.isArray(page?.value)) throw upstreamBadResponse(call, new Error("a page without its value list"));
       take(page.value.map((item) => listedManagedCluster(item, at, call)));
       url = nextPage(page.nextLink, arm, call);
+      if (url && followed.has(url.href)) throw upstreamBadResponse(call, new Error("a nextLink to a page already read"));
+      if (url) followed.add(url.href);
     }
     return true;
   }

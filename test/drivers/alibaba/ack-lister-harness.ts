@@ -20,10 +20,11 @@ const roleArn = "acs:ram::1234567890123456:role/cluster-lister";
 /** The most clusters a DescribeClustersV1 page of the fake holds, so that a few clusters make several pages. */
 export const ackPageSize = 2;
 
-/** What the ACK lister harness gives tests besides the contract's: the fake Alibaba Cloud, and a cluster's id by region and name. */
+/** What the ACK lister harness gives tests besides the contract's: the fake Alibaba Cloud, and the credentials entries. */
 export type AckListerEnv = ListerHarnessEnv<AlibabaAccount> & {
   ali: FakeAlibaba;
-  clusterIdOf(region: string, name: string): string | undefined;
+  /** The entries the lister is built from: `lister`, and `broken` (its secret unresolvable). */
+  credentials: Record<string, AlibabaCredentialConfig>;
 };
 
 /**
@@ -31,71 +32,74 @@ export type AckListerEnv = ListerHarnessEnv<AlibabaAccount> & {
  * assumed RAM role (STS) with ACS3-signed DescribeClustersV1 calls against the fake
  * Container Service, on one fake clock.
  */
-export const ackListerHarness: ListerHarness<AlibabaAccount> & { setUp(): Promise<AckListerEnv> } = {
+export const ackListerHarness: ListerHarness<AlibabaAccount> = {
   name: "Alibaba Cloud ACK",
   pageSize: ackPageSize,
-  async setUp() {
-    const clock = new FakeClock();
-    const ali = await startFakeAlibaba({
-      clock,
-      keys: { [keys.accessKeyId]: keys.accessKeySecret },
-      roles: { [roleArn]: { trustedKeys: [keys.accessKeyId] } },
-      clusters: {},
-    });
-    ali.cs.maxPageSize = ackPageSize;
-    const base = { provider: "alibaba", accessKeyId: { env: "CTS_ACK_LISTER_ID" }, roleArn, stsEndpoint: ali.sts.url };
-    const credentials: Record<string, AlibabaCredentialConfig> = {
-      lister: alibabaCredentialSchema.parse({ ...base, accessKeySecret: { env: "CTS_ACK_LISTER_SECRET" } }),
-      broken: alibabaCredentialSchema.parse({ ...base, accessKeySecret: { env: "CTS_ACK_LISTER_UNSET" } }),
-    };
-    const account = alibabaAccountSchema.parse({
-      id: "aliyun",
-      provider: "alibaba",
-      credentials: "lister",
-      apiEndpoint: ali.cs.url,
-      regions: ["cn-hangzhou", "cn-shanghai"],
-    });
-    const ids = new Map<string, string>(); // "region/name" → cluster id, so that a relabelling replaces the cluster
-    return {
-      clock,
-      ali,
-      clusterIdOf: (region, name) => ids.get(`${region}/${name}`),
-      provider: alibabaProvider,
-      newLister: () => alibabaProvider.create(credentials, { upstreamTimeoutMs: 10_000, clock }).lister as ClusterLister<AlibabaAccount>,
-      account,
-      brokenAccount: { ...account, credentials: "broken" },
-      fake: {
-        server: ali.cs,
-        addCluster(region, name, labels) {
-          const clusterId = ids.get(`${region}/${name}`) ?? `c${randomBytes(16).toString("hex")}`;
-          ids.set(`${region}/${name}`, clusterId);
-          ali.cs.putCluster(clusterId, {
-            region,
-            name,
-            tags: { ...labels },
-            server: `https://${name}.ack.example.com:6443`,
-            caData: testCaData,
-          });
-          return region;
-        },
-        removeCluster(region, name) {
-          const clusterId = ids.get(`${region}/${name}`);
-          if (clusterId) ali.cs.deleteCluster(clusterId);
-        },
-        failPage: (region, page, fault) => ali.cs.faults.failPage(region, page, fault),
-        denyScope: (region) => ali.cs.faults.deny(region),
-        partialScope: (region) => ali.cs.faults.makePartial(region),
-        apiRequests: () => ali.cs.counts.total(),
-        reset() {
-          ali.cs.reset();
-          ids.clear();
-        },
-      },
-      // page_number pages until page_info.total_count clusters were read; an empty region is one page.
-      requestsPerListing: ({ clusters }) => Math.max(1, Math.ceil(clusters / ackPageSize)),
-      maxRequestsPerLookup: maxLookupPages,
-      secrets: [keys.accessKeySecret],
-      close: () => ali.close(),
-    };
-  },
+  setUp: () => setUpAckLister(),
 };
+
+/** Sets up the harness's account, lister and fake; see {@link ackListerHarness}. */
+export async function setUpAckLister(): Promise<AckListerEnv> {
+  const clock = new FakeClock();
+  const ali = await startFakeAlibaba({
+    clock,
+    keys: { [keys.accessKeyId]: keys.accessKeySecret },
+    roles: { [roleArn]: { trustedKeys: [keys.accessKeyId] } },
+    clusters: {},
+  });
+  ali.cs.maxPageSize = ackPageSize;
+  const base = { provider: "alibaba", accessKeyId: { env: "CTS_ACK_LISTER_ID" }, roleArn, stsEndpoint: ali.sts.url };
+  const credentials: Record<string, AlibabaCredentialConfig> = {
+    lister: alibabaCredentialSchema.parse({ ...base, accessKeySecret: { env: "CTS_ACK_LISTER_SECRET" } }),
+    broken: alibabaCredentialSchema.parse({ ...base, accessKeySecret: { env: "CTS_ACK_LISTER_UNSET" } }),
+  };
+  const account = alibabaAccountSchema.parse({
+    id: "aliyun",
+    provider: "alibaba",
+    credentials: "lister",
+    apiEndpoint: ali.cs.url,
+    regions: ["cn-hangzhou", "cn-shanghai"],
+  });
+  const ids = new Map<string, string>(); // "region/name" → cluster id, so that a relabelling replaces the cluster
+  return {
+    clock,
+    ali,
+    credentials,
+    provider: alibabaProvider,
+    newLister: () => alibabaProvider.create(credentials, { upstreamTimeoutMs: 10_000, clock }).lister as ClusterLister<AlibabaAccount>,
+    account,
+    brokenAccount: { ...account, credentials: "broken" },
+    fake: {
+      server: ali.cs,
+      addCluster(region, name, labels) {
+        const clusterId = ids.get(`${region}/${name}`) ?? `c${randomBytes(16).toString("hex")}`;
+        ids.set(`${region}/${name}`, clusterId);
+        ali.cs.putCluster(clusterId, {
+          region,
+          name,
+          tags: { ...labels },
+          server: `https://${name}.ack.example.com:6443`,
+          caData: testCaData,
+        });
+        return region;
+      },
+      removeCluster(region, name) {
+        const clusterId = ids.get(`${region}/${name}`);
+        if (clusterId) ali.cs.deleteCluster(clusterId);
+      },
+      failPage: (region, page, fault) => ali.cs.faults.failPage(region, page, fault),
+      denyScope: (region) => ali.cs.faults.deny(region),
+      partialScope: (region) => ali.cs.faults.makePartial(region),
+      apiRequests: () => ali.cs.counts.total(),
+      reset() {
+        ali.cs.reset();
+        ids.clear();
+      },
+    },
+    // page_number pages until page_info.total_count clusters were read; an empty region is one page.
+    requestsPerListing: ({ clusters }) => Math.max(1, Math.ceil(clusters / ackPageSize)),
+    maxRequestsPerLookup: maxLookupPages,
+    secrets: [keys.accessKeySecret],
+    close: () => ali.close(),
+  };
+}
