@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import type { Clock } from "../../src/common/clock.js";
 import { type FakeReply, type FakeRequest, type FakeServer, startFakeServer } from "./fake-http-server.js";
-import { ApiCounts, jsonReply, ListFaults } from "./list-api.js";
+import { ApiCounts, firstAbove, jsonReply, ListFaults, ListViews } from "./list-api.js";
 
 /** The managedClusters API versions the fake ARM serves; any other is refused, as ARM does. */
 const apiVersions = new Set(["2024-08-01"]);
@@ -62,9 +62,11 @@ export async function startFakeArm(options: {
   const groups = new Set<string>(); // "subscription/resourceGroup", lower-cased: a resource group outlives its last cluster
   const faults = new ListFaults();
   const counts = new ApiCounts();
+  const views = new ListViews<{ key: string; path: string }>();
   const putGroup = (path: string) => void groups.add(path.split("/").slice(0, 2).join("/").toLowerCase());
   const put = (path: string, cluster: FakeAksCluster) => {
     clusters.set(path, cluster);
+    views.invalidate();
     putGroup(path);
   };
   for (const [path, cluster] of Object.entries(options.clusters)) put(path, cluster);
@@ -73,12 +75,17 @@ export async function startFakeArm(options: {
     const [s = "", r = ""] = path.split("/");
     return s.toLowerCase() === sub.toLowerCase() && (rg === undefined || r.toLowerCase() === rg.toLowerCase());
   };
-  const resource = (path: string) => {
+  /** The resource id ARM gives the cluster at `path`, with `resourcegroups` lower-cased as ARM writes it. */
+  const armId = (path: string) => {
     const [sub = "", rg = "", name = ""] = path.split("/");
+    return `/subscriptions/${sub}/resourcegroups/${rg}/${provider}/${name}`;
+  };
+  const resource = (path: string) => {
+    const [, rg = "", name = ""] = path.split("/");
     const cluster = clusters.get(path) as FakeAksCluster;
     const location = cluster.location ?? "westeurope";
     return {
-      id: `/subscriptions/${sub}/resourcegroups/${rg}/${provider}/${name}`,
+      id: armId(path),
       location,
       name,
       type: "Microsoft.ContainerService/ManagedClusters",
@@ -111,10 +118,15 @@ export async function startFakeArm(options: {
     const fault = faults.pageFault(scope, at.page);
     if (fault) return fault;
     if (faults.isPartial(scope)) return jsonReply(200, {});
-    const all = [...clusters.keys()].filter((path) => inScope(path, sub, rg)).map(resource);
-    const sorted = all.sort((a, b) => Number(a.id.toLowerCase() > b.id.toLowerCase()) - Number(a.id.toLowerCase() < b.id.toLowerCase()));
-    const rest = sorted.filter((item) => item.id.toLowerCase() > at.after);
-    const value = rest.slice(0, fake.pageSize);
+    // In ARM's id order, compared lower-cased; only the page's clusters are described.
+    const sorted = views.get(scope.toLowerCase(), () =>
+      [...clusters.keys()]
+        .filter((path) => inScope(path, sub, rg))
+        .map((path) => ({ key: armId(path).toLowerCase(), path }))
+        .sort((a, b) => Number(a.key > b.key) - Number(a.key < b.key)),
+    );
+    const rest = sorted.slice(firstAbove(sorted, at.after));
+    const value = rest.slice(0, fake.pageSize).map(({ path }) => resource(path));
     const foreign = at.page === 1 ? faults.foreignNextOf(scope) : undefined;
     if (rest.length <= fake.pageSize && foreign === undefined) return jsonReply(200, { value });
     const next = new URL(req.url.pathname, foreign ?? fake.url);
@@ -170,11 +182,15 @@ export async function startFakeArm(options: {
       faults,
       counts,
       putCluster: put,
-      deleteCluster: (path: string) => void clusters.delete(path),
+      deleteCluster(path: string) {
+        clusters.delete(path);
+        views.invalidate();
+      },
       clusterPaths: () => [...clusters.keys()].sort(),
       putResourceGroup: putGroup,
       reset() {
         clusters.clear();
+        views.invalidate();
         faults.reset();
         counts.reset();
       },

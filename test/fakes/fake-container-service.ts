@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import type { Clock } from "../../src/common/clock.js";
 import type { Verdict } from "./verdict.js";
 import { type FakeReply, type FakeRequest, type FakeServer, startFakeServer } from "./fake-http-server.js";
-import { ApiCounts, jsonReply as json, ListFaults } from "./list-api.js";
+import { ApiCounts, jsonReply as json, ListFaults, ListViews } from "./list-api.js";
 
 /** The page size DescribeClustersV1 uses when none is asked. */
 const defaultPageSize = 10;
@@ -50,6 +50,7 @@ export async function startFakeContainerService(options: {
   const clusters = new Map(Object.entries(options.clusters));
   const faults = new ListFaults();
   const counts = new ApiCounts();
+  const views = new ListViews<[string, FakeAckCluster]>();
   const regionOf = (cluster: FakeAckCluster) => cluster.region ?? "cn-hangzhou";
   const denied = (region: string) => json(403, { code: "StatusForbidden", message: `no permission for cs:GetClusters in ${region}` });
 
@@ -65,9 +66,11 @@ export async function startFakeContainerService(options: {
     const fault = faults.pageFault(region, number);
     if (fault) return fault;
     const name = q.get("name");
-    const matching = [...clusters]
-      .filter(([id, c]) => (!region || regionOf(c) === region) && (name === null || (c.name ?? id).includes(name)))
-      .sort(([a], [b]) => Number(a > b) - Number(a < b));
+    const matching = views.get(JSON.stringify([region, name]), () =>
+      [...clusters]
+        .filter(([id, c]) => (!region || regionOf(c) === region) && (name === null || (c.name ?? id).includes(name)))
+        .sort(([a], [b]) => Number(a > b) - Number(a < b)),
+    );
     const page = matching.slice((number - 1) * size, number * size).map(([id, c]) => ({
       cluster_id: id,
       name: c.name ?? id,
@@ -120,10 +123,17 @@ export async function startFakeContainerService(options: {
       maxPageSize: 100,
       faults,
       counts,
-      putCluster: (clusterId: string, cluster: FakeAckCluster) => void clusters.set(clusterId, cluster),
-      deleteCluster: (clusterId: string) => void clusters.delete(clusterId),
+      putCluster(clusterId: string, cluster: FakeAckCluster) {
+        clusters.set(clusterId, cluster);
+        views.invalidate();
+      },
+      deleteCluster(clusterId: string) {
+        clusters.delete(clusterId);
+        views.invalidate();
+      },
       reset() {
         clusters.clear();
+        views.invalidate();
         faults.reset();
         counts.reset();
       },
