@@ -4,6 +4,18 @@ import { azureScopes } from "./arm-managed-clusters.js";
 import { azureAccountSchema, azureClusterSchema, azureCredentialSchema, azureProviderName } from "./azure-config.js";
 
 /**
+ * What discovery knows of Azure accounts: their scopes are subscriptions (or
+ * subscription and resource group pairs), not locations, and a cluster may be in any
+ * location, so an account names no regions: a lookup is asked of the whole account.
+ */
+const azureDiscovery = {
+  accountSchema: azureAccountSchema,
+  filterKey: "tags" as const,
+  scopes: azureScopes,
+  regions: (): readonly string[] | undefined => undefined,
+};
+
+/**
  * Azure AKS: Entra ID tokens for the AKS server application (MSAL, or IMDS), and ARM
  * for discovery and for listing accounts' clusters; imported once configured.
  */
@@ -11,7 +23,7 @@ export const azureProvider = defineProvider({
   name: azureProviderName,
   credentialSchema: azureCredentialSchema,
   clusterSchema: azureClusterSchema,
-  discovery: { accountSchema: azureAccountSchema, filterKey: "tags", scopes: azureScopes },
+  discovery: azureDiscovery,
   secretShapes: {
     patterns: [
       // Entra ID access tokens (AKS and ARM) are JWTs; so are client assertions and federated tokens.
