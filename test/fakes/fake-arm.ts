@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import type { Clock } from "../../src/common/clock.js";
 import { type FakeReply, type FakeRequest, type FakeServer, startFakeServer } from "./fake-http-server.js";
-import { ApiCounts, firstAbove, jsonReply, ListFaults, ListViews } from "./list-api.js";
+import { FakeClusters, firstAbove, jsonReply, type ListFaults, type ApiCounts } from "./list-api.js";
 
 /** The managedClusters API versions the fake ARM serves; any other is refused, as ARM does. */
 const apiVersions = new Set(["2024-08-01"]);
@@ -58,18 +58,11 @@ export async function startFakeArm(options: {
   authorized(bearer: string): boolean;
   clusters: Record<string, FakeAksCluster>;
 }): Promise<FakeArm> {
-  const clusters = new Map<string, FakeAksCluster>();
+  const clusters = new FakeClusters(options.clusters);
+  const { faults, counts } = clusters;
   const groups = new Set<string>(); // "subscription/resourceGroup", lower-cased: a resource group outlives its last cluster
-  const faults = new ListFaults();
-  const counts = new ApiCounts();
-  const views = new ListViews<{ key: string; path: string }>();
   const putGroup = (path: string) => void groups.add(path.split("/").slice(0, 2).join("/").toLowerCase());
-  const put = (path: string, cluster: FakeAksCluster) => {
-    clusters.set(path, cluster);
-    views.invalidate();
-    putGroup(path);
-  };
-  for (const [path, cluster] of Object.entries(options.clusters)) put(path, cluster);
+  for (const [path] of clusters.entries()) putGroup(path);
   const error = (status: number, code: string, message = code) => jsonReply(status, { error: { code, message } });
   const inScope = (path: string, sub: string, rg?: string) => {
     const [s = "", r = ""] = path.split("/");
@@ -119,8 +112,10 @@ export async function startFakeArm(options: {
     if (fault) return fault;
     if (faults.isPartial(scope)) return jsonReply(200, {});
     // In ARM's id order, compared lower-cased; only the page's clusters are described.
-    const sorted = views.get(scope.toLowerCase(), () =>
-      [...clusters.keys()]
+    const sorted = clusters.view(scope.toLowerCase(), () =>
+      clusters
+        .entries()
+        .map(([path]) => path)
         .filter((path) => inScope(path, sub, rg))
         .map((path) => ({ key: armId(path).toLowerCase(), path }))
         .sort((a, b) => Number(a.key > b.key) - Number(a.key < b.key)),
@@ -169,10 +164,10 @@ export async function startFakeArm(options: {
         if (extra.length > 0 || !(get || (action === "listClusterUserCredential" && req.method === "POST")))
           return error(404, "InvalidResourceType");
         const operation = get ? "managedClusters.get" : "listClusterUserCredential";
-        const path = [...clusters.keys()].find((known) => known.toLowerCase() === `${sub}/${rg}/${name}`.toLowerCase()) ?? "";
+        const path = clusters.entries().find(([known]) => known.toLowerCase() === `${sub}/${rg}/${name}`.toLowerCase())?.[0] ?? "";
         counts.add(operation);
         if (faults.isDenied(sub, `${sub}/${rg}`)) return error(403, "AuthorizationFailed");
-        if (!clusters.has(path)) return error(404, "ResourceNotFound", "The Resource was not found.");
+        if (!clusters.get(path)) return error(404, "ResourceNotFound", "The Resource was not found.");
         return operation === "managedClusters.get" ? jsonReply(200, resource(path)) : kubeconfig(path, name);
       },
       { tls: options.tls, clock: options.clock },
@@ -181,19 +176,18 @@ export async function startFakeArm(options: {
       pageSize: 100,
       faults,
       counts,
-      putCluster: put,
-      deleteCluster(path: string) {
-        clusters.delete(path);
-        views.invalidate();
+      putCluster(path: string, cluster: FakeAksCluster) {
+        clusters.put(path, cluster);
+        putGroup(path);
       },
-      clusterPaths: () => [...clusters.keys()].sort(),
+      deleteCluster: (path: string) => clusters.delete(path),
+      clusterPaths: () =>
+        clusters
+          .entries()
+          .map(([path]) => path)
+          .sort(),
       putResourceGroup: putGroup,
-      reset() {
-        clusters.clear();
-        views.invalidate();
-        faults.reset();
-        counts.reset();
-      },
+      reset: () => clusters.reset(),
     },
   );
   return fake;

@@ -2,7 +2,7 @@ import { stringify } from "yaml";
 import type { Clock } from "../../src/common/clock.js";
 import type { Verdict } from "./verdict.js";
 import { type FakeReply, type FakeRequest, type FakeServer, startFakeServer } from "./fake-http-server.js";
-import { ApiCounts, jsonReply as json, ListFaults, ListViews } from "./list-api.js";
+import { type ApiCounts, FakeClusters, jsonReply as json, type ListFaults } from "./list-api.js";
 
 /** The page size DescribeClustersV1 uses when none is asked. */
 const defaultPageSize = 10;
@@ -47,10 +47,8 @@ export async function startFakeContainerService(options: {
   verify(req: FakeRequest): Verdict;
   clusters: Record<string, FakeAckCluster>;
 }): Promise<FakeContainerService> {
-  const clusters = new Map(Object.entries(options.clusters));
-  const faults = new ListFaults();
-  const counts = new ApiCounts();
-  const views = new ListViews<[string, FakeAckCluster]>();
+  const clusters = new FakeClusters(options.clusters);
+  const { faults, counts } = clusters;
   const regionOf = (cluster: FakeAckCluster) => cluster.region ?? "cn-hangzhou";
   const denied = (region: string) => json(403, { code: "StatusForbidden", message: `no permission for cs:GetClusters in ${region}` });
 
@@ -66,8 +64,9 @@ export async function startFakeContainerService(options: {
     const fault = faults.pageFault(region, number);
     if (fault) return fault;
     const name = q.get("name");
-    const matching = views.get(JSON.stringify([region, name]), () =>
-      [...clusters]
+    const matching = clusters.view(JSON.stringify([region, name]), () =>
+      clusters
+        .entries()
         .filter(([id, c]) => (!region || regionOf(c) === region) && (name === null || (c.name ?? id).includes(name)))
         .sort(([a], [b]) => Number(a > b) - Number(a < b)),
     );
@@ -123,20 +122,9 @@ export async function startFakeContainerService(options: {
       maxPageSize: 100,
       faults,
       counts,
-      putCluster(clusterId: string, cluster: FakeAckCluster) {
-        clusters.set(clusterId, cluster);
-        views.invalidate();
-      },
-      deleteCluster(clusterId: string) {
-        clusters.delete(clusterId);
-        views.invalidate();
-      },
-      reset() {
-        clusters.clear();
-        views.invalidate();
-        faults.reset();
-        counts.reset();
-      },
+      putCluster: (clusterId: string, cluster: FakeAckCluster) => clusters.put(clusterId, cluster),
+      deleteCluster: (clusterId: string) => clusters.delete(clusterId),
+      reset: () => clusters.reset(),
     },
   );
   return fake;

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { stringify } from "yaml";
 import { type Clock, systemClock } from "../../src/common/clock.js";
 import { type FakeReply, type FakeRequest, startFakeServer, type FakeServer } from "./fake-http-server.js";
-import { ApiCounts, jsonReply as json, ListFaults } from "./list-api.js";
+import { type ApiCounts, FakeClusters, jsonReply as json, type ListFaults } from "./list-api.js";
 import type { Verdict } from "./verdict.js";
 
 /** NCP's API gateway and IAM reject timestamps more than 5 minutes off. */
@@ -63,9 +63,8 @@ export async function startFakeNcp(options: {
   clock?: Clock;
 }): Promise<FakeNcp> {
   const clock = options.clock ?? systemClock;
-  const clusters = new Map(Object.entries(options.clusters));
-  const faults = new ListFaults();
-  const counts = new ApiCounts();
+  const clusters = new FakeClusters(options.clusters);
+  const { faults, counts } = clusters;
 
   /** GET /vnks/{stage}/clusters: every cluster of the stage, in one answer, as NKS lists them. */
   const list = (stage: string): FakeReply => {
@@ -74,7 +73,7 @@ export async function startFakeNcp(options: {
     const fault = faults.pageFault(stage, 1);
     if (fault) return fault;
     if (faults.isPartial(stage)) return json(200, {});
-    const listed = [...clusters].filter(([, cluster]) => nksStage(cluster.region) === stage);
+    const listed = clusters.entries().filter(([, cluster]) => nksStage(cluster.region) === stage);
     return json(200, {
       clusters: listed.map(([uuid, cluster]) => ({
         uuid,
@@ -131,13 +130,9 @@ export async function startFakeNcp(options: {
   return Object.assign(server, {
     faults,
     counts,
-    putCluster: (uuid: string, cluster: FakeNksCluster) => void clusters.set(uuid, cluster),
-    deleteCluster: (uuid: string) => void clusters.delete(uuid),
-    reset() {
-      clusters.clear();
-      faults.reset();
-      counts.reset();
-    },
+    putCluster: (uuid: string, cluster: FakeNksCluster) => clusters.put(uuid, cluster),
+    deleteCluster: (uuid: string) => clusters.delete(uuid),
+    reset: () => clusters.reset(),
     verifyNksToken(token: string, clusterUuid: string, now = new Date(clock.now())): Verdict {
       const prefix = "k8s-ncp-v1.";
       if (!token.startsWith(prefix)) return { ok: false, reason: "token lacks the k8s-ncp-v1. prefix" };

@@ -93,17 +93,47 @@ export function jsonReply(status: number, body: unknown): FakeReply {
 }
 
 /**
- * A fake's clusters as its list API orders them, one view per query (a scope, a
- * filter), built once and kept until the clusters change: a listing of N clusters
- * in pages of p then costs the fake N log N once and p per page, not N per page, so
- * that benchmarks of 10,000 clusters measure the service rather than the fake.
+ * The clusters a fake cloud knows, by its own key, with what its list API needs
+ * around them: the faults it injects, the requests it counts, and sorted views of
+ * the clusters, one per query (a scope, a filter), built once and kept until the
+ * clusters change. A listing of N clusters in pages of p then costs the fake
+ * N log N once and p per page, not N per page, so that benchmarks of 10,000
+ * clusters measure the service rather than the fake. Clusters can be put and
+ * deleted while the fake serves, as in a cloud where they are created and deleted.
  */
-export class ListViews<T> {
-  private readonly views = new Map<string, readonly T[]>();
+export class FakeClusters<T> {
+  readonly faults = new ListFaults();
+  readonly counts = new ApiCounts();
+  private readonly clusters: Map<string, T>;
+  private readonly views = new Map<string, readonly unknown[]>();
 
-  /** The view of `query`, built by `build` unless it is kept. */
-  get(query: string, build: () => T[]): readonly T[] {
-    let view = this.views.get(query);
+  constructor(initial: Readonly<Record<string, T>> = {}) {
+    this.clusters = new Map(Object.entries(initial));
+  }
+
+  get(key: string): T | undefined {
+    return this.clusters.get(key);
+  }
+
+  /** Every cluster, by key. */
+  entries(): [string, T][] {
+    return [...this.clusters];
+  }
+
+  /** Creates or replaces a cluster, seen by the next request. */
+  put(key: string, cluster: T): void {
+    this.clusters.set(key, cluster);
+    this.views.clear();
+  }
+
+  delete(key: string): void {
+    this.clusters.delete(key);
+    this.views.clear();
+  }
+
+  /** The view of `query`, built by `build` unless it is kept since the last change. */
+  view<V>(query: string, build: () => V[]): readonly V[] {
+    let view = this.views.get(query) as readonly V[] | undefined;
     if (!view) {
       view = build();
       this.views.set(query, view);
@@ -111,9 +141,12 @@ export class ListViews<T> {
     return view;
   }
 
-  /** Forgets every view: the clusters changed. */
-  invalidate(): void {
+  /** Deletes every cluster, and clears faults and counts. */
+  reset(): void {
+    this.clusters.clear();
     this.views.clear();
+    this.faults.reset();
+    this.counts.reset();
   }
 }
 
