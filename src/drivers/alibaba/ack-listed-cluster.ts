@@ -1,6 +1,6 @@
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import type { ListedCluster } from "../cluster-lister.js";
-import { httpsEndpoint } from "../listing-parts.js";
+import { httpsEndpoint, labelsOf } from "../listing-parts.js";
 
 /** A cluster of a DescribeClustersV1 answer: what the core registers, and what paging needs to know of it. */
 export interface AckListing {
@@ -15,8 +15,8 @@ export interface AckListing {
  * One cluster of a DescribeClustersV1 page: `cluster_id`, `name` and `region_id`,
  * its resource tags (`[{ key, value }]`) as labels, and the public API server of
  * `master_url` (a JSON string, `api_server_endpoint`) as the endpoint when it is
- * https. A cluster without its id or name, or of another region than the one
- * listed, makes the page malformed.
+ * https. A cluster without its id or name, with tags that are not `{ key, value }`
+ * strings, or of another region than the one listed, makes the page malformed.
  */
 export function listedAckCluster(item: unknown, region: string, call: UpstreamCall): AckListing {
   const cluster = item as {
@@ -28,15 +28,16 @@ export function listedAckCluster(item: unknown, region: string, call: UpstreamCa
     master_url?: unknown;
   } | null;
   const { cluster_id: clusterId, name } = cluster ?? {};
-  if (typeof clusterId !== "string" || typeof name !== "string")
-    throw upstreamBadResponse(call, new Error("a cluster without its cluster_id or name"));
+  const labels = labelsOf(cluster?.tags, { key: "key", value: "value" });
+  if (typeof clusterId !== "string" || typeof name !== "string" || !labels)
+    throw upstreamBadResponse(call, new Error("a cluster without its cluster_id or name, or with tags that are not strings"));
   if (cluster?.region_id !== undefined && cluster.region_id !== region)
     throw upstreamBadResponse(call, new Error(`a cluster of region ${String(cluster.region_id)} in the listing of ${region}`));
   const endpoint = httpsEndpoint(apiServerEndpoint(cluster?.master_url));
   return {
     clusterId,
     deleted: cluster?.state === "deleted",
-    listed: { entry: { region, clusterId, name, ...(endpoint ? { endpoint } : {}) }, name, region, labels: tagLabels(cluster?.tags) },
+    listed: { entry: { region, clusterId, name, ...(endpoint ? { endpoint } : {}) }, name, region, labels },
   };
 }
 
@@ -48,14 +49,4 @@ function apiServerEndpoint(masterUrl: unknown): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Resource tags, `[{ key, value }]`, as labels; an item without a string key is not a tag. */
-function tagLabels(tags: unknown): Record<string, string> {
-  if (!Array.isArray(tags)) return {};
-  const labels: Record<string, string> = {};
-  for (const tag of tags as { key?: unknown; value?: unknown }[]) {
-    if (typeof tag?.key === "string") labels[tag.key] = typeof tag.value === "string" ? tag.value : "";
-  }
-  return labels;
 }

@@ -1,5 +1,6 @@
 import { upstreamBadResponse, type UpstreamCall } from "../../errors/upstream-error.js";
 import type { ListedCluster } from "../cluster-lister.js";
+import { labelsOf } from "../listing-parts.js";
 import { type AzureAccount, defaultArmEndpoint } from "./azure-config.js";
 
 // The ARM resource Microsoft.ContainerService/managedClusters, as the describer and
@@ -68,16 +69,18 @@ const hostName = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
  * subscription and resource group from its resource id, its name, its location as
  * the region, its tags as labels, and `https://<fqdn>:443` as the endpoint when it
  * has a public FQDN (the server AKS's own kubeconfigs name; a private cluster's comes
- * through the discovery path). An entry without its id, name or location, or whose
- * id is not in `within`'s subscription, makes the whole answer malformed.
+ * through the discovery path). An entry without its id, name or location, with tags
+ * that are not strings, or whose id is not in `within`'s subscription, makes the
+ * whole answer malformed.
  */
 export function listedManagedCluster(item: unknown, within: ArmLocation, call: UpstreamCall): ListedCluster {
   const cluster = item as { id?: unknown; name?: unknown; location?: unknown; tags?: unknown; properties?: { fqdn?: unknown } } | null;
   const match = typeof cluster?.id === "string" ? managedClusterId.exec(cluster.id) : null;
   const [, subscriptionId = "", resourceGroup = "", idName = ""] = match ?? [];
   const { name, location } = cluster ?? {};
-  if (!match || typeof name !== "string" || typeof location !== "string" || decodeURIComponent(idName) !== name)
-    throw upstreamBadResponse(call, new Error("a managed cluster without its resource id, name or location"));
+  const labels = labelsOf(cluster?.tags);
+  if (!match || typeof name !== "string" || typeof location !== "string" || decodeURIComponent(idName) !== name || !labels)
+    throw upstreamBadResponse(call, new Error("a managed cluster without its resource id, name, location or string tags"));
   if (subscriptionId.toLowerCase() !== within.subscriptionId.toLowerCase())
     throw upstreamBadResponse(call, new Error("a managed cluster of another subscription"));
   const fqdn = cluster?.properties?.fqdn;
@@ -86,12 +89,6 @@ export function listedManagedCluster(item: unknown, within: ArmLocation, call: U
     entry: { subscriptionId: within.subscriptionId, resourceGroup: decodeURIComponent(resourceGroup), name, region: location, ...endpoint },
     name,
     region: location,
-    labels: stringTags(cluster?.tags),
+    labels,
   };
-}
-
-/** ARM tags: an object of strings; anything else in it is not a tag and is left out. */
-function stringTags(tags: unknown): Record<string, string> {
-  if (typeof tags !== "object" || tags === null || Array.isArray(tags)) return {};
-  return Object.fromEntries(Object.entries(tags).filter((pair): pair is [string, string] => typeof pair[1] === "string"));
 }

@@ -89,16 +89,19 @@ describe("the ACK lister", () => {
     assert.equal(shifted.reason, "UPSTREAM_BAD_RESPONSE");
   });
 
-  it("rejects a page that answers as another page", async () => {
-    cs().fault = {
-      status: 200,
-      body: JSON.stringify({ clusters: [], page_info: { page_number: 2, page_size: 2, total_count: 0 } }),
-      contentType: "application/json",
-    };
-    try {
-      assert.equal((await serviceFailure(env.newLister().listScope(env.account, "cn-hangzhou", never()))).reason, "UPSTREAM_BAD_RESPONSE");
-    } finally {
-      cs().fault = undefined;
+  it("rejects a page that answers as another page, or with tags that are not key and value strings", async () => {
+    const tagged = { cluster_id: "ctags00000000000", name: "tags", region_id: "cn-hangzhou", tags: [{ key: "env" }] };
+    for (const body of [
+      { clusters: [], page_info: { page_number: 2, page_size: 2, total_count: 0 } },
+      { clusters: [tagged], page_info: { page_number: 1, page_size: 2, total_count: 1 } },
+    ]) {
+      cs().fault = { status: 200, body: JSON.stringify(body), contentType: "application/json" };
+      try {
+        const err = await serviceFailure(env.newLister().listScope(env.account, "cn-hangzhou", never()));
+        assert.equal(err.reason, "UPSTREAM_BAD_RESPONSE");
+      } finally {
+        cs().fault = undefined;
+      }
     }
   });
 

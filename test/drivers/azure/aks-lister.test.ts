@@ -94,10 +94,11 @@ describe("the AKS lister", () => {
     }
   });
 
-  it("rejects a page with a cluster that lacks its location, or belongs to another subscription", async () => {
+  it("rejects a page with a cluster that lacks its location, has tags that are not strings, or belongs to another subscription", async () => {
     const id = (sub: string) => `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/x`;
     for (const item of [
       { id: id(subscriptionId), name: "x" },
+      { id: id(subscriptionId), name: "x", location: "westeurope", tags: { env: 1 } },
       { id: id(otherSubscriptionId), name: "x", location: "westeurope" },
     ]) {
       arm().fault = { status: 200, body: JSON.stringify({ value: [item] }), contentType: "application/json" };
