@@ -25,7 +25,10 @@ import type { Link } from "./pipeline/link.js";
 import { rateLimit } from "./pipeline/rate-limit.js";
 import { rejectUndecodable } from "./pipeline/reject-undecodable.js";
 import { rpcMetrics } from "./pipeline/rpc-metrics.js";
+import { traceCalls } from "./pipeline/trace-calls.js";
 import { clusterPlacement, providers } from "./providers.js";
+import { withCacheAnnotation, withUpstreamSpans } from "./tracing/observer-spans.js";
+import type { Tracing } from "./tracing/tracing.js";
 import type { UnaryInvoker } from "./transports/unary-invoker.js";
 
 /** Options of {@link createService}. */
@@ -54,6 +57,12 @@ export interface ServiceOptions {
   clock?: Clock;
   /** Drivers to use instead of those the config's credentials would build: in-memory ones in tests. */
   drivers?: DriverSet;
+  /**
+   * Where spans go when tracing is on (`src/tracing/`): a span per call, children for
+   * its upstream calls and audit commit. The process starts it once and keeps it
+   * across reloads. Absent, the pipeline has no tracing link at all.
+   */
+  tracing?: Tracing;
 }
 
 /**
@@ -109,10 +118,10 @@ function unchangedClusters(previous: ServiceConfig, next: ServiceConfig): string
  * it is given. Nothing here touches the network.
  */
 export function createService(config: ServiceConfig, options: ServiceOptions): Service {
-  const { logger, drivers: injected, metrics, audit, previous, clock = systemClock } = options;
+  const { logger, drivers: injected, metrics, audit, previous, clock = systemClock, tracing } = options;
   const { security } = config;
   const upstreamTimeoutMs = config.limits.upstreamTimeoutSeconds * 1000;
-  const upstream = metrics.upstreamCall.bind(metrics);
+  const upstream = withUpstreamSpans(metrics.upstreamCall.bind(metrics), tracing);
   const warn = (fields: Record<string, unknown>, message: string) => logger.warn(fields, message);
   const drivers = injected ?? createDriverSet(config, { upstreamTimeoutMs, clock, warn });
   const access = new ClusterAccessResolver(drivers, {
@@ -139,7 +148,7 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
     logger.info({ file, clusters: clusterIds.size }, "a credentials file changed; tokens signed with its old content are no longer served");
   });
   const registry = ClusterRegistry.fromConfig(config.clusters);
-  const observer = { upstream, tokenCacheLookup: (hit: boolean) => metrics.tokenCacheLookup(hit) };
+  const observer = { upstream, tokenCacheLookup: withCacheAnnotation((hit) => metrics.tokenCacheLookup(hit), tracing) };
   const handlers = createClusterTokenHandlers({
     registry,
     drivers,
@@ -150,12 +159,14 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
     placement: clusterPlacement,
     ...(tokens ? { tokens } : {}),
   });
-  // The call pipeline, outermost first: every call is counted and logged; issuances and denials are audited (failing
-  // closed); the caller is authenticated, then rate-limited; undecodable requests stop before any handler.
+  // The call pipeline, outermost first: every call is traced (when tracing is on), counted and logged; issuances and
+  // denials are audited (failing closed); the caller is authenticated, then rate-limited; undecodable requests stop
+  // before any handler.
   const links: Link[] = [
+    ...(tracing ? [traceCalls(tracing)] : []),
     rpcMetrics(metrics),
     accessLog(logger),
-    auditLink(audit),
+    auditLink(audit, tracing),
     authenticate(security.insecurePlaintext ? Authenticator.none() : Authenticator.withKeys(security.apiKeys)),
     ...(security.rateLimit ? [rateLimit(new RateLimiter(security.rateLimit))] : []),
     rejectUndecodable,

@@ -8,6 +8,9 @@ export interface AuditEntry {
   transport: string;
   rpc: string;
   requestId: string;
+  /** The call's trace and span ids (W3C trace context, hex) when tracing is on; absent otherwise. */
+  traceId?: string | undefined;
+  spanId?: string | undefined;
   /** "issued" for a token or kubeconfig handed out, "denied" for authentication, authorization and rate-limit refusals, "failed" otherwise. */
   outcome: "issued" | "denied" | "failed";
   /** The gRPC code name, e.g. "OK", "PERMISSION_DENIED". */

@@ -6,10 +6,14 @@ import { stdoutWriter } from "../logging/line-writer.js";
 import { createLogger, errorSummary } from "../logging/logger.js";
 import { routeProcessEventsTo } from "../logging/process-events.js";
 import { providers } from "../providers.js";
+import { readTracingSettings, TracingEnvError, type TracingSettings } from "../tracing/tracing-settings.js";
 import signals from "./serve-signals.cjs";
 import { collectStartupGarbage } from "./startup-garbage.js";
 
 const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PORT] [--listen-http HOST:PORT]";
+
+/** How long spans still queued at exit may take to reach the collector: well within Kubernetes' grace period. */
+const tracingFlushMs = 3_000;
 
 /**
  * `cluster-token serve [--config FILE]`: validates the config, starts the
@@ -21,6 +25,8 @@ const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PO
  * reported key by key on stderr, with exit code 2 and nothing started.
  * `--listen-grpc` and `--listen-http` override `listen.*`, so that a second
  * instance (or a test) can run any config, the embedded one included, on other ports.
+ * Tracing is on when the standard OTEL_* variables configure it (`src/tracing/`); a
+ * variable that cannot be used is reported like an invalid config, exit code 2.
  */
 export async function run(args: string[]): Promise<number> {
   signals.guard();
@@ -38,6 +44,14 @@ export async function run(args: string[]): Promise<number> {
     }
   } catch (err) {
     process.stderr.write(`cluster-token serve: ${(err as Error).message}\n${usage}\n`);
+    return 2;
+  }
+  let tracingSettings: TracingSettings | undefined;
+  try {
+    tracingSettings = readTracingSettings(process.env);
+  } catch (err) {
+    if (!(err instanceof TracingEnvError)) throw err;
+    process.stderr.write(`cluster-token: ${err.message}\n`);
     return 2;
   }
   let loaded;
@@ -72,9 +86,15 @@ export async function run(args: string[]): Promise<number> {
     );
   }
   const { startServer } = await (serverModule ?? import("../server.js"));
+  // Only now, and only when it is on, does the OpenTelemetry SDK load.
+  const tracing =
+    tracingSettings && (await (await import("../tracing/start-tracing.js")).startTracing(tracingSettings, process.env, logger));
   // The parsed file is garbage from here on: collect it before serving, not never.
   await collectStartupGarbage();
-  const server = await startServer(loaded.config, { logger });
+  const server = await startServer(loaded.config, { logger, ...(tracing ? { tracing } : {}) }).catch(async (err: unknown) => {
+    await tracing?.shutdown(tracingFlushMs);
+    throw err;
+  });
   logger.info({ config: loaded.path }, "config loaded");
   const configPath = loaded.path;
   const { drainDelaySeconds, graceSeconds } = loaded.config.shutdown;
@@ -115,6 +135,8 @@ export async function run(args: string[]): Promise<number> {
   await server.drain(delayMs);
   logger.info({ graceSeconds }, "closing the listeners; calls in flight may finish within the grace period");
   await server.close(graceSeconds * 1000);
+  // After the last call: its spans are queued, and go out now (for a bounded time).
+  await tracing?.shutdown(tracingFlushMs);
   logger.info({}, "stopped");
   await stdoutWriter().drained(1_000);
   return 0;

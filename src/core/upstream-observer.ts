@@ -1,6 +1,12 @@
 import { isServiceError } from "../errors/service-error.js";
 
-/** Told of every call to a cloud's API: metrics listen here; the core knows nothing of Prometheus. */
+/** The outcome of an upstream call that succeeded; any other outcome is an error reason. */
+export const upstreamOk = "ok";
+
+/**
+ * Told of every call to a cloud's API, in the async context of the call that made it:
+ * metrics and tracing listen here; the core knows nothing of Prometheus or OpenTelemetry.
+ */
 export type UpstreamObserver = (provider: string, operation: string, outcome: string, seconds: number) => void;
 
 /**
@@ -15,7 +21,7 @@ export async function observeUpstream<T>(
 ): Promise<T> {
   if (!observer) return call();
   const started = performance.now();
-  let outcome = "ok";
+  let outcome: string = upstreamOk;
   try {
     return await call();
   } catch (err) {

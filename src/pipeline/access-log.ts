@@ -6,8 +6,8 @@ import type { Invocation } from "./invocation.js";
 import { defineLink, type Link } from "./link.js";
 
 /**
- * One log line per call: RPC, transport, request id, principal, gRPC code name,
- * reason and duration. A client's mistake is logged at info; only INTERNAL (a bug)
+ * One log line per call: RPC, transport, request id, trace and span ids (with
+ * tracing on), principal, gRPC code name, reason and duration. A client's mistake is logged at info; only INTERNAL (a bug)
  * is an error, with what was thrown, scrubbed.
  */
 export function accessLog(logger: Logger): Link {
@@ -36,6 +36,8 @@ class AccessLine {
   readonly rpc: string;
   readonly transport: string;
   readonly requestId: string;
+  readonly traceId: string | undefined;
+  readonly spanId: string | undefined;
   readonly principal: string | undefined;
   readonly ms: number;
   readonly code: string;
@@ -46,6 +48,8 @@ class AccessLine {
     this.rpc = invocation.method.name;
     this.transport = invocation.call.transport;
     this.requestId = invocation.call.requestId;
+    this.traceId = invocation.trace?.traceId;
+    this.spanId = invocation.trace?.spanId;
     this.principal = invocation.principal?.name;
     this.ms = Math.round((performance.now() - started) * 100) / 100;
     this.code = code;

@@ -1,6 +1,8 @@
 import type { AuditEntry, AuditLog } from "../audit/audit-log.js";
 import { type AuditFacts, CallFailure } from "../core/call-context.js";
 import { okStatus } from "../errors/status-codes.js";
+import { auditCommitSpanName } from "../tracing/observer-spans.js";
+import type { Tracing } from "../tracing/tracing.js";
 import { type ClassifiedFailure, classifyFailure } from "./classify-failure.js";
 import type { Invocation } from "./invocation.js";
 import { defineLink, type Link } from "./link.js";
@@ -18,6 +20,9 @@ function entry(invocation: Invocation, facts: AuditFacts, outcome: AuditEntry["o
     transport: invocation.call.transport,
     rpc: invocation.method.name,
     requestId: invocation.call.requestId,
+    // Undefined (and not written) with tracing off.
+    traceId: invocation.trace?.traceId,
+    spanId: invocation.trace?.spanId,
     outcome,
     code: failure ? failure.status.grpc : okStatus.grpc,
   };
@@ -37,9 +42,11 @@ function entry(invocation: Invocation, facts: AuditFacts, outcome: AuditEntry["o
  * an issuance waits for its line to be written, and when it cannot be, the call fails
  * with UNAVAILABLE (`AUDIT_FAILED`) and its response never leaves. A `failed` line
  * with the same request id then follows, so that a line written too late to count is
- * never the last word. Denials and failures are recorded without waiting.
+ * never the last word. Denials and failures are recorded without waiting. With
+ * `tracing`, the wait for an issuance's line is a child span of the call's
+ * (`audit commit`), and every line carries the call's trace and span ids.
  */
-export function audit(log: AuditLog): Link {
+export function audit(log: AuditLog, tracing?: Tracing): Link {
   return defineLink({
     name: "audit",
     wrap: (next) => async (invocation) => {
@@ -54,13 +61,22 @@ export function audit(log: AuditLog): Link {
         throw failure;
       }
       if (issuing) {
+        const started = performance.now();
         try {
           await log.record(entry(invocation, outcome.facts, "issued"));
         } catch (err) {
           const failure = classifyFailure(new CallFailure(err, outcome.facts));
+          tracing?.recordChild({
+            name: auditCommitSpanName,
+            kind: "internal",
+            startedAt: started,
+            attributes: {},
+            error: failure.error.reason,
+          });
           log.note(entry(invocation, outcome.facts, "failed", failure));
           throw failure;
         }
+        tracing?.recordChild({ name: auditCommitSpanName, kind: "internal", startedAt: started, attributes: {} });
       }
       return outcome;
     },

@@ -1,18 +1,22 @@
 import type { DescMethodUnary } from "@bufbuild/protobuf";
 import type { Principal } from "../auth/principal.js";
 import type { TransportCall } from "../core/call-context.js";
+import type { TraceIds } from "../tracing/tracing.js";
 
 /**
  * One call as it walks the pipeline: what the transport decoded and knew, and who
  * is calling once the authentication link has decided. One object per call, passed
- * down the whole chain: the principal is the only field written after it is built,
- * once, by authentication. Links outside it (the access log, the audit) read it
- * when the call returns or fails, so no link copies the call on the way in, or its
- * outcome on the way out, to carry the principal.
+ * down the whole chain: two fields are written after it is built, each once, by the
+ * link that knows it: the principal by authentication, the trace ids by tracing.
+ * Links outside authentication (the access log, the audit) read the principal when
+ * the call returns or fails, so no link copies the call on the way in, or its
+ * outcome on the way out, to carry it.
  */
 export class Invocation {
   /** Set by the authentication link; undefined until then, and for a caller it refused. */
   principal: Principal | undefined = undefined;
+  /** The ids of the call's span, set by the tracing link (the outermost) when tracing is on; undefined when it is off. */
+  trace: TraceIds | undefined = undefined;
 
   constructor(
     readonly method: DescMethodUnary,
