@@ -115,7 +115,8 @@ export function createOtelTracing(settings: TracingSettings, options: OtelTracin
   const resource = defaultResource()
     .merge(resourceFromAttributes({ "service.name": defaultServiceName, "service.version": serviceVersion() }))
     .merge(detectResources({ detectors: [envDetector] }));
-  const processor = new BatchSpanProcessor({ exporter: new ReportingExporter(options.exporter, logger, clock), ...settings.batch });
+  const reporting = new ReportingExporter(options.exporter, logger, clock);
+  const processor = new BatchSpanProcessor({ exporter: reporting, ...settings.batch });
   const provider = new TracerProvider({ resource, sampler: samplerFor(settings.sampler, settings.ratio), spanProcessors: [processor] });
   const tracer = provider.getTracer(defaultServiceName, serviceVersion());
   const propagator = new W3CTraceContextPropagator();
@@ -154,6 +155,7 @@ export function createOtelTracing(settings: TracingSettings, options: OtelTracin
           );
         })
         .finally(() => {
+          reporting.stop();
           options.destroyExporter?.();
           contexts.disable();
         });

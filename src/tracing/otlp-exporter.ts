@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
+import type { Duplex } from "node:stream";
 import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import type { OtlpProtocol } from "./tracing-settings.js";
 
@@ -26,10 +27,49 @@ function tlsOptions(env: NodeJS.ProcessEnv): { ca?: Buffer; cert?: Buffer; key?:
 }
 
 /**
+ * The exporter's HTTP connections, which {@link closeAll} ends for good: those open
+ * are destroyed with an error that has no network code, which the exporter does not
+ * retry (it retries a reset connection, which would open a new one to a collector
+ * that hangs), and none is opened afterwards.
+ */
+class ExporterConnections {
+  private closed = false;
+  private readonly sockets = new Set<Duplex>();
+
+  constructor(private readonly tls: { ca?: Buffer; cert?: Buffer; key?: Buffer }) {}
+
+  /** A keep-alive agent for `scheme` whose connections this tracks. */
+  agentFor(scheme: string): HttpAgent {
+    const agent = scheme === "https:" ? new HttpsAgent({ keepAlive: true, ...this.tls }) : new HttpAgent({ keepAlive: true });
+    const create = agent.createConnection.bind(agent);
+    agent.createConnection = (options, callback) => {
+      if (this.closed) {
+        process.nextTick(() => callback?.(shutDown(), undefined as never));
+        return undefined;
+      }
+      const socket = create(options, callback);
+      if (socket) {
+        this.sockets.add(socket);
+        socket.once("close", () => this.sockets.delete(socket));
+      }
+      return socket;
+    };
+    return agent;
+  }
+
+  closeAll(): void {
+    this.closed = true;
+    for (const socket of this.sockets) socket.destroy(shutDown());
+  }
+}
+
+const shutDown = () => new Error("tracing has shut down; the export is abandoned");
+
+/**
  * The OTLP exporter of `protocol`, from the maintained OpenTelemetry package for it,
  * loaded now (only the one chosen). The exporter reads its endpoint, headers,
  * timeout and compression from the environment itself, as the spec says; over HTTP
- * it gets an agent of ours (keep-alive, the environment's TLS files), so that
+ * it gets agents of ours (keep-alive, the environment's TLS files), so that
  * {@link OtlpExport.destroy} can end its connections. Over gRPC every export has a
  * deadline (the exporter's timeout), which bounds it already.
  */
@@ -38,21 +78,13 @@ export async function createOtlpExporter(protocol: OtlpProtocol, env: NodeJS.Pro
     const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-grpc");
     return { exporter: new OTLPTraceExporter(), destroy: () => {} };
   }
-  const tls = tlsOptions(env);
-  const agents: (HttpAgent | HttpsAgent)[] = [];
-  const httpAgentOptions = (scheme: string) => {
-    const agent = scheme === "https:" ? new HttpsAgent({ keepAlive: true, ...tls }) : new HttpAgent({ keepAlive: true });
-    agents.push(agent);
-    return agent;
-  };
+  const connections = new ExporterConnections(tlsOptions(env));
   const { OTLPTraceExporter } =
     protocol === "http/json"
       ? await import("@opentelemetry/exporter-trace-otlp-http")
       : await import("@opentelemetry/exporter-trace-otlp-proto");
   return {
-    exporter: new OTLPTraceExporter({ httpAgentOptions }),
-    destroy: () => {
-      for (const agent of agents) agent.destroy();
-    },
+    exporter: new OTLPTraceExporter({ httpAgentOptions: (scheme) => connections.agentFor(scheme) }),
+    destroy: () => connections.closeAll(),
   };
 }

@@ -12,11 +12,12 @@ export const exportWarningIntervalMs = 60_000;
  * OpenTelemetry's diagnostic logger, which nobody reads; this logs a `warn` line
  * with the number of spans dropped and the scrubbed cause, at most once a minute (a
  * collector that is down fails every batch), and the spans still unreported when
- * it shuts down.
+ * it stops.
  */
 export class ReportingExporter implements SpanExporter {
   private unreported = 0;
   private lastWarning = Number.NEGATIVE_INFINITY;
+  private stopped = false;
 
   constructor(
     private readonly inner: SpanExporter,
@@ -33,7 +34,17 @@ export class ReportingExporter implements SpanExporter {
 
   async shutdown(): Promise<void> {
     await this.inner.shutdown();
+    this.stop();
+  }
+
+  /**
+   * Says what is still unreported, and nothing after: an export abandoned at exit
+   * fails after the process's last line, which must stay its last.
+   */
+  stop(): void {
+    if (this.stopped) return;
     this.warnOfUnreported(undefined);
+    this.stopped = true;
   }
 
   forceFlush(): Promise<void> {
@@ -41,6 +52,7 @@ export class ReportingExporter implements SpanExporter {
   }
 
   private failed(spans: number, error: Error | undefined): void {
+    if (this.stopped) return;
     this.unreported += spans;
     if (this.clock.now() - this.lastWarning >= exportWarningIntervalMs) this.warnOfUnreported(error);
   }
