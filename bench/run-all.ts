@@ -13,6 +13,7 @@ import { benchManyClusters } from "./many-clusters.js";
 import { benchMetricsScrape } from "./metrics-scrape.js";
 import { benchMint } from "./mint.js";
 import { startServerProcess } from "./server-process.js";
+import { benchTracingCost, tracingCostHeader } from "./tracing-cost.js";
 import { benchTransportRatios } from "./transport-ratios.js";
 
 console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}\n`);
@@ -21,6 +22,8 @@ console.log(await benchMint());
 console.log("\n| over the wire, 16 streams × 4 connections (gRPC) or 16 connections (wrk) | rates and ratio | latency |\n|---|---|---|");
 console.log((await benchTransportRatios()).join("\n"));
 console.log(await benchMetricsScrape());
+console.log(`\n${tracingCostHeader}`);
+console.log((await benchTracingCost()).join("\n"));
 const server = await startServerProcess();
 try {
   console.log("\n| one credential for kubectl | wall time | | | |\n|---|---|---|---|---|");

@@ -47,13 +47,15 @@ export interface ServerProcess {
 
 /**
  * Starts the service as its own process, as in production, on free loopback ports,
- * with `moreClusters` further clusters (with endpoint and CA) besides `bench-eks`.
+ * with `moreClusters` further clusters (with endpoint and CA) besides `bench-eks`,
+ * and `env` added to this process's environment (OTEL_* for tracing).
  */
 export async function startServerProcess({
   moreClusters = 0,
   plaintext = false,
   tokenCache = true,
   metrics = false,
+  env = {} as Record<string, string>,
 } = {}): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), "cts-bench-"));
   await writeFile(join(dir, "key-id"), benchAwsKeys.accessKeyId);
@@ -100,7 +102,7 @@ export async function startServerProcess({
       "--config",
       join(dir, "config.yaml"),
     ],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } },
   );
   return new Promise((resolve, reject) => {
     let out = "";

@@ -11,12 +11,13 @@ const connectGenerateToken = { path: "/clustertoken.v1.ClusterTokenService/Gener
 const connectListClusters = { path: "/clustertoken.v1.ClusterTokenService/ListClusters", json: {} };
 
 /** h2load counts HTTP 200 as success, and gRPC errors are 200 too: the audit log tells whether each GenerateToken issued. */
-async function assertIssued(server: ServerProcess, atLeast: number): Promise<void> {
+export async function assertIssued(server: ServerProcess, atLeast: number): Promise<void> {
   const issued = (await readFile(server.auditFile, "utf8")).split("\n").filter((l) => l.includes('"outcome":"issued"')).length;
   if (issued < atLeast) throw new Error(`only ${issued} of ${atLeast} GenerateToken calls issued a token: the benchmark measured errors`);
 }
 
-function assertClean(what: string, r: LoadResult): void {
+/** Fails a benchmark that measured failures, or nothing. */
+export function assertClean(what: string, r: LoadResult): void {
   if (r.failed > 0 || r.succeeded === 0) throw new Error(`${what}: ${r.failed} failed, ${r.succeeded} succeeded`);
 }
 

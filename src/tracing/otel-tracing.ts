@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { DescMethodUnary } from "@bufbuild/protobuf";
-import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapGetter, trace } from "@opentelemetry/api";
+import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapGetter, TraceFlags, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
@@ -75,19 +75,25 @@ function serviceVersion(): string {
 
 /**
  * The span of one call (see {@link CallSpan}): a class, so that every call's object
- * has one shape.
+ * has one shape. A span the sampler dropped records nothing, so nothing is built for
+ * it: its attributes are set only when it records (the SDK's samplers decide on the
+ * trace id and the parent alone).
  */
 class OtelCallSpan implements CallSpan {
   readonly traceId: string;
   readonly spanId: string;
+  private readonly system: RpcSystem | undefined;
 
   constructor(
     private readonly span: Span,
     private readonly context: Context,
-    private readonly system: RpcSystem,
     private readonly contexts: AsyncLocalStorageContextManager,
+    method: DescMethodUnary,
+    call: TransportCall,
   ) {
     ({ traceId: this.traceId, spanId: this.spanId } = span.spanContext());
+    this.system = span.isRecording() ? rpcSystemOf(call) : undefined;
+    if (this.system !== undefined) span.setAttributes(callStartAttributes(method, call, this.system));
   }
 
   within<T>(work: () => Promise<T>): Promise<T> {
@@ -95,8 +101,10 @@ class OtelCallSpan implements CallSpan {
   }
 
   end(result: CallResult): void {
-    this.span.setAttributes(callEndAttributes(result, this.system));
-    if (isServerFault(result)) this.span.setStatus({ code: SpanStatusCode.ERROR, message: result.failure?.error.reason ?? "" });
+    if (this.system !== undefined) {
+      this.span.setAttributes(callEndAttributes(result, this.system));
+      if (isServerFault(result)) this.span.setStatus({ code: SpanStatusCode.ERROR, message: result.failure?.error.reason ?? "" });
+    }
     this.span.end(epochMs());
   }
 }
@@ -126,14 +134,15 @@ export function createOtelTracing(settings: TracingSettings, options: OtelTracin
   return {
     startCall(method: DescMethodUnary, call: TransportCall): CallSpan {
       const parent = propagator.extract(ROOT_CONTEXT, call.headers, headerGetter);
-      const system = rpcSystemOf(call);
-      const attributes = callStartAttributes(method, call, system);
-      const span = tracer.startSpan(callSpanName(method), { kind: SpanKind.SERVER, attributes, startTime: epochMs() }, parent);
-      return new OtelCallSpan(span, trace.setSpan(parent, span), system, contexts);
+      const span = tracer.startSpan(callSpanName(method), { kind: SpanKind.SERVER, startTime: epochMs() }, parent);
+      return new OtelCallSpan(span, trace.setSpan(parent, span), contexts, method, call);
     },
     recordChild(child: ChildSpan): void {
       const parent = contexts.active();
-      if (trace.getSpan(parent) === undefined) return;
+      // Outside a call, or in a call the sampler dropped (every built-in sampler drops its children too); a call that
+      // has ended still takes children: an upstream call it started may outlive it.
+      const flags = trace.getSpan(parent)?.spanContext().traceFlags ?? TraceFlags.NONE;
+      if ((flags & TraceFlags.SAMPLED) === 0) return;
       const kind = child.kind === "client" ? SpanKind.CLIENT : SpanKind.INTERNAL;
       const span = tracer.startSpan(child.name, { kind, startTime: epochMs(child.startedAt), attributes: child.attributes }, parent);
       if (child.error !== undefined) {
