@@ -6,7 +6,8 @@ import type { Tracing } from "../../src/tracing/tracing.js";
 import type { SamplerName } from "../../src/tracing/tracing-settings.js";
 import { LogCapture } from "../support/log-capture.js";
 import { type RunningService, startTestService } from "../support/running-service.js";
-import { testConfig } from "../support/test-config.js";
+import type { ServeProcess } from "../support/serve-process.js";
+import { testAwsKeys, testConfig } from "../support/test-config.js";
 import { otlpTracesPath, type OtlpReceiver } from "./otlp-receiver.js";
 import type { ReceivedSpan } from "./otlp-wire.js";
 
@@ -16,6 +17,21 @@ export const callerSpan = { traceId: "0af7651916cd43dd8448eb211c80319c", spanId:
 /** A `traceparent` header for `span` (the caller's by default), sampled or not. */
 export function traceparent(span: { traceId: string; spanId: string } = callerSpan, sampled = true): string {
   return `00-${span.traceId}-${span.spanId}-${sampled ? "01" : "00"}`;
+}
+
+/** A caller's span whose id says which of a test's calls it made. */
+export const caller = (n: number) => ({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: `00f067aa0ba902b${n}` });
+
+/** The environment a `cluster-token serve` of the test config needs. */
+export const awsEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
+
+/** A collector's API key, as operators pass one in OTEL_EXPORTER_OTLP_HEADERS: it must reach the collector and nothing else. */
+export const collectorKey = "collector-key-5ecret-0123456789";
+
+/** Stops a served process with SIGTERM and resolves with how it exited. */
+export async function stop(svc: ServeProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  svc.child.kill("SIGTERM");
+  return svc.exited();
 }
 
 /** The name of the span of each RPC. */
