@@ -14,6 +14,7 @@ import { benchMetricsScrape } from "./metrics-scrape.js";
 import { benchMint } from "./mint.js";
 import { startServerProcess } from "./server-process.js";
 import { benchTracingCost, tracingCostHeader } from "./tracing-cost.js";
+import { benchTracingPipeline, tracingPipelineHeader } from "./tracing-pipeline.js";
 import { benchTransportRatios } from "./transport-ratios.js";
 
 console.log(`Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}\n`);
@@ -24,6 +25,8 @@ console.log((await benchTransportRatios()).join("\n"));
 console.log(await benchMetricsScrape());
 console.log(`\n${tracingCostHeader}`);
 console.log((await benchTracingCost()).join("\n"));
+console.log(`\n${tracingPipelineHeader}`);
+console.log((await benchTracingPipeline()).join("\n"));
 const server = await startServerProcess();
 try {
   console.log("\n| one credential for kubectl | wall time | | | |\n|---|---|---|---|---|");

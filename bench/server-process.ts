@@ -41,6 +41,8 @@ export interface ServerProcess {
   startupMs: number;
   /** The process's resident set size now, in MB. */
   rssMb(): number;
+  /** CPU seconds its event-loop (main) thread has used so far, user and system, from `/proc` (10 ms resolution). */
+  eventLoopCpuSeconds(): number;
   /** Sends SIGTERM and resolves once the process has exited. */
   stop(): Promise<void>;
 }
@@ -126,6 +128,12 @@ export async function startServerProcess({
           apiKeyFile: join(dir, "api-key"),
           startupMs: performance.now() - spawnedAt,
           rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) / 1024,
+          eventLoopCpuSeconds: () => {
+            // Fields 14 and 15 of stat (utime, stime, in clock ticks of 1/100 s), counted after the command's closing paren.
+            const stat = readFileSync(`/proc/${child.pid}/task/${child.pid}/stat`, "utf8");
+            const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            return (Number(fields[11]) + Number(fields[12])) / 100;
+          },
           stop: () => {
             const exited = new Promise<void>((done) => child.once("exit", () => done()));
             child.kill("SIGTERM");

@@ -1,3 +1,4 @@
+import { open } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { grpcCalls } from "./grpc-calls.js";
@@ -34,7 +35,24 @@ async function startNullCollector(): Promise<{ url: string; exports: () => numbe
 
 /** The head of the table {@link benchTracingCost} fills. */
 export const tracingCostHeader =
-  "| cached gRPC GenerateToken, production path | GenerateToken ÷ Health/Check | GenerateToken rate ÷ tracing off | latency | start-up | RSS after |\n|---|---|---|---|---|---|";
+  "| cached gRPC GenerateToken, production path | GenerateToken ÷ Health/Check | GenerateToken rate ÷ tracing off | event-loop CPU a call | latency | start-up | RSS after |\n|---|---|---|---|---|---|---|";
+
+/** Counts the `issued` audit lines appended to `file` since the last count: every GenerateToken that issued, warm-up included. */
+function issuedCounter(file: string): () => Promise<number> {
+  let offset = 0;
+  return async () => {
+    const handle = await open(file, "r");
+    try {
+      const { size } = await handle.stat();
+      const buffer = Buffer.alloc(size - offset);
+      await handle.read(buffer, 0, buffer.length, offset);
+      offset = size;
+      return buffer.toString("latin1").split('"outcome":"issued"').length - 1;
+    } finally {
+      await handle.close();
+    }
+  };
+}
 
 /** One server of the comparison, and what each round measured on it. */
 interface Mode {
@@ -44,6 +62,8 @@ interface Mode {
   ratios: number[];
   health: LoadResult[];
   token: LoadResult[];
+  /** Microseconds of the event-loop thread's CPU per GenerateToken, each round. */
+  cpuMicros: number[];
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -62,7 +82,10 @@ const spread = (values: number[]) => `${median(values).toFixed(2)} (${Math.min(.
  * root). Each round measures every server, in an order that rotates from round to
  * round, Health/Check and GenerateToken alternately, so that the machine's noise
  * falls on all three alike. Health/Check is served outside the call pipeline, so it
- * is never traced: the ratio moves by what tracing adds to a call.
+ * is never traced: the ratio moves by what tracing adds to a call. Since rates on
+ * this shared machine move by ±20% from round to round, each GenerateToken run also
+ * reads the CPU time the server's event-loop thread spent per call (`/proc`, over
+ * every call the audit log says issued, warm-up included), which moves far less.
  */
 export async function benchTracingCost(): Promise<string[]> {
   const collector = await startNullCollector();
@@ -72,9 +95,9 @@ export async function benchTracingCost(): Promise<string[]> {
     OTEL_TRACES_SAMPLER_ARG: ratio,
   });
   const modes: Mode[] = [
-    { label: "tracing off", env: {}, ratios: [], health: [], token: [] },
-    { label: "tracing on, 100 % sampled", env: traced("1"), ratios: [], health: [], token: [] },
-    { label: "tracing on, 1 % sampled", env: traced("0.01"), ratios: [], health: [], token: [] },
+    { label: "tracing off", env: {}, ratios: [], health: [], token: [], cpuMicros: [] },
+    { label: "tracing on, 100 % sampled", env: traced("1"), ratios: [], health: [], token: [], cpuMicros: [] },
+    { label: "tracing on, 1 % sampled", env: traced("0.01"), ratios: [], health: [], token: [], cpuMicros: [] },
   ];
   try {
     for (const mode of modes) mode.server = await startServerProcess({ env: mode.env });
@@ -84,8 +107,15 @@ export async function benchTracingCost(): Promise<string[]> {
         const server = mode.server!;
         const url = `${server.scheme}://${server.grpc}`;
         const options = { headers: server.headers, seconds };
+        const issued = issuedCounter(server.auditFile);
         const health = () => h2load(url, healthCheck, options);
-        const token = () => h2load(url, generateToken, options);
+        const token = async () => {
+          await issued();
+          const cpuBefore = server.eventLoopCpuSeconds();
+          const result = await h2load(url, generateToken, options);
+          mode.cpuMicros.push(((server.eventLoopCpuSeconds() - cpuBefore) * 1e6) / (await issued()));
+          return result;
+        };
         // Alternate which call goes first, so that neither always runs on a machine warmed by the other.
         const results = (round + i) % 2 === 0 ? [await health(), await token()] : [await token(), await health()].reverse();
         const [healthResult, tokenResult] = results as [LoadResult, LoadResult];
@@ -105,8 +135,10 @@ export async function benchTracingCost(): Promise<string[]> {
       );
       const tokenRates = mode.token.map((r) => r.rate);
       const againstOff = tokenRates.map((rate, round) => rate / off.token[round]!.rate);
+      const cpu = `${fmt(median(mode.cpuMicros))} µs (${fmt(Math.min(...mode.cpuMicros))}–${fmt(Math.max(...mode.cpuMicros))})`;
+      const cpuAgainstOff = mode === off ? "" : `, ${(median(mode.cpuMicros) / median(off.cpuMicros)).toFixed(2)} × off`;
       rows.push(
-        `| ${mode.label} | ${fmt(median(tokenRates))} ÷ ${fmt(median(mode.health.map((r) => r.rate)))} req/s: **${spread(mode.ratios)}** | ${mode === off ? "1" : spread(againstOff)} | p50 ${median(mode.token.map((r) => r.p50Ms)).toFixed(2)} ms, p99 ${median(mode.token.map((r) => r.p99Ms)).toFixed(2)} ms | ${fmt(mode.server!.startupMs)} ms | ${fmt(mode.server!.rssMb())} MB |`,
+        `| ${mode.label} | ${fmt(median(tokenRates))} ÷ ${fmt(median(mode.health.map((r) => r.rate)))} req/s: **${spread(mode.ratios)}** | ${mode === off ? "1" : spread(againstOff)} | ${cpu}${cpuAgainstOff} | p50 ${median(mode.token.map((r) => r.p50Ms)).toFixed(2)} ms, p99 ${median(mode.token.map((r) => r.p99Ms)).toFixed(2)} ms | ${fmt(mode.server!.startupMs)} ms | ${fmt(mode.server!.rssMb())} MB |`,
       );
     }
     rows.push(`\n${collector.exports()} exports, ${fmt(collector.bytes() / 1024)} KiB reached the collector.`);

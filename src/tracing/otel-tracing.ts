@@ -97,7 +97,8 @@ class OtelCallSpan implements CallSpan {
   }
 
   within<T>(work: () => Promise<T>): Promise<T> {
-    return this.contexts.with(this.context, work);
+    // A call the sampler dropped has no children to find: it skips the async context, and what entering one costs.
+    return this.system === undefined ? work() : this.contexts.with(this.context, work);
   }
 
   end(result: CallResult): void {
