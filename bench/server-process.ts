@@ -25,6 +25,8 @@ export interface ServerProcess {
   grpc: string;
   /** The metrics listener's address, when started with `metrics`. */
   metrics: string | undefined;
+  /** The plaintext gRPC health listener's address, when started with `health`. */
+  health: string | undefined;
   /** "https" or "http". */
   scheme: string;
   /** The request headers that authenticate a call (none in plaintext). */
@@ -58,6 +60,7 @@ export async function startServerProcess({
   tokenCache = true,
   metrics = false,
   env = {} as Record<string, string>,
+  health = false,
 } = {}): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), "cts-bench-"));
   await writeFile(join(dir, "key-id"), benchAwsKeys.accessKeyId);
@@ -67,7 +70,12 @@ export async function startServerProcess({
   const { key: apiKey, sha256 } = generateApiKey();
   await writeFile(join(dir, "api-key"), apiKey, { mode: 0o600 });
   const config = {
-    listen: { grpc: "127.0.0.1:0", http: "127.0.0.1:0", ...(metrics ? { metrics: "127.0.0.1:0" } : {}) },
+    listen: {
+      grpc: "127.0.0.1:0",
+      http: "127.0.0.1:0",
+      ...(metrics ? { metrics: "127.0.0.1:0" } : {}),
+      ...(health ? { health: "127.0.0.1:0" } : {}),
+    },
     audit: { file: join(dir, "audit.log") },
     tokenCache: { enabled: tokenCache },
     security: plaintext
@@ -110,7 +118,7 @@ export async function startServerProcess({
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d;
-      const m = /"grpc":"([^"]+)","http":"([^"]+)"(?:,"metrics":"([^"]+)")?/.exec(out);
+      const m = /"grpc":"([^"]+)","http":"([^"]+)"(?:,"metrics":"([^"]+)")?(?:,"health":"([^"]+)")?/.exec(out);
       if (m) {
         child.stdout.removeAllListeners("data");
         child.stdout.resume();
@@ -118,6 +126,7 @@ export async function startServerProcess({
           grpc: m[1]!,
           http: m[2]!,
           metrics: m[3],
+          health: m[4],
           scheme: plaintext ? "http" : "https",
           headers: plaintext ? {} : { authorization: `Bearer ${apiKey}` },
           auditFile: join(dir, "audit.log"),

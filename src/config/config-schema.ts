@@ -59,14 +59,41 @@ const serviceKeysSchema = z.strictObject({
         .min(1024)
         .max(4 * 1024 * 1024)
         .default(64 * 1024),
-      /** A TLS handshake not done by then is abandoned and its connection closed (both listeners). */
+      /**
+       * A connection that has not finished its TLS handshake by then, and on a gRPC port its
+       * HTTP/2 client preface, counted from accept, is closed (every listener).
+       */
       handshakeTimeoutSeconds: z.number().min(0.1).max(120).default(10),
       /** A connection that has not sent its request headers by then is closed (HTTP listener). */
       headersTimeoutSeconds: z.number().min(0.1).max(120).default(10),
       /** An HTTP/2 (gRPC) connection without calls is closed after this. */
       idleTimeoutSeconds: z.number().min(1).max(86_400).default(300),
-      /** The most connections each listener holds at once; further ones are closed on arrival. */
+      /**
+       * The most connections the gRPC and HTTP listeners each hold at once. A new one closes the
+       * oldest stalled connection (no handshake, preface or request yet), else the oldest idle
+       * one; only when every connection has a call in flight is the newcomer closed.
+       */
       maxConnections: z.int().min(1).max(1_000_000).default(4096),
+      /** The same cap on the health and metrics listeners, which serve only probes and scrapes. */
+      maxProbeConnections: z.int().min(1).max(100_000).default(64),
+      /** The most stalled connections one remote address holds on a listener; its oldest makes room for its next. */
+      maxStalledConnectionsPerAddress: z.int().min(1).max(1_000_000).default(128),
+      /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of the gRPC ports: calls one connection may have open at once. */
+      maxStreamsPerConnection: z.int().min(1).max(10_000).default(100),
+      /**
+       * Calls (HTTP/2 streams) each gRPC port holds at once, across all its connections. A new
+       * one resets the oldest stream still waiting for its request; when none waits, it gets
+       * RESOURCE_EXHAUSTED at once.
+       */
+      maxCallsInFlight: z.int().min(1).max(1_000_000).default(1000),
+      /** A gRPC call whose request (its message, and for a unary method its end) has not arrived this long after its headers is reset. */
+      firstMessageTimeoutSeconds: z.number().min(0.1).max(120).default(5),
+      /** The largest request header list (names and values, 32 bytes more per field, as HTTP/2 counts it) on every port. */
+      maxHeaderBytes: z
+        .int()
+        .min(1024)
+        .max(64 * 1024)
+        .default(16 * 1024),
       /** The longest any call may take, applied even when the caller sets no deadline (or a later one). */
       maxCallSeconds: z.number().min(0.1).max(600).default(30),
       /** How long one request to a cloud may take before it is aborted and counted as unreachable. */

@@ -26,6 +26,7 @@ export const errorReasons = {
   CERTIFICATE_IDENTITY_INVALID: "Unauthenticated",
   NOT_GRANTED: "PermissionDenied",
   RATE_LIMITED: "ResourceExhausted",
+  TOO_MANY_CALLS: "ResourceExhausted",
   // The registry and the service's own configuration.
   CLUSTER_NOT_FOUND: "NotFound",
   EXEC_NOT_CONFIGURED: "FailedPrecondition",

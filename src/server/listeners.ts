@@ -4,7 +4,8 @@ import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_ser
 import type { ServiceConfig } from "../config/config-schema.js";
 import type { ServiceMetrics } from "../metrics/service-metrics.js";
 import { createConnectHandler } from "../transports/connect-transport.js";
-import { type GrpcListenOptions, listenGrpc } from "../transports/grpc-listener.js";
+import type { ConnectionGuardOptions } from "../transports/connection-guard.js";
+import { createGrpcServer, type GrpcListenOptions, listenGrpc } from "../transports/grpc-listener.js";
 import { addGrpcReflection } from "../transports/grpc-reflection.js";
 import { addGrpcService } from "../transports/grpc-transport.js";
 import { listenHttp } from "../transports/http-listener.js";
@@ -54,8 +55,6 @@ export interface ListenerParts {
   metrics: ServiceMetrics;
 }
 
-/** The plaintext health port takes no more connections than this (a kubelet probes with one at a time). */
-const healthPortMaxConnections = 64;
 /** A health check is a few bytes; anything larger on the health port is refused. */
 const healthPortMaxMessageBytes = 1024;
 
@@ -87,43 +86,45 @@ export async function listenOn(parts: ListenerParts): Promise<Listeners> {
   }
 }
 
+/**
+ * A listener's connection guard (see connection-guard.ts): at most `maxConnections`,
+ * stalled for at most `stalledSeconds` from accept.
+ */
+function guarded(limits: ServiceConfig["limits"], maxConnections: number, stalledSeconds: number): ConnectionGuardOptions {
+  return { maxConnections, maxStalledPerAddress: limits.maxStalledConnectionsPerAddress, stalledTimeoutMs: stalledSeconds * 1000 };
+}
+
 /** ClusterTokenService, health and (when `security.reflection` is on) reflection on the gRPC listener. */
 function grpcCallsListen(parts: ListenerParts): Promise<Listener & { tlsServer?: TlsServer }> {
   const { config, tls } = parts;
-  const { handshakeTimeoutSeconds, maxConnections } = config.limits;
+  const { limits } = config;
   return grpcListen(callsGrpcServer(parts), config.listen.grpc, {
     ...(tls ? { tls: listenerTls(tls) } : {}),
-    handshakeTimeoutMs: handshakeTimeoutSeconds * 1000,
-    maxConnections,
+    connections: guarded(limits, limits.maxConnections, limits.handshakeTimeoutSeconds),
   });
 }
 
 /** The plaintext health port: the kubelet's gRPC probe speaks no TLS. */
 function healthPortListen(address: string, parts: ListenerParts): Promise<Listener> {
+  const { limits } = parts.config;
   return grpcListen(healthGrpcServer(parts), address, {
-    handshakeTimeoutMs: parts.config.limits.handshakeTimeoutSeconds * 1000,
-    maxConnections: healthPortMaxConnections,
+    connections: guarded(limits, limits.maxProbeConnections, limits.handshakeTimeoutSeconds),
   });
 }
 
-/** The gRPC server of the calls. */
+/** The gRPC server of the calls, its streams guarded (see grpc-listener.ts). */
 function callsGrpcServer({ config, invoke, health }: ListenerParts): grpc.Server {
-  const server = new grpc.Server({
-    // Channelz (grpc-js's introspection service) is not served; its per-call bookkeeping would be paid for nothing.
-    "grpc.enable_channelz": 0,
-    "grpc.max_receive_message_length": config.limits.maxMessageBytes,
-    "grpc.max_connection_idle_ms": config.limits.idleTimeoutSeconds * 1000,
-  });
+  const server = createGrpcServer(config.limits, { "grpc.max_receive_message_length": config.limits.maxMessageBytes });
   addGrpcService(server, ClusterTokenService, invoke);
   health.addToGrpcServer(server);
   if (config.security.reflection) addGrpcReflection(server, servedFiles);
   return server;
 }
 
-/** A server of health and nothing else. */
-function healthGrpcServer({ health }: ListenerParts): grpc.Server {
-  const server = new grpc.Server({ "grpc.max_receive_message_length": healthPortMaxMessageBytes });
-  health.addToGrpcServer(server);
+/** A server of Health/Check and nothing else, with the same stream limits. */
+function healthGrpcServer({ config, health }: ListenerParts): grpc.Server {
+  const server = createGrpcServer(config.limits, { "grpc.max_receive_message_length": healthPortMaxMessageBytes });
+  health.addCheckToGrpcServer(server);
   return server;
 }
 
@@ -151,7 +152,8 @@ async function grpcListen(server: grpc.Server, address: string, options: GrpcLis
 
 /** The Connect handler (ClusterTokenService and health) on the HTTP listener. */
 async function httpListen({ config, tls, invoke, health }: ListenerParts): Promise<Listener & { tlsServer?: TlsServer }> {
-  const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds, maxConnections } = config.limits;
+  const { limits } = config;
+  const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds } = limits;
   const handler = createConnectHandler(ClusterTokenService, invoke, {
     readMaxBytes: maxMessageBytes,
     moreRoutes: (router) => health.addToConnectRouter(router),
@@ -160,7 +162,8 @@ async function httpListen({ config, tls, invoke, health }: ListenerParts): Promi
     ...(tls ? { tls: listenerTls(tls) } : {}),
     handshakeTimeoutMs: handshakeTimeoutSeconds * 1000,
     headersTimeoutMs: headersTimeoutSeconds * 1000,
-    maxConnections,
+    maxHeaderBytes: limits.maxHeaderBytes,
+    connections: guarded(limits, limits.maxConnections, handshakeTimeoutSeconds + headersTimeoutSeconds),
   });
   return {
     address: listener.address,
@@ -170,8 +173,9 @@ async function httpListen({ config, tls, invoke, health }: ListenerParts): Promi
   };
 }
 
-async function metricsListen(address: string, { metrics, health }: ListenerParts): Promise<Listener> {
-  const listener = await listenMetrics(address, metrics, health);
+async function metricsListen(address: string, { config, metrics, health }: ListenerParts): Promise<Listener> {
+  const { limits } = config;
+  const listener = await listenMetrics(address, metrics, health, guarded(limits, limits.maxProbeConnections, limits.headersTimeoutSeconds));
   // Its close ends every connection at once: a scrape or probe is never worth waiting for.
   return { address: listener.address, close: () => listener.close(), destroy: () => {} };
 }

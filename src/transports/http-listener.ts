@@ -2,7 +2,7 @@ import { createServer, type RequestListener, type ServerOptions } from "node:htt
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { SecureContextOptions } from "node:tls";
 import { bindAddress } from "../listen-address.js";
-import { trackConnections } from "./connection-tracker.js";
+import { type ConnectionGuardOptions, guardHttpConnections } from "./connection-guard.js";
 
 /**
  * What a TLS listener is given, HTTPS here and gRPC alike (`GrpcListenOptions.tls`
@@ -19,8 +19,10 @@ export interface HttpListenOptions {
   handshakeTimeoutMs: number;
   /** A request whose headers have not all arrived by then is answered 408 and its connection closed. */
   headersTimeoutMs: number;
-  /** The most connections held at once; further ones are closed on arrival. */
-  maxConnections: number;
+  /** Request headers larger than this are answered 431 (`limits.maxHeaderBytes`). */
+  maxHeaderBytes: number;
+  /** The connection cap, and how long a connection may stay stalled before its first request's headers. */
+  connections: ConnectionGuardOptions;
 }
 
 /** A bound HTTP(S) listener: the counterpart of `GrpcListener`. */
@@ -42,17 +44,16 @@ export interface HttpListener {
 const requestTimeoutMs = 30_000;
 /** An idle keep-alive HTTP/1.1 connection is closed after this. */
 const keepAliveTimeoutMs = 5_000;
-/** Request headers larger than this are answered 431. */
-const maxHeaderBytes = 16 * 1024;
 
 /**
  * Serves `handler` (the Connect handler) over HTTP/1.1, or HTTPS with `tls`, on
  * `address`, with bounded headers, requests, idle connections and handshakes, and a
- * connection cap. Connections are tracked from accept to close, so that the end of
- * a grace period can destroy them, handshakes included.
+ * connection guard: a cap that stalled connections cannot fill. Connections are
+ * tracked from accept to close, so that the end of a grace period can destroy them,
+ * handshakes included.
  */
 export async function listenHttp(handler: RequestListener, address: string, options: HttpListenOptions): Promise<HttpListener> {
-  const { tls, handshakeTimeoutMs, headersTimeoutMs, maxConnections } = options;
+  const { tls, handshakeTimeoutMs, headersTimeoutMs, maxHeaderBytes } = options;
   const serverOptions: ServerOptions = {
     headersTimeout: headersTimeoutMs,
     // Check the headers and request timeouts often enough for them to bite when configured short (Node checks every 30 s by default).
@@ -76,8 +77,7 @@ export async function listenHttp(handler: RequestListener, address: string, opti
     );
   }
   const server = tlsServer ?? createServer(serverOptions, handler);
-  server.maxConnections = maxConnections;
-  const connections = trackConnections(server);
+  const connections = guardHttpConnections(server, options.connections);
   const bound = await bindAddress(server, address, "HTTP");
   return {
     address: bound,

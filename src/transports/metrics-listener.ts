@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { bindAddress } from "../listen-address.js";
 import type { ServiceMetrics } from "../metrics/service-metrics.js";
+import { type ConnectionGuardOptions, guardHttpConnections } from "./connection-guard.js";
 import type { ServingHealth } from "./serving-health.js";
 
 /** The metrics listener, bound. */
@@ -17,9 +18,15 @@ export interface MetricsListener {
  * - `/readyz`: 200 while health says SERVING, 503 otherwise (readiness), so that an
  *   HTTP-only load balancer or probe can follow the drain after SIGTERM.
  * It reveals no cluster, caller or secret; bind it where only the cluster's
- * monitoring reaches it.
+ * monitoring reaches it. Its connections are guarded by `connections`
+ * (`limits.maxProbeConnections`), so that stalled clients cannot keep a probe out.
  */
-export async function listenMetrics(address: string, metrics: ServiceMetrics, health: ServingHealth): Promise<MetricsListener> {
+export async function listenMetrics(
+  address: string,
+  metrics: ServiceMetrics,
+  health: ServingHealth,
+  connections: ConnectionGuardOptions,
+): Promise<MetricsListener> {
   const server: Server = createServer({ headersTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const reply = (status: number, body: string, type = "text/plain; charset=utf-8") => {
@@ -34,7 +41,7 @@ export async function listenMetrics(address: string, metrics: ServiceMetrics, he
       () => reply(500, "metrics could not be collected\n"),
     );
   });
-  server.maxConnections = 64;
+  guardHttpConnections(server, connections);
   const bound = await bindAddress(server, address, "metrics");
   return {
     address: bound,

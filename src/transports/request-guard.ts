@@ -56,11 +56,21 @@ async function* replay(head: Uint8Array, rest?: AsyncIterator<Uint8Array>): Asyn
   for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }
 
-/** The message of a single uncompressed gRPC-Web data frame, or undefined when the body is anything else. */
-function grpcWebMessage(body: Buffer): Buffer | undefined {
-  if (body.byteLength < 5 || body[0] !== 0) return undefined;
-  const length = body.readUInt32BE(1);
-  return body.byteLength === 5 + length ? body.subarray(5) : undefined;
+/** gRPC-Web: a message frame's flags byte is 0, or 1 when the message is compressed (then Connect judges it). */
+const grpcWebCompressedFlag = 1;
+const grpcWebFrameHeaderLength = 5;
+
+/**
+ * The message of a whole gRPC-Web request body: exactly one data frame, whose
+ * length prefix matches the bytes that follow. Undefined for a single compressed
+ * frame, which Connect answers as the gRPC spec says; null for anything else
+ * (no frame, a truncated one, a trailer or unknown flag, a second frame), which
+ * is malformed.
+ */
+function grpcWebMessage(body: Buffer): Buffer | undefined | null {
+  if (body.byteLength < grpcWebFrameHeaderLength || body.byteLength !== grpcWebFrameHeaderLength + body.readUInt32BE(1)) return null;
+  if (body[0] === grpcWebCompressedFlag) return undefined;
+  return body[0] === 0 ? body.subarray(grpcWebFrameHeaderLength) : null;
 }
 
 /**
@@ -72,8 +82,9 @@ function grpcWebMessage(body: Buffer): Buffer | undefined {
  */
 export function guardDecoding(handler: UniversalHandler, readMaxBytes: number): UniversalHandler {
   const guarded = async (req: UniversalServerRequest) => {
-    if (!req.contextValues) return handler(req);
-    if (req.method === "GET") return guardGet(handler, req, req.contextValues);
+    const { contextValues } = req;
+    if (!contextValues) return handler(req);
+    if (req.method === "GET") return guardGet(handler, req, contextValues);
     const kind = binaryKind(req);
     if (!kind) return handler(req);
     if (!(Symbol.asyncIterator in Object(req.body))) return handler(req);
@@ -81,14 +92,21 @@ export function guardDecoding(handler: UniversalHandler, readMaxBytes: number): 
     if (!complete) return handler({ ...req, body: replay(head, rest) });
     const message = kind === "proto" ? head : grpcWebMessage(head);
     if (message === undefined) return handler({ ...req, body: replay(head) });
+    const flag = (malformed: MalformedRequest) => {
+      contextValues.set(malformedRequest, malformed);
+      const empty = kind === "proto" ? Buffer.alloc(0) : Buffer.alloc(grpcWebFrameHeaderLength);
+      req.header.set("content-length", String(empty.byteLength));
+      return handler({ ...req, body: replay(empty) });
+    };
+    if (message === null) {
+      const problem = "the body must be exactly one gRPC-Web message frame (flags 0, then its 4-byte length, then the message)";
+      return flag({ cause: new Error(problem), problem });
+    }
     try {
       fromBinary(handler.method.input, message);
       return await handler({ ...req, body: replay(head) });
     } catch (err) {
-      req.contextValues.set(malformedRequest, { cause: err });
-      const empty = kind === "proto" ? Buffer.alloc(0) : Buffer.alloc(5);
-      req.header.set("content-length", String(empty.byteLength));
-      return handler({ ...req, body: replay(empty) });
+      return flag({ cause: err });
     }
   };
   return Object.assign(guarded, handler);

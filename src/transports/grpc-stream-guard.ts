@@ -1,0 +1,228 @@
+import { constants, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import * as grpc from "@grpc/grpc-js";
+import { type Clock, systemClock } from "../common/clock.js";
+import { ServiceError } from "../errors/service-error.js";
+import { resetStream, TrailersOnlyAnswer } from "./grpc-answers.js";
+import type { GrpcStreamFilter } from "./grpc-stream-filter.js";
+
+/** Options of {@link GrpcStreamGuard}. */
+export interface GrpcStreamGuardOptions {
+  /** The most streams held at once on the port (`limits.maxCallsInFlight`). */
+  maxCallsInFlight: number;
+  /** How long after its headers a stream may wait for its request (`limits.firstMessageTimeoutSeconds`). */
+  firstMessageTimeoutMs: number;
+  /** Past this age a stream yields its place to a new one when the port is full; no unary call lives that long (`limits.maxCallSeconds`). */
+  longLivedMs: number;
+  /** The largest request header list, counted as HTTP/2 counts it (`limits.maxHeaderBytes`). */
+  maxHeaderBytes: number;
+  /** A connection that has had this many streams reset without a request is closed (`limits.maxStreamsPerConnection`). */
+  maxResetsPerConnection: number;
+  /** Default: the system clock. */
+  clock?: Clock;
+}
+
+/** What the guard refused or reset: running totals, for metrics and tests. */
+export interface GrpcStreamGuardTotals {
+  /** Reset because their request had not arrived by the first-message deadline. */
+  timedOut: number;
+  /** Reset to make room for a newer stream when the port was full. */
+  evicted: number;
+  /** Refused on arrival: the port was full of calls that had sent their request. */
+  refused: number;
+  /** Refused on arrival: their header list was over the limit. */
+  oversizedHeaders: number;
+  /** Connections closed for too many streams reset without a request. */
+  connectionsClosed: number;
+}
+
+class Stream {
+  received = false;
+
+  constructor(
+    readonly stream: ServerHttp2Stream,
+    readonly headers: IncomingHttpHeaders,
+    readonly since: number,
+  ) {}
+}
+
+/** RFC 9113 §6.5.2: a header list's size is its names and values plus 32 octets per field. */
+const fieldOverhead = 32;
+
+function headerListBytes(headers: IncomingHttpHeaders): number {
+  let total = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === "string") total += name.length + value.length + fieldOverhead;
+    else if (value !== undefined) for (const each of value) total += name.length + each.length + fieldOverhead;
+  }
+  return total;
+}
+
+const first = <T>(values: Iterable<T>): T | undefined => values[Symbol.iterator]().next().value;
+
+/**
+ * Bounds what a gRPC port holds for streams that have not been authenticated yet:
+ * authentication, the rate limit and the call's own deadline all start only once a
+ * request has arrived, so without this, headers alone would hold memory for ever.
+ * One guard per port (the health port has its own, so that a flood on the service
+ * port cannot starve the kubelet's probes).
+ *
+ * 1. A stream whose request (its first message; for a unary method, the message and
+ *    its end) has not arrived `firstMessageTimeoutMs` after its headers is answered
+ *    DEADLINE_EXCEEDED and reset.
+ * 2. At `maxCallsInFlight` streams, a new one resets the oldest stream still waiting
+ *    for its request (RESOURCE_EXHAUSTED, `TOO_MANY_CALLS`), else the oldest one
+ *    past `longLivedMs` (a health watch, a reflection stream); if there is none, the
+ *    newcomer gets that answer, before grpc-js sets up a call for it.
+ * 3. A connection that has had `maxResetsPerConnection` streams reset without a
+ *    request (1 or 2) is closed with GOAWAY ENHANCE_YOUR_CALM: a well-behaved
+ *    client sends its request with its headers, and a flood would otherwise cost
+ *    the port a call set-up for every stream it replaces, for ever.
+ * 4. A stream whose header list is over `maxHeaderBytes` is reset with
+ *    ENHANCE_YOUR_CALM, as Node resets one with too many fields; gRPC clients
+ *    report RESOURCE_EXHAUSTED.
+ * 5. A stream grpc-js answers by itself (an unknown path, a wrong content-type) is
+ *    reset as soon as it is answered.
+ *
+ * {@link filter} sees every stream (install it with `filterGrpcStreams`);
+ * {@link interceptor} (the server's first interceptor) reports when a request has
+ * arrived. Every operation is O(1); one timer serves the port.
+ */
+export class GrpcStreamGuard {
+  readonly totals: GrpcStreamGuardTotals = { timedOut: 0, evicted: 0, refused: 0, oversizedHeaders: 0, connectionsClosed: 0 };
+  private readonly clock: Clock;
+  /** Every stream held, in arrival order. */
+  private readonly open = new Map<ServerHttp2Stream, Stream>();
+  /** Those still waiting for their request, in arrival order: the first is the first to expire. */
+  private readonly waiting = new Set<Stream>();
+  /** Streams reset without a request, by connection. */
+  private readonly resets = new WeakMap<Http2Session, number>();
+  private readonly tooManyCalls: TrailersOnlyAnswer;
+  private readonly noRequest: TrailersOnlyAnswer;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: GrpcStreamGuardOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.tooManyCalls = new TrailersOnlyAnswer(
+      new ServiceError({
+        reason: "TOO_MANY_CALLS",
+        message: `this port holds at most ${options.maxCallsInFlight} calls at once (limits.maxCallsInFlight); retry with backoff`,
+      }),
+    );
+    this.noRequest = new TrailersOnlyAnswer(
+      new ServiceError({
+        reason: "DEADLINE_EXCEEDED",
+        message: `no request arrived within ${options.firstMessageTimeoutMs / 1000} s of the call's headers (limits.firstMessageTimeoutSeconds)`,
+      }),
+    );
+  }
+
+  /** Streams held now. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Admits or refuses each stream as its headers arrive (guarantees 2, 4 and 5). */
+  readonly filter: GrpcStreamFilter = (stream, headers, next) => {
+    if (headerListBytes(headers) > this.options.maxHeaderBytes) {
+      this.totals.oversizedHeaders++;
+      return resetStream(stream, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    }
+    if (this.open.size >= this.options.maxCallsInFlight) {
+      const victim = first(this.waiting) ?? this.longLived();
+      if (victim === undefined) {
+        this.totals.refused++;
+        return this.tooManyCalls.sendAndReset(stream, headers);
+      }
+      this.totals.evicted++;
+      this.reset(victim, this.tooManyCalls);
+    }
+    const held = new Stream(stream, headers, this.clock.now());
+    this.open.set(stream, held);
+    this.waiting.add(held);
+    stream.once("close", () => this.forget(held));
+    next();
+    if (!stream.headersSent) return this.schedule();
+    // Answered by grpc-js itself: nothing more can come of this stream. A client that ended its side with its
+    // headers sends nothing more, and needs no reset.
+    this.forget(held);
+    if (!stream.closed && !stream.endAfterHeaders) stream.close(constants.NGHTTP2_NO_ERROR);
+  };
+
+  /** The first interceptor of the server: tells the guard when a call's request has arrived (guarantee 1). */
+  readonly interceptor: grpc.ServerInterceptor = (method, call) => {
+    // The first interceptor receives grpc-js's own per-call object, which holds the HTTP/2 stream.
+    const stream = (call as unknown as { stream?: ServerHttp2Stream }).stream;
+    const held = stream === undefined ? undefined : this.open.get(stream);
+    if (held === undefined) return new grpc.ServerInterceptingCall(call);
+    const arrived = () => {
+      held.received = true;
+      this.waiting.delete(held);
+    };
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next(
+          method.requestStream
+            ? {
+                onReceiveMessage: (message, nextMessage) => {
+                  arrived();
+                  nextMessage(message);
+                },
+              }
+            : {
+                onReceiveHalfClose: (nextHalfClose) => {
+                  arrived();
+                  nextHalfClose();
+                },
+              },
+        ),
+    });
+  };
+
+  /** Answers and resets every stream past its first-message deadline. Runs on its own timer; tests call it after moving their clock. */
+  closeExpired(): void {
+    const expiredBefore = this.clock.now() - this.options.firstMessageTimeoutMs;
+    for (const held of this.waiting) {
+      if (held.since > expiredBefore) break;
+      this.totals.timedOut++;
+      this.reset(held, this.noRequest);
+    }
+    this.schedule();
+  }
+
+  private longLived(): Stream | undefined {
+    const oldest = first(this.open.values());
+    return oldest !== undefined && this.clock.now() - oldest.since > this.options.longLivedMs ? oldest : undefined;
+  }
+
+  /** Stops holding `held`, answers it and resets it, and closes its connection at its last allowed reset without a request (guarantee 3). */
+  private reset(held: Stream, answer: TrailersOnlyAnswer): void {
+    this.forget(held);
+    const { session } = held.stream;
+    answer.sendAndReset(held.stream, held.headers);
+    if (held.received || session === undefined || session.destroyed) return;
+    const resets = (this.resets.get(session) ?? 0) + 1;
+    this.resets.set(session, resets);
+    if (resets < this.options.maxResetsPerConnection) return;
+    this.totals.connectionsClosed++;
+    session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  }
+
+  private forget(held: Stream): void {
+    if (this.open.get(held.stream) !== held) return;
+    this.open.delete(held.stream);
+    this.waiting.delete(held);
+  }
+
+  private schedule(): void {
+    const next = first(this.waiting);
+    if (next === undefined || this.timer !== undefined) return;
+    const delay = Math.max(0, next.since + this.options.firstMessageTimeoutMs - this.clock.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.closeExpired();
+    }, delay);
+    // A guard must never keep the process alive by itself.
+    this.timer.unref();
+  }
+}
