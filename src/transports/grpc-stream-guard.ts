@@ -200,12 +200,16 @@ export class GrpcStreamGuard {
     this.forget(held);
     const { session } = held.stream;
     answer.sendAndReset(held.stream, held.headers);
-    if (held.received || session === undefined || session.destroyed) return;
+    if (held.received || session === undefined || session.closed || session.destroyed) return;
     const resets = (this.resets.get(session) ?? 0) + 1;
     this.resets.set(session, resets);
     if (resets < this.options.maxResetsPerConnection) return;
     this.totals.connectionsClosed++;
-    session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    // No new stream is taken from it; it closes once the answers written are sent and its last streams reset,
+    // or when their deadline has passed, whether or not the client reads what was sent.
+    session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    session.close();
+    setTimeout(() => session.destroy(), this.options.firstMessageTimeoutMs).unref();
   }
 
   private forget(held: Stream): void {

@@ -3,6 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,6 +13,7 @@ import { stringify } from "yaml";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { cliPath, repoRoot } from "../support/paths.js";
 import { startTestService } from "../support/running-service.js";
+import { RawHttp2Connection, frameTypes } from "../support/raw-http2.js";
 import { createSecureFixture, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { testConfig } from "../support/test-config.js";
 
@@ -167,27 +169,82 @@ describe("connections: bounded handshakes and a cap on both listeners", () => {
     });
   });
 
-  it("refuses connections past limits.maxConnections on both listeners, and serves again once they go", { timeout: 30_000 }, async () => {
+  it("at limits.maxConnections, a new connection closes the oldest stalled one, on both listeners", { timeout: 30_000 }, async () => {
     const svc = await startTestService(
       testConfig({ ...secureRawConfig(f, { mtls: false, limits: { maxConnections: 3, handshakeTimeoutSeconds: 5 } }) }),
     );
     try {
       for (const address of [svc.server.grpcAddress, svc.server.httpAddress]) {
-        const held = await Promise.all([0, 1, 2].map(() => silentConnection(address)));
-        const extra = await silentConnection(address).catch(() => undefined);
-        if (extra) {
-          const closedMs = (await extra.closed) - performance.now();
-          assert.ok(closedMs < 1_000, "the connection over the cap is closed at once");
-        }
-        for (const h of held) h.socket.destroy();
-        await Promise.all(held.map((h) => h.closed));
+        const held = [];
+        for (let i = 0; i < 3; i++) held.push(await silentConnection(address));
+        const newcomer = await silentConnection(address);
+        await held[0]!.closed;
+        const stillOpen = await Promise.race([
+          newcomer.closed.then(() => false),
+          new Promise((resolve) => setTimeout(() => resolve(true), 300)),
+        ]);
+        assert.ok(stillOpen, `${address} keeps the newcomer`);
+        assert.ok(
+          held.slice(1).every((h) => !h.socket.destroyed),
+          "and only the oldest went",
+        );
+        for (const h of [...held, newcomer]) h.socket.destroy();
+      }
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it("closes a newcomer at once only when every connection held has a call in flight, on both listeners", { timeout: 30_000 }, async () => {
+    const svc = await startTestService(
+      testConfig({ ...secureRawConfig(f, { mtls: false, limits: { maxConnections: 3, firstMessageTimeoutSeconds: 20 } }) }),
+    );
+    const { ca } = f.pki;
+    /** A connection with a call in flight: gRPC headers without the message, or an HTTP request without its whole body. */
+    const busy: Record<string, () => Promise<{ close(): void }>> = {
+      [svc.server.grpcAddress]: async () => {
+        const raw = await RawHttp2Connection.open(svc.server.grpcAddress, ca.cert);
+        raw.request(1, "/clustertoken.v1.ClusterTokenService/GenerateToken");
+        await raw.waitFor((frame) => frame.type === frameTypes.SETTINGS && (frame.flags & 0x1) === 1);
+        return raw;
+      },
+      [svc.server.httpAddress]: async () => {
+        const colon = svc.server.httpAddress.lastIndexOf(":");
+        const socket = tlsConnect({
+          host: "127.0.0.1",
+          port: Number(svc.server.httpAddress.slice(colon + 1)),
+          ca: ca.cert,
+          servername: "localhost",
+        });
+        socket.on("error", () => {});
+        await new Promise((resolve) => socket.once("secureConnect", resolve));
+        socket.write(
+          "POST /clustertoken.v1.ClusterTokenService/GenerateToken HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+        );
+        return { close: () => socket.destroy() };
+      },
+    };
+    try {
+      for (const [address, open] of Object.entries(busy)) {
+        const calls = [await open(), await open(), await open()];
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const refused = await silentConnection(address);
+        const closedMs = await Promise.race([
+          refused.closed.then((at) => at - refused.connectedAt),
+          new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), 1_000)),
+        ]);
+        assert.ok(closedMs < 1_000, `${address} closes the newcomer at once`);
+        calls[0]!.close();
+        await new Promise((resolve) => setTimeout(resolve, 200));
         const again = await silentConnection(address);
         const stillOpen = await Promise.race([
           again.closed.then(() => false),
           new Promise((resolve) => setTimeout(() => resolve(true), 300)),
         ]);
-        assert.ok(stillOpen, `${address} accepts connections again under the cap`);
+        assert.ok(stillOpen, `${address} accepts connections again once a call has ended`);
         again.socket.destroy();
+        for (const call of calls) call.close();
+        await new Promise((resolve) => setTimeout(resolve, 200));
       }
     } finally {
       await svc.close();

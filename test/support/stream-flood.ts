@@ -6,7 +6,7 @@ export interface StreamFloodOptions {
   /** `http://host:port` or `https://host:port`. */
   url: string;
   connections: number;
-  /** Streams each connection opens; those past the server's concurrency limit wait in the client for a free slot. */
+  /** Streams each connection opens in all, as many at once as the server allows (SETTINGS_MAX_CONCURRENT_STREAMS). */
   streamsPerConnection: number;
   /** PEM of the CA that signed the server's certificate, for https. */
   ca?: string;
@@ -18,16 +18,13 @@ export interface StreamFloodOptions {
 
 /** What the flood has seen so far. */
 export interface StreamFloodStats {
-  /** Streams opened; those past the server's concurrency limit wait in the client until a slot frees. */
+  /** Streams opened. */
   opened: number;
   /** Streams that got a response (a trailers-only status, for every stream the server answered). */
   answered: number;
   /** Streams closed by the server while the client still had its side open: resets. */
   reset: number;
-  /**
-   * The longest time from opening a stream to its close, in ms: how long the server
-   * held it, when no connection opens more streams than the server allows at once.
-   */
+  /** The longest time from opening a stream to its close, in ms: how long the server held it. */
   longestLifeMs: number;
   /** Connections the server closed; each is replaced by a new one until the flood stops. */
   connectionsClosed: number;
@@ -35,8 +32,9 @@ export interface StreamFloodStats {
 
 /**
  * The attack of issue 18: each connection opens streams that send headers and
- * nothing else, and never ends them. Every stream the server resets is replaced by a
- * queued one, so the pressure lasts as long as the flood.
+ * nothing else, and never ends them, as many at once as the server allows. Every
+ * stream the server resets is replaced, and every connection it closes too, so the
+ * pressure lasts as long as the flood.
  */
 export function startStreamFlood(options: StreamFloodOptions): { readonly stats: StreamFloodStats; stop(): void } {
   const stats: StreamFloodStats = { opened: 0, answered: 0, reset: 0, longestLifeMs: 0, connectionsClosed: 0 };
@@ -59,26 +57,40 @@ export function startStreamFlood(options: StreamFloodOptions): { readonly stats:
       stats.connectionsClosed++;
       if (!stopped) setTimeout(connectOne, 10);
     });
-    session.once("connect", () => {
+    session.once("remoteSettings", (settings) => {
+      // As many streams as the server allows at once (all of them, if it sets no limit), replaced as it resets them.
+      const window = settings.maxConcurrentStreams ?? Number.POSITIVE_INFINITY;
       let opened = 0;
-      // In batches, so that every connection starts at once and the flood process stays responsive.
-      const openBatch = () => {
-        for (let i = 0; i < 500 && opened < options.streamsPerConnection; i++, opened++) {
+      let open = 0;
+      let filling = false;
+      const fill = () => {
+        filling = false;
+        // In batches, so that every connection starts at once and the flood process stays responsive.
+        for (let i = 0; i < 500 && open < window && opened < options.streamsPerConnection; i++) {
           if (session.closed || session.destroyed) return;
           const stream = session.request(headers, { endStream: false });
           const openedAt = performance.now();
+          opened++;
+          open++;
           stats.opened++;
           stream.once("response", () => stats.answered++);
           stream.on("error", () => {});
           // The client never ends its side, so a close is the server's reset (or the connection's end).
           stream.once("close", () => {
+            open--;
             stats.reset++;
             stats.longestLifeMs = Math.max(stats.longestLifeMs, performance.now() - openedAt);
+            refill();
           });
         }
-        if (opened < options.streamsPerConnection) setImmediate(openBatch);
+        refill();
       };
-      openBatch();
+      const refill = () => {
+        if (filling || open >= window || opened >= options.streamsPerConnection) return;
+        filling = true;
+        setImmediate(fill);
+      };
+      fill();
     });
   };
   for (let c = 0; c < options.connections; c++) connectOne();
