@@ -81,8 +81,10 @@ const first = <T>(values: Iterable<T>): T | undefined => values[Symbol.iterator]
  * 4. A stream whose header list is over `maxHeaderBytes` is reset with
  *    ENHANCE_YOUR_CALM, as Node resets one with too many fields; gRPC clients
  *    report RESOURCE_EXHAUSTED.
- * 5. A stream grpc-js answers by itself (an unknown path, a wrong content-type) is
- *    reset as soon as it is answered.
+ *
+ * A stream grpc-js answers by itself (an unknown path, a wrong content-type) is
+ * held too, but not for long: Node resets a server stream that has answered
+ * without reading anything, at once.
  *
  * {@link filter} sees every stream (install it with `filterGrpcStreams`);
  * {@link interceptor} (the server's first interceptor) reports when a request has
@@ -122,7 +124,7 @@ export class GrpcStreamGuard {
     return this.open.size;
   }
 
-  /** Admits or refuses each stream as its headers arrive (guarantees 2, 4 and 5). */
+  /** Admits or refuses each stream as its headers arrive (guarantees 2 and 4). */
   readonly filter: GrpcStreamFilter = (stream, headers, next) => {
     if (headerListBytes(headers) > this.options.maxHeaderBytes) {
       this.totals.oversizedHeaders++;
@@ -142,11 +144,7 @@ export class GrpcStreamGuard {
     this.waiting.add(held);
     stream.once("close", () => this.forget(held));
     next();
-    if (!stream.headersSent) return this.schedule();
-    // Answered by grpc-js itself: nothing more can come of this stream. A client that ended its side with its
-    // headers sends nothing more, and needs no reset.
-    this.forget(held);
-    if (!stream.closed && !stream.endAfterHeaders) stream.close(constants.NGHTTP2_NO_ERROR);
+    this.schedule();
   };
 
   /** The first interceptor of the server: tells the guard when a call's request has arrived (guarantee 1). */

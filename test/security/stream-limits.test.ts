@@ -80,6 +80,7 @@ describe("gRPC streams are bounded before authentication, on both gRPC ports (is
       });
     }
 
+    // grpc-js answers these before any interceptor: Node itself resets a server stream that answered without reading.
     it("resets at once a stream grpc-js answers by itself (an unknown method, a wrong content-type)", async () => {
       const raw = await RawHttp2Connection.open(svc.grpc, f.pki.ca.cert);
       try {
