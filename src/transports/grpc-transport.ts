@@ -8,13 +8,12 @@ import {
   type MessageInitShape,
   toBinary,
 } from "@bufbuild/protobuf";
-import type { ConnectError } from "@connectrpc/connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
 import type { PresentedCredentials } from "../auth/authenticator.js";
 import type { RequestHeaders, TransportCall } from "../core/call-context.js";
 import { cancellationReason } from "../common/deadline.js";
 import { toConnectError } from "./error-status.js";
+import { grpcStatus } from "./grpc-answers.js";
 import { enforceCompressedFlagRule } from "./grpc-compressed-flag.js";
 import { requestIdFrom, requestIdHeader } from "./request-id.js";
 import { UndecodableRequest } from "../pipeline/invocation.js";
@@ -169,16 +168,4 @@ function grpcDeadline(call: grpc.ServerUnaryCall<unknown, unknown>): number | un
   const deadline = call.getDeadline();
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(ms) ? ms : undefined;
-}
-
-/**
- * The grpc-js form of an error: its code and message, and the `google.rpc.Status`
- * with the ErrorInfo in `grpc-status-details-bin`, encoded by Connect's own gRPC
- * protocol code so that both transports carry identical details.
- */
-function grpcStatus(err: ConnectError): Partial<grpc.StatusObject> {
-  const metadata = new grpc.Metadata();
-  const details = setTrailerStatus(new Headers(), err).get("grpc-status-details-bin");
-  if (details) metadata.set("grpc-status-details-bin", Buffer.from(details, "base64"));
-  return { code: err.code as number as grpc.status, details: err.rawMessage, metadata };
 }
