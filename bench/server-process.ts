@@ -45,6 +45,8 @@ export interface ServerProcess {
   rssMb(): number;
   /** CPU seconds its event-loop (main) thread has used so far, user and system, from `/proc` (10 ms resolution). */
   eventLoopCpuSeconds(): number;
+  /** CPU seconds the whole process (every thread: the event loop, the garbage collector's, libuv's) has used so far. */
+  cpuSeconds(): number;
   /** Sends SIGTERM and resolves once the process has exited. */
   stop(): Promise<void>;
 }
@@ -137,12 +139,8 @@ export async function startServerProcess({
           apiKeyFile: join(dir, "api-key"),
           startupMs: performance.now() - spawnedAt,
           rssMb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]) / 1024,
-          eventLoopCpuSeconds: () => {
-            // Fields 14 and 15 of stat (utime, stime, in clock ticks of 1/100 s), counted after the command's closing paren.
-            const stat = readFileSync(`/proc/${child.pid}/task/${child.pid}/stat`, "utf8");
-            const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-            return (Number(fields[11]) + Number(fields[12])) / 100;
-          },
+          eventLoopCpuSeconds: () => statCpuSeconds(`/proc/${child.pid}/task/${child.pid}/stat`),
+          cpuSeconds: () => statCpuSeconds(`/proc/${child.pid}/stat`),
           stop: () => {
             const exited = new Promise<void>((done) => child.once("exit", () => done()));
             child.kill("SIGTERM");
@@ -153,6 +151,13 @@ export async function startServerProcess({
     });
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
+}
+
+/** CPU seconds in a `/proc` stat file: utime and stime, fields 14 and 15 (clock ticks of 1/100 s), counted after the command's closing paren. */
+function statCpuSeconds(file: string): number {
+  const stat = readFileSync(file, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** The value at percentile `p` of ascending `sorted`. */

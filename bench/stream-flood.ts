@@ -44,6 +44,7 @@ export async function benchStreamFlood(connections: number, seconds = 12): Promi
       ]);
     await probe();
     const baseline = server.rssMb();
+    const cpuBefore = server.cpuSeconds();
     const flood = spawn(
       process.execPath,
       [
@@ -72,6 +73,7 @@ export async function benchStreamFlood(connections: number, seconds = 12): Promi
       peak = Math.max(peak, server.rssMb());
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+    const cpu = (server.cpuSeconds() - cpuBefore) / seconds;
     flood.kill("SIGTERM");
     await new Promise((resolve) => flood.once("exit", resolve));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -79,7 +81,7 @@ export async function benchStreamFlood(connections: number, seconds = 12): Promi
     return (
       `| ${connections} connections × 10,000 header-only streams, ${seconds} s | RSS ${baseline.toFixed(0)} → ${peak.toFixed(0)} MB ` +
       `(+${(peak - baseline).toFixed(0)}), ${after.toFixed(0)} MB after | slowest Health/Check ${ms(slowest[0]!)} (health port ${ms(slowest[1]!)}), ` +
-      `GenerateToken ${ms(slowest[2]!)} | ${stats?.reset ?? 0} streams reset, ${stats?.answered ?? 0} with a status |`
+      `GenerateToken ${ms(slowest[2]!)} | ${stats?.reset ?? 0} streams reset, ${stats?.answered ?? 0} with a status; server CPU ${Math.round(cpu * 100)} % of a core |`
     );
   } finally {
     await server.stop();
@@ -87,5 +89,6 @@ export async function benchStreamFlood(connections: number, seconds = 12): Promi
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const connections of (process.argv[2] ?? "6,20").split(",").map(Number)) console.log(await benchStreamFlood(connections));
+  const seconds = Number(process.argv[3] ?? 12);
+  for (const connections of (process.argv[2] ?? "6,20").split(",").map(Number)) console.log(await benchStreamFlood(connections, seconds));
 }
