@@ -1,5 +1,5 @@
 import type { SecureContextOptions } from "node:tls";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import type { ServiceConfig } from "../config/config-schema.js";
 import type { ServiceMetrics } from "../metrics/service-metrics.js";

@@ -1,4 +1,4 @@
-import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { ConnectError } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
@@ -61,12 +61,12 @@ export class TrailersOnlyAnswer {
    * read or kept. A stream whose response has begun cannot take a status any more
    * and is reset with CANCEL, which gRPC clients report as CANCELLED.
    */
-  sendAndReset(stream: ServerHttp2Stream, requestHeaders: IncomingHttpHeaders): void {
+  sendAndReset(stream: ServerHttp2Stream, requestId: string | string[] | undefined): void {
     if (stream.destroyed || stream.closed) return;
     if (stream.headersSent) {
       resetStream(stream, constants.NGHTTP2_CANCEL);
     } else {
-      stream.respond({ ...this.headers, [requestIdHeader]: requestIdOf(requestHeaders[requestIdHeader]) }, { endStream: true });
+      stream.respond({ ...this.headers, [requestIdHeader]: requestIdOf(requestId) }, { endStream: true });
       stream.close(constants.NGHTTP2_NO_ERROR);
     }
   }

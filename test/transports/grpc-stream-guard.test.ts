@@ -75,13 +75,17 @@ function setUp(options: Partial<GrpcStreamGuardOptions> = {}) {
     });
     return { stream, handedOn };
   };
-  /** grpc-js's interceptor chain for `stream`, with a unary or streaming method: what it reports once the request arrives. */
+  /**
+   * grpc-js's interceptor chain for `stream`, with a unary or streaming method: a
+   * message as grpc-js delivers it, and the client's end of the stream as Node
+   * reports it ('end').
+   */
   const intercept = (stream: FakeStream, requestStream = false) => {
     let listener: grpc.ServerListener | undefined;
     const base = { stream, start: (l: grpc.ServerListener) => (listener = l) } as unknown as grpc.ServerInterceptingCallInterface;
     const call = guard.interceptor({ requestStream } as grpc.ServerMethodDefinition<unknown, unknown>, base);
     call.start({ onReceiveMetadata() {}, onReceiveMessage() {}, onReceiveHalfClose() {}, onCancel() {} });
-    return { message: () => listener?.onReceiveMessage?.({}, () => {}), halfClose: () => listener?.onReceiveHalfClose?.(() => {}) };
+    return { call, base, message: () => listener?.onReceiveMessage?.({}, () => {}), halfClose: () => stream.emit("end") };
   };
   return { clock, guard, session, open, intercept };
 }
@@ -112,6 +116,7 @@ describe("GrpcStreamGuard", () => {
     unaryCall.message();
     streamingCall.message();
     unaryCall.halfClose();
+    assert.equal(unaryCall.call, unaryCall.base, "a unary call gets no interceptor layer of its own");
     clock.advance(5_000);
     guard.closeExpired();
     assert.deepEqual([unary.closed, streaming.closed], [false, false]);
