@@ -1,13 +1,10 @@
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ClusterTokenService } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { Health } from "../gen/health/v1/health_pb.js";
-import type { StreamFloodStats } from "../test/support/stream-flood.js";
+import { spawnStreamFlood } from "../test/support/stream-flood.js";
 import { startServerProcess } from "./server-process.js";
-
-const floodScript = fileURLToPath(new URL("../test/support/stream-flood.js", import.meta.url));
 
 /** Milliseconds a call took, or Infinity when it failed or took over 2 s. */
 async function timed(call: () => Promise<unknown>): Promise<number> {
@@ -45,24 +42,12 @@ export async function benchStreamFlood(connections: number, seconds = 12): Promi
     await probe();
     const baseline = server.rssMb();
     const cpuBefore = server.cpuSeconds();
-    const flood = spawn(
-      process.execPath,
-      [
-        floodScript,
-        JSON.stringify({
-          url: `https://${server.grpc}`,
-          connections,
-          streamsPerConnection: 10_000,
-          ca: server.ca.toString(),
-          headers: { authorization: "Bearer cts_not-a-real-key" },
-        }),
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    let stats: StreamFloodStats | undefined;
-    flood.stdout.setEncoding("utf8").on("data", (d: string) => {
-      const last = d.trim().split("\n").at(-1);
-      if (last) stats = JSON.parse(last) as StreamFloodStats;
+    const flood = spawnStreamFlood({
+      url: `https://${server.grpc}`,
+      connections,
+      streamsPerConnection: 10_000,
+      ca: server.ca.toString(),
+      headers: { authorization: "Bearer cts_not-a-real-key" },
     });
     let peak = baseline;
     const slowest = [0, 0, 0];
@@ -74,8 +59,8 @@ export async function benchStreamFlood(connections: number, seconds = 12): Promi
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const cpu = (server.cpuSeconds() - cpuBefore) / seconds;
-    flood.kill("SIGTERM");
-    await new Promise((resolve) => flood.once("exit", resolve));
+    await flood.stop();
+    const stats = flood.stats();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const after = server.rssMb();
     return (

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from "node:http";
 import type { Server, Socket } from "node:net";
 import { type Clock, systemClock } from "../common/clock.js";
+import { OldestFirstTimer } from "./oldest-first-timer.js";
 
 /** Options of {@link ConnectionGuard}. */
 export interface ConnectionGuardOptions {
@@ -72,10 +73,11 @@ export class ConnectionGuard {
   private readonly stalledByAddress = new Map<string, Set<Connection>>();
   /** In the order they went idle. */
   private readonly idle = new Set<Connection>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: OldestFirstTimer;
 
   constructor(private readonly options: ConnectionGuardOptions) {
     this.clock = options.clock ?? systemClock;
+    this.timer = new OldestFirstTimer(this.clock, () => this.closeExpired());
   }
 
   /** Connections held now. */
@@ -189,14 +191,7 @@ export class ConnectionGuard {
 
   private schedule(): void {
     const first = oldest(this.stalled);
-    if (first === undefined || this.timer !== undefined) return;
-    const delay = Math.max(0, first.since + this.options.stalledTimeoutMs - this.clock.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.closeExpired();
-    }, delay);
-    // A guard must never keep the process alive by itself.
-    this.timer.unref();
+    this.timer.arm(first && first.since + this.options.stalledTimeoutMs);
   }
 }
 

@@ -3,9 +3,9 @@ import * as grpc from "@grpc/grpc-js";
 // per-call class that does it is exported from its server-interceptors module.
 import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
 
-type Decompress = (this: unknown, message: Buffer, encoding: string) => Buffer | Promise<Buffer>;
+import { patchGrpcJs } from "./grpc-js-patch.js";
 
-let installed = false;
+type Decompress = (this: unknown, message: Buffer, encoding: string) => Buffer | Promise<Buffer>;
 
 /**
  * Makes the grpc-js server follow the gRPC compression spec for a message whose
@@ -16,19 +16,20 @@ let installed = false;
  * a grpc-js upgrade removes that step, rather than silently losing the check.
  */
 export function enforceCompressedFlagRule(): void {
-  if (installed) return;
-  const prototype = BaseServerInterceptingCall.prototype as unknown as { decompressMessage?: Decompress };
-  const original = prototype.decompressMessage;
-  if (typeof original !== "function")
-    throw new Error("@private grpc-js no longer has BaseServerInterceptingCall.decompressMessage; revisit grpc-compressed-flag.ts");
-  prototype.decompressMessage = function (this: unknown, message: Buffer, encoding: string) {
-    if (encoding === "identity" && message[0] === 1) {
-      return Promise.reject({
-        code: grpc.status.INTERNAL,
-        details: "the message's Compressed-Flag is set, but the call's grpc-encoding is identity",
-      });
-    }
-    return original.call(this, message, encoding);
-  };
-  installed = true;
+  patchGrpcJs<Decompress>(
+    BaseServerInterceptingCall.prototype,
+    "BaseServerInterceptingCall",
+    "decompressMessage",
+    "grpc-compressed-flag.ts",
+    (original) =>
+      function (this: unknown, message: Buffer, encoding: string) {
+        if (encoding === "identity" && message[0] === 1) {
+          return Promise.reject({
+            code: grpc.status.INTERNAL,
+            details: "the message's Compressed-Flag is set, but the call's grpc-encoding is identity",
+          });
+        }
+        return original.call(this, message, encoding);
+      },
+  );
 }

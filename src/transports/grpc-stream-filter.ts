@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import { Server } from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
+import { patchGrpcJs } from "./grpc-js-patch.js";
 
 /**
  * Sees every HTTP/2 stream a grpc-js server receives, once its headers have
@@ -8,13 +9,12 @@ import { Server } from "@grpc/grpc-js";
  */
 export type GrpcStreamFilter = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, next: () => void) => void;
 
-type StreamHandler = (this: Server, extraInterceptors: unknown, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+type StreamHandler = (this: grpc.Server, extraInterceptors: unknown, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 
 /** grpc-js's per-stream entry points: one with channelz on, one without (both `private` in its typings). */
 const streamHandlerNames = ["_streamHandler", "_channelzHandler"] as const;
 
-const filters = new WeakMap<Server, GrpcStreamFilter>();
-let installed = false;
+const filters = new WeakMap<grpc.Server, GrpcStreamFilter>();
 
 /**
  * Puts `filter` in front of every stream `server` receives. grpc-js has no public
@@ -28,23 +28,20 @@ let installed = false;
  * Call it before the server's first port is bound or injector made: grpc-js binds
  * these handlers to each HTTP/2 server it creates.
  */
-export function filterGrpcStreams(server: Server, filter: GrpcStreamFilter): void {
-  install();
-  filters.set(server, filter);
-}
-
-function install(): void {
-  if (installed) return;
-  const prototype = Server.prototype as unknown as Record<(typeof streamHandlerNames)[number], StreamHandler | undefined>;
+export function filterGrpcStreams(server: grpc.Server, filter: GrpcStreamFilter): void {
   for (const name of streamHandlerNames) {
-    const original = prototype[name];
-    if (typeof original !== "function")
-      throw new Error(`@private grpc-js no longer has Server.prototype.${name}; revisit grpc-stream-filter.ts`);
-    prototype[name] = function (this: Server, extraInterceptors, stream, headers) {
-      const filter = filters.get(this);
-      if (filter === undefined) return original.call(this, extraInterceptors, stream, headers);
-      filter(stream, headers, () => original.call(this, extraInterceptors, stream, headers));
-    };
+    patchGrpcJs<StreamHandler>(
+      grpc.Server.prototype,
+      "Server",
+      name,
+      "grpc-stream-filter.ts",
+      (original) =>
+        function (this: grpc.Server, extraInterceptors, stream, headers) {
+          const filterOf = filters.get(this);
+          if (filterOf === undefined) return original.call(this, extraInterceptors, stream, headers);
+          filterOf(stream, headers, () => original.call(this, extraInterceptors, stream, headers));
+        },
+    );
   }
-  installed = true;
+  filters.set(server, filter);
 }

@@ -4,6 +4,7 @@ import { type Clock, systemClock } from "../common/clock.js";
 import { ServiceError } from "../errors/service-error.js";
 import { type ArrivalEntry, ArrivalList } from "./arrival-list.js";
 import { resetStream, TrailersOnlyAnswer } from "./grpc-answers.js";
+import { OldestFirstTimer } from "./oldest-first-timer.js";
 import type { GrpcStreamFilter } from "./grpc-stream-filter.js";
 import { requestIdHeader } from "./request-id.js";
 
@@ -108,10 +109,11 @@ export class GrpcStreamGuard {
   private readonly resets = new WeakMap<Http2Session, number>();
   private readonly tooManyCalls: TrailersOnlyAnswer;
   private readonly noRequest: TrailersOnlyAnswer;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: OldestFirstTimer;
 
   constructor(private readonly options: GrpcStreamGuardOptions) {
     this.clock = options.clock ?? systemClock;
+    this.timer = new OldestFirstTimer(this.clock, () => this.closeExpired());
     this.tooManyCalls = new TrailersOnlyAnswer(
       new ServiceError({
         reason: "TOO_MANY_CALLS",
@@ -229,13 +231,6 @@ export class GrpcStreamGuard {
 
   private schedule(): void {
     const next = this.waiting.oldest;
-    if (next === undefined || this.timer !== undefined) return;
-    const delay = Math.max(0, next.since + this.options.firstMessageTimeoutMs - this.clock.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.closeExpired();
-    }, delay);
-    // A guard must never keep the process alive by itself.
-    this.timer.unref();
+    this.timer.arm(next && next.since + this.options.firstMessageTimeoutMs);
   }
 }

@@ -3,6 +3,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { BaseServerInterceptingCall } from "@grpc/grpc-js/build/src/server-interceptors.js";
 import { ServiceError } from "../errors/service-error.js";
 import { grpcErrorStatus } from "./grpc-answers.js";
+import { patchGrpcJs } from "./grpc-js-patch.js";
 
 /** gRPC over HTTP/2: `grpc-timeout` is TimeoutValue (1 to 8 ASCII digits) and TimeoutUnit (one of H M S m u n). */
 const timeoutHeaderSyntax = /^(\d{1,8})([HMSmun])$/;
@@ -23,8 +24,6 @@ interface CallInternals {
   readonly metadata: grpc.Metadata;
 }
 
-let installed = false;
-
 /**
  * Makes a malformed `grpc-timeout` a client error: INVALID_ARGUMENT with reason
  * `MALFORMED_REQUEST` and the caller's `x-request-id`, on every service of every
@@ -36,23 +35,24 @@ let installed = false;
  * fails loudly at start-up if a grpc-js upgrade removes it.
  */
 export function answerMalformedTimeouts(): void {
-  if (installed) return;
-  const prototype = BaseServerInterceptingCall.prototype as unknown as { handleTimeoutHeader?: HandleTimeoutHeader };
-  const original = prototype.handleTimeoutHeader;
-  if (typeof original !== "function")
-    throw new Error("@private grpc-js no longer has BaseServerInterceptingCall.handleTimeoutHeader; revisit grpc-timeout-header.ts");
-  prototype.handleTimeoutHeader = function (this: grpc.ServerInterceptingCallInterface, value: string) {
-    const [, digits, unit] = timeoutHeaderSyntax.exec(String(value)) ?? [];
-    if (digits !== undefined && unit !== undefined) {
-      const ms = Number(digits) * (unitMs[unit] ?? 0);
-      return original.call(this, ms > longestTimeoutMs ? longestTimeout : String(value));
-    }
-    const error = new ServiceError({
-      reason: "MALFORMED_REQUEST",
-      message: "the grpc-timeout header is not a timeout: send 1 to 8 digits and a unit, H, M, S, m, u or n (e.g. 1500m)",
-    });
-    // As grpc-js does here: the call's constructor, still running, must finish before it can answer.
-    process.nextTick(() => this.sendStatus(grpcErrorStatus(error, (this as unknown as CallInternals).metadata)));
-  };
-  installed = true;
+  patchGrpcJs<HandleTimeoutHeader>(
+    BaseServerInterceptingCall.prototype,
+    "BaseServerInterceptingCall",
+    "handleTimeoutHeader",
+    "grpc-timeout-header.ts",
+    (original) =>
+      function (this: grpc.ServerInterceptingCallInterface, value: string) {
+        const [, digits, unit] = timeoutHeaderSyntax.exec(String(value)) ?? [];
+        if (digits !== undefined && unit !== undefined) {
+          const ms = Number(digits) * (unitMs[unit] ?? 0);
+          return original.call(this, ms > longestTimeoutMs ? longestTimeout : String(value));
+        }
+        const error = new ServiceError({
+          reason: "MALFORMED_REQUEST",
+          message: "the grpc-timeout header is not a timeout: send 1 to 8 digits and a unit, H, M, S, m, u or n (e.g. 1500m)",
+        });
+        // As grpc-js does here: the call's constructor, still running, must finish before it can answer.
+        process.nextTick(() => this.sendStatus(grpcErrorStatus(error, (this as unknown as CallInternals).metadata)));
+      },
+  );
 }

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -11,11 +9,10 @@ import type { FakeServer } from "../fakes/fake-http-server.js";
 import { RawHttp2Connection, errorCodes, frameTypes } from "../support/raw-http2.js";
 import { createSecureFixture, secureClients, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
-import type { StreamFloodStats } from "../support/stream-flood.js";
+import { spawnStreamFlood } from "../support/stream-flood.js";
 import { testAwsKeys, testCaData } from "../support/test-config.js";
 
 const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
-const floodScript = fileURLToPath(new URL("../support/stream-flood.js", import.meta.url));
 const generateToken = "/clustertoken.v1.ClusterTokenService/GenerateToken";
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;
@@ -178,24 +175,12 @@ describe("gRPC streams are bounded before authentication, on both gRPC ports (is
       };
       await probe();
       const baseline = rssMb(svc.child.pid!);
-      const flood = spawn(
-        process.execPath,
-        [
-          floodScript,
-          JSON.stringify({
-            url: `https://${svc.grpc}`,
-            connections: 6,
-            streamsPerConnection: 10_000,
-            ca: f.pki.ca.cert.toString(),
-            headers: { authorization: "Bearer cts_wrong-key" },
-          }),
-        ],
-        { stdio: ["ignore", "pipe", "inherit"] },
-      );
-      let stats: StreamFloodStats | undefined;
-      flood.stdout.setEncoding("utf8").on("data", (d: string) => {
-        const last = d.trim().split("\n").at(-1);
-        if (last) stats = JSON.parse(last) as StreamFloodStats;
+      const flood = spawnStreamFlood({
+        url: `https://${svc.grpc}`,
+        connections: 6,
+        streamsPerConnection: 10_000,
+        ca: f.pki.ca.cert.toString(),
+        headers: { authorization: "Bearer cts_wrong-key" },
       });
       let peak = baseline;
       let probes = 0;
@@ -208,8 +193,9 @@ describe("gRPC streams are bounded before authentication, on both gRPC ports (is
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
       } finally {
-        flood.kill("SIGTERM");
+        await flood.stop();
       }
+      const stats = flood.stats();
       t.diagnostic(`RSS ${baseline.toFixed(0)} → ${peak.toFixed(0)} MB; ${probes} probes; flood ${JSON.stringify(stats)}`);
       assert.ok((stats?.reset ?? 0) > 600, "the server reset the flood's streams (at most 100 per connection are open at once)");
       assert.ok(peak - baseline <= 100, `RSS ${baseline.toFixed(0)} MB before, ${peak.toFixed(0)} MB at its peak`);

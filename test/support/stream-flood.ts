@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { type ClientHttp2Session, connect } from "node:http2";
 import { fileURLToPath } from "node:url";
 
@@ -99,6 +100,29 @@ export function startStreamFlood(options: StreamFloodOptions): { readonly stats:
     stop: () => {
       stopped = true;
       for (const session of sessions) session.destroy();
+    },
+  };
+}
+
+/**
+ * Runs the flood in a process of its own, so that its work does not slow the side
+ * that measures: the last stats it printed, and a stop that waits for its exit.
+ */
+export function spawnStreamFlood(options: StreamFloodOptions): { stats(): StreamFloodStats | undefined; stop(): Promise<void> } {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(options)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let stats: StreamFloodStats | undefined;
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    const last = d.trim().split("\n").at(-1);
+    if (last) stats = JSON.parse(last) as StreamFloodStats;
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    stats: () => stats,
+    stop: () => {
+      child.kill("SIGTERM");
+      return exited;
     },
   };
 }
