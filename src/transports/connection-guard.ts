@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from "node:http";
 import type { Server, Socket } from "node:net";
 import { type Clock, systemClock } from "../common/clock.js";
+import { type ArrivalEntry, ArrivalList } from "./arrival-list.js";
 import { OldestFirstTimer } from "./oldest-first-timer.js";
 
 /** Options of {@link ConnectionGuard}. */
@@ -34,6 +35,10 @@ export interface ConnectionGuardTotals {
 class Connection {
   /** Calls in flight; stalled (not proven yet) when undefined. */
   inFlight: number | undefined = undefined;
+  /** Its places among the stalled connections, those of its address, and the idle ones, while it is in them. */
+  stalled: ArrivalEntry<Connection> | undefined = undefined;
+  stalledOfAddress: ArrivalEntry<Connection> | undefined = undefined;
+  idle: ArrivalEntry<Connection> | undefined = undefined;
 
   constructor(
     readonly socket: Socket,
@@ -44,7 +49,6 @@ class Connection {
 }
 
 const peerKey = (address: string, port: number) => `${address}|${port}`;
-const oldest = <T>(set: Set<T> | undefined): T | undefined => (set === undefined ? undefined : set.values().next().value);
 
 /**
  * One guard per listener, for what neither Node's servers nor grpc-js bound: how
@@ -69,10 +73,10 @@ export class ConnectionGuard {
   private readonly clock: Clock;
   private readonly connections = new Map<string, Connection>();
   /** In accept order, so the first is the oldest and the first to expire. */
-  private readonly stalled = new Set<Connection>();
-  private readonly stalledByAddress = new Map<string, Set<Connection>>();
+  private readonly stalled = new ArrivalList<Connection>();
+  private readonly stalledByAddress = new Map<string, ArrivalList<Connection>>();
   /** In the order they went idle. */
-  private readonly idle = new Set<Connection>();
+  private readonly idle = new ArrivalList<Connection>();
   private readonly timer: OldestFirstTimer;
 
   constructor(private readonly options: ConnectionGuardOptions) {
@@ -97,10 +101,10 @@ export class ConnectionGuard {
     if (address === undefined || port === undefined) return void socket.destroy();
     const sameAddress = this.stalledByAddress.get(address);
     const oldestOfAddress =
-      sameAddress !== undefined && sameAddress.size >= this.options.maxStalledPerAddress ? oldest(sameAddress) : undefined;
+      sameAddress !== undefined && sameAddress.size >= this.options.maxStalledPerAddress ? sameAddress.oldest : undefined;
     if (oldestOfAddress !== undefined) this.evict(oldestOfAddress);
     if (this.connections.size >= this.options.maxConnections) {
-      const victim = oldest(this.stalled) ?? oldest(this.idle);
+      const victim = this.stalled.oldest ?? this.idle.oldest;
       if (victim === undefined) {
         this.totals.refused++;
         return void socket.destroy();
@@ -109,9 +113,10 @@ export class ConnectionGuard {
     }
     const connection = new Connection(socket, peerKey(address, port), address, this.clock.now());
     this.connections.set(connection.key, connection);
-    this.stalled.add(connection);
-    if (sameAddress !== undefined) sameAddress.add(connection);
-    else this.stalledByAddress.set(address, new Set([connection]));
+    connection.stalled = this.stalled.add(connection);
+    const ofAddress = this.stalledByAddress.get(address) ?? new ArrivalList<Connection>();
+    this.stalledByAddress.set(address, ofAddress);
+    connection.stalledOfAddress = ofAddress.add(connection);
     socket.once("close", () => this.forget(connection));
     this.schedule();
   }
@@ -122,7 +127,7 @@ export class ConnectionGuard {
     if (connection === undefined || connection.inFlight !== undefined) return;
     this.unstall(connection);
     connection.inFlight = 0;
-    this.idle.add(connection);
+    connection.idle = this.idle.add(connection);
   }
 
   /**
@@ -134,21 +139,24 @@ export class ConnectionGuard {
     if (connection === undefined) return () => {};
     if (connection.inFlight === undefined) this.unstall(connection);
     connection.inFlight = (connection.inFlight ?? 0) + 1;
-    this.idle.delete(connection);
+    this.unidle(connection);
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
       connection.inFlight = (connection.inFlight ?? 1) - 1;
-      if (connection.inFlight === 0 && this.connections.get(connection.key) === connection) this.idle.add(connection);
+      if (connection.inFlight === 0 && this.connections.get(connection.key) === connection) connection.idle = this.idle.add(connection);
     };
   }
 
   /** Closes every stalled connection past its deadline (guarantee 1). Runs on its own timer; tests call it after moving their clock. */
   closeExpired(): void {
     const expiredBefore = this.clock.now() - this.options.stalledTimeoutMs;
-    for (const connection of this.stalled) {
-      if (connection.since > expiredBefore) break;
+    for (
+      let connection = this.stalled.oldest;
+      connection !== undefined && connection.since <= expiredBefore;
+      connection = this.stalled.oldest
+    ) {
       this.totals.timedOut++;
       this.close(connection);
     }
@@ -179,18 +187,28 @@ export class ConnectionGuard {
     if (this.connections.get(connection.key) !== connection) return;
     this.connections.delete(connection.key);
     this.unstall(connection);
-    this.idle.delete(connection);
+    this.unidle(connection);
   }
 
   private unstall(connection: Connection): void {
-    if (!this.stalled.delete(connection)) return;
+    if (connection.stalled === undefined) return;
+    this.stalled.remove(connection.stalled);
+    connection.stalled = undefined;
     const sameAddress = this.stalledByAddress.get(connection.address);
-    sameAddress?.delete(connection);
-    if (sameAddress?.size === 0) this.stalledByAddress.delete(connection.address);
+    if (sameAddress === undefined || connection.stalledOfAddress === undefined) return;
+    sameAddress.remove(connection.stalledOfAddress);
+    connection.stalledOfAddress = undefined;
+    if (sameAddress.size === 0) this.stalledByAddress.delete(connection.address);
+  }
+
+  private unidle(connection: Connection): void {
+    if (connection.idle === undefined) return;
+    this.idle.remove(connection.idle);
+    connection.idle = undefined;
   }
 
   private schedule(): void {
-    const first = oldest(this.stalled);
+    const first = this.stalled.oldest;
     this.timer.arm(first && first.since + this.options.stalledTimeoutMs);
   }
 }
