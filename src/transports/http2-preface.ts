@@ -5,7 +5,8 @@ const clientPrefaceMagic = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "lati
 /** …followed by a SETTINGS frame (RFC 9113 §6.5), whose 9-octet frame header (§4.1) gives its length and type. */
 const frameHeaderLength = 9;
 const settingsFrameType = 0x4;
-const settingsAckFlag = 0x1;
+/** RFC 9113 §6.5: the flag of a SETTINGS frame that acknowledges the peer's, which a preface never is. */
+const settingsAcknowledgedFlag = 0x1;
 /** Each setting is 6 octets (§6.5.1). */
 const settingLength = 6;
 /** No client sends more settings than the protocol defines; Node refuses more than 32 in a SETTINGS frame (`maxSettings`). */
@@ -24,7 +25,7 @@ export function checkHttp2Preface(received: Buffer): PrefaceCheck {
   const type = header.readUInt8(3);
   const flags = header.readUInt8(4);
   const streamId = header.readUInt32BE(5) & 0x7fffffff;
-  if (type !== settingsFrameType || flags & settingsAckFlag || streamId !== 0) return "invalid";
+  if (type !== settingsFrameType || flags & settingsAcknowledgedFlag || streamId !== 0) return "invalid";
   if (length % settingLength !== 0 || length > maxPrefaceSettings * settingLength) return "invalid";
   return received.length >= clientPrefaceMagic.length + frameHeaderLength + length ? "complete" : "incomplete";
 }
