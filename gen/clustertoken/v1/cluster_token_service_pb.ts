@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file clustertoken/v1/cluster_token_service.proto.
  */
 export const file_clustertoken_v1_cluster_token_service: GenFile = /*@__PURE__*/
-  fileDesc("CitjbHVzdGVydG9rZW4vdjEvY2x1c3Rlcl90b2tlbl9zZXJ2aWNlLnByb3RvEg9jbHVzdGVydG9rZW4udjEiPwoUR2VuZXJhdGVUb2tlblJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCSJxChVHZW5lcmF0ZVRva2VuUmVzcG9uc2USEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRI1CgZzdGF0dXMYAyABKAsyJS5jbHVzdGVydG9rZW4udjEuRXhlY0NyZWRlbnRpYWxTdGF0dXMiXwoURXhlY0NyZWRlbnRpYWxTdGF0dXMSDQoFdG9rZW4YASABKAkSOAoUZXhwaXJhdGlvbl90aW1lc3RhbXAYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0BChRHZXRLdWJlY29uZmlnUmVxdWVzdBISCgpjbHVzdGVyX2lkGAEgASgJEi0KBG1vZGUYAiABKA4yHy5jbHVzdGVydG9rZW4udjEuS3ViZWNvbmZpZ01vZGUSMgoMZXhlY19vcHRpb25zGAMgASgLMhwuY2x1c3RlcnRva2VuLnYxLkV4ZWNPcHRpb25zIm4KC0V4ZWNPcHRpb25zEg8KB2NhX2ZpbGUYASABKAkSEQoJY2VydF9maWxlGAIgASgJEhAKCGtleV9maWxlGAMgASgJEhQKDGFwaV9rZXlfZmlsZRgEIAEoCRITCgthcGlfa2V5X2VudhgFIAEoCSJlChVHZXRLdWJlY29uZmlnUmVzcG9uc2USEgoKa3ViZWNvbmZpZxgBIAEoCRI4ChRleHBpcmF0aW9uX3RpbWVzdGFtcBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPAoTTGlzdENsdXN0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJbChRMaXN0Q2x1c3RlcnNSZXNwb25zZRIqCghjbHVzdGVycxgBIAMoCzIYLmNsdXN0ZXJ0b2tlbi52MS5DbHVzdGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLSAQoHQ2x1c3RlchIKCgJpZBgBIAEoCRIQCghwcm92aWRlchgCIAEoCRIOCgZyZWdpb24YAyABKAkSDAoEbmFtZRgEIAEoCRIUCgxkaXNwbGF5X25hbWUYBSABKAkSEAoIZW5kcG9pbnQYBiABKAkSNAoGbGFiZWxzGAcgAygLMiQuY2x1c3RlcnRva2VuLnYxLkNsdXN0ZXIuTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASpvCg5LdWJlY29uZmlnTW9kZRIfChtLVUJFQ09ORklHX01PREVfVU5TUEVDSUZJRUQQABIiCh5LVUJFQ09ORklHX01PREVfRU1CRURERURfVE9LRU4QARIYChRLVUJFQ09ORklHX01PREVfRVhFQxACMsECChNDbHVzdGVyVG9rZW5TZXJ2aWNlEmMKDUdlbmVyYXRlVG9rZW4SJS5jbHVzdGVydG9rZW4udjEuR2VuZXJhdGVUb2tlblJlcXVlc3QaJi5jbHVzdGVydG9rZW4udjEuR2VuZXJhdGVUb2tlblJlc3BvbnNlIgOQAgESYwoNR2V0S3ViZWNvbmZpZxIlLmNsdXN0ZXJ0b2tlbi52MS5HZXRLdWJlY29uZmlnUmVxdWVzdBomLmNsdXN0ZXJ0b2tlbi52MS5HZXRLdWJlY29uZmlnUmVzcG9uc2UiA5ACARJgCgxMaXN0Q2x1c3RlcnMSJC5jbHVzdGVydG9rZW4udjEuTGlzdENsdXN0ZXJzUmVxdWVzdBolLmNsdXN0ZXJ0b2tlbi52MS5MaXN0Q2x1c3RlcnNSZXNwb25zZSIDkAIBQrMBChtjb20uZXhhbXBsZS5jbHVzdGVydG9rZW4udjFCGENsdXN0ZXJUb2tlblNlcnZpY2VQcm90b1ABWk5naXRodWIuY29tL2V4YW1wbGUvY2x1c3Rlci10b2tlbi1zZXJ2aWNlL2dlbi9nby9jbHVzdGVydG9rZW4vdjE7Y2x1c3RlcnRva2VudjGiAgNDVFOqAg9DbHVzdGVyVG9rZW4uVjHKAg9DbHVzdGVyVG9rZW5cVjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CitjbHVzdGVydG9rZW4vdjEvY2x1c3Rlcl90b2tlbl9zZXJ2aWNlLnByb3RvEg9jbHVzdGVydG9rZW4udjEiPwoUR2VuZXJhdGVUb2tlblJlcXVlc3QSEgoKY2x1c3Rlcl9pZBgBIAEoCRITCgthcGlfdmVyc2lvbhgCIAEoCSJxChVHZW5lcmF0ZVRva2VuUmVzcG9uc2USEwoLYXBpX3ZlcnNpb24YASABKAkSDAoEa2luZBgCIAEoCRI1CgZzdGF0dXMYAyABKAsyJS5jbHVzdGVydG9rZW4udjEuRXhlY0NyZWRlbnRpYWxTdGF0dXMiXwoURXhlY0NyZWRlbnRpYWxTdGF0dXMSDQoFdG9rZW4YASABKAkSOAoUZXhwaXJhdGlvbl90aW1lc3RhbXAYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIo0BChRHZXRLdWJlY29uZmlnUmVxdWVzdBISCgpjbHVzdGVyX2lkGAEgASgJEi0KBG1vZGUYAiABKA4yHy5jbHVzdGVydG9rZW4udjEuS3ViZWNvbmZpZ01vZGUSMgoMZXhlY19vcHRpb25zGAMgASgLMhwuY2x1c3RlcnRva2VuLnYxLkV4ZWNPcHRpb25zIm4KC0V4ZWNPcHRpb25zEg8KB2NhX2ZpbGUYASABKAkSEQoJY2VydF9maWxlGAIgASgJEhAKCGtleV9maWxlGAMgASgJEhQKDGFwaV9rZXlfZmlsZRgEIAEoCRITCgthcGlfa2V5X2VudhgFIAEoCSJlChVHZXRLdWJlY29uZmlnUmVzcG9uc2USEgoKa3ViZWNvbmZpZxgBIAEoCRI4ChRleHBpcmF0aW9uX3RpbWVzdGFtcBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiTAoTTGlzdENsdXN0ZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIOCgZmaWx0ZXIYAyABKAkiWwoUTGlzdENsdXN0ZXJzUmVzcG9uc2USKgoIY2x1c3RlcnMYASADKAsyGC5jbHVzdGVydG9rZW4udjEuQ2x1c3RlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki4gEKB0NsdXN0ZXISCgoCaWQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDgoGcmVnaW9uGAMgASgJEgwKBG5hbWUYBCABKAkSFAoMZGlzcGxheV9uYW1lGAUgASgJEhAKCGVuZHBvaW50GAYgASgJEjQKBmxhYmVscxgHIAMoCzIkLmNsdXN0ZXJ0b2tlbi52MS5DbHVzdGVyLkxhYmVsc0VudHJ5Eg4KBnNvdXJjZRgIIAEoCRotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBKm8KDkt1YmVjb25maWdNb2RlEh8KG0tVQkVDT05GSUdfTU9ERV9VTlNQRUNJRklFRBAAEiIKHktVQkVDT05GSUdfTU9ERV9FTUJFRERFRF9UT0tFThABEhgKFEtVQkVDT05GSUdfTU9ERV9FWEVDEAIywQIKE0NsdXN0ZXJUb2tlblNlcnZpY2USYwoNR2VuZXJhdGVUb2tlbhIlLmNsdXN0ZXJ0b2tlbi52MS5HZW5lcmF0ZVRva2VuUmVxdWVzdBomLmNsdXN0ZXJ0b2tlbi52MS5HZW5lcmF0ZVRva2VuUmVzcG9uc2UiA5ACARJjCg1HZXRLdWJlY29uZmlnEiUuY2x1c3RlcnRva2VuLnYxLkdldEt1YmVjb25maWdSZXF1ZXN0GiYuY2x1c3RlcnRva2VuLnYxLkdldEt1YmVjb25maWdSZXNwb25zZSIDkAIBEmAKDExpc3RDbHVzdGVycxIkLmNsdXN0ZXJ0b2tlbi52MS5MaXN0Q2x1c3RlcnNSZXF1ZXN0GiUuY2x1c3RlcnRva2VuLnYxLkxpc3RDbHVzdGVyc1Jlc3BvbnNlIgOQAgFCswEKG2NvbS5leGFtcGxlLmNsdXN0ZXJ0b2tlbi52MUIYQ2x1c3RlclRva2VuU2VydmljZVByb3RvUAFaTmdpdGh1Yi5jb20vZXhhbXBsZS9jbHVzdGVyLXRva2VuLXNlcnZpY2UvZ2VuL2dvL2NsdXN0ZXJ0b2tlbi92MTtjbHVzdGVydG9rZW52MaICA0NUU6oCD0NsdXN0ZXJUb2tlbi5WMcoCD0NsdXN0ZXJUb2tlblxWMWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * GenerateTokenRequest names the cluster to mint a token for.
@@ -255,12 +255,24 @@ export type ListClustersRequest = Message<"clustertoken.v1.ListClustersRequest">
 
   /**
    * A next_page_token from an earlier response, to continue that listing.
-   * Empty starts at the first cluster. A token this service did not issue is
-   * INVALID_ARGUMENT.
+   * Empty starts at the first cluster. A token this service did not issue, or
+   * one issued for another filter, is INVALID_ARGUMENT.
    *
    * @generated from field: string page_token = 2;
    */
   pageToken: string;
+
+  /**
+   * Keeps only the clusters that match, in a subset of AIP-160: comparisons
+   * `provider = "aws"`, `region = "us-west-2"` and `labels.env = "prod"`
+   * (values quoted or bare, keys of labels as ListClusters shows them),
+   * joined by `AND`. Empty lists every cluster the caller may list. Anything
+   * else (OR, NOT, other fields or operators) is INVALID_ARGUMENT naming what
+   * is wrong. Pass the same filter with each page_token of the listing.
+   *
+   * @generated from field: string filter = 3;
+   */
+  filter: string;
 };
 
 /**
@@ -341,18 +353,29 @@ export type Cluster = Message<"clustertoken.v1.Cluster"> & {
   displayName: string;
 
   /**
-   * The API server URL, when it is configured; empty otherwise.
+   * The API server URL: configured, given by the cloud's listing, or
+   * discovered and still servable; empty otherwise.
    *
    * @generated from field: string endpoint = 6;
    */
   endpoint: string;
 
   /**
-   * Free-form labels from the registry, such as {"env": "prod"}.
+   * Free-form labels from the registry, such as {"env": "prod"}: those of the
+   * clusters entry, or a discovered cluster's tags (labels on some clouds),
+   * sanitized and bounded.
    *
    * @generated from field: map<string, string> labels = 7;
    */
   labels: { [key: string]: string };
+
+  /**
+   * Where the cluster comes from: "config" for an entry of the service's
+   * clusters list, else the id of the account whose listing found it.
+   *
+   * @generated from field: string source = 8;
+   */
+  source: string;
 };
 
 /**
@@ -442,8 +465,9 @@ export const ClusterTokenService: GenService<{
     output: typeof GetKubeconfigResponseSchema;
   },
   /**
-   * ListClusters lists the registered clusters with their public attributes.
-   * It never returns a secret or a credential reference.
+   * ListClusters lists the registered clusters with their public attributes:
+   * those of the config and those discovered in the configured cloud
+   * accounts. It never returns a secret or a credential reference.
    *
    * @generated from rpc clustertoken.v1.ClusterTokenService.ListClusters
    */
