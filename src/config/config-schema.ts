@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { always, baseUrlSchema, type clusterBase, filePathSchema, listenAddressSchema } from "./schema-parts.js";
+import { accountsSchema, checkAccounts } from "./accounts-schema.js";
+import {
+  type accountBase,
+  always,
+  baseUrlSchema,
+  type clusterBase,
+  filePathSchema,
+  listenAddressSchema,
+  nonEmpty,
+} from "./schema-parts.js";
 import { securitySchema } from "./security-schema.js";
 
 /**
@@ -12,13 +21,8 @@ export interface ProviderSchemas {
   readonly name: string;
   readonly credentialSchema: z.ZodObject<{ provider: z.ZodLiteral<string> }>;
   readonly clusterSchema: z.ZodObject<typeof clusterBase & { provider: z.ZodLiteral<string> }>;
-}
-
-/** A list's items as a non-empty tuple, which zod's unions require. */
-function nonEmpty<T>(items: readonly T[]): [T, ...T[]] {
-  const [first, ...rest] = items;
-  if (first === undefined) throw new Error("@private the provider list is empty");
-  return [first, ...rest];
+  /** Present when the cloud's accounts can be discovered: the schema of its `accounts` entries (`accountBase` plus its scopes). */
+  readonly discovery?: { readonly accountSchema: z.ZodObject<typeof accountBase & { provider: z.ZodLiteral<string> }> } | undefined;
 }
 
 /** Every key of the config file but `credentials` and `clusters`, which each cloud shapes. */
@@ -129,6 +133,21 @@ const serviceKeysSchema = z.strictObject({
         .default(86_400),
     })
     .prefault({}),
+  /** How the clusters of `accounts` are listed and looked up; see the README's "Accounts". */
+  accountDiscovery: z
+    .strictObject({
+      /** The most listings (one scope of one account each) that run at once, across all accounts. */
+      maxConcurrentListings: z.int().min(1).max(64).default(4),
+      /** How long one listing of a scope, every page of it, may take before it is abandoned as failed. */
+      listingTimeoutSeconds: z.number().min(1).max(3600).default(120),
+      /** How long an id that a lookup found no cluster for is answered NOT_FOUND without asking the cloud again. */
+      unknownIdCacheSeconds: z.number().min(0).max(3600).default(30),
+      /** Lookups of unknown ids each account may make per second, sustained, … */
+      lookupsPerSecond: z.number().min(0.01).max(100).default(1),
+      /** … and at once after being idle. */
+      lookupBurst: z.int().min(1).max(1000).default(10),
+    })
+    .prefault({}),
   tokenCache: z
     .strictObject({
       /** Reuse a caller's token for the same cluster while at least 3/4 of its lifetime remains. */
@@ -161,13 +180,24 @@ export function buildConfigSchema(providers: readonly ProviderSchemas[]) {
       credentials: z
         .record(z.string().regex(/^[\w.-]{1,63}$/, "credential names must be 1 to 63 characters of [A-Za-z0-9_.-]"), credentialSchema)
         .default({}),
-      clusters: z.array(clusterSchema).min(1, "must register at least one cluster"),
+      clusters: z.array(clusterSchema).default([]),
+      accounts: accountsSchema(providers),
     })
     .superRefine((config, ctx) => {
       const seen = new Map<string, number>();
       const clusters = Array.isArray(config.clusters) ? config.clusters : [];
+      const accounts = Array.isArray(config.accounts) ? config.accounts : [];
       const credentials: Record<string, { provider?: unknown } | undefined> =
         typeof config.credentials === "object" && config.credentials !== null ? config.credentials : {};
+      if (clusters.length === 0 && accounts.length === 0) {
+        ctx.addIssue({
+          code: "custom",
+          input: clusters,
+          path: ["clusters"],
+          message: "must register at least one cluster, or accounts must name one",
+        });
+      }
+      checkAccounts(accounts, credentials, ctx);
       clusters.forEach((cluster, index) => {
         if (typeof cluster !== "object" || cluster === null) return;
         const first = seen.get(cluster.id);
@@ -210,3 +240,5 @@ export type ConfigSchema = ReturnType<typeof buildConfigSchema>;
 export type ServiceConfig = z.output<ConfigSchema>;
 /** One `clusters[]` entry. */
 export type ClusterConfig = ServiceConfig["clusters"][number];
+/** One `accounts[]` entry: the keys every cloud shares; its provider's schema validated the keys of its scopes. */
+export type AccountConfig = ServiceConfig["accounts"][number];

@@ -1,11 +1,19 @@
 import { z } from "zod";
 import { clusterIdProblem } from "../core/cluster-id.js";
+import { defaultIdTemplate, idTemplateProblem } from "../discovery/id-template.js";
 
 /**
  * Cross-field checks run even when a field has its own problem, so that one run
  * reports every problem; they guard against values that failed their own schema.
  */
 export const always = { when: () => true };
+
+/** A list's items as a non-empty tuple, which zod's unions require. */
+export function nonEmpty<T>(items: readonly T[]): [T, ...T[]] {
+  const [first, ...rest] = items;
+  if (first === undefined) throw new Error("@private the provider list is empty");
+  return [first, ...rest];
+}
 
 /** A `{ env: NAME }` or `{ file: PATH }` reference; secrets are never inline. */
 export const secretRefSchema = z.union(
@@ -88,7 +96,21 @@ export const accountBase = {
   /** One base URL for every API of the cloud the account calls (sovereign clouds, private endpoints, tests). */
   apiEndpoint: baseUrlSchema.optional(),
   /** How a discovered cluster's id is made: `{name}`, `{region}` and `{account}`, lower-cased, "_" turned into "-". */
-  idTemplate: z.string().min(1).max(200).default("{name}.{region}.{account}"),
+  idTemplate: z
+    .string()
+    .min(1)
+    .max(200)
+    .check((ctx) => {
+      const problem = idTemplateProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
+    })
+    .default(defaultIdTemplate),
+  /**
+   * The most clusters the account registers, over all its scopes; a listing that
+   * returns more keeps the first by id and reports the rest, so that a runaway
+   * account cannot fill the service's memory.
+   */
+  maxClusters: z.int().min(1).max(100_000).default(10_000),
 };
 
 /** What every `accounts` entry has, whatever its cloud, as the discovery and the listers see it. */

@@ -59,4 +59,12 @@ export interface ProviderDiscovery<AccountSchema extends z.ZodObject<typeof acco
    * group (azure). A scope that fails keeps its last known clusters.
    */
   scopes(account: z.output<AccountSchema>): readonly string[];
+  /**
+   * The regions (or locations) an account's clusters can be in, as the cloud spells
+   * them, when its config names them; undefined when any region the cloud reports is
+   * possible (a project listed at every location, a subscription). An id asked for
+   * before a poll found it is looked up only in one of these, its region spelled
+   * as the cloud does. Absent: the scopes themselves are the regions.
+   */
+  regions?(account: z.output<AccountSchema>): readonly string[] | undefined;
 }

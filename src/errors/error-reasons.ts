@@ -15,6 +15,7 @@ export const errorReasons = {
   MALFORMED_REQUEST: "InvalidArgument",
   INVALID_PAGE_SIZE: "InvalidArgument",
   INVALID_PAGE_TOKEN: "InvalidArgument",
+  INVALID_FILTER: "InvalidArgument",
   UNSUPPORTED_MEDIA_TYPE: "InvalidArgument",
   METHOD_NOT_ALLOWED: "Unimplemented",
   UNKNOWN_METHOD: "Unimplemented",
@@ -37,6 +38,7 @@ export const errorReasons = {
   PROVIDER_CANNOT_MINT: "FailedPrecondition",
   DISCOVERY_NOT_SUPPORTED: "FailedPrecondition",
   AUDIT_FAILED: "Unavailable",
+  LOOKUP_THROTTLED: "Unavailable",
   // The cloud.
   CLUSTER_NOT_READY: "FailedPrecondition",
   UPSTREAM_PERMISSION_DENIED: "FailedPrecondition",

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { DiscoveryMetrics } from "./discovery-metrics.js";
 
 /** Seconds, from 0.5 ms to 10 s: token issuance is sub-millisecond from the cache, seconds when a cloud is slow. */
 const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -26,6 +27,8 @@ export class ServiceMetrics {
   private readonly auditWrite: Histogram;
   private readonly auditFailures: Counter;
   private readonly reloads: Counter<"result">;
+  /** Account discovery's figures, per account and scope. */
+  readonly discovery: DiscoveryMetrics;
   /** Label children by key: prom-client hashes labels on every call otherwise. */
   private readonly children = new Map<string, unknown>();
 
@@ -85,6 +88,7 @@ export class ServiceMetrics {
       labelNames: ["result"],
       registers,
     });
+    this.discovery = new DiscoveryMetrics(this.registry);
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 

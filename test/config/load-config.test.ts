@@ -103,7 +103,7 @@ describe("config validation", () => {
     ],
     ["an unknown key", (r) => (r.clusters[0]!.endpiont = "https://x"), /^clusters\[0\]: unknown key "endpiont"$/],
     ["a bad listen address", (r) => (r.listen = { grpc: "localhost", http: "127.0.0.1:8080" }), /^listen\.grpc: must be "host:port"/],
-    ["no clusters", (r) => (r.clusters = []), /^clusters: must register at least one cluster$/],
+    ["no clusters and no accounts", (r) => (r.clusters = []), /^clusters: must register at least one cluster, or accounts must name one$/],
   ];
   for (const [what, change, expected] of cases) {
     it(`names the key of ${what}`, () => {
