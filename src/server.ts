@@ -2,18 +2,23 @@ import type { Logger } from "pino";
 import { ClusterTokenService } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { AuditLog } from "./audit/audit-log.js";
 import type { ServiceConfig } from "./config/config-schema.js";
+import { AccountDiscovery, type AccountDiscoveryOptions } from "./discovery/account-discovery.js";
 import { stdoutWriter } from "./logging/line-writer.js";
 import { ServiceMetrics } from "./metrics/service-metrics.js";
 import { type Listeners, listenOn } from "./server/listeners.js";
 import { type ConfigReader, type ReloadResult, Reloader } from "./server/reload.js";
 import { Shutdown } from "./server/shutdown.js";
 import { readTlsMaterial } from "./server/tls-material.js";
+import { providers } from "./providers.js";
 import { createService, type ServiceOptions } from "./service.js";
 import { ServingHealth } from "./transports/serving-health.js";
 import type { UnaryInvoker } from "./transports/unary-invoker.js";
 
 /** Options of {@link startServer}: those of the service it builds, less what the server owns or decides. */
-export type StartOptions = Omit<ServiceOptions, "audit" | "metrics" | "previous">;
+export type StartOptions = Omit<ServiceOptions, "audit" | "metrics" | "previous" | "discovery"> & {
+  /** The account discovery's providers, timers and cycle hook, for tests; the provider list and real timers when absent. */
+  readonly discoveryOptions?: Partial<Pick<AccountDiscoveryOptions, "providers" | "scheduler" | "random" | "onCycle">>;
+};
 
 /**
  * The running process's server: the listeners in front of the current service, and
@@ -30,6 +35,8 @@ export interface RunningServer {
   readonly healthAddress: string | undefined;
   /** The audit sink, which the server opened and closes last; every service writes to it. */
   readonly audit: AuditLog;
+  /** The discovery of the clusters of `accounts`, which the server keeps across reloads; every service reads it. */
+  readonly discovery: AccountDiscovery;
   /** Replaces the service with one built from what `read` returns; see {@link Reloader}. */
   reload(read: ConfigReader): Promise<ReloadResult>;
   /** Reports NOT_SERVING on every health check while calls are still served, and resolves after `delayMs`. */
@@ -45,7 +52,7 @@ export interface RunningServer {
  * fails leaves nothing open behind it.
  */
 export async function startServer(config: ServiceConfig, options: StartOptions): Promise<RunningServer> {
-  const { logger } = options;
+  const { logger, discoveryOptions, ...serviceOptions } = options;
   const { material: tls, problems } = await readTlsMaterial(config.security.tls);
   if (problems.length > 0) throw new Error(problems.join("; "));
   // Process metrics (a GC observer, an event-loop delay monitor) only when something can scrape them.
@@ -58,16 +65,30 @@ export async function startServer(config: ServiceConfig, options: StartOptions):
     observer: { written: (seconds) => metrics.auditWritten(seconds), failed: () => metrics.auditFailed() },
   });
   const health = new ServingHealth(["", ClusterTokenService.typeName]);
+  // Lists in the background from here on: neither serving nor readiness waits for a cloud.
+  const discovery = new AccountDiscovery({
+    providers,
+    ...discoveryOptions,
+    logger,
+    observer: metrics.discovery,
+    upstreamTimeoutMs: config.limits.upstreamTimeoutSeconds * 1000,
+    ...(options.clock ? { clock: options.clock } : {}),
+    warn: (fields, message) => logger.warn(fields, message),
+  });
+  const shared = { ...serviceOptions, logger, metrics, audit, discovery };
   let listeners: Listeners | undefined;
   let reloader: Reloader;
   try {
-    reloader = new Reloader(createService(config, { ...options, metrics, audit }), {
+    reloader = new Reloader(createService(config, shared), {
       logger,
       metrics,
-      build: (next, previous) => createService(next, { ...options, metrics, audit, previous }),
+      build: (next, previous) => createService(next, { ...shared, previous }),
       tlsServers: () => listeners?.tlsServers ?? [],
+      applied: (next) => discovery.configure(next),
     });
+    discovery.configure(config);
   } catch (err) {
+    discovery.close();
     await audit.close();
     throw err;
   }
@@ -76,19 +97,25 @@ export async function startServer(config: ServiceConfig, options: StartOptions):
   try {
     listeners = await listenOn({ config, tls, invoke, health, metrics });
   } catch (err) {
+    discovery.close();
     await reloader.close();
     await audit.close();
     throw err;
   }
   health.setServing(true);
   logServing(logger, config, listeners);
-  const shutdown = new Shutdown({ health, listeners, release: [() => reloader.close(), () => audit.close()] });
+  const shutdown = new Shutdown({
+    health,
+    listeners,
+    release: [async () => discovery.close(), () => reloader.close(), () => audit.close()],
+  });
   return {
     grpcAddress: listeners.grpc.address,
     httpAddress: listeners.http.address,
     metricsAddress: listeners.metrics?.address,
     healthAddress: listeners.health?.address,
     audit,
+    discovery,
     reload: (read) => reloader.reload(read),
     drain: (delayMs) => shutdown.drain(delayMs),
     close: (graceMs = 5_000) => shutdown.close(graceMs),
@@ -111,6 +138,7 @@ function logServing(logger: Logger, config: ServiceConfig, listeners: Listeners)
     ...(listeners.metrics ? { metrics: listeners.metrics.address } : {}),
     ...(listeners.health ? { health: listeners.health.address } : {}),
     clusters: config.clusters.length,
+    accounts: config.accounts.length,
     tls: security.tls !== undefined,
     mtls: security.tls?.clientCaFile !== undefined,
     apiKeys: security.apiKeys.length,

@@ -9,7 +9,7 @@ import { type Clock, systemClock } from "./common/clock.js";
 import type { ServiceConfig } from "./config/config-schema.js";
 import { forgetSecretFiles } from "./config/secret-ref.js";
 import { ClusterAccessResolver } from "./core/cluster-access-resolver.js";
-import { ClusterRegistry } from "./core/cluster-registry.js";
+import { ClusterRegistry, type DiscoveredSource } from "./core/cluster-registry.js";
 import { createClusterTokenHandlers } from "./core/cluster-token-handlers.js";
 import { watchCredentialFiles } from "./core/credential-file-watch.js";
 import type { DriverSet } from "./core/registered-cluster.js";
@@ -63,6 +63,20 @@ export interface ServiceOptions {
    * across reloads. Absent, the pipeline has no tracing link at all.
    */
   tracing?: Tracing;
+  /**
+   * The clusters the process discovers in `accounts`: the server owns the discovery
+   * and keeps it across reloads; the service reads its clusters. Absent: only the
+   * configured clusters are served.
+   */
+  discovery?: ServiceDiscovery;
+}
+
+/** What a service reads of the process's account discovery. */
+export interface ServiceDiscovery extends DiscoveredSource {
+  /** Tells `listener` the ids of discovered clusters that changed or went; returns how to stop. */
+  onChange(listener: (ids: ReadonlySet<string>) => void): () => void;
+  /** The ids of the discovered clusters of `accounts`. */
+  clusterIdsOf(accounts: ReadonlySet<string>): string[];
 }
 
 /**
@@ -112,13 +126,30 @@ function unchangedClusters(previous: ServiceConfig, next: ServiceConfig): string
     .map((cluster) => cluster.id);
 }
 
+/** The ids of the accounts whose entry, and the credentials entry it names, are the same in both configs. */
+function unchangedAccounts(previous: ServiceConfig, next: ServiceConfig): Set<string> {
+  const before = new Map(previous.accounts.map((account) => [account.id, account]));
+  return new Set(
+    next.accounts
+      .filter((account) => {
+        const old = before.get(account.id);
+        return (
+          old !== undefined &&
+          isDeepStrictEqual(old, account) &&
+          isDeepStrictEqual(previous.credentials[old.credentials], next.credentials[account.credentials])
+        );
+      })
+      .map((account) => account.id),
+  );
+}
+
 /**
  * The composition root of the service: config, registry, drivers, policy, handlers
  * and the call pipeline, wired explicitly, reporting to the audit sink and metrics
  * it is given. Nothing here touches the network.
  */
 export function createService(config: ServiceConfig, options: ServiceOptions): Service {
-  const { logger, drivers: injected, metrics, audit, previous, clock = systemClock, tracing } = options;
+  const { logger, drivers: injected, metrics, audit, previous, discovery, clock = systemClock, tracing } = options;
   const { security } = config;
   const upstreamTimeoutMs = config.limits.upstreamTimeoutSeconds * 1000;
   const upstream = withUpstreamSpans(metrics.upstreamCall.bind(metrics), tracing);
@@ -127,7 +158,7 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
   const access = new ClusterAccessResolver(drivers, {
     ttlMs: config.discovery.cacheTtlSeconds * 1000,
     attemptTimeoutMs: upstreamTimeoutMs,
-    maxEntries: Math.max(1, config.clusters.length),
+    maxEntries: Math.max(1, config.clusters.length + config.accounts.reduce((sum, account) => sum + account.maxClusters, 0)),
     maxStaleMs: config.discovery.maxStaleSeconds * 1000,
     onStale: (clusterId, err) =>
       logger.warn({ cluster_id: clusterId, error: errorSummary(err, logger) }, "discovery failed; serving the last known endpoint and CA"),
@@ -135,19 +166,28 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
     clock,
   });
   const replaced = previous && discoveryOf.get(previous);
-  if (previous && replaced) access.takeOver(replaced, unchangedClusters(previous.config, config));
+  if (previous && replaced) {
+    const discovered = discovery?.clusterIdsOf(unchangedAccounts(previous.config, config)) ?? [];
+    access.takeOver(replaced, [...unchangedClusters(previous.config, config), ...discovered]);
+  }
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
   const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);
   const tokens = config.tokenCache.enabled
     ? new TokenCache({ maxEntries: config.tokenCache.maxEntries, attemptTimeoutMs: upstreamTimeoutMs, clock })
     : undefined;
+  const registry = ClusterRegistry.fromConfig(config.clusters, discovery);
   // A key rewritten in place: read it again at once, and hand out no token signed with the old one.
-  const credentialFiles = watchCredentialFiles(config, (file, clusterIds) => {
+  const credentialFiles = watchCredentialFiles(config, (file, credentials) => {
     forgetSecretFiles([file]);
+    const clusterIds = new Set(registry.list().flatMap((cluster) => (credentials.has(cluster.credentials) ? [cluster.id] : [])));
     tokens?.forgetClusters(clusterIds);
     logger.info({ file, clusters: clusterIds.size }, "a credentials file changed; tokens signed with its old content are no longer served");
   });
-  const registry = ClusterRegistry.fromConfig(config.clusters);
+  // A discovered cluster that changed or went: its tokens and discovered endpoint are not served again.
+  const stopWatchingDiscovery = discovery?.onChange((ids) => {
+    tokens?.forgetClusters(ids);
+    access.forget(ids);
+  });
   const observer = { upstream, tokenCacheLookup: withCacheAnnotation((hit) => metrics.tokenCacheLookup(hit), tracing) };
   const handlers = createClusterTokenHandlers({
     registry,
@@ -188,6 +228,7 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
     close() {
       closing ??= (async () => {
         credentialFiles.close();
+        stopWatchingDiscovery?.();
         if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
         for (const provider of Object.values<ProviderDrivers<never> | undefined>(drivers)) provider?.close?.();
       })();

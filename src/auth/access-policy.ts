@@ -7,20 +7,55 @@ export type GrantableRpc = (typeof grantableRpcs)[number];
 /** One `security.grants` entry. */
 export interface Grant {
   principals: readonly string[];
-  clusters: readonly string[];
+  /** Cluster ids or globs; absent: any id (then `clusterLabels` selects). */
+  clusters?: readonly string[] | undefined;
+  /** Labels a cluster must have, every pair; absent: any labels. */
+  clusterLabels?: Readonly<Record<string, string>> | undefined;
   rpcs: readonly (GrantableRpc | "*")[];
+}
+
+/** What a grant looks at in a cluster: its id and its labels. */
+export interface GrantTarget {
+  readonly id: string;
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 interface CompiledGrant {
   principal: (name: string) => boolean;
-  cluster: (id: string) => boolean;
+  /** True for every id when the grant names no cluster ids. */
+  id: (id: string) => boolean;
+  /** The label pairs a cluster must have; undefined when the grant selects by id alone. */
+  labels: readonly (readonly [string, string])[] | undefined;
   rpcs: ReadonlySet<string>;
+}
+
+const anyId = () => true;
+
+function compile(g: Grant): CompiledGrant {
+  const principals = g.principals.map(globMatcher);
+  const clusters = g.clusters?.map(globMatcher);
+  return {
+    principal: (n) => principals.some((m) => m(n)),
+    id: clusters ? (id) => clusters.some((m) => m(id)) : anyId,
+    labels: g.clusterLabels && Object.entries(g.clusterLabels),
+    rpcs: new Set(g.rpcs),
+  };
+}
+
+function hasLabels(labels: readonly (readonly [string, string])[], target: GrantTarget["labels"]): boolean {
+  for (const [key, value] of labels) if (!Object.hasOwn(target, key) || target[key] !== value) return false;
+  return true;
 }
 
 /**
  * Who may call which RPC for which clusters. It denies by default: a call is allowed
- * only when some grant names the principal, the RPC (or "*") and the cluster id.
+ * only when some grant names the principal, the RPC (or "*") and selects the
+ * cluster: by id (globs), by labels (every pair), or by both when it names both.
  * Principals and cluster ids in grants are globs.
+ *
+ * A label grant reaches every cluster that carries its labels, configured or
+ * discovered: for a discovered cluster, whoever may tag clusters in its cloud
+ * account decides what the grant reaches.
  */
 export class AccessPolicy {
   private constructor(private readonly grants: readonly CompiledGrant[] | "allow-all") {}
@@ -32,19 +67,42 @@ export class AccessPolicy {
 
   /** The policy of `security.grants`. */
   static fromGrants(grants: readonly Grant[]): AccessPolicy {
-    return new AccessPolicy(
-      grants.map((g) => {
-        const principals = g.principals.map(globMatcher);
-        const clusters = g.clusters.map(globMatcher);
-        return { principal: (n) => principals.some((m) => m(n)), cluster: (id) => clusters.some((m) => m(id)), rpcs: new Set(g.rpcs) };
-      }),
+    return new AccessPolicy(grants.map(compile));
+  }
+
+  /** Whether `principal` may call `rpc` for `cluster`. */
+  allows(principal: string, rpc: GrantableRpc, cluster: GrantTarget): boolean {
+    if (this.grants === "allow-all") return true;
+    return this.grants.some(
+      (g) =>
+        (g.rpcs.has(rpc) || g.rpcs.has("*")) &&
+        g.principal(principal) &&
+        g.id(cluster.id) &&
+        (g.labels === undefined || hasLabels(g.labels, cluster.labels)),
     );
   }
 
-  /** Whether `principal` may call `rpc` for the cluster `clusterId`, which need not exist. */
-  allows(principal: string, rpc: GrantableRpc, clusterId: string): boolean {
+  /**
+   * Whether some grant could let `principal` call `rpc` for a cluster with the id
+   * `clusterId`, whatever its labels: checked before the cluster is looked up, so
+   * that nobody without such a grant makes the service ask a cloud.
+   */
+  mightAllow(principal: string, rpc: GrantableRpc, clusterId: string): boolean {
     if (this.grants === "allow-all") return true;
-    return this.grants.some((g) => (g.rpcs.has(rpc) || g.rpcs.has("*")) && g.principal(principal) && g.cluster(clusterId));
+    return this.grants.some((g) => (g.rpcs.has(rpc) || g.rpcs.has("*")) && g.principal(principal) && g.id(clusterId));
+  }
+
+  /**
+   * Whether `principal` may be told that no cluster has the id `clusterId`: only when
+   * a grant selects that id by id alone. A caller whose grants select by labels gets
+   * PERMISSION_DENIED for a missing cluster as for a cluster with other labels, so
+   * that existence never leaks to someone who could not be granted the cluster.
+   */
+  revealsAbsence(principal: string, rpc: GrantableRpc, clusterId: string): boolean {
+    if (this.grants === "allow-all") return true;
+    return this.grants.some(
+      (g) => g.labels === undefined && (g.rpcs.has(rpc) || g.rpcs.has("*")) && g.principal(principal) && g.id(clusterId),
+    );
   }
 
   /** Whether any grant lets `principal` call `rpc` at all. */

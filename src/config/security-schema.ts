@@ -51,7 +51,17 @@ export const securitySchema = z
                   }),
               )
               .min(1, "must name at least one principal"),
-            clusters: z.array(z.string().min(1).max(253)).min(1, "must name at least one cluster id or glob"),
+            /** Cluster ids or globs; with `clusterLabels`, a cluster must match both. */
+            clusters: z.array(z.string().min(1).max(253)).min(1, "must name at least one cluster id or glob").optional(),
+            /**
+             * Labels a cluster must have, every pair: configured labels, or a discovered
+             * cluster's tags. Whoever may tag clusters in a discovered account decides
+             * what such a grant reaches.
+             */
+            clusterLabels: z
+              .record(z.string().regex(/^[\w./-]{1,63}$/, "label keys are 1 to 63 characters of [A-Za-z0-9_./-]"), z.string().max(255))
+              .refine((labels) => Object.keys(labels).length > 0, "must hold at least one label; omit it to select by id only")
+              .optional(),
             rpcs: z
               .array(z.enum([...grantableRpcs, "*"], { error: `must be one of ${grantableRpcs.join(", ")} or "*"` }))
               .min(1, "must name at least one RPC"),
@@ -84,6 +94,15 @@ export const securitySchema = z
     if (!c.tls) issue(["tls"], "is required unless insecurePlaintext is true: configure certFile and keyFile");
     else if (!c.tls.clientCaFile && apiKeys.length === 0)
       issue(["apiKeys"], "or tls.clientCaFile is required: callers must authenticate with client certificates or API keys");
+    if (Array.isArray(c.grants)) {
+      c.grants.forEach((grant, i) => {
+        if (typeof grant === "object" && grant !== null && grant.clusters === undefined && grant.clusterLabels === undefined)
+          issue(
+            ["grants", i, "clusters"],
+            "is required unless clusterLabels selects the clusters: name cluster ids or globs, labels, or both",
+          );
+      });
+    }
     const names = new Set<string>();
     const hashes = new Set<string>();
     apiKeys.forEach((key, i) => {

@@ -119,6 +119,11 @@ export class ClusterAccessResolver {
     }
   }
 
+  /** Forgets what was discovered for `clusterIds`: discovered clusters that changed or went. */
+  forget(clusterIds: ReadonlySet<string>): void {
+    this.cache.deleteWhere((id) => clusterIds.has(id));
+  }
+
   private async lookup(cluster: RegisteredCluster, signal: AbortSignal): Promise<ClusterAccess> {
     try {
       const { access } = await this.cache.get(cluster.id, signal, async (attemptSignal) => {

@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import { clusterIdProblem } from "./cluster-id.js";
 import type { RegisteredCluster } from "./registered-cluster.js";
 
@@ -6,19 +7,35 @@ export const defaultPageSize = 100;
 /** The largest page ListClusters returns; larger requests are capped. */
 export const maxPageSize = 1000;
 
+/** A token of a listing without a filter: the id it continues after. */
 const tokenPrefix = "v1:";
+/** A token of a filtered listing: a digest of the filter, then the id. */
+const filteredPrefix = "v2:";
 
-/** The page token that continues a listing after the cluster `lastId`: opaque to callers, never a secret. */
-export function pageTokenAfter(lastId: string): string {
-  return Buffer.from(tokenPrefix + lastId).toString("base64url");
+/** What a token for `canonicalFilter` starts with: for a filter, twelve hex digits of its SHA-256, enough to tell filters apart. */
+function prefixFor(canonicalFilter: string): string {
+  return canonicalFilter === "" ? tokenPrefix : `${filteredPrefix}${hash("sha256", canonicalFilter).slice(0, 12)}:`;
 }
 
-/** The cluster id a page token continues after, or undefined when the token is not one this service issued. */
-export function lastIdOfPageToken(token: string): string | undefined {
+/**
+ * The page token that continues a listing after the cluster `lastId`, for the
+ * filter written canonically as `canonicalFilter` ("" for none): opaque to callers,
+ * never a secret, and valid only with the same filter.
+ */
+export function pageTokenAfter(lastId: string, canonicalFilter = ""): string {
+  return Buffer.from(prefixFor(canonicalFilter) + lastId).toString("base64url");
+}
+
+/**
+ * The cluster id a page token continues after, or undefined when the token is not
+ * one this service issued for a listing with the filter `canonicalFilter`.
+ */
+export function lastIdOfPageToken(token: string, canonicalFilter = ""): string | undefined {
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(token)) return undefined;
   const text = Buffer.from(token, "base64url").toString("utf8");
-  if (!text.startsWith(tokenPrefix)) return undefined;
-  const id = text.slice(tokenPrefix.length);
+  const prefix = prefixFor(canonicalFilter);
+  if (!text.startsWith(prefix)) return undefined;
+  const id = text.slice(prefix.length);
   return clusterIdProblem(id) === undefined ? id : undefined;
 }
 
@@ -36,9 +53,10 @@ function firstIndexAfter(sorted: readonly RegisteredCluster[], id: string): numb
 
 /**
  * One page of `sorted` after `afterId`, keeping only the clusters `visible` allows:
- * at most `size` of them, and whether a further visible one exists. It reads no
- * more than the page and the one cluster after it, so paging through 10,000
- * clusters costs a binary search and a page each time.
+ * at most `size` of them, and whether a further visible one exists. It reads from
+ * the page's first cluster (a binary search finds it) up to the one after the page,
+ * skipping those `visible` refuses, so paging through 10,000 clusters costs a
+ * binary search and a page each time when most are visible.
  */
 export function clusterPage(
   sorted: readonly RegisteredCluster[],

@@ -18,6 +18,7 @@ import { sharedLookupError } from "../errors/upstream-error.js";
 import { type AuditFacts, type CallContext, withFacts } from "./call-context.js";
 import type { ClusterAccessResolver } from "./cluster-access-resolver.js";
 import { clusterIdProblem } from "./cluster-id.js";
+import { parseClusterFilter } from "./cluster-filter.js";
 import { clusterPage, defaultPageSize, lastIdOfPageToken, maxPageSize, pageTokenAfter } from "./cluster-page.js";
 import type { ClusterRegistry } from "./cluster-registry.js";
 import { execCredentialResponse } from "./exec-credential-response.js";
@@ -31,6 +32,7 @@ import { withRetries } from "./upstream-retry.js";
 
 /** What the handlers are built from; wired by the composition root. */
 export interface ClusterTokenDeps {
+  /** The configured and discovered clusters; an id no listing has found yet is looked up in the cloud accounts. */
   registry: ClusterRegistry;
   /** The drivers of each provider served. */
   drivers: DriverSet;
@@ -97,25 +99,44 @@ export function createClusterTokenHandlers({
   }
 
   /**
-   * Validates the id, checks permission, then looks the cluster up, in that order:
-   * a caller without permission gets PERMISSION_DENIED whether or not the cluster
-   * exists, so existence never leaks.
+   * Validates the id, checks that some grant could allow it, then looks the cluster
+   * up (asking the cloud accounts for an id no listing has found yet), then checks
+   * the grants against the cluster itself (its labels), in that order: a caller who
+   * could not be granted the cluster gets PERMISSION_DENIED whether or not it
+   * exists, and never makes the service ask a cloud. A registered cluster is found
+   * without a promise, so the hot path stays synchronous.
    */
-  function authorizedCluster(rpc: GrantableRpc, clusterId: string, context: CallContext, facts: AuditFacts): RegisteredCluster {
+  function authorizedCluster(
+    rpc: GrantableRpc,
+    clusterId: string,
+    context: CallContext,
+    facts: AuditFacts,
+  ): RegisteredCluster | Promise<RegisteredCluster> {
     const problem = clusterIdProblem(clusterId);
     if (problem) throw invalidArgument("cluster_id", "INVALID_CLUSTER_ID", `cluster_id ${problem}`);
     facts.clusterId = clusterId;
-    if (!policy.allows(context.principal.name, rpc, clusterId)) throw permissionDenied(context, rpc, clusterId);
-    const cluster = registry.get(clusterId);
-    if (!cluster) {
+    const principal = context.principal.name;
+    if (!policy.mightAllow(principal, rpc, clusterId)) throw permissionDenied(context, rpc, clusterId);
+    const granted = (cluster: RegisteredCluster | undefined): RegisteredCluster => {
+      if (cluster && policy.allows(principal, rpc, cluster)) {
+        facts.provider = cluster.provider;
+        return cluster;
+      }
+      if (cluster || !policy.revealsAbsence(principal, rpc, clusterId)) throw permissionDenied(context, rpc, clusterId);
       throw new ServiceError({
         reason: "CLUSTER_NOT_FOUND",
         message: `cluster ${clusterId} is not registered`,
         metadata: { cluster_id: clusterId },
       });
-    }
-    facts.provider = cluster.provider;
-    return cluster;
+    };
+    const cluster = registry.get(clusterId);
+    return cluster ? granted(cluster) : registry.find(clusterId, context.signal).then(granted);
+  }
+
+  /** The cluster {@link authorizedCluster} finds, awaited only when it had to ask a cloud. */
+  async function clusterFor(rpc: GrantableRpc, clusterId: string, context: CallContext, facts: AuditFacts): Promise<RegisteredCluster> {
+    const found = authorizedCluster(rpc, clusterId, context, facts);
+    return found instanceof Promise ? await found : found;
   }
 
   async function mintAudited(cluster: RegisteredCluster, context: CallContext, facts: AuditFacts): Promise<MintedToken> {
@@ -131,7 +152,8 @@ export function createClusterTokenHandlers({
       const facts: AuditFacts = {};
       return withFacts(facts, async () => {
         const apiVersion = validApiVersion(request.apiVersion);
-        const cluster = authorizedCluster("GenerateToken", request.clusterId, context, facts);
+        const found = authorizedCluster("GenerateToken", request.clusterId, context, facts);
+        const cluster = found instanceof Promise ? await found : found;
         return execCredentialResponse(await mintAudited(cluster, context, facts), apiVersion);
       });
     },
@@ -142,7 +164,7 @@ export function createClusterTokenHandlers({
         validMode(request.mode);
         const execMode = request.mode === KubeconfigMode.EXEC;
         const flags = execOptionFlags(request.execOptions, execMode);
-        const cluster = authorizedCluster("GetKubeconfig", request.clusterId, context, facts);
+        const cluster = await clusterFor("GetKubeconfig", request.clusterId, context, facts);
         facts.kubeconfigMode = execMode ? "exec" : "embedded-token";
         if (execMode) {
           const user = execUser(exec, cluster, flags);
@@ -163,16 +185,26 @@ export function createClusterTokenHandlers({
       withFacts({}, async () => {
         const principal = context.principal.name;
         if (request.pageSize < 0) throw invalidArgument("page_size", "INVALID_PAGE_SIZE", "page_size must not be negative");
-        const afterId = request.pageToken === "" ? undefined : lastIdOfPageToken(request.pageToken);
+        const filter = parseClusterFilter(request.filter);
+        const afterId = request.pageToken === "" ? undefined : lastIdOfPageToken(request.pageToken, filter.canonical);
         if (request.pageToken !== "" && afterId === undefined) {
-          throw invalidArgument("page_token", "INVALID_PAGE_TOKEN", "page_token is not a next_page_token of ListClusters");
+          throw invalidArgument("page_token", "INVALID_PAGE_TOKEN", "page_token is not a next_page_token of ListClusters with this filter");
         }
         if (!policy.allowsRpc(principal, "ListClusters")) throw permissionDenied(context, "ListClusters");
         const size = Math.min(request.pageSize || defaultPageSize, maxPageSize);
-        const page = clusterPage(registry.list(), afterId, size, (c) => policy.allows(principal, "ListClusters", c.id));
+        const visible = (c: RegisteredCluster) =>
+          policy.allows(principal, "ListClusters", c) &&
+          filter.matches({
+            provider: c.provider,
+            labels: c.labels,
+            get region() {
+              return placement(c).region;
+            },
+          });
+        const page = clusterPage(registry.list(), afterId, size, visible);
         const last = page.clusters.at(-1);
         return {
-          nextPageToken: page.more && last ? pageTokenAfter(last.id) : "",
+          nextPageToken: page.more && last ? pageTokenAfter(last.id, filter.canonical) : "",
           clusters: page.clusters.map((c) =>
             create(ClusterSchema, {
               id: c.id,
@@ -181,6 +213,7 @@ export function createClusterTokenHandlers({
               displayName: c.displayName,
               endpoint: access.knownServer(c) ?? "",
               labels: { ...c.labels },
+              source: registry.source(c),
             }),
           ),
         };

@@ -10,15 +10,14 @@ import { secretFilesIn } from "../config/secret-ref.js";
  */
 export const credentialFilePollMs = 5_000;
 
-/** Which clusters' credentials read each secret file, by file. */
-export function clustersBySecretFile({ credentials, clusters }: Pick<ServiceConfig, "credentials" | "clusters">): Map<string, Set<string>> {
-  const filesOf = new Map(Object.entries(credentials).map(([name, entry]) => [name, secretFilesIn(entry)]));
+/** Which `credentials` entries read each secret file, by file. */
+export function credentialsBySecretFile({ credentials }: Pick<ServiceConfig, "credentials">): Map<string, Set<string>> {
   const byFile = new Map<string, Set<string>>();
-  for (const cluster of clusters) {
-    for (const file of filesOf.get(cluster.credentials) ?? []) {
-      const ids = byFile.get(file) ?? new Set<string>();
-      ids.add(cluster.id);
-      byFile.set(file, ids);
+  for (const [name, entry] of Object.entries(credentials)) {
+    for (const file of secretFilesIn(entry)) {
+      const names = byFile.get(file) ?? new Set<string>();
+      names.add(name);
+      byFile.set(file, names);
     }
   }
   return byFile;
@@ -27,15 +26,15 @@ export function clustersBySecretFile({ credentials, clusters }: Pick<ServiceConf
 /**
  * Watches every secret file the config's credentials read (bounded: see
  * {@link FileChangePoll}) and tells `onRotated` which file changed and which
- * clusters' credentials read it, so that their cached tokens can be dropped.
- * `onRotated` must not throw.
+ * `credentials` entries read it, so that the cached tokens of every cluster minted
+ * with them, configured or discovered, can be dropped. `onRotated` must not throw.
  */
 export function watchCredentialFiles(
-  config: Pick<ServiceConfig, "credentials" | "clusters">,
-  onRotated: (file: string, clusterIds: ReadonlySet<string>) => void,
+  config: Pick<ServiceConfig, "credentials">,
+  onRotated: (file: string, credentials: ReadonlySet<string>) => void,
   intervalMs = credentialFilePollMs,
 ): FileChangePoll {
-  const byFile = clustersBySecretFile(config);
+  const byFile = credentialsBySecretFile(config);
   return new FileChangePoll({
     files: [...byFile.keys()],
     intervalMs,

@@ -44,8 +44,13 @@ function clusterOfKey(key: string): string {
 export class TokenCache {
   private readonly cache: TtlCache<string, MintedToken>;
   private readonly clock: Clock;
-  /** How often each cluster's tokens were forgotten: a mint that began before the last time is not kept. */
+  /**
+   * How often each cluster's tokens were forgotten while mints were under way: a
+   * mint that began before the last time is not kept. Cleared whenever no mint is
+   * under way, so that it holds at most the clusters forgotten during mints.
+   */
   private readonly generations = new Map<string, number>();
+  private minting = 0;
 
   constructor({ maxEntries, attemptTimeoutMs, clock = systemClock }: TokenCacheOptions) {
     this.cache = new TtlCache({ maxEntries, attemptTimeoutMs, clock });
@@ -69,9 +74,17 @@ export class TokenCache {
   ): Promise<MintedToken> {
     return this.cache.get(cacheKey(principal, cluster.id), signal, async (attemptSignal) => {
       const generation = this.generations.get(cluster.id);
-      const minted = await mint(attemptSignal);
-      // Minted with what the credentials were before they changed: hand it to those who asked, but keep it for nobody.
-      if (this.generations.get(cluster.id) !== generation) return { value: minted, expiresAt: 0 };
+      this.minting++;
+      let minted: MintedToken;
+      try {
+        minted = await mint(attemptSignal);
+      } finally {
+        this.minting--;
+      }
+      const changed = this.generations.get(cluster.id) !== generation;
+      if (this.minting === 0) this.generations.clear();
+      // Minted with what the credentials (or the cluster) were before they changed: hand it to those who asked, but keep it for nobody.
+      if (changed) return { value: minted, expiresAt: 0 };
       const issuedAt = this.clock.now();
       return { value: minted, expiresAt: issuedAt + (minted.expiresAt.getTime() - issuedAt) * reuseShareOfLifetime };
     });
@@ -80,10 +93,11 @@ export class TokenCache {
   /**
    * Forgets every token of `clusterIds`, for every caller, and keeps none that a mint
    * already under way returns: their credentials changed (a key file was rewritten),
-   * so tokens signed with the old ones must not be handed out again.
+   * or a discovered cluster changed or went, so tokens minted before must not be
+   * handed out again.
    */
   forgetClusters(clusterIds: ReadonlySet<string>): void {
-    for (const id of clusterIds) this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
+    if (this.minting > 0) for (const id of clusterIds) this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
     this.cache.deleteWhere((key) => clusterIds.has(clusterOfKey(key)));
   }
 }

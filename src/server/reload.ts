@@ -26,6 +26,8 @@ export interface ReloaderOptions {
   build(next: ServiceConfig, previous: Service): Service;
   /** The TLS servers of the listeners, which get the new certificate, key and client CA. */
   tlsServers(): readonly TlsServer[];
+  /** Told once a reload is applied, with its config: what outlives services (account discovery) follows it. */
+  applied?(config: ServiceConfig): void;
 }
 
 /**
@@ -105,9 +107,18 @@ export class Reloader {
     const previous = this.service;
     this.service = service;
     void previous.close();
+    this.options.applied?.(config);
     logger.level = config.logging.level;
     metrics.configReloaded(true);
-    logger.info({ clusters: config.clusters.length, apiKeys: config.security.apiKeys.length, tls: tls !== undefined }, "config reloaded");
+    logger.info(
+      {
+        clusters: config.clusters.length,
+        accounts: config.accounts.length,
+        apiKeys: config.security.apiKeys.length,
+        tls: tls !== undefined,
+      },
+      "config reloaded",
+    );
     return { applied: true };
   }
 

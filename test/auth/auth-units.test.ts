@@ -87,21 +87,51 @@ describe("globs", () => {
 });
 
 describe("AccessPolicy", () => {
+  /** A cluster as grants see it: its id and labels. */
+  const at = (id: string, labels: Record<string, string> = {}) => ({ id, labels });
   const policy = AccessPolicy.fromGrants([
     { principals: ["cert:ci-*"], clusters: ["dev-*"], rpcs: ["GenerateToken"] },
     { principals: ["key:ops"], clusters: ["*"], rpcs: ["*"] },
   ]);
   it("denies by default and allows only what a grant names", () => {
-    assert.ok(policy.allows("cert:ci-runner", "GenerateToken", "dev-eks"));
-    assert.ok(!policy.allows("cert:ci-runner", "GetKubeconfig", "dev-eks"));
-    assert.ok(!policy.allows("cert:ci-runner", "GenerateToken", "prod-eks"));
-    assert.ok(!policy.allows("cert:someone", "GenerateToken", "dev-eks"));
-    assert.ok(policy.allows("key:ops", "GetKubeconfig", "anything"));
-    assert.ok(!policy.allows("cert:ops", "GetKubeconfig", "anything"), "a certificate named like a key is not the key");
-    assert.ok(!policy.allows("key:ci-runner", "GenerateToken", "dev-eks"), "a key named like a certificate is not the certificate");
+    assert.ok(policy.allows("cert:ci-runner", "GenerateToken", at("dev-eks")));
+    assert.ok(!policy.allows("cert:ci-runner", "GetKubeconfig", at("dev-eks")));
+    assert.ok(!policy.allows("cert:ci-runner", "GenerateToken", at("prod-eks")));
+    assert.ok(!policy.allows("cert:someone", "GenerateToken", at("dev-eks")));
+    assert.ok(policy.allows("key:ops", "GetKubeconfig", at("anything")));
+    assert.ok(!policy.allows("cert:ops", "GetKubeconfig", at("anything")), "a certificate named like a key is not the key");
+    assert.ok(!policy.allows("key:ci-runner", "GenerateToken", at("dev-eks")), "a key named like a certificate is not the certificate");
     assert.ok(!policy.allowsRpc("cert:ci-runner", "ListClusters"));
-    assert.ok(!AccessPolicy.fromGrants([]).allows("key:ops", "ListClusters", "x"));
-    assert.ok(AccessPolicy.allowAll().allows("anyone", "GetKubeconfig", "x"));
+    assert.ok(!AccessPolicy.fromGrants([]).allows("key:ops", "ListClusters", at("x")));
+    assert.ok(AccessPolicy.allowAll().allows("anyone", "GetKubeconfig", at("x")));
+  });
+
+  const byLabels = AccessPolicy.fromGrants([
+    { principals: ["key:deployer"], clusterLabels: { env: "prod", team: "pay" }, rpcs: ["GenerateToken"] },
+    { principals: ["key:both"], clusters: ["*.acme"], clusterLabels: { env: "prod" }, rpcs: ["*"] },
+    { principals: ["key:ids"], clusters: ["*.acme"], rpcs: ["GenerateToken"] },
+  ]);
+
+  it("selects by labels, every pair, and by ids and labels together when a grant names both", () => {
+    assert.ok(byLabels.allows("key:deployer", "GenerateToken", at("any", { env: "prod", team: "pay", extra: "x" })));
+    assert.ok(!byLabels.allows("key:deployer", "GenerateToken", at("any", { env: "prod" })), "every pair must match");
+    assert.ok(!byLabels.allows("key:deployer", "GenerateToken", at("any", { env: "prod", team: "ops" })));
+    assert.ok(!byLabels.allows("key:deployer", "GetKubeconfig", at("any", { env: "prod", team: "pay" })));
+    assert.ok(byLabels.allows("key:both", "GetKubeconfig", at("web.acme", { env: "prod" })));
+    assert.ok(!byLabels.allows("key:both", "GetKubeconfig", at("web.other", { env: "prod" })), "the id must match too");
+    assert.ok(!byLabels.allows("key:both", "GetKubeconfig", at("web.acme", { env: "dev" })), "the labels must match too");
+    assert.ok(!byLabels.allows("key:deployer", "GenerateToken", at("any", JSON.parse('{"__proto__": {"env": "prod", "team": "pay"}}'))));
+  });
+
+  it("says before any lookup whether a grant could allow an id, and only id grants may learn that an id does not exist", () => {
+    assert.ok(byLabels.mightAllow("key:deployer", "GenerateToken", "whatever.us-west-2.acme"), "a label grant could select any id");
+    assert.ok(!byLabels.mightAllow("key:deployer", "GetKubeconfig", "whatever"), "not for another RPC");
+    assert.ok(!byLabels.mightAllow("key:both", "GenerateToken", "web.other"), "not outside its ids");
+    assert.ok(!byLabels.mightAllow("key:nobody", "GenerateToken", "web.acme"));
+    assert.ok(!byLabels.revealsAbsence("key:deployer", "GenerateToken", "whatever"));
+    assert.ok(!byLabels.revealsAbsence("key:both", "GenerateToken", "web.acme"));
+    assert.ok(byLabels.revealsAbsence("key:ids", "GenerateToken", "web.acme"));
+    assert.ok(!byLabels.revealsAbsence("key:ids", "GenerateToken", "web.other"));
   });
 });
 

@@ -277,6 +277,7 @@ describe("ListClusters", () => {
           displayName: "Demo",
           endpoint: "https://ABCDEF.gr7.us-west-2.eks.amazonaws.com",
           labels: { env: "test" },
+          source: "config",
         },
         {
           $typeName: undefined,
@@ -287,6 +288,7 @@ describe("ListClusters", () => {
           displayName: "",
           endpoint: "",
           labels: {},
+          source: "config",
         },
       ],
     );

@@ -6,7 +6,7 @@ import type { Clock } from "../../src/common/clock.js";
 import type { ServiceConfig } from "../../src/config/config-schema.js";
 import { createLogger } from "../../src/logging/logger.js";
 import { providers } from "../../src/providers.js";
-import { startServer, type RunningServer } from "../../src/server.js";
+import { type RunningServer, type StartOptions, startServer } from "../../src/server.js";
 import type { Tracing } from "../../src/tracing/tracing.js";
 import { LogCapture } from "./log-capture.js";
 import { testConfig } from "./test-config.js";
@@ -33,7 +33,7 @@ export interface RunningService {
 /** Starts the real server, as `cluster-token serve` does, with logs captured. */
 export async function startTestService(
   config: ServiceConfig = testConfig(),
-  options: { clock?: Clock; tracing?: Tracing } = {},
+  options: { clock?: Clock; tracing?: Tracing; discoveryOptions?: NonNullable<StartOptions["discoveryOptions"]> } = {},
 ): Promise<RunningService> {
   const logs = new LogCapture();
   const server = await startServer(config, { logger: createLogger({ level: "debug", destination: logs, providers }), ...options });
