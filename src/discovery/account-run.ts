@@ -77,7 +77,7 @@ export class AccountRun {
   ) {
     const discovery = provider.discovery;
     this.scopes = discovery?.scopes(account as never) ?? [];
-    const regions = discovery?.regions ? discovery.regions(account as never) : this.scopes;
+    const regions = discovery?.regions?.(account as never);
     this.template = new IdTemplate(account.idTemplate, account.id, regions);
     this.drivers = provider.create({ [account.credentials]: credentials as never }, context.providerOptions);
     this.lister = this.drivers.lister;

@@ -63,8 +63,10 @@ export interface ProviderDiscovery<AccountSchema extends z.ZodObject<typeof acco
    * The regions (or locations) an account's clusters can be in, as the cloud spells
    * them, when its config names them; undefined when any region the cloud reports is
    * possible (a project listed at every location, a subscription). An id asked for
-   * before a poll found it is looked up only in one of these, its region spelled
-   * as the cloud does. Absent: the scopes themselves are the regions.
+   * before a poll found it is then looked up only in one of these, its region
+   * spelled as the cloud does, and an id of another region costs no lookup. Absent:
+   * any region-shaped part of an id is passed to `lookup` as the id spells it, and
+   * the lister keeps to the account's scopes itself.
    */
   regions?(account: z.output<AccountSchema>): readonly string[] | undefined;
 }

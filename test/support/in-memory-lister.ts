@@ -108,6 +108,7 @@ function makeList(cloud: InMemoryCloud) {
       accountSchema: memoryAccountSchema,
       filterKey: "tags" as const,
       scopes: (account: { regions: string[] }) => account.regions,
+      regions: (account: { regions: string[] }) => account.regions,
     },
     create: () => ({ lister: cloud as ClusterLister<never>, close() {} }),
   };
