@@ -111,36 +111,22 @@ function createDriverSet(config: ServiceConfig, options: ProviderOptions): Drive
   return drivers;
 }
 
-/** The ids of the clusters whose entry, and the credentials entry it names, are the same in both configs. */
-function unchangedClusters(previous: ServiceConfig, next: ServiceConfig): string[] {
-  const before = new Map(previous.clusters.map((cluster) => [cluster.id, cluster]));
-  return next.clusters
-    .filter((cluster) => {
-      const old = before.get(cluster.id);
+/**
+ * The ids of the `clusters` or `accounts` entries whose entry, and the credentials
+ * entry it names, are the same in both configs: what a reload leaves as it was.
+ */
+function unchanged(key: "clusters" | "accounts", previous: ServiceConfig, next: ServiceConfig): string[] {
+  const before = new Map<string, { readonly credentials: string }>(previous[key].map((entry) => [entry.id, entry]));
+  return next[key]
+    .filter((entry) => {
+      const old = before.get(entry.id);
       return (
         old !== undefined &&
-        isDeepStrictEqual(old, cluster) &&
-        isDeepStrictEqual(previous.credentials[old.credentials], next.credentials[cluster.credentials])
+        isDeepStrictEqual(old, entry) &&
+        isDeepStrictEqual(previous.credentials[old.credentials], next.credentials[entry.credentials])
       );
     })
-    .map((cluster) => cluster.id);
-}
-
-/** The ids of the accounts whose entry, and the credentials entry it names, are the same in both configs. */
-function unchangedAccounts(previous: ServiceConfig, next: ServiceConfig): Set<string> {
-  const before = new Map(previous.accounts.map((account) => [account.id, account]));
-  return new Set(
-    next.accounts
-      .filter((account) => {
-        const old = before.get(account.id);
-        return (
-          old !== undefined &&
-          isDeepStrictEqual(old, account) &&
-          isDeepStrictEqual(previous.credentials[old.credentials], next.credentials[account.credentials])
-        );
-      })
-      .map((account) => account.id),
-  );
+    .map((entry) => entry.id);
 }
 
 /**
@@ -167,8 +153,8 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
   });
   const replaced = previous && discoveryOf.get(previous);
   if (previous && replaced) {
-    const discovered = discovery?.clusterIdsOf(unchangedAccounts(previous.config, config)) ?? [];
-    access.takeOver(replaced, [...unchangedClusters(previous.config, config), ...discovered]);
+    const discovered = discovery?.clusterIdsOf(new Set(unchanged("accounts", previous.config, config))) ?? [];
+    access.takeOver(replaced, [...unchanged("clusters", previous.config, config), ...discovered]);
   }
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
   const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);

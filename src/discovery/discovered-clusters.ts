@@ -93,7 +93,7 @@ export class DiscoveredClusters {
   /**
    * Applies a complete listing of `scope` of `account` (one started at `startedAt`,
    * whose candidates are `candidates`): at most `maxClusters` for the account, the
-   * first by id; what it no longer holds is removed, and so is a cluster a lookup
+   * first by id (between two candidates with one id, the first listed wins); what it no longer holds is removed, and so is a cluster a lookup
    * found before the listing started when no listing of any of the account's
    * `scopes` has held it since.
    */
@@ -110,7 +110,9 @@ export class DiscoveredClusters {
     const skipped: Refusal[] = [];
     const skip = (id: string, reason: SkipReason, detail: string) => skipped.push({ id, reason, detail });
     const room = maxClusters - this.heldElsewhere(account, scope, candidates);
-    for (const candidate of [...candidates].sort((a, b) => byId(a.cluster, b.cluster))) {
+    // Sorting 10,000 ids costs about 10 ms: only a listing that overflows the cap needs "the first by id".
+    const ordered = candidates.length > room ? [...candidates].sort((a, b) => (a.id < b.id ? -1 : Number(a.id > b.id))) : candidates;
+    for (const candidate of ordered) {
       const { id } = candidate;
       const owner = this.clusters.get(id);
       if (this.staticIds.has(id)) skip(id, "static_id", "a clusters entry has this id");
