@@ -7,6 +7,7 @@ import { Authenticator } from "./auth/authenticator.js";
 import { RateLimiter } from "./auth/rate-limiter.js";
 import { type Clock, systemClock } from "./common/clock.js";
 import type { ServiceConfig } from "./config/config-schema.js";
+import { defaultMaxClusters } from "./config/schema-parts.js";
 import { forgetSecretFiles } from "./config/secret-ref.js";
 import { ClusterAccessResolver } from "./core/cluster-access-resolver.js";
 import { ClusterRegistry, type DiscoveredSource } from "./core/cluster-registry.js";
@@ -144,7 +145,10 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
   const access = new ClusterAccessResolver(drivers, {
     ttlMs: config.discovery.cacheTtlSeconds * 1000,
     attemptTimeoutMs: upstreamTimeoutMs,
-    maxEntries: Math.max(1, config.clusters.length + config.accounts.reduce((sum, account) => sum + account.maxClusters, 0)),
+    maxEntries: Math.max(
+      1,
+      config.clusters.length + config.accounts.reduce((sum, account) => sum + (account.maxClusters ?? defaultMaxClusters), 0),
+    ),
     maxStaleMs: config.discovery.maxStaleSeconds * 1000,
     onStale: (clusterId, err) =>
       logger.warn({ cluster_id: clusterId, error: errorSummary(err, logger) }, "discovery failed; serving the last known endpoint and CA"),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { clusterIdProblem } from "../core/cluster-id.js";
-import { defaultIdTemplate, idTemplateProblem } from "../discovery/id-template.js";
+import { defaultIdTemplate, idTemplateProblem } from "../discovery/id-template-rules.js";
 
 /**
  * Cross-field checks run even when a field has its own problem, so that one run
@@ -108,10 +108,13 @@ export const accountBase = {
   /**
    * The most clusters the account registers, over all its scopes; a listing that
    * returns more keeps the first by id and reports the rest, so that a runaway
-   * account cannot fill the service's memory.
+   * account cannot fill the service's memory. Absent: `defaultMaxClusters` (10,000).
    */
-  maxClusters: z.int().min(1).max(100_000).default(10_000),
+  maxClusters: z.int().min(1).max(100_000).optional(),
 };
+
+/** The most clusters an account registers when its entry sets no `maxClusters`. */
+export const defaultMaxClusters = 10_000;
 
 /** What every `accounts` entry has, whatever its cloud, as the discovery and the listers see it. */
 export type AccountBase = z.output<z.ZodObject<typeof accountBase>> & {

@@ -4,6 +4,7 @@ import type { Clock } from "../common/clock.js";
 import type { ConcurrencyLimit } from "../common/concurrency-limit.js";
 import type { Scheduler } from "../common/scheduler.js";
 import type { AccountConfig } from "../config/config-schema.js";
+import { defaultMaxClusters } from "../config/schema-parts.js";
 import type { RegisteredCluster } from "../core/registered-cluster.js";
 import type { ClusterLister, ListedCluster } from "../drivers/cluster-lister.js";
 import type { ProviderDrivers, ProviderOptions } from "../drivers/driver.js";
@@ -60,6 +61,8 @@ export class AccountRun {
   readonly template: IdTemplate;
   readonly scopes: readonly string[];
   readonly lookups: AccountLookups;
+  /** The account's `maxClusters`, or the default. */
+  readonly maxClusters: number;
   private readonly drivers: ProviderDrivers<never>;
   private readonly lister: ClusterLister<never> | undefined;
   private readonly pollers: ScopePoller<{ clusters: readonly ListedCluster[]; startedAt: number }>[] = [];
@@ -75,6 +78,7 @@ export class AccountRun {
     lookupSettings: LookupSettings,
     private readonly context: DiscoveryContext,
   ) {
+    this.maxClusters = account.maxClusters ?? defaultMaxClusters;
     const discovery = provider.discovery;
     this.scopes = discovery?.scopes(account as never) ?? [];
     const regions = discovery?.regions?.(account as never);
@@ -153,11 +157,11 @@ export class AccountRun {
       }
     }
     signal.throwIfAborted();
-    const changes = store.applyListing(this.account.id, scope, this.scopes, candidates, startedAt, this.account.maxClusters);
+    const changes = store.applyListing(this.account.id, scope, this.scopes, candidates, startedAt, this.maxClusters);
     for (const known of changes.added) logger.info({ account: known.account, scope, cluster_id: known.id }, "discovered cluster added");
     this.reportRemoved(changes.removed, "no longer listed");
     const skipped = [...refused, ...changes.skipped];
-    this.skips.report(logger, this.account.id, scope, skipped, listed.length, this.account.maxClusters);
+    this.skips.report(logger, this.account.id, scope, skipped, listed.length, this.maxClusters);
     observer?.skipped(this.account.id, scope, SkipReport.counts(skipped), labelsDropped);
     observer?.listingSucceeded(this.account.id, scope, changes.known, clock.now());
   }
@@ -177,13 +181,7 @@ export class AccountRun {
     if (!listed || signal.aborted) return undefined;
     const result = admit(listed, this.admission);
     if (result === undefined || "reason" in result || result.id !== id) return undefined;
-    const outcome = this.context.store.registerFound(
-      this.account.id,
-      this.scopes,
-      result,
-      this.context.clock.now(),
-      this.account.maxClusters,
-    );
+    const outcome = this.context.store.registerFound(this.account.id, this.scopes, result, this.context.clock.now(), this.maxClusters);
     if (outcome === "added")
       this.context.logger.info({ account: this.account.id, cluster_id: id, via: "lookup" }, "discovered cluster added");
     else if (outcome !== "known") return undefined;

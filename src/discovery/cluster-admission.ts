@@ -4,7 +4,8 @@ import type { AccountBase } from "../config/schema-parts.js";
 import { clusterIdProblem } from "../core/cluster-id.js";
 import type { RegisteredCluster } from "../core/registered-cluster.js";
 import type { ListedCluster } from "../drivers/cluster-lister.js";
-import { matchesTagFilter, sanitizeLabels } from "./cluster-labels.js";
+import { matchesFilter } from "../drivers/listing-parts.js";
+import { sanitizeLabels } from "./cluster-labels.js";
 import type { IdTemplate } from "./id-template.js";
 
 /**
@@ -65,7 +66,8 @@ export function admit(
   previous?: { readonly fingerprint: string; readonly cluster: RegisteredCluster },
 ): Candidate | Refusal | undefined {
   const { account, template, clusterSchema, generation } = context;
-  if (!matchesTagFilter(listed.labels, account.tags)) return undefined;
+  // The lister should have left it out; the core checks again, so that the cloud's filter and the service's agree.
+  if (!matchesFilter(listed.labels, account.tags)) return undefined;
   const id = template.render(listed.name, listed.region);
   const problem = clusterIdProblem(id);
   if (problem) return { id, reason: "invalid_id", detail: `the id ${problem}` };

@@ -42,15 +42,3 @@ export function sanitizeLabels(tags: Readonly<Record<string, string>>): Sanitize
   // Built by fromEntries, so that a key such as "__proto__" is an own property like any other.
   return { labels: Object.fromEntries(kept), dropped: keys.length - kept.length };
 }
-
-/**
- * Whether a cluster's tags, as the cloud reported them, hold every pair of an
- * account's `tags` filter. The core checks it even when the lister filtered, so that
- * the cloud's filter and the service's agree.
- */
-export function matchesTagFilter(tags: Readonly<Record<string, string>>, filter: Readonly<Record<string, string>>): boolean {
-  for (const [key, value] of Object.entries(filter)) {
-    if (!Object.hasOwn(tags, key) || tags[key] !== value) return false;
-  }
-  return true;
-}

@@ -1,54 +1,7 @@
-/** What an `idTemplate` is made from: the placeholders it may use, each at most once. */
-export const idPlaceholders = ["name", "region", "account"] as const;
-/** One placeholder of an id template. */
-export type IdPlaceholder = (typeof idPlaceholders)[number];
+import { idSpelling } from "../drivers/listing-parts.js";
+import { type IdPlaceholder, type Piece, pieces } from "./id-template-rules.js";
 
-/** The id template of an account that sets none: the cluster's name, region and account, dot-separated. */
-export const defaultIdTemplate = "{name}.{region}.{account}";
-
-/**
- * What a cloud's value becomes in an id: lower-cased, with "_" turned into "-",
- * since cluster ids are lower-case and have no "_". Anything else an id may not hold
- * stays, so that the id is then refused (and reported) rather than silently changed
- * into another cluster's.
- */
-export function idPart(value: string): string {
-  return value.toLowerCase().replaceAll("_", "-");
-}
-
-type Piece = { readonly literal: string } | { readonly placeholder: IdPlaceholder };
-
-/** The pieces of `template`, or what is wrong with it. */
-function pieces(template: string): Piece[] | string {
-  const result: Piece[] = [];
-  const used = new Set<string>();
-  const pattern = /\{([^{}]*)\}|([^{}]+)|([{}])/g;
-  for (const [, name, literal, brace] of template.matchAll(pattern)) {
-    if (brace !== undefined) return `has an unmatched "${brace}"`;
-    if (literal !== undefined) {
-      if (!/^[a-z0-9.-]+$/.test(literal)) return 'may hold only lower-case letters, digits, "-" and "." besides its placeholders';
-      result.push({ literal });
-      continue;
-    }
-    if (!(idPlaceholders as readonly string[]).includes(name ?? "")) {
-      return `uses {${name}}; the placeholders are ${idPlaceholders.map((p) => `{${p}}`).join(", ")}`;
-    }
-    if (used.has(name ?? "")) return `uses {${name}} twice`;
-    if (result.at(-1) !== undefined && "placeholder" in (result.at(-1) as Piece)) {
-      return "must separate its placeholders by at least one character, so that an id can be read back";
-    }
-    used.add(name ?? "");
-    result.push({ placeholder: name as IdPlaceholder });
-  }
-  if (!used.has("name")) return "must contain {name}";
-  return result;
-}
-
-/** Says what is wrong with an account's `idTemplate`, or returns undefined when it is usable. */
-export function idTemplateProblem(template: string): string | undefined {
-  const parsed = pieces(template);
-  return typeof parsed === "string" ? parsed : undefined;
-}
+export { defaultIdTemplate, idTemplateProblem } from "./id-template-rules.js";
 
 /** A cluster's name and region as read back from an id. */
 export interface ParsedId {
@@ -85,8 +38,8 @@ export class IdTemplate {
     const parsed = pieces(template);
     if (typeof parsed === "string") throw new Error(`@private idTemplate ${parsed}`);
     this.pieces = parsed;
-    this.account = idPart(account);
-    this.regionOf = regions && new Map(regions.map((region) => [idPart(region), region]));
+    this.account = idSpelling(account);
+    this.regionOf = regions && new Map(regions.map((region) => [idSpelling(region), region]));
     this.groups = parsed.flatMap((piece) => ("placeholder" in piece && piece.placeholder !== "account" ? [piece.placeholder] : []));
     if (!parsed.some((piece) => "placeholder" in piece && piece.placeholder === "region")) return;
     const regionPattern = this.regionOf
@@ -107,7 +60,7 @@ export class IdTemplate {
 
   /** The id of a cluster named `name` in `region` (not yet checked against the id rules). */
   render(name: string, region: string): string {
-    const values: Record<IdPlaceholder, string> = { name: idPart(name), region: idPart(region), account: this.account };
+    const values: Record<IdPlaceholder, string> = { name: idSpelling(name), region: idSpelling(region), account: this.account };
     return this.pieces.map((piece) => ("literal" in piece ? piece.literal : values[piece.placeholder])).join("");
   }
 

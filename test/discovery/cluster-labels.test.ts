@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { matchesTagFilter, maxDiscoveredLabels, sanitizeLabels } from "../../src/discovery/cluster-labels.js";
+import { maxDiscoveredLabels, sanitizeLabels } from "../../src/discovery/cluster-labels.js";
+import { matchesFilter } from "../../src/drivers/listing-parts.js";
 
 describe("discovered labels", () => {
   it("keeps ordinary tags as they are", () => {
@@ -46,9 +47,9 @@ describe("discovered labels", () => {
   });
 
   it("matches an account's filter on the tags as reported: every pair, own keys only", () => {
-    assert.ok(matchesTagFilter({ env: "prod", team: "a" }, { env: "prod" }));
-    assert.ok(matchesTagFilter({ env: "prod" }, {}));
-    assert.ok(!matchesTagFilter({ env: "dev", team: "a" }, { env: "prod", team: "a" }));
-    assert.ok(!matchesTagFilter({}, { toString: Object.prototype.toString.toString() }), "inherited keys are not tags");
+    assert.ok(matchesFilter({ env: "prod", team: "a" }, { env: "prod" }));
+    assert.ok(matchesFilter({ env: "prod" }, {}));
+    assert.ok(!matchesFilter({ env: "dev", team: "a" }, { env: "prod", team: "a" }));
+    assert.ok(!matchesFilter({}, { toString: Object.prototype.toString.toString() }), "inherited keys are not tags");
   });
 });

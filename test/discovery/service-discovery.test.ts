@@ -63,7 +63,10 @@ describe("a service over account discovery", () => {
   it("finds endpoint and CA through the discovery path when the listing gave none, cached like a configured cluster's", async () => {
     const { client, describer } = await serviceOverDiscovery();
     for (let i = 0; i < 3; i++) {
-      assert.match((await client.getKubeconfig({ clusterId: "bare.us-west-2.acme" })).kubeconfig, /server: https:\/\/described\.example\.com/);
+      assert.match(
+        (await client.getKubeconfig({ clusterId: "bare.us-west-2.acme" })).kubeconfig,
+        /server: https:\/\/described\.example\.com/,
+      );
     }
     assert.equal(describer.calls, 1);
     assert.match((await client.getKubeconfig({ clusterId: "web.us-west-2.acme" })).kubeconfig, /server: https:\/\/web\.example\.com/);
@@ -80,7 +83,10 @@ describe("a service over account discovery", () => {
     describer.server = "https://moved.example.com";
     await fixture.poll(300_000, 1);
     await client.generateToken({ clusterId: "bare.us-west-2.acme" });
-    assert.match((await client.getKubeconfig({ clusterId: "bare.us-west-2.acme", mode: KubeconfigMode.EXEC })).kubeconfig, /moved\.example\.com/);
+    assert.match(
+      (await client.getKubeconfig({ clusterId: "bare.us-west-2.acme", mode: KubeconfigMode.EXEC })).kubeconfig,
+      /moved\.example\.com/,
+    );
     assert.deepEqual([token.minted, describer.calls], [2, 2]);
   });
 });
