@@ -9,6 +9,7 @@
  */
 import { cpus } from "node:os";
 import { benchCredentialCommand } from "./credential-vs-awscli.js";
+import { benchDiscovery } from "./discovery.js";
 import { benchManyClusters } from "./many-clusters.js";
 import { benchMetricsScrape } from "./metrics-scrape.js";
 import { benchMint } from "./mint.js";
@@ -36,3 +37,5 @@ try {
 }
 console.log("\n| registry at scale | start-up | memory | throughput |\n|---|---|---|---|");
 console.log((await benchManyClusters()).join("\n"));
+console.log("\n| account discovery | measured | goal |\n|---|---|---|");
+console.log((await benchDiscovery()).join("\n"));

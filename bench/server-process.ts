@@ -61,8 +61,23 @@ export async function startServerProcess({
   plaintext = false,
   tokenCache = true,
   metrics = false,
-  env = {} as Record<string, string>,
+  env = {},
   health = false,
+  configure,
+  onOutput,
+}: {
+  moreClusters?: number;
+  plaintext?: boolean;
+  tokenCache?: boolean;
+  metrics?: boolean;
+  /** More environment variables for the server (OTEL_* for tracing). */
+  env?: Record<string, string>;
+  /** Opens the plaintext health port too. */
+  health?: boolean;
+  /** Changes the config before it is written: accounts, more grants, other settings. */
+  configure?: (config: Record<string, unknown>, dir: string) => void | Promise<void>;
+  /** Told every chunk of standard output, from the start (log lines, such as discovered clusters). */
+  onOutput?: (chunk: string) => void;
 } = {}): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), "cts-bench-"));
   await writeFile(join(dir, "key-id"), benchAwsKeys.accessKeyId);
@@ -103,6 +118,7 @@ export async function startServerProcess({
       })),
     ],
   };
+  await configure?.(config, dir);
   await writeFile(join(dir, "config.yaml"), stringify(config));
   const spawnedAt = performance.now();
   const child = spawn(
@@ -116,13 +132,14 @@ export async function startServerProcess({
     ],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } },
   );
+  if (onOutput) child.stdout.setEncoding("utf8").on("data", onOutput);
   return new Promise((resolve, reject) => {
     let out = "";
-    child.stdout.on("data", (d: Buffer) => {
+    const serving = (d: Buffer | string) => {
       out += d;
       const m = /"grpc":"([^"]+)","http":"([^"]+)"(?:,"metrics":"([^"]+)")?(?:,"health":"([^"]+)")?/.exec(out);
       if (m) {
-        child.stdout.removeAllListeners("data");
+        child.stdout.removeListener("data", serving);
         child.stdout.resume();
         resolve({
           grpc: m[1]!,
@@ -148,7 +165,8 @@ export async function startServerProcess({
           },
         });
       }
-    });
+    };
+    child.stdout.on("data", serving);
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
 }
