@@ -8,6 +8,7 @@ import type { DiscoveredSource } from "../core/cluster-registry.js";
 import type { RegisteredCluster } from "../core/registered-cluster.js";
 import type { ProviderOptions } from "../drivers/driver.js";
 import { sharedLookupError } from "../errors/upstream-error.js";
+import { errorSummary } from "../logging/logger.js";
 import type { LookupSettings } from "./account-lookups.js";
 import { AccountRun, type CycleEvent, type DiscoveringProvider } from "./account-run.js";
 import { DiscoveredClusters } from "./discovered-clusters.js";
@@ -167,13 +168,27 @@ export class AccountDiscovery implements DiscoveredSource {
   }
 
   private newRun(account: AccountConfig, credentials: unknown, settings: LookupSettings): AccountRun | undefined {
-    const { providers, logger, observer, upstreamTimeoutMs, clock = systemClock, warn } = this.options;
+    const { providers, logger } = this.options;
     const provider = providers.find((p) => p.name === account.provider && p.discovery !== undefined);
     if (!provider) {
       // The config's schema accepts only accounts of discovering providers; this is a bug if it happens.
       logger.error({ account: account.id }, "no provider of this build discovers the account's clusters");
       return undefined;
     }
+    try {
+      return this.buildRun(account, credentials, provider, settings);
+    } catch (err) {
+      // A provider that cannot build its lister for a validated entry is a bug; the other accounts go on.
+      logger.error(
+        { account: account.id, error: errorSummary(err, logger) },
+        "the account's lister could not be built; its clusters are not discovered",
+      );
+      return undefined;
+    }
+  }
+
+  private buildRun(account: AccountConfig, credentials: unknown, provider: DiscoveringProvider, settings: LookupSettings): AccountRun {
+    const { logger, observer, upstreamTimeoutMs, clock = systemClock, warn } = this.options;
     return new AccountRun(account, credentials, provider, ++this.generation, settings, {
       store: this.store,
       slots: this.slots,
