@@ -16,8 +16,11 @@ import type { UnaryInvoker } from "./transports/unary-invoker.js";
 
 /** Options of {@link startServer}: those of the service it builds, less what the server owns or decides. */
 export type StartOptions = Omit<ServiceOptions, "audit" | "metrics" | "previous" | "discovery"> & {
-  /** The account discovery's providers, timers and cycle hook, for tests; the provider list and real timers when absent. */
-  readonly discoveryOptions?: Partial<Pick<AccountDiscoveryOptions, "providers" | "scheduler" | "random" | "onCycle">>;
+  /**
+   * The account discovery's providers, timers and cycle hook (tests), and what to do once the first listings
+   * have ended (the command collects their garbage); the provider list and real timers when absent.
+   */
+  readonly discoveryOptions?: Partial<Pick<AccountDiscoveryOptions, "providers" | "scheduler" | "random" | "onCycle" | "onFirstListings">>;
 };
 
 /**

@@ -91,10 +91,14 @@ export async function run(args: string[]): Promise<number> {
     tracingSettings && (await (await import("../tracing/start-tracing.js")).startTracing(tracingSettings, process.env, logger));
   // The parsed file is garbage from here on: collect it before serving, not never.
   await collectStartupGarbage();
-  const server = await startServer(loaded.config, { logger, ...(tracing ? { tracing } : {}) }).catch(async (err: unknown) => {
-    await tracing?.shutdown(tracingFlushMs);
-    throw err;
-  });
+  // The first listings of the accounts leave every page they read behind, as parsing the config does.
+  const discoveryOptions = { onFirstListings: () => void collectStartupGarbage() };
+  const server = await startServer(loaded.config, { logger, discoveryOptions, ...(tracing ? { tracing } : {}) }).catch(
+    async (err: unknown) => {
+      await tracing?.shutdown(tracingFlushMs);
+      throw err;
+    },
+  );
   logger.info({ config: loaded.path }, "config loaded");
   const configPath = loaded.path;
   const { drainDelaySeconds, graceSeconds } = loaded.config.shutdown;

@@ -137,7 +137,7 @@ const serviceKeysSchema = z.strictObject({
   accountDiscovery: z
     .strictObject({
       /** The most listings (one scope of one account each) that run at once, across all accounts. */
-      maxConcurrentListings: z.int().min(1).max(64).default(4),
+      maxConcurrentListings: z.int().min(1).max(64).default(8),
       /** How long one listing of a scope, every page of it, may take before it is abandoned as failed. */
       listingTimeoutSeconds: z.number().min(1).max(3600).default(120),
       /** How long an id that a lookup found no cluster for is answered NOT_FOUND without asking the cloud again. */

@@ -36,6 +36,12 @@ export interface AccountDiscoveryOptions {
   readonly warn?: ProviderOptions["warn"];
   /** Told after every listing of every scope: the hook tests wait on instead of sleeping. */
   readonly onCycle?: (event: CycleEvent) => void;
+  /**
+   * Told once, when every scope of the accounts of the first config has been listed
+   * once (or failed): the burst of start-up work is over, and what it left behind
+   * (every page of every listing) is garbage that an idle process would keep.
+   */
+  readonly onFirstListings?: () => void;
 }
 
 function lookupSettings({ accountDiscovery: d }: DiscoveryConfig): LookupSettings {
@@ -59,6 +65,9 @@ export class AccountDiscovery implements DiscoveredSource {
   private generation = 0;
   private listingTimeoutMs = 0;
   private closed = false;
+  /** The scopes of the first config whose first listing has not ended ("account\u0000scope"); undefined before it. */
+  private firstListings: Set<string> | undefined;
+  private firstListingsTold = false;
 
   constructor(private readonly options: AccountDiscoveryOptions) {}
 
@@ -157,7 +166,21 @@ export class AccountDiscovery implements DiscoveredSource {
       counts.stopped++;
     }
     this.runs = next;
+    if (!this.firstListings) {
+      this.firstListings = new Set([...next.values()].flatMap((run) => run.scopes.map((scope) => `${run.account.id}\u0000${scope}`)));
+      // Nothing to list: nothing to collect after.
+      this.firstListingsTold = this.firstListings.size === 0;
+    }
     if (config.accounts.length + counts.stopped > 0) logger.info({ accounts: next.size, ...counts }, "accounts configured");
+  }
+
+  /** Notes that a listing ended; tells `onFirstListings` once every first listing of the first config has ended. */
+  private listed(event: CycleEvent): void {
+    this.options.onCycle?.(event);
+    this.firstListings?.delete(`${event.account}\u0000${event.scope}`);
+    if (this.firstListingsTold || this.firstListings === undefined || this.firstListings.size > 0) return;
+    this.firstListingsTold = true;
+    this.options.onFirstListings?.();
   }
 
   /** Stops every account's pollers and closes their listers; discovered clusters stay readable until the process ends. */
@@ -199,7 +222,7 @@ export class AccountDiscovery implements DiscoveredSource {
       observer,
       providerOptions: { upstreamTimeoutMs, clock, ...(warn ? { warn } : {}) },
       listingTimeoutMs: () => this.listingTimeoutMs,
-      onCycle: this.options.onCycle,
+      onCycle: (event) => this.listed(event),
     });
   }
 }

@@ -179,4 +179,25 @@ describe("account discovery", () => {
       1,
     );
   });
+
+  it("says once, when every scope of the first config has been listed or has failed, that the first listings are over", async () => {
+    fixture = new DiscoveryFixture();
+    fixture.cloud.add("us-west-2", withAccess("web"));
+    fixture.cloud.faults.set("eu-west-1", { fail: listingFailure("UPSTREAM_UNAVAILABLE") });
+    fixture.cloud.faults.set("ap-south-1", { hold: true });
+    const config = fixture.config([
+      { id: "acme", regions: ["us-west-2", "eu-west-1"] },
+      { id: "beta", regions: ["ap-south-1"] },
+    ]);
+    await fixture.start(config, 2);
+    assert.equal(fixture.firstListingsEnded, 0, "a scope is still listing");
+    fixture.cloud.faults.delete("ap-south-1");
+    const third = fixture.cycles.next();
+    fixture.cloud.release();
+    await third;
+    assert.equal(fixture.firstListingsEnded, 1);
+    fixture.discovery.configure(fixture.config([{ id: "gamma", regions: ["us-west-2"] }]));
+    await fixture.poll(300_000, 1);
+    assert.equal(fixture.firstListingsEnded, 1, "once: not after later listings or reloads");
+  });
 });

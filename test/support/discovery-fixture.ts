@@ -37,6 +37,8 @@ export class DiscoveryFixture {
   readonly logs = new LogCapture();
   readonly metrics = new ServiceMetrics({ defaultMetrics: false });
   readonly discovery: AccountDiscovery;
+  /** How often discovery said its first listings had ended. */
+  firstListingsEnded = 0;
 
   constructor(options: { upstreamTimeoutMs?: number } = {}) {
     this.discovery = new AccountDiscovery({
@@ -48,6 +50,7 @@ export class DiscoveryFixture {
       scheduler: this.scheduler,
       random: () => 0.5,
       onCycle: this.cycles.record,
+      onFirstListings: () => this.firstListingsEnded++,
     });
   }
 
