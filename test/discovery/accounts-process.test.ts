@@ -8,7 +8,7 @@ import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_ser
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { type FakeEks, startFakeEks } from "../fakes/fake-eks.js";
 import { expectError } from "../support/error-info.js";
-import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
+import { type ServeProcess, whileServing } from "../support/serve-process.js";
 import { rawTestConfig, testAwsKeys, testCaData } from "../support/test-config.js";
 
 const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
@@ -52,18 +52,17 @@ describe("accounts on the real process", () => {
     return svc.lines().slice(from).filter(match);
   }
 
-  async function serving(raw: Record<string, unknown>, test: (svc: ServeProcess, client: ReturnType<typeof clientOf>) => Promise<void>) {
-    const svc = await startServeProcess(raw, { env: childEnv });
-    try {
-      await test(svc, clientOf(svc));
-    } finally {
-      eks.fault = undefined;
-      await eks.release();
-      eks.reset();
-      svc.child.kill("SIGTERM");
-      await svc.exited();
-    }
-  }
+  const serving = (raw: Record<string, unknown>, test: (svc: ServeProcess, client: ReturnType<typeof clientOf>) => Promise<void>) =>
+    whileServing(
+      raw,
+      { env: childEnv },
+      (svc) => test(svc, clientOf(svc)),
+      async () => {
+        eks.fault = undefined;
+        await eks.release();
+        eks.reset();
+      },
+    );
   const clientOf = (svc: ServeProcess) => createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
   const ids = async (client: ReturnType<typeof clientOf>) => (await client.listClusters({})).clusters.map((c) => `${c.id}@${c.source}`);
   const eksCluster = (name: string, tags: Record<string, string> = {}) => ({

@@ -8,7 +8,7 @@ import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_ser
 import { startFakeEks } from "../fakes/fake-eks.js";
 import type { FakeServer } from "../fakes/fake-http-server.js";
 import { expectError } from "../support/error-info.js";
-import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
+import { type ServeProcess, whileServing } from "../support/serve-process.js";
 import { rawTestConfig, testAwsKeys, testCaData } from "../support/test-config.js";
 
 const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
@@ -42,16 +42,15 @@ describe("discovery's stale rules on the real process", () => {
     return { ...raw, discovery: { cacheTtlSeconds: 0, maxStaleSeconds } };
   }
 
-  async function serving(raw: Record<string, unknown>, test: (svc: ServeProcess, client: ReturnType<typeof clientOf>) => Promise<void>) {
-    const svc = await startServeProcess(raw, { env: childEnv });
-    try {
-      await test(svc, clientOf(svc));
-    } finally {
-      eks.fault = undefined;
-      svc.child.kill("SIGTERM");
-      await svc.exited();
-    }
-  }
+  const serving = (raw: Record<string, unknown>, test: (svc: ServeProcess, client: ReturnType<typeof clientOf>) => Promise<void>) =>
+    whileServing(
+      raw,
+      { env: childEnv },
+      (svc) => test(svc, clientOf(svc)),
+      () => {
+        eks.fault = undefined;
+      },
+    );
   const clientOf = (svc: ServeProcess) => createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
   const listed = async (client: ReturnType<typeof clientOf>, id: string) =>
     (await client.listClusters({})).clusters.find((c) => c.id === id)?.endpoint;

@@ -94,3 +94,24 @@ export async function startServeProcess(
     throw err;
   }
 }
+
+/**
+ * Runs `test` on `cluster-token serve` started on `raw`, then, whatever the test did,
+ * runs `cleanup` (such as clearing a fake's faults) and stops the process with
+ * SIGTERM, waiting for it to exit.
+ */
+export async function whileServing(
+  raw: unknown,
+  options: Parameters<typeof startServeProcess>[1],
+  test: (svc: ServeProcess) => Promise<void>,
+  cleanup: () => void | Promise<void> = () => {},
+): Promise<void> {
+  const svc = await startServeProcess(raw, options);
+  try {
+    await test(svc);
+  } finally {
+    await cleanup();
+    svc.child.kill("SIGTERM");
+    await svc.exited();
+  }
+}
