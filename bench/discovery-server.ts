@@ -51,6 +51,7 @@ export async function discoveringServer(
   return { server, total, discovered: () => count, allDiscoveredMs };
 }
 
+/** A gRPC client of `server`, trusting its test CA; pass `server.headers` with each call. */
 export function clientOf(server: ServerProcess) {
   return createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `https://${server.grpc}`, nodeOptions: { ca: server.ca } }));
 }

@@ -58,8 +58,11 @@ const admissionChunk = 500;
  * and its lookups of unknown ids. It lives until the account is removed or changed.
  */
 export class AccountRun {
+  /** Makes its discovered clusters' ids, and reads ids back for lookups. */
   readonly template: IdTemplate;
+  /** What its provider lists on its own: regions, projects and locations, subscriptions. */
   readonly scopes: readonly string[];
+  /** Its lookups of ids no listing has found. */
   readonly lookups: AccountLookups;
   /** The account's `maxClusters`, or the default. */
   readonly maxClusters: number;
@@ -103,6 +106,7 @@ export class AccountRun {
     const { lister } = this;
     if (!lister) {
       this.context.logger.error({ account: this.account.id }, "the account's provider built no lister; its clusters are not discovered");
+      for (const scope of this.scopes) this.context.onCycle?.({ account: this.account.id, scope, ok: false });
       return;
     }
     const { slots, scheduler, random, clock, listingTimeoutMs } = this.context;

@@ -1,6 +1,7 @@
 import { idSpelling } from "../drivers/listing-parts.js";
 import { type IdPlaceholder, type Piece, pieces } from "./id-template-rules.js";
 
+/** The template rules the config checks, beside the template they check. */
 export { defaultIdTemplate, idTemplateProblem } from "./id-template-rules.js";
 
 /** A cluster's name and region as read back from an id. */
