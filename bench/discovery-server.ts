@@ -2,6 +2,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ClusterTokenService } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import type { BenchAccount, BenchClouds } from "./discovery-clouds.js";
+import { type GrpcCall, h2load, sideBySide } from "./load-generators.js";
 import { percentile, type ServerProcess, startServerProcess } from "./server-process.js";
 
 const added = '"msg":"discovered cluster added"';
@@ -39,6 +40,8 @@ export async function discoveringServer(
       more(config);
     },
     onOutput: (chunk) => {
+      // Once every cluster is found, the output is only drained, as other servers' is: reading it costs the shared CPUs.
+      if (!Number.isNaN(allAt)) return;
       const lines = (partial + chunk).split("\n");
       partial = lines.pop() ?? "";
       for (const line of lines) if (line.includes(added)) count++;
@@ -68,4 +71,28 @@ export async function medianMs(runs: number, call: (i: number) => Promise<unknow
     times.sort((a, b) => a - b),
     50,
   );
+}
+
+/**
+ * Two calls, each on its server, driven alternately by h2load (`BENCH_ROUNDS`
+ * rounds of 4 s): their rates and ratio (b ÷ a), and each one's event-loop CPU per
+ * call read from /proc, steadier than rates on a shared machine.
+ */
+export async function compared(a: [ServerProcess, GrpcCall], b: [ServerProcess, GrpcCall]): Promise<string> {
+  const cpu = { a: [] as number[], b: [] as number[] };
+  const load =
+    ([server, call]: [ServerProcess, GrpcCall], into: number[]) =>
+    async () => {
+      const before = server.eventLoopCpuSeconds() * 1000;
+      const result = await h2load(`https://${server.grpc}`, call, { headers: server.headers, seconds: 4 });
+      into.push(((server.eventLoopCpuSeconds() * 1000 - before) * 1000) / Math.max(1, result.succeeded));
+      return result;
+    };
+  const { a: ra, b: rb, ratio } = await sideBySide(load(a, cpu.a), load(b, cpu.b));
+  const us = (list: number[]) =>
+    percentile(
+      [...list].sort((x, y) => x - y),
+      50,
+    ).toFixed(0);
+  return `${Math.round(rb.rate)} ÷ ${Math.round(ra.rate)} req/s: **${ratio}**; event-loop CPU ${us(cpu.b)} ÷ ${us(cpu.a)} µs a call`;
 }
