@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
+import { AttemptContext } from "../../common/attempt-context.js";
 import { requestJson } from "../../common/http-json.js";
 import { type ServiceError, isServiceError } from "../../errors/service-error.js";
 import {
@@ -21,13 +21,13 @@ interface Attempt {
   failure?: ServiceError;
 }
 
-const attempts = new AsyncLocalStorage<Attempt>();
+const attempts = new AttemptContext<Attempt>();
 
 /**
  * Runs `work` (an MSAL call) as one bounded attempt: every request MSAL makes in it
  * is aborted with `signal`, and a transport failure or HTTP error of those requests
  * becomes the portable error, instead of MSAL's generic `network_error` or
- * `ServerError`. MSAL takes no AbortSignal, hence the AsyncLocalStorage.
+ * `ServerError`. MSAL takes no AbortSignal, hence the AttemptContext.
  */
 export async function withEntraAttempt<T>(call: UpstreamCall, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
   const attempt: Attempt = { signal, call };
@@ -66,7 +66,7 @@ export class EntraNetwork implements INetworkModule {
   }
 
   private async send<T>(method: "GET" | "POST", url: string, options: NetworkRequestOptions | undefined): Promise<NetworkResponse<T>> {
-    const attempt = attempts.getStore();
+    const attempt = attempts.current();
     const call = attempt?.call ?? { provider: azureProviderName, operation: "entra:token" };
     try {
       const answer = await requestJson({

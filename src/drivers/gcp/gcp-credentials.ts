@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import { gaxios, GoogleAuth, Impersonated, JWT, type AuthClient } from "google-auth-library";
 import { type GcpCredentialConfig, gcpProviderName } from "./gcp-config.js";
 import { describeSecretRef, resolveSecret } from "../../config/secret-ref.js";
+import { AttemptContext } from "../../common/attempt-context.js";
 import type { Clock } from "../../common/clock.js";
 import { SingleFlight } from "../../common/single-flight.js";
 import { ServiceError } from "../../errors/service-error.js";
@@ -29,7 +29,7 @@ export interface GoogleAccessToken {
  * google-auth-library's token calls take no signal, so the transporter reads it from
  * here: that is how an attempt's deadline reaches the library's own HTTP request.
  */
-const attemptSignal = new AsyncLocalStorage<AbortSignal>();
+const attemptSignal = new AttemptContext<AbortSignal>();
 
 /**
  * A gaxios transporter for google-auth-library's clients. Every request makes one
@@ -47,7 +47,7 @@ function createTransporter(tokenEndpoint: string | undefined, timeoutMs: number)
       if (target && String(options.url) === googleTokenUrl) options.url = target;
       options.retry = false;
       options.retryConfig = { ...options.retryConfig, retry: 0, noResponseRetries: 0 };
-      const signal = attemptSignal.getStore();
+      const signal = attemptSignal.current();
       if (signal) options.signal = options.signal ? AbortSignal.any([options.signal, signal]) : signal;
       return options;
     },
