@@ -165,16 +165,10 @@ const serviceKeysSchema = z.strictObject({
  * "Configuration" section. Unknown keys are errors, so typos cannot pass silently.
  */
 export function buildConfigSchema(providers: readonly ProviderSchemas[]) {
-  const names = providers.map((p) => p.name).join(", ");
-  const credentialSchema = z.discriminatedUnion("provider", nonEmpty(providers.map((p) => p.credentialSchema)), {
-    error: (issue) => (issue.code === "invalid_union" && "discriminator" in issue ? `provider must be one of: ${names}` : undefined),
-  });
-  const clusterSchema = z.discriminatedUnion("provider", nonEmpty(providers.map((p) => p.clusterSchema)), {
-    error: (issue) =>
-      issue.code === "invalid_union" && "discriminator" in issue
-        ? `unknown provider ${JSON.stringify((issue.input as { provider?: unknown } | undefined)?.provider)}; known providers: ${names}`
-        : undefined,
-  });
+  // An entry whose provider is missing or unknown is worded by load-config's configProblems, which names its stray keys.
+  const credentialSchema = z.discriminatedUnion("provider", nonEmpty(providers.map((p) => p.credentialSchema)));
+  const clusterSchema = z.discriminatedUnion("provider", nonEmpty(providers.map((p) => p.clusterSchema)));
+  const known = new Set(providers.map((p) => p.name));
   return serviceKeysSchema
     .extend({
       credentials: z
@@ -210,6 +204,8 @@ export function buildConfigSchema(providers: readonly ProviderSchemas[]) {
           });
         }
         seen.set(cluster.id, index);
+        // A missing or malformed name has its own problem (or its entry's provider has), which this would only repeat.
+        if (typeof cluster.credentials !== "string" || cluster.credentials === "") return;
         const credential = credentials[cluster.credentials];
         if (!credential) {
           ctx.addIssue({
@@ -218,7 +214,8 @@ export function buildConfigSchema(providers: readonly ProviderSchemas[]) {
             path: ["clusters", index, "credentials"],
             message: `names "${cluster.credentials}", which is not an entry of credentials`,
           });
-        } else if (credential.provider !== cluster.provider) {
+        } else if (credential.provider !== cluster.provider && known.has(cluster.provider) && known.has(String(credential.provider))) {
+          // An unknown provider on either side has its own problem reported; a mismatch with it would only repeat that.
           ctx.addIssue({
             code: "custom",
             input: cluster.credentials,

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
-import type { z } from "zod";
+import { configProblems } from "./config-problems.js";
 import { buildConfigSchema, type ConfigSchema, type ProviderSchemas, type ServiceConfig } from "./config-schema.js";
 import { anchorSecretRef, isSecretRef } from "./secret-ref.js";
 import { readSettledFile, type SettleOptions, UnsettledFileError } from "./settled-file.js";
@@ -15,15 +15,17 @@ export const embeddedConfigPath = fileURLToPath(new URL("../../../config/default
 
 /**
  * A config that cannot be used. `problems` holds one line per problem, each naming
- * the offending key, e.g. `clusters[0].region: is required`.
+ * the offending key, e.g. `clusters[0].region: is required`. `path` is the config
+ * file, when the problems are in it; the TLS files a config names are checked apart
+ * from it (`server/tls-material.ts`), and their problems name their own keys and files.
  */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
   constructor(
-    readonly path: string,
+    readonly path: string | undefined,
     readonly problems: readonly string[],
   ) {
-    super(`invalid config ${path}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(`invalid config${path === undefined ? "" : ` ${path}`}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
 }
 
@@ -121,36 +123,10 @@ export function parseConfig(providers: readonly ProviderSchemas[], text: string,
   }
   const result = schema.safeParse(raw ?? {}, { reportInput: true });
   if (!result.success) {
-    throw new ConfigError(path, result.error.issues.map(formatIssue));
+    const problems = result.error.issues.flatMap((issue) => configProblems(issue, schema));
+    throw new ConfigError(path, problems);
   }
   return anchorFiles(result.data, dirname(path));
-}
-
-function formatIssue(issue: z.core.$ZodIssue): string {
-  const key = issue.path.reduce<string>((acc, part) => {
-    if (typeof part === "number") return `${acc}[${part}]`;
-    return acc ? `${acc}.${String(part)}` : String(part);
-  }, "");
-  let message = issue.message;
-  if (issue.code === "unrecognized_keys")
-    message = `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-  else if (issue.code === "invalid_type" && issue.input === undefined && !message.startsWith("is required")) message = "is required";
-  // The value itself is never shown: a secret written inline by mistake must not reach a terminal or a log.
-  else if (issue.code === "invalid_type" && message.startsWith("Invalid input"))
-    message = `must be ${article(issue.expected)}, not ${describeType(issue.input)}`;
-  return `${key || "(top level)"}: ${message}`;
-}
-
-function article(expected: string): string {
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
-}
-
-/** "a number", "a list", "null": what a YAML value is, in the words of the file. */
-function describeType(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  return article(typeof value);
 }
 
 /** Makes every relative path in the config (secret files, TLS files, the audit file) relative to the config's directory. */

@@ -44,7 +44,7 @@ describe("config validation", () => {
     [
       "an unknown credential provider",
       (r) => (r.credentials["aws-test"]!.provider = "oracle"),
-      /^credentials\.aws-test\.provider: provider must be one of: aws, gcp, ncp, azure, alibaba$/,
+      /^credentials\.aws-test\.provider: unknown provider "oracle"; known providers: aws, gcp, ncp, azure, alibaba$/,
     ],
     [
       "an inline secret",
@@ -101,7 +101,11 @@ describe("config validation", () => {
       (r) => (r.clusters[0]!.certificateAuthorityData = Buffer.from("hello").toString("base64")),
       /^clusters\[0\]\.certificateAuthorityData: must be base64 of a PEM certificate$/,
     ],
-    ["an unknown key", (r) => (r.clusters[0]!.endpiont = "https://x"), /^clusters\[0\]: unknown key "endpiont"$/],
+    [
+      "an unknown key",
+      (r) => (r.clusters[0]!.endpiont = "https://x"),
+      /^clusters\[0\]: unknown key "endpiont" \(did you mean "endpoint"\?\)$/,
+    ],
     ["a bad listen address", (r) => (r.listen = { grpc: "localhost", http: "127.0.0.1:8080" }), /^listen\.grpc: must be "host:port"/],
     ["no clusters and no accounts", (r) => (r.clusters = []), /^clusters: must register at least one cluster, or accounts must name one$/],
   ];
