@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { ClusterTokenService } from "../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { AuditLog } from "./audit/audit-log.js";
 import type { ServiceConfig } from "./config/config-schema.js";
+import { ConfigError } from "./config/load-config.js";
 import { AccountDiscovery, type AccountDiscoveryOptions } from "./discovery/account-discovery.js";
 import { stdoutWriter } from "./logging/line-writer.js";
 import { ServiceMetrics } from "./metrics/service-metrics.js";
@@ -57,7 +58,7 @@ export interface RunningServer {
 export async function startServer(config: ServiceConfig, options: StartOptions): Promise<RunningServer> {
   const { logger, discoveryOptions, ...serviceOptions } = options;
   const { material: tls, problems } = await readTlsMaterial(config.security.tls);
-  if (problems.length > 0) throw new Error(problems.join("; "));
+  if (problems.length > 0) throw new ConfigError(undefined, problems);
   // Process metrics (a GC observer, an event-loop delay monitor) only when something can scrape them.
   const metrics = new ServiceMetrics({ defaultMetrics: config.listen.metrics !== undefined });
   metrics.exposeTotal("cluster_token_log_lines_dropped_total", "Log lines dropped because standard output stayed stalled.", () => {

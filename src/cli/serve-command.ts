@@ -1,16 +1,23 @@
 import { parseArgs } from "node:util";
 import { listenAddressSchema } from "../config/schema-parts.js";
-import { ConfigError, loadConfig, reloadConfig } from "../config/load-config.js";
+import { loadConfig, reloadConfig } from "../config/load-config.js";
 import type { ServiceConfig } from "../config/config-schema.js";
 import { stdoutWriter } from "../logging/line-writer.js";
 import { createLogger, errorSummary } from "../logging/logger.js";
 import { routeProcessEventsTo } from "../logging/process-events.js";
 import { providers } from "../providers.js";
+import type { Tracing } from "../tracing/tracing.js";
 import { readTracingSettings, TracingEnvError, type TracingSettings } from "../tracing/tracing-settings.js";
 import signals from "./serve-signals.cjs";
 import { collectStartupGarbage } from "./startup-garbage.js";
+import { reportStartupFailure, reportUnusable } from "./startup-failure.js";
 
-const usage = "usage: cluster-token serve [--config FILE] [--listen-grpc HOST:PORT] [--listen-http HOST:PORT]";
+/** The options `cluster-token serve` parses; its help (`command-usage.ts`) lists each. */
+export const serveOptions = {
+  config: { type: "string", short: "c" },
+  "listen-grpc": { type: "string" },
+  "listen-http": { type: "string" },
+} as const;
 
 /** How long spans still queued at exit may take to reach the collector: well within Kubernetes' grace period. */
 const tracingFlushMs = 3_000;
@@ -21,38 +28,39 @@ const tracingFlushMs = 3_000;
  * `shutdown.graceSeconds`) or SIGINT (a graceful stop at once). SIGHUP reloads the
  * config file once it has settled, and reopens the audit file (rotation); SIGUSR1
  * reopens the audit file only, and never opens a debugger (see
- * `serve-signals.cts`, the one place signals are handled). An invalid config is
- * reported key by key on stderr, with exit code 2 and nothing started.
- * `--listen-grpc` and `--listen-http` override `listen.*`, so that a second
- * instance (or a test) can run any config, the embedded one included, on other ports.
- * Tracing is on when the standard OTEL_* variables configure it (`src/tracing/`); a
- * variable that cannot be used is reported like an invalid config, exit code 2.
+ * `serve-signals.cts`, the one place signals are handled). `--listen-grpc` and
+ * `--listen-http` override `listen.*`, so that a second instance (or a test) can run
+ * any config, the embedded one included, on other ports.
+ *
+ * Every line it writes is JSON, from the first: a command line, config or TLS file
+ * that cannot be used, or a start-up that fails (a port in use), is one `fatal` line
+ * listing every problem (see `startup-failure.ts`), and the process exits with 2 or 1
+ * with nothing started. Tracing is on when the standard OTEL_* variables configure
+ * it (`src/tracing/`); variables that cannot be used are reported like an invalid config.
  */
 export async function run(args: string[]): Promise<number> {
   signals.guard();
+  // The config's level applies once it is read; until then, and for a config that cannot be read, "info".
+  const logger = createLogger({ providers });
+  routeProcessEventsTo(logger);
+  signals.logTo((fields, message) => logger.info(fields, message));
   let values: { config?: string | undefined; "listen-grpc"?: string | undefined; "listen-http"?: string | undefined };
   try {
-    ({ values } = parseArgs({
-      args,
-      options: { config: { type: "string", short: "c" }, "listen-grpc": { type: "string" }, "listen-http": { type: "string" } },
-      strict: true,
-    }));
+    ({ values } = parseArgs({ args, options: serveOptions, strict: true }));
     for (const flag of ["listen-grpc", "listen-http"] as const) {
       const value = values[flag];
       if (value !== undefined && !listenAddressSchema.safeParse(value).success)
         throw new Error(`--${flag} must be "host:port", e.g. "127.0.0.1:0"`);
     }
   } catch (err) {
-    process.stderr.write(`cluster-token serve: ${(err as Error).message}\n${usage}\n`);
-    return 2;
+    return reportUnusable(logger, "the command line", [(err as Error).message], "see cluster-token serve --help");
   }
   let tracingSettings: TracingSettings | undefined;
   try {
     tracingSettings = readTracingSettings(process.env);
   } catch (err) {
     if (!(err instanceof TracingEnvError)) throw err;
-    process.stderr.write(`cluster-token: ${err.message}\n`);
-    return 2;
+    return reportUnusable(logger, "the OpenTelemetry environment", err.problems);
   }
   let loaded;
   let serverModule: Promise<typeof import("../server.js")> | undefined;
@@ -63,11 +71,7 @@ export async function run(args: string[]): Promise<number> {
     serverModule.catch(() => {});
     loaded = await parsing;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`cluster-token: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    return reportStartupFailure(logger, err);
   }
   // Flags override the file, at start-up and on every reload alike.
   const withFlags = (config: ServiceConfig): ServiceConfig => ({
@@ -75,9 +79,7 @@ export async function run(args: string[]): Promise<number> {
     listen: { ...config.listen, grpc: values["listen-grpc"] ?? config.listen.grpc, http: values["listen-http"] ?? config.listen.http },
   });
   loaded = { ...loaded, config: withFlags(loaded.config) };
-  const logger = createLogger({ level: loaded.config.logging.level, providers });
-  routeProcessEventsTo(logger);
-  signals.logTo((fields, message) => logger.info(fields, message));
+  logger.level = loaded.config.logging.level;
   if (loaded.embedded) {
     logger.warn(
       { config: loaded.path },
@@ -85,20 +87,21 @@ export async function run(args: string[]): Promise<number> {
         "pass --config FILE or set CLUSTER_TOKEN_CONFIG for anything real",
     );
   }
-  const { startServer } = await (serverModule ?? import("../server.js"));
-  // Only now, and only when it is on, does the OpenTelemetry SDK load.
-  const tracing =
-    tracingSettings && (await (await import("../tracing/start-tracing.js")).startTracing(tracingSettings, process.env, logger));
-  // The parsed file is garbage from here on: collect it before serving, not never.
-  await collectStartupGarbage();
-  // The first listings of the accounts leave every page they read behind, as parsing the config does.
-  const discoveryOptions = { onFirstListings: () => void collectStartupGarbage() };
-  const server = await startServer(loaded.config, { logger, discoveryOptions, ...(tracing ? { tracing } : {}) }).catch(
-    async (err: unknown) => {
-      await tracing?.shutdown(tracingFlushMs);
-      throw err;
-    },
-  );
+  let server: import("../server.js").RunningServer;
+  let tracing: Tracing | undefined;
+  try {
+    const { startServer } = await (serverModule ?? import("../server.js"));
+    // Only now, and only when it is on, does the OpenTelemetry SDK load.
+    tracing = tracingSettings && (await (await import("../tracing/start-tracing.js")).startTracing(tracingSettings, process.env, logger));
+    // The parsed file is garbage from here on: collect it before serving, not never.
+    await collectStartupGarbage();
+    // The first listings of the accounts leave every page they read behind, as parsing the config does.
+    const discoveryOptions = { onFirstListings: () => void collectStartupGarbage() };
+    server = await startServer(loaded.config, { logger, discoveryOptions, ...(tracing ? { tracing } : {}) });
+  } catch (err) {
+    await tracing?.shutdown(tracingFlushMs);
+    return reportStartupFailure(logger, err, { config: loaded.path });
+  }
   logger.info({ config: loaded.path }, "config loaded");
   const configPath = loaded.path;
   const { drainDelaySeconds, graceSeconds } = loaded.config.shutdown;

@@ -100,9 +100,17 @@ describe("tracing on the real process: a failing or hung collector, bad settings
     child.stderr.on("data", (d) => (stderr += d));
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     assert.equal(code, 2);
-    assert.match(stderr, /OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
-    assert.match(stderr, /OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1/);
-    assert.ok(!stderr.includes(collectorKey) && !stderr.includes("collector.example"), stderr);
+    assert.equal(stderr, "", "the failure is a JSON line, as every line is");
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { level?: string; msg?: string; problems?: string[] });
+    const failure = lines.find((line) => line.level === "fatal");
+    assert.match(String(failure?.msg), /^cannot start: the OpenTelemetry environment cannot be used/);
+    const problems = (failure?.problems ?? []).join("\n");
+    assert.match(problems, /OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/);
+    assert.match(problems, /OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1/);
+    assert.ok(!stdout.includes(collectorKey) && !stdout.includes("collector.example"), stdout);
     assert.ok(!stdout.includes('"serving"'), "nothing started");
   });
 
