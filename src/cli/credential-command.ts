@@ -1,10 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { defaultExecCredentialApiVersion, execCredentialApiVersions } from "../core/exec-credential.js";
+import { usageOf } from "./command-usage.js";
 import cache from "./credential-cache.cjs";
-
-const usage = `usage: cluster-token credential --cluster ID --server URL [--timeout SECONDS] [--no-cache]
-         [--ca-file PEM] [--cert-file PEM --key-file PEM] [--api-key-file FILE | --api-key-env NAME]`;
 
 /** A failure with a message a person can act on; exits 1. */
 class CredentialError extends Error {}
@@ -85,7 +83,7 @@ export async function run(args: string[]): Promise<number> {
       strict: true,
     }));
   } catch (err) {
-    process.stderr.write(`cluster-token credential: ${(err as Error).message}\n${usage}\n`);
+    process.stderr.write(`cluster-token credential: ${(err as Error).message}\n\n${usageOf("credential")}`);
     return 2;
   }
   const { cluster, server } = values;
@@ -99,7 +97,7 @@ export async function run(args: string[]): Promise<number> {
     usageProblem = "give at most one of --api-key-file and --api-key-env";
   }
   if (usageProblem || !cluster || !server) {
-    process.stderr.write(`cluster-token credential: ${usageProblem}\n${usage}\n`);
+    process.stderr.write(`cluster-token credential: ${usageProblem}\n\n${usageOf("credential")}`);
     return 2;
   }
   try {

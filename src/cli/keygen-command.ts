@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
 import { generateApiKey } from "../auth/api-keys.js";
+import { usageOf } from "./command-usage.js";
 
-const usage = "usage: cluster-token keygen --name NAME [--json]";
+/** The options `cluster-token keygen` parses; its help (`command-usage.ts`) lists each. */
+export const keygenOptions = { name: { type: "string" }, json: { type: "boolean", default: false } } as const;
 
 /**
  * `cluster-token keygen --name NAME`: makes an API key and its SHA-256. The key is
@@ -10,15 +12,15 @@ const usage = "usage: cluster-token keygen --name NAME [--json]";
 export async function run(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args, options: { name: { type: "string" }, json: { type: "boolean", default: false } }, strict: true }));
+    ({ values } = parseArgs({ args, options: keygenOptions, strict: true }));
   } catch (err) {
-    process.stderr.write(`cluster-token keygen: ${(err as Error).message}\n${usage}\n`);
+    process.stderr.write(`cluster-token keygen: ${(err as Error).message}\n\n${usageOf("keygen")}`);
     return 2;
   }
   const name = values.name;
   if (!name || !/^[\w.@:-]{1,128}$/.test(name)) {
     process.stderr.write(
-      `cluster-token keygen: --name is required: 1 to 128 characters of [A-Za-z0-9_.@:-]; it becomes the principal\n${usage}\n`,
+      `cluster-token keygen: --name is required: 1 to 128 characters of [A-Za-z0-9_.@:-]; it becomes the principal\n\n${usageOf("keygen")}`,
     );
     return 2;
   }
