@@ -1,3 +1,4 @@
+import { failedBeforeAnyCloud } from "../errors/error-reasons.js";
 import { isServiceError } from "../errors/service-error.js";
 
 /** The outcome of an upstream call that succeeded; any other outcome is an error reason. */
@@ -12,6 +13,10 @@ export type UpstreamObserver = (provider: string, operation: string, outcome: st
 /**
  * Runs one call to a cloud's API and reports it to `observer`: its duration and its
  * outcome, "ok" or the error reason (a closed set, so metric labels stay bounded).
+ * A call that failed before it reached any cloud (a secret reference that cannot be
+ * resolved, a malformed key: see `failedBeforeAnyCloud`) is not reported at all,
+ * neither as a metric nor as a span, since it says nothing of the cloud; the caller
+ * still gets its error, and its call's span records it.
  */
 export async function observeUpstream<T>(
   observer: UpstreamObserver | undefined,
@@ -21,13 +26,19 @@ export async function observeUpstream<T>(
 ): Promise<T> {
   if (!observer) return call();
   const started = performance.now();
-  let outcome: string = upstreamOk;
+  let outcome: string | undefined = upstreamOk;
   try {
     return await call();
   } catch (err) {
-    outcome = isServiceError(err) ? err.reason : "UNKNOWN";
+    outcome = upstreamOutcome(err);
     throw err;
   } finally {
-    observer(provider, operation, outcome, (performance.now() - started) / 1000);
+    if (outcome !== undefined) observer(provider, operation, outcome, (performance.now() - started) / 1000);
   }
+}
+
+/** The outcome label of a failed call to a cloud, or undefined when it never reached one. */
+function upstreamOutcome(err: unknown): string | undefined {
+  if (!isServiceError(err)) return "UNKNOWN";
+  return failedBeforeAnyCloud(err.reason) ? undefined : err.reason;
 }

@@ -1,12 +1,7 @@
 import type { ErrorCode } from "./service-error.js";
 
-/**
- * Every `google.rpc.ErrorInfo.reason` the service sends, with the portable code it
- * always comes with. Clients switch on reasons, so this table is the contract: a
- * reason is never renamed, and a test checks the README's error table against it.
- */
-export const errorReasons = {
-  // The request itself.
+/** The request itself. */
+const requestReasons = {
   INVALID_CLUSTER_ID: "InvalidArgument",
   UNSUPPORTED_API_VERSION: "InvalidArgument",
   UNSUPPORTED_KUBECONFIG_MODE: "InvalidArgument",
@@ -19,7 +14,10 @@ export const errorReasons = {
   UNSUPPORTED_MEDIA_TYPE: "InvalidArgument",
   METHOD_NOT_ALLOWED: "Unimplemented",
   UNKNOWN_METHOD: "Unimplemented",
-  // Who is calling, and what it may do.
+} as const satisfies Record<string, ErrorCode>;
+
+/** Who is calling, and what it may do. */
+const callerReasons = {
   CREDENTIALS_MISSING: "Unauthenticated",
   INVALID_API_KEY: "Unauthenticated",
   MALFORMED_AUTHORIZATION: "Unauthenticated",
@@ -28,7 +26,10 @@ export const errorReasons = {
   NOT_GRANTED: "PermissionDenied",
   RATE_LIMITED: "ResourceExhausted",
   TOO_MANY_CALLS: "ResourceExhausted",
-  // The registry and the service's own configuration.
+} as const satisfies Record<string, ErrorCode>;
+
+/** The registry and the service's own configuration: its secrets, its credentials, its audit sink. */
+const serviceReasons = {
   CLUSTER_NOT_FOUND: "NotFound",
   EXEC_NOT_CONFIGURED: "FailedPrecondition",
   SECRET_UNRESOLVABLE: "FailedPrecondition",
@@ -39,7 +40,10 @@ export const errorReasons = {
   DISCOVERY_NOT_SUPPORTED: "FailedPrecondition",
   AUDIT_FAILED: "Unavailable",
   LOOKUP_THROTTLED: "Unavailable",
-  // The cloud.
+} as const satisfies Record<string, ErrorCode>;
+
+/** The cloud: what its API answered, or that it could not be reached. */
+const cloudReasons = {
   CLUSTER_NOT_READY: "FailedPrecondition",
   UPSTREAM_PERMISSION_DENIED: "FailedPrecondition",
   UPSTREAM_REJECTED: "FailedPrecondition",
@@ -50,11 +54,41 @@ export const errorReasons = {
   UPSTREAM_UNREACHABLE: "Unavailable",
   UPSTREAM_BAD_RESPONSE: "Unavailable",
   UPSTREAM_PARTIAL_LISTING: "Unavailable",
-  // The call's own end.
+} as const satisfies Record<string, ErrorCode>;
+
+/** The call's own end, wherever it was. */
+const endReasons = {
   DEADLINE_EXCEEDED: "DeadlineExceeded",
   CANCELED: "Canceled",
   INTERNAL: "Internal",
 } as const satisfies Record<string, ErrorCode>;
 
+/**
+ * Every `google.rpc.ErrorInfo.reason` the service sends, with the portable code it
+ * always comes with. Clients switch on reasons, so this table is the contract: a
+ * reason is never renamed, and a test checks the README's error table against it.
+ * A new reason goes into the group it belongs to, which says whether it can be a
+ * cloud's answer (see {@link failedBeforeAnyCloud}).
+ */
+export const errorReasons = { ...requestReasons, ...callerReasons, ...serviceReasons, ...cloudReasons, ...endReasons } as const;
+
 /** A reason of {@link errorReasons}. */
 export type ErrorReason = keyof typeof errorReasons;
+
+const beforeAnyCloud: ReadonlySet<string> = new Set([
+  ...Object.keys(requestReasons),
+  ...Object.keys(callerReasons),
+  ...Object.keys(serviceReasons),
+]);
+
+/**
+ * True when a failure with `reason` happened before any request left for a cloud:
+ * the request, the caller, or the service's own configuration (a secret reference
+ * that cannot be resolved, a malformed key, a provider that cannot mint). Such a
+ * failure is not the cloud's outcome, and is not counted as one: an alert on clouds
+ * failing must not fire on a config error. The call's own end (a deadline, a
+ * cancellation) may come while a cloud is being waited for, and counts.
+ */
+export function failedBeforeAnyCloud(reason: ErrorReason): boolean {
+  return beforeAnyCloud.has(reason);
+}
