@@ -9,6 +9,7 @@ import { ServiceMetrics } from "./metrics/service-metrics.js";
 import { type Listeners, listenOn } from "./server/listeners.js";
 import { type ConfigReader, type ReloadResult, Reloader } from "./server/reload.js";
 import { Shutdown } from "./server/shutdown.js";
+import { SecretReferenceCheck } from "./server/secret-check.js";
 import { readTlsMaterial } from "./server/tls-material.js";
 import { providers } from "./providers.js";
 import { createService, type ServiceOptions } from "./service.js";
@@ -80,6 +81,8 @@ export async function startServer(config: ServiceConfig, options: StartOptions):
     warn: (fields, message) => logger.warn(fields, message),
   });
   const shared = { ...serviceOptions, logger, metrics, audit, discovery };
+  // Secrets that cannot be resolved are named now and as they change, not at the first call; they never stop serving.
+  const secrets = new SecretReferenceCheck({ logger, report: (counts) => metrics.secretReferencesChecked(counts) });
   let listeners: Listeners | undefined;
   let reloader: Reloader;
   try {
@@ -88,7 +91,10 @@ export async function startServer(config: ServiceConfig, options: StartOptions):
       metrics,
       build: (next, previous) => createService(next, { ...shared, previous }),
       tlsServers: () => listeners?.tlsServers ?? [],
-      applied: (next) => discovery.configure(next),
+      applied: (next) => {
+        discovery.configure(next);
+        secrets.configure(next);
+      },
     });
     discovery.configure(config);
   } catch (err) {
@@ -108,10 +114,12 @@ export async function startServer(config: ServiceConfig, options: StartOptions):
   }
   health.setServing(true);
   logServing(logger, config, listeners);
+  // Once serving: a start-up that fails reports its failure alone.
+  secrets.configure(config);
   const shutdown = new Shutdown({
     health,
     listeners,
-    release: [async () => discovery.close(), () => reloader.close(), () => audit.close()],
+    release: [async () => secrets.close(), async () => discovery.close(), () => reloader.close(), () => audit.close()],
   });
   return {
     grpcAddress: listeners.grpc.address,

@@ -62,11 +62,43 @@ export function forgetSecretFiles(files: Iterable<string>): void {
   for (const file of files) fileReads.delete(file);
 }
 
+/** A secret reference of a credentials entry, and the key that holds it. */
+export interface PlacedSecretRef {
+  /** The key's path in the entry, such as `secretAccessKey` (or `a.b` when nested). */
+  readonly key: string;
+  readonly ref: SecretRef;
+}
+
+/** Every secret reference in `value` (a credentials entry), however deep, with the key that holds it. */
+export function secretRefsIn(value: unknown, key = ""): PlacedSecretRef[] {
+  if (isSecretRef(value)) return [{ key, ref: value }];
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([name, inner]) => secretRefsIn(inner, key ? `${key}.${name}` : name));
+}
+
 /** Every `{ file }` reference in `value` (a credentials entry), however deep: the files its secrets are read from. */
 export function secretFilesIn(value: unknown): string[] {
-  if (isSecretRef(value)) return "file" in value ? [value.file] : [];
-  if (typeof value !== "object" || value === null) return [];
-  return Object.values(value).flatMap(secretFilesIn);
+  return secretRefsIn(value).flatMap(({ ref }) => ("file" in ref ? [ref.file] : []));
+}
+
+/** The secret a reference points at, or why there is none. */
+type Resolution = { readonly value: string } | { readonly problem: string };
+
+/** Resolves `ref`; `fresh` reads a file now rather than reuse a read of the last {@link secretFileFreshMs}. */
+async function resolution(ref: SecretRef, { fresh = false } = {}): Promise<Resolution> {
+  let value: string | undefined;
+  let problem = "is empty";
+  if ("env" in ref) {
+    value = process.env[ref.env];
+    if (value === undefined) problem = "is not set";
+  } else {
+    try {
+      value = (await (fresh ? readFile(ref.file, "utf8") : readSecretFile(ref.file))).replace(/\r?\n$/, "");
+    } catch (err) {
+      problem = `cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`;
+    }
+  }
+  return value ? { value } : { problem };
 }
 
 /**
@@ -78,22 +110,23 @@ export function secretFilesIn(value: unknown): string[] {
  *   names the reference, never its value.
  */
 export async function resolveSecret(ref: SecretRef): Promise<string> {
-  let value: string | undefined;
-  let problem = "is empty";
-  if ("env" in ref) {
-    value = process.env[ref.env];
-    if (value === undefined) problem = "is not set";
-  } else {
-    try {
-      value = (await readSecretFile(ref.file)).replace(/\r?\n$/, "");
-    } catch (err) {
-      problem = `cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`;
-    }
-  }
-  if (value) return value;
+  const resolved = await resolution(ref);
+  if ("value" in resolved) return resolved.value;
   throw new ServiceError({
     reason: "SECRET_UNRESOLVABLE",
-    message: `the service's secret reference (${describeSecretRef(ref)}) ${problem}`,
+    message: `the service's secret reference (${describeSecretRef(ref)}) ${resolved.problem}`,
     metadata: "env" in ref ? { env: ref.env } : { file: ref.file },
   });
+}
+
+/**
+ * Why {@link resolveSecret} would fail for `ref` now ("is not set", "is empty",
+ * "cannot be read (ENOENT)"), or undefined when it would succeed; the secret itself
+ * is dropped at once. A file is read afresh, so that the answer is the file's state
+ * now, even while calls still use a read of the last seconds. For checks that name
+ * unresolvable references ahead of the calls that need them.
+ */
+export async function secretProblem(ref: SecretRef): Promise<string | undefined> {
+  const resolved = await resolution(ref, { fresh: true });
+  return "problem" in resolved ? resolved.problem : undefined;
 }

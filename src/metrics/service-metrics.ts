@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { DiscoveryMetrics } from "./discovery-metrics.js";
 
 /** Seconds, from 0.5 ms to 10 s: token issuance is sub-millisecond from the cache, seconds when a cloud is slow. */
@@ -27,6 +27,7 @@ export class ServiceMetrics {
   private readonly auditWrite: Histogram;
   private readonly auditFailures: Counter;
   private readonly reloads: Counter<"result">;
+  private readonly unresolvableSecrets: Gauge<"credentials">;
   /** Account discovery's figures, per account and scope. */
   readonly discovery: DiscoveryMetrics;
   /** Label children by key: prom-client hashes labels on every call otherwise. */
@@ -86,6 +87,12 @@ export class ServiceMetrics {
       name: "cluster_token_config_reloads_total",
       help: "Config reloads by result (success, failure).",
       labelNames: ["result"],
+      registers,
+    });
+    this.unresolvableSecrets = new Gauge({
+      name: "cluster_token_unresolvable_secret_references",
+      help: "Secret references of a credentials entry that cannot be resolved now (unset, missing, unreadable or empty); 0 when all can.",
+      labelNames: ["credentials"],
       registers,
     });
     this.discovery = new DiscoveryMetrics(this.registry);
@@ -151,6 +158,16 @@ export class ServiceMetrics {
 
   configReloaded(success: boolean): void {
     this.reloads.labels(success ? "success" : "failure").inc();
+  }
+
+  /**
+   * How many secret references of each credentials entry cannot be resolved now, for
+   * every entry of the running config that has any; entries no longer configured
+   * lose their series. Label values are credentials names from the config.
+   */
+  secretReferencesChecked(unresolvable: ReadonlyMap<string, number>): void {
+    this.unresolvableSecrets.reset();
+    for (const [credentials, count] of unresolvable) this.unresolvableSecrets.labels(credentials).set(count);
   }
 
   /** The exposition text for a scrape. */

@@ -26,7 +26,10 @@ export interface ReloaderOptions {
   build(next: ServiceConfig, previous: Service): Service;
   /** The TLS servers of the listeners, which get the new certificate, key and client CA. */
   tlsServers(): readonly TlsServer[];
-  /** Told once a reload is applied, with its config: what outlives services (account discovery) follows it. */
+  /**
+   * Told once a reload is applied, with its config: what outlives services (account
+   * discovery, the secret reference check) follows it.
+   */
   applied?(config: ServiceConfig): void;
 }
 
