@@ -14,6 +14,7 @@ const requestReasons = {
   UNSUPPORTED_MEDIA_TYPE: "InvalidArgument",
   METHOD_NOT_ALLOWED: "Unimplemented",
   UNKNOWN_METHOD: "Unimplemented",
+  GRPC_ON_HTTP_PORT: "Unimplemented",
 } as const satisfies Record<string, ErrorCode>;
 
 /** Who is calling, and what it may do. */

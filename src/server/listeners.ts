@@ -3,6 +3,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import type { ServiceConfig } from "../config/config-schema.js";
 import type { ServiceMetrics } from "../metrics/service-metrics.js";
+import { GrpcElsewhereAnswer, withGrpcElsewhere } from "../transports/connect-rejections.js";
 import { createConnectHandler } from "../transports/connect-transport.js";
 import type { ConnectionGuardOptions } from "../transports/connection-guard.js";
 import { createGrpcServer, type GrpcListenOptions, listenGrpc } from "../transports/grpc-listener.js";
@@ -74,7 +75,7 @@ export async function listenOn(parts: ListenerParts): Promise<Listeners> {
   const { metrics: metricsAddress, health: healthAddress } = parts.config.listen;
   try {
     const grpc = await bind(() => grpcCallsListen(parts));
-    const http = await bind(() => httpListen(parts));
+    const http = await bind(() => httpListen(parts, grpc.address));
     const metrics = metricsAddress ? await bind(() => metricsListen(metricsAddress, parts)) : undefined;
     const health = healthAddress ? await bind(() => healthPortListen(healthAddress, parts)) : undefined;
     const tlsServers = [grpc.tlsServer, http.tlsServer].filter((server) => server !== undefined);
@@ -150,20 +151,29 @@ async function grpcListen(server: grpc.Server, address: string, options: GrpcLis
   };
 }
 
-/** The Connect handler (ClusterTokenService and health) on the HTTP listener. */
-async function httpListen({ config, tls, invoke, health }: ListenerParts): Promise<Listener & { tlsServer?: TlsServer }> {
+/**
+ * The Connect handler (ClusterTokenService and health) on the HTTP listener; gRPC
+ * sent there, over HTTP/1.1 or HTTP/2, is told to go to `grpcAddress`'s port.
+ */
+async function httpListen(
+  { config, tls, invoke, health }: ListenerParts,
+  grpcAddress: string,
+): Promise<Listener & { tlsServer?: TlsServer }> {
   const { limits } = config;
   const { maxMessageBytes, handshakeTimeoutSeconds, headersTimeoutSeconds } = limits;
   const handler = createConnectHandler(ClusterTokenService, invoke, {
     readMaxBytes: maxMessageBytes,
     moreRoutes: (router) => health.addToConnectRouter(router),
   });
-  const listener = await listenHttp(handler, config.listen.http, {
+  const grpcElsewhere = new GrpcElsewhereAnswer(grpcAddress);
+  const wrongPort = grpcElsewhere.http2Server(headersTimeoutSeconds * 1000);
+  const listener = await listenHttp(withGrpcElsewhere(handler, grpcElsewhere), config.listen.http, {
     ...(tls ? { tls: listenerTls(tls) } : {}),
     handshakeTimeoutMs: handshakeTimeoutSeconds * 1000,
     headersTimeoutMs: headersTimeoutSeconds * 1000,
     maxHeaderBytes: limits.maxHeaderBytes,
     connections: guarded(limits, limits.maxConnections, handshakeTimeoutSeconds + headersTimeoutSeconds),
+    http2Clients: (socket) => wrongPort.emit("connection", socket),
   });
   return {
     address: listener.address,

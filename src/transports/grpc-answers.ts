@@ -55,6 +55,11 @@ export class TrailersOnlyAnswer {
     };
   }
 
+  /** The answer's headers (HTTP/2's `:status` among them) for a request that sent `requestId` as its `x-request-id`. */
+  headersFor(requestId: string | string[] | undefined): OutgoingHttpHeaders {
+    return { ...this.headers, [requestIdHeader]: requestIdOf(requestId) };
+  }
+
   /**
    * Answers `stream`, then resets it with NO_ERROR, which RFC 9113 §8.1 defines for
    * "the response is complete, stop sending the request": nothing more of it is
@@ -66,7 +71,7 @@ export class TrailersOnlyAnswer {
     if (stream.headersSent) {
       resetStream(stream, constants.NGHTTP2_CANCEL);
     } else {
-      stream.respond({ ...this.headers, [requestIdHeader]: requestIdOf(requestId) }, { endStream: true });
+      stream.respond(this.headersFor(requestId), { endStream: true });
       stream.close(constants.NGHTTP2_NO_ERROR);
     }
   }

@@ -1,8 +1,10 @@
 import { createServer, type RequestListener, type ServerOptions } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { Socket } from "node:net";
 import type { SecureContextOptions } from "node:tls";
 import { bindAddress } from "../listen-address.js";
 import { type ConnectionGuardOptions, guardHttpConnections } from "./connection-guard.js";
+import { http1FirstAlpnProtocols, routeHttp2Clients } from "./http2-clients.js";
 
 /**
  * What a TLS listener is given, HTTPS here and gRPC alike (`GrpcListenOptions.tls`
@@ -23,6 +25,11 @@ export interface HttpListenOptions {
   maxHeaderBytes: number;
   /** The connection cap, and how long a connection may stay stalled before its first request's headers. */
   connections: ConnectionGuardOptions;
+  /**
+   * Takes the connections that speak HTTP/2 (gRPC clients at the wrong port), which
+   * Node's HTTP/1.1 server would close without a word; see `http2-clients.ts`.
+   */
+  http2Clients?: (socket: Socket) => void;
 }
 
 /** A bound HTTP(S) listener: the counterpart of `GrpcListener`. */
@@ -71,12 +78,15 @@ export async function listenHttp(handler: RequestListener, address: string, opti
         ...context,
         minVersion: "TLSv1.2",
         handshakeTimeout: handshakeTimeoutMs,
+        ...(options.http2Clients ? { ALPNProtocols: http1FirstAlpnProtocols } : {}),
         ...(requireClientCert ? { requestCert: true, rejectUnauthorized: true } : {}),
       },
       handler,
     );
   }
   const server = tlsServer ?? createServer(serverOptions, handler);
+  // Before anything else listens for connections: Node's HTTP/1.1 parser is the first listener, which this takes over.
+  if (options.http2Clients) routeHttp2Clients(server, options.http2Clients, headersTimeoutMs);
   const connections = guardHttpConnections(server, options.connections);
   const bound = await bindAddress(server, address, "HTTP");
   return {
