@@ -33,21 +33,25 @@ export function checkHttp2Preface(received: Buffer): PrefaceCheck {
 /**
  * Calls `done(true)` once `socket` has sent a whole HTTP/2 client preface, or
  * `done(false)` as soon as what it sent cannot be one (or it ended first). The
- * bytes read are put back into the socket, where the HTTP/2 session that takes the
- * socket over reads them first (Node replays a socket's buffered data into a new
- * session). Without this, grpc-js would hold a session for a client that sent one
- * byte and stalled; with it, such a client stays a bare socket that the connection
- * guard closes. `done` is called at most once; nothing is called after the socket
- * closes.
+ * bytes read are put back into the socket, where whichever takes it over reads them
+ * first: an HTTP/2 session (Node replays a socket's buffered data into a new
+ * session), or Node's HTTP/1.1 parser when they were not a preface. At most a few
+ * hundred bytes are read: HTTP/1.1 is told apart by its first byte.
+ *
+ * The gRPC listener waits for it so that grpc-js holds no session for a client that
+ * sent one byte and stalled (such a client stays a bare socket that the connection
+ * guard closes); the Connect listener, so that a gRPC client at the wrong port is
+ * answered in HTTP/2 rather than closed by the HTTP/1.1 parser. Until `done`, an
+ * error (a reset) destroys the socket rather than going unhandled. `done` is called
+ * at most once; nothing is called after the socket closes.
  */
 export function awaitHttp2Preface(socket: Duplex, done: (complete: boolean) => void): void {
   let received: Buffer = Buffer.alloc(0);
-  const finish = (complete: boolean) => {
+  const stop = () => {
     socket.removeListener("readable", onReadable);
     socket.removeListener("end", onEnd);
-    socket.removeListener("close", onClose);
-    if (complete) socket.unshift(received);
-    done(complete);
+    socket.removeListener("error", onError);
+    socket.removeListener("close", stop);
   };
   const onReadable = () => {
     const chunks = [received];
@@ -55,14 +59,19 @@ export function awaitHttp2Preface(socket: Duplex, done: (complete: boolean) => v
     // At most a few hundred bytes are held before the preface is complete or found invalid.
     received = Buffer.concat(chunks);
     const check = checkHttp2Preface(received);
-    if (check !== "incomplete") finish(check === "complete");
+    if (check === "incomplete") return;
+    stop();
+    socket.unshift(received);
+    done(check === "complete");
   };
-  const onEnd = () => finish(false);
-  const onClose = () => {
-    socket.removeListener("readable", onReadable);
-    socket.removeListener("end", onEnd);
+  // Ended before its first bytes said anything: nothing to put back, and no HTTP/2.
+  const onEnd = () => {
+    stop();
+    done(false);
   };
+  const onError = () => socket.destroy();
   socket.on("readable", onReadable);
   socket.once("end", onEnd);
-  socket.once("close", onClose);
+  socket.on("error", onError);
+  socket.once("close", stop);
 }

@@ -68,16 +68,22 @@ describe("awaitHttp2Preface", () => {
     }
     assert.equal(await done, true);
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const kept: Buffer[] = [];
-    for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) kept.push(chunk);
-    assert.deepEqual(Buffer.concat(kept), sent, "the HTTP/2 session that takes the socket over reads all of it");
+    assert.deepEqual(buffered(socket), sent, "the HTTP/2 session that takes the socket over reads all of it");
   });
 
-  it("calls back false at once for bytes that are no preface, and when the client ends first", async () => {
+  /** What `socket` holds to be read now. */
+  function buffered(socket: Socket): Buffer {
+    const kept: Buffer[] = [];
+    for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) kept.push(chunk);
+    return Buffer.concat(kept);
+  }
+
+  it("calls back false at once for bytes that are no preface, and leaves them for the HTTP/1.1 parser; false when the client ends first", async () => {
     const garbage = await pair();
     const refused = outcome(garbage.server);
     garbage.client.write("GET / HTTP/1.1\r\n");
     assert.equal(await refused, false);
+    assert.equal(buffered(garbage.server).toString("latin1"), "GET / HTTP/1.1\r\n");
     const ended = await pair();
     const half = outcome(ended.server);
     ended.client.end(magic.subarray(0, 10));
