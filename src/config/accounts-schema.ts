@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ProviderSchemas } from "./config-schema.js";
-import { type AccountBase, nonEmpty } from "./schema-parts.js";
+import { type AccountBase, credentialsReferenceProblem, nonEmpty } from "./schema-parts.js";
 
 /**
  * The `accounts` entries of the providers that declare discovery, by `provider`; an
@@ -18,11 +18,16 @@ function accountUnion(providers: readonly ProviderSchemas[]): z.ZodType<AccountB
   });
 }
 
-/** The checks across `accounts` entries, all reported at once: unique ids, and credentials of the account's own provider. */
+/**
+ * The checks across `accounts` entries, all reported at once: unique ids, and
+ * credentials of the account's own provider (`providers`: the names a credentials
+ * entry may give, and those an account may; any other has a problem of its own).
+ */
 export function checkAccounts(
   accounts: readonly AccountBase[],
   credentials: Readonly<Record<string, { provider?: unknown } | undefined>>,
   ctx: z.RefinementCtx,
+  providers: { readonly known: ReadonlySet<string>; readonly discovering: ReadonlySet<string> },
 ): void {
   const seen = new Map<string, number>();
   accounts.forEach((account, index) => {
@@ -32,17 +37,8 @@ export function checkAccounts(
     const first = seen.get(account.id);
     if (typeof account.id === "string" && first !== undefined) issue("id", account.id, `duplicates accounts[${first}].id "${account.id}"`);
     else seen.set(account.id, index);
-    // A missing or malformed value has its own problem reported already.
-    if (typeof account.credentials !== "string" || account.credentials === "") return;
-    const credential = credentials[account.credentials];
-    if (!credential) issue("credentials", account.credentials, `names "${account.credentials}", which is not an entry of credentials`);
-    else if (credential.provider !== account.provider) {
-      issue(
-        "credentials",
-        account.credentials,
-        `names a ${credential.provider} credential, but the account's provider is ${account.provider}`,
-      );
-    }
+    const problem = credentialsReferenceProblem(account, "account", credentials, providers.discovering, providers.known);
+    if (problem) issue("credentials", account.credentials, problem);
   });
 }
 

@@ -5,6 +5,7 @@ import {
   always,
   baseUrlSchema,
   type clusterBase,
+  credentialsReferenceProblem,
   filePathSchema,
   listenAddressSchema,
   nonEmpty,
@@ -169,6 +170,7 @@ export function buildConfigSchema(providers: readonly ProviderSchemas[]) {
   const credentialSchema = z.discriminatedUnion("provider", nonEmpty(providers.map((p) => p.credentialSchema)));
   const clusterSchema = z.discriminatedUnion("provider", nonEmpty(providers.map((p) => p.clusterSchema)));
   const known = new Set(providers.map((p) => p.name));
+  const discovering = new Set(providers.flatMap((p) => (p.discovery ? [p.name] : [])));
   return serviceKeysSchema
     .extend({
       credentials: z
@@ -191,7 +193,7 @@ export function buildConfigSchema(providers: readonly ProviderSchemas[]) {
           message: "must register at least one cluster, or accounts must name one",
         });
       }
-      checkAccounts(accounts, credentials, ctx);
+      checkAccounts(accounts, credentials, ctx, { known, discovering });
       clusters.forEach((cluster, index) => {
         if (typeof cluster !== "object" || cluster === null) return;
         const first = seen.get(cluster.id);
@@ -204,25 +206,9 @@ export function buildConfigSchema(providers: readonly ProviderSchemas[]) {
           });
         }
         seen.set(cluster.id, index);
-        // A missing or malformed name has its own problem (or its entry's provider has), which this would only repeat.
-        if (typeof cluster.credentials !== "string" || cluster.credentials === "") return;
-        const credential = credentials[cluster.credentials];
-        if (!credential) {
-          ctx.addIssue({
-            code: "custom",
-            input: cluster.credentials,
-            path: ["clusters", index, "credentials"],
-            message: `names "${cluster.credentials}", which is not an entry of credentials`,
-          });
-        } else if (credential.provider !== cluster.provider && known.has(cluster.provider) && known.has(String(credential.provider))) {
-          // An unknown provider on either side has its own problem reported; a mismatch with it would only repeat that.
-          ctx.addIssue({
-            code: "custom",
-            input: cluster.credentials,
-            path: ["clusters", index, "credentials"],
-            message: `names a ${credential.provider} credential, but the cluster's provider is ${cluster.provider}`,
-          });
-        }
+        const problem = credentialsReferenceProblem(cluster, "cluster", credentials, known);
+        if (problem)
+          ctx.addIssue({ code: "custom", input: cluster.credentials, path: ["clusters", index, "credentials"], message: problem });
       });
     }, always);
 }

@@ -134,3 +134,28 @@ export function scopeListSchema<T extends z.ZodType<string>>(item: T, what: stri
     .max(max, `may name at most ${max} ${what}s`)
     .refine((list) => new Set(list.map((value) => value.toLowerCase())).size === list.length, `must name each ${what} once`);
 }
+
+/**
+ * What is wrong with the credentials an entry (a cluster, an account) names, or
+ * undefined: a name no `credentials` entry has, or an entry of another provider.
+ * `entryProviders` are the providers the entry may name, `credentialProviders` those a
+ * credentials entry may; a missing or malformed name and an unknown provider on
+ * either side have problems of their own, which this does not repeat (no "provider
+ * undefined").
+ */
+export function credentialsReferenceProblem(
+  entry: { readonly credentials?: unknown; readonly provider?: unknown },
+  kind: "cluster" | "account",
+  credentials: Readonly<Record<string, { provider?: unknown } | undefined>>,
+  entryProviders: ReadonlySet<unknown>,
+  credentialProviders: ReadonlySet<unknown> = entryProviders,
+): string | undefined {
+  const name = entry.credentials;
+  if (typeof name !== "string" || name === "") return undefined;
+  // Own entries only: a name such as "constructor" is not an entry of credentials.
+  const credential = Object.hasOwn(credentials, name) ? credentials[name] : undefined;
+  if (!credential) return `names "${name}", which is not an entry of credentials`;
+  const { provider } = credential;
+  if (provider === entry.provider || !entryProviders.has(entry.provider) || !credentialProviders.has(provider)) return undefined;
+  return `names a ${String(provider)} credential, but the ${kind}'s provider is ${String(entry.provider)}`;
+}

@@ -120,6 +120,51 @@ describe("config problems name a misspelled key", () => {
     assert.doesNotMatch(problems.join("\n"), /wJalrXUtnFEMI/);
   });
 
+  it("an accounts entry: a misspelled key or provider is named, and its credentials are not said to be of another provider", () => {
+    const account = { id: "prod", credentials: "aws-test", regions: ["us-east-1"] };
+    assert.deepEqual(
+      problemsOf((r) => (r.accounts = [{ id: "prod", credentials: "aws-test", provder: "aws", regoins: ["us-east-1"] }])),
+      [
+        'accounts[0]: unknown key "provder" (did you mean "provider"?)',
+        'accounts[0]: unknown key "regoins" (did you mean "regions"?)',
+        `accounts[0].provider: is required: one of ${known}`,
+      ],
+    );
+    assert.deepEqual(
+      problemsOf((r) => (r.accounts = [{ ...account, provider: "awss" }])),
+      [`accounts[0].provider: unknown provider "awss" (did you mean "aws"?); known providers: ${known}`],
+    );
+    assert.deepEqual(
+      problemsOf((r) => {
+        r.accounts = [{ ...account, provider: "aws" }];
+        r.credentials["aws-test"]!.provider = "amazon";
+      }),
+      [`credentials.aws-test.provider: unknown provider "amazon"; known providers: ${known}`],
+    );
+    assert.deepEqual(
+      problemsOf((r) => (r.accounts = [{ id: "prod", credentials: "aws-test", provider: "gcp", projects: ["my-project"] }])),
+      ["accounts[0].credentials: names a aws credential, but the account's provider is gcp"],
+      "a mismatch of two known providers is still named",
+    );
+    assert.deepEqual(
+      problemsOf((r) => (r.accountDiscovery = { maxConcurentListings: 3 })),
+      ['accountDiscovery: unknown key "maxConcurentListings" (did you mean "maxConcurrentListings"?)'],
+    );
+  });
+
+  it("a cluster or account naming credentials that are not an entry, even a name every object has", () => {
+    assert.deepEqual(
+      problemsOf((r) => {
+        r.clusters[0]!.credentials = "constructor";
+        r.accounts = [{ id: "prod", provider: "aws", credentials: "toString", regions: ["us-east-1"] }];
+      }).sort(),
+      [
+        'accounts[0].credentials: names "toString", which is not an entry of credentials',
+        'clusters[0].credentials: names "constructor", which is not an entry of credentials',
+      ],
+    );
+  });
+
   it("words any union by provider the same way, whatever message the union itself sets (the accounts list's)", () => {
     const account = (provider: string, scope: string) =>
       z.strictObject({ provider: z.literal(provider), id: z.string(), credentials: z.string(), [scope]: z.array(z.string()) });
