@@ -1,4 +1,5 @@
 import { stat } from "node:fs/promises";
+import { RepeatingPass } from "./repeating-pass.js";
 
 /** Options of {@link FileChangePoll}. */
 export interface FileChangePollOptions {
@@ -15,20 +16,16 @@ export interface FileChangePollOptions {
  * change times in nanoseconds), without reading them and without `fs.watch`, which
  * misses the symlink swaps of mounted Secrets and ConfigMaps. Bounded: one `stat`
  * at a time, so a hung mount holds one thread of libuv's pool, never more, and the
- * next poll starts only once the last has ended. The first poll takes the baseline
- * and reports nothing. Its timer does not keep the process alive.
+ * next poll starts only once the last has ended ({@link RepeatingPass}). The first
+ * poll takes the baseline and reports nothing. Its timer does not keep the process alive.
  */
 export class FileChangePoll {
   private readonly signatures = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
-  /** Polls started so far. */
-  private started = 0;
-  /** Who waits for a poll that starts after they asked. */
-  private waiters: { readonly after: number; readonly resolve: () => void }[] = [];
+  private readonly polls: RepeatingPass;
 
   constructor(private readonly options: FileChangePollOptions) {
-    if (options.files.length > 0) void this.poll();
+    this.polls = new RepeatingPass({ pass: (signal) => this.poll(signal), intervalMs: options.intervalMs });
+    if (options.files.length > 0) this.polls.restart();
   }
 
   /**
@@ -37,31 +34,23 @@ export class FileChangePoll {
    * someone waits, the poll keeps the process alive.
    */
   polled(): Promise<void> {
-    this.timer?.ref();
-    return new Promise((resolve) => this.waiters.push({ after: this.started, resolve }));
+    return this.polls.passed();
   }
 
   /** Stops polling; a poll under way reports nothing more. */
   close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
+    this.polls.close();
   }
 
-  private async poll(): Promise<void> {
-    const number = ++this.started;
+  private async poll(signal: AbortSignal): Promise<void> {
     for (const file of this.options.files) {
       const signature = await fileSignature(file);
-      if (this.closed) return;
+      if (signal.aborted) return;
       const known = this.signatures.get(file);
       this.signatures.set(file, signature);
       // The first poll takes the baseline.
       if (known !== undefined && known !== signature) this.options.onChange(file);
     }
-    const done = this.waiters.filter((waiter) => waiter.after < number);
-    this.waiters = this.waiters.filter((waiter) => waiter.after >= number);
-    for (const { resolve } of done) resolve();
-    this.timer = setTimeout(() => void this.poll(), this.options.intervalMs);
-    if (this.waiters.length === 0) this.timer.unref();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { raceAbort } from "../common/deadline.js";
+import { RepeatingPass } from "../common/repeating-pass.js";
 import type { ServiceConfig } from "../config/config-schema.js";
 import { describeSecretRef, type PlacedSecretRef, secretFileFreshMs, secretProblem, secretRefsIn } from "../config/secret-ref.js";
 
@@ -48,22 +49,33 @@ interface CheckedRef extends PlacedSecretRef {
  * FAILED_PRECONDITION `SECRET_UNRESOLVABLE` meanwhile, as before.
  *
  * Bounded: one reference at a time, each file read abandoned after a deadline, and
- * once one hangs the other files wait for the next pass, so that a hung mount holds
- * one thread of libuv's pool; the next pass starts only after the last has ended. Its
- * timer does not keep the process alive.
+ * once one hangs no file is read (each keeps its last state) until that read has
+ * ended, however many passes come, so that a hung mount holds one thread of libuv's
+ * pool; the next pass starts only after the last has ended ({@link RepeatingPass}).
+ * Its timer does not keep the process alive.
  */
 export class SecretReferenceCheck {
   private refs: readonly CheckedRef[] = [];
   /** The problem of each reference that could not be resolved at the last pass, by id. */
   private problems = new Map<string, string>();
-  /** Bumped by every configure and by close: a pass of an older one reports nothing. */
-  private generation = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private started = 0;
-  private waiters: { readonly after: number; readonly resolve: () => void }[] = [];
+  /** Whether the next pass names every unresolvable reference (the first after a configure), or only changes. */
+  private announce = false;
+  /**
+   * A file read given up on that has not ended yet. Until it ends no file is read
+   * (they keep their last state), so that a hung mount holds one thread of libuv's
+   * pool however many passes come, never all four (which would hang every file
+   * operation of the process).
+   */
+  private hungRead: Promise<void> | undefined;
+  private readonly passes: RepeatingPass;
 
-  constructor(private readonly options: SecretCheckOptions) {}
+  constructor(private readonly options: SecretCheckOptions) {
+    this.passes = new RepeatingPass({
+      pass: (signal) => this.pass(signal),
+      intervalMs: options.intervalMs ?? secretCheckIntervalMs,
+      onError: (err) => options.logger.error({ error: err }, "the secret reference check failed; it runs again at the next interval"),
+    });
+  }
 
   /**
    * Checks the references of `config`'s credentials at once, logging every one that
@@ -71,8 +83,6 @@ export class SecretReferenceCheck {
    * logging only those whose state changed.
    */
   configure(config: Pick<ServiceConfig, "credentials">): void {
-    const generation = ++this.generation;
-    clearTimeout(this.timer);
     this.refs = Object.entries(config.credentials).flatMap(([credentials, entry]) =>
       secretRefsIn(entry).map((placed) => ({
         ...placed,
@@ -80,7 +90,8 @@ export class SecretReferenceCheck {
         id: `${credentials}|${placed.key}|${describeSecretRef(placed.ref)}`,
       })),
     );
-    this.enqueue(generation, true);
+    this.announce = true;
+    this.passes.restart();
   }
 
   /**
@@ -88,53 +99,24 @@ export class SecretReferenceCheck {
    * instead of sleeping. While someone waits, the check keeps the process alive.
    */
   checked(): Promise<void> {
-    this.timer?.ref();
-    return new Promise((resolve) => this.waiters.push({ after: this.started, resolve }));
+    return this.passes.passed();
   }
 
   /** Stops checking; a pass under way reports nothing more. */
   close(): void {
-    this.generation++;
-    clearTimeout(this.timer);
-    for (const { resolve } of this.waiters.splice(0)) resolve();
+    this.passes.close();
   }
 
-  private enqueue(generation: number, announce: boolean): void {
-    this.chain = this.chain
-      .then(() => this.pass(generation, announce))
-      .catch((err: unknown) =>
-        this.options.logger.error({ error: err }, "the secret reference check failed; it runs again at the next interval"),
-      )
-      .then(() => {
-        if (generation !== this.generation) return;
-        this.timer = setTimeout(() => this.enqueue(generation, false), this.options.intervalMs ?? secretCheckIntervalMs);
-        if (this.waiters.length === 0) this.timer.unref();
-      });
-  }
-
-  private async pass(generation: number, announce: boolean): Promise<void> {
-    if (generation !== this.generation) return;
-    const number = ++this.started;
+  private async pass(signal: AbortSignal): Promise<void> {
     const { logger } = this.options;
     const readTimeoutMs = this.options.readTimeoutMs ?? defaultReadTimeoutMs;
-    const refs = this.refs;
+    const { refs, announce } = this;
     const problems = new Map<string, string>();
-    let hung = false;
     for (const ref of refs) {
       const before = this.problems.get(ref.id);
-      let problem: string | undefined;
-      if (hung && "file" in ref.ref) {
-        // Its state stays as it was until a pass reaches it.
-        if (before !== undefined) problems.set(ref.id, before);
-        continue;
-      }
-      try {
-        problem = await raceAbort(secretProblem(ref.ref), AbortSignal.timeout(readTimeoutMs));
-      } catch {
-        hung = true;
-        problem = `could not be read within ${readTimeoutMs / 1000} s`;
-      }
-      if (generation !== this.generation) return;
+      // While a read hangs, a file's state stays as it was until a pass reaches it.
+      const problem = this.hungRead !== undefined && "file" in ref.ref ? before : await this.problemOf(ref, readTimeoutMs);
+      if (signal.aborted) return;
       if (problem !== undefined) problems.set(ref.id, problem);
       const fields = { credentials: ref.credentials, key: ref.key, reference: describeSecretRef(ref.ref) };
       if (problem !== undefined && (announce || before === undefined)) {
@@ -147,12 +129,24 @@ export class SecretReferenceCheck {
       }
     }
     this.problems = problems;
+    this.announce = false;
     const counts = new Map<string, number>();
     for (const ref of refs) counts.set(ref.credentials, (counts.get(ref.credentials) ?? 0) + (problems.has(ref.id) ? 1 : 0));
     this.options.report(counts);
     if (announce) logger.info({ references: refs.length, unresolvable: problems.size }, "secret references checked");
-    const done = this.waiters.filter((waiter) => waiter.after < number);
-    this.waiters = this.waiters.filter((waiter) => waiter.after >= number);
-    for (const { resolve } of done) resolve();
+  }
+
+  /** Why `ref` cannot be resolved now, or undefined; a file read that has not ended within `readTimeoutMs` becomes {@link hungRead}. */
+  private async problemOf(ref: CheckedRef, readTimeoutMs: number): Promise<string | undefined> {
+    const read = secretProblem(ref.ref);
+    try {
+      return await raceAbort(read, AbortSignal.timeout(readTimeoutMs));
+    } catch {
+      const hung: Promise<void> = read.then(() => {
+        if (this.hungRead === hung) this.hungRead = undefined;
+      });
+      this.hungRead = hung;
+      return `could not be read within ${readTimeoutMs / 1000} s`;
+    }
   }
 }
