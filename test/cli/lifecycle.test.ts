@@ -9,6 +9,7 @@ import { ClusterTokenService, KubeconfigMode } from "../../gen/clustertoken/v1/c
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { startFakeEks } from "../fakes/fake-eks.js";
 import type { FakeServer } from "../fakes/fake-http-server.js";
+import { sample } from "../support/metric-sample.js";
 import { startServeProcess } from "../support/serve-process.js";
 import { rawTestConfig, testAwsKeys, testCaData, testConfig } from "../support/test-config.js";
 
@@ -23,15 +24,6 @@ function httpGet(url: string): Promise<{ status: number; body: string; type: str
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body, type: res.headers["content-type"] }));
     }).on("error", reject);
   });
-}
-
-/** The value of one sample in Prometheus exposition text, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(" ") + 1));
-  }
-  return undefined;
 }
 
 /**

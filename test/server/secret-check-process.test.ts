@@ -8,19 +8,12 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { parse, stringify } from "yaml";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { expectError } from "../support/error-info.js";
+import { sample } from "../support/metric-sample.js";
 import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
 import { rawTestConfig, testAwsKeys, testCaData } from "../support/test-config.js";
 
 const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
 const lateSecret = "late/Secret+Access/Key0123456789abcdefghij";
-
-/** The value of the sample of `name` whose labels include all of `labels`, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const line = text
-    .split("\n")
-    .find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
-}
 
 /**
  * A secret that is not there yet, on `cluster-token serve` itself: named at start-up
