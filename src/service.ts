@@ -161,7 +161,9 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
     access.takeOver(replaced, [...unchanged("clusters", previous.config, config), ...discovered]);
   }
   const exec = { ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}), command: config.kubeconfig.execCommand };
-  const policy = security.insecurePlaintext ? AccessPolicy.allowAll() : AccessPolicy.fromGrants(security.grants);
+  const policy = security.insecurePlaintext
+    ? AccessPolicy.allowAll(config.credentials)
+    : AccessPolicy.fromGrants(security.grants, config.credentials);
   const tokens = config.tokenCache.enabled
     ? new TokenCache({ maxEntries: config.tokenCache.maxEntries, attemptTimeoutMs: upstreamTimeoutMs, clock })
     : undefined;
@@ -169,9 +171,12 @@ export function createService(config: ServiceConfig, options: ServiceOptions): S
   // A key rewritten in place: read it again at once, and hand out no token signed with the old one.
   const credentialFiles = watchCredentialFiles(config, (file, credentials) => {
     forgetSecretFiles([file]);
-    const clusterIds = new Set(registry.list().flatMap((cluster) => (credentials.has(cluster.credentials) ? [cluster.id] : [])));
-    tokens?.forgetClusters(clusterIds);
-    logger.info({ file, clusters: clusterIds.size }, "a credentials file changed; tokens signed with its old content are no longer served");
+    // Tokens are keyed by the identity that signed them, whichever cluster they are for.
+    tokens?.forgetIdentities(credentials);
+    logger.info(
+      { file, credentials: [...credentials].sort() },
+      "a credentials file changed; tokens signed with its old content are no longer served",
+    );
   });
   // A discovered cluster that changed or went: its tokens and discovered endpoint are not served again.
   const stopWatchingDiscovery = discovery?.onChange((ids) => {

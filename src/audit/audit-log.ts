@@ -19,6 +19,11 @@ export interface AuditEntry {
   reason?: string;
   clusterId?: string;
   provider?: string;
+  /**
+   * The cloud identity (a `credentials` entry's name) an issuance minted with; on a
+   * denial or failure, the one chosen, or else the one the request named.
+   */
+  identity?: string;
   /** RFC 3339. */
   tokenExpiry?: string;
   tokenFingerprint?: string;

@@ -1,5 +1,6 @@
 import type { grantableRpcs } from "../config/security-schema.js";
 import { globMatcher } from "./glob.js";
+import { type CredentialProviders, type IdentityChoice, IdentityChooser, type IdentityTarget } from "./identity-choice.js";
 
 /** An RPC a grant can allow. */
 export type GrantableRpc = (typeof grantableRpcs)[number];
@@ -12,6 +13,8 @@ export interface Grant {
   /** Labels a cluster must have, every pair; absent: any labels. */
   clusterLabels?: Readonly<Record<string, string>> | undefined;
   rpcs: readonly (GrantableRpc | "*")[];
+  /** Names of `credentials` entries the grant gives for minting; absent: the cluster's own credentials. */
+  identities?: readonly string[] | undefined;
 }
 
 /** What a grant looks at in a cluster: its id and its labels. */
@@ -27,11 +30,13 @@ interface CompiledGrant {
   /** The label pairs a cluster must have; undefined when the grant selects by id alone. */
   labels: readonly (readonly [string, string])[] | undefined;
   rpcs: ReadonlySet<string>;
+  /** The identities it gives, by provider (see {@link IdentityChooser}); undefined: the cluster's own credentials. */
+  identities: ReadonlyMap<string, readonly string[]> | undefined;
 }
 
 const anyId = () => true;
 
-function compile(g: Grant): CompiledGrant {
+function compile(g: Grant, credentials: CredentialProviders): CompiledGrant {
   const principals = g.principals.map(globMatcher);
   const clusters = g.clusters?.map(globMatcher);
   return {
@@ -39,47 +44,79 @@ function compile(g: Grant): CompiledGrant {
     id: clusters ? (id) => clusters.some((m) => m(id)) : anyId,
     labels: g.clusterLabels && Object.entries(g.clusterLabels),
     rpcs: new Set(g.rpcs),
+    identities: g.identities && IdentityChooser.byProvider(g.identities, credentials),
   };
 }
 
-function hasLabels(labels: readonly (readonly [string, string])[], target: GrantTarget["labels"]): boolean {
+/** True when `target` carries every pair of `labels`. */
+export function hasLabels(labels: readonly (readonly [string, string])[], target: GrantTarget["labels"]): boolean {
   for (const [key, value] of labels) if (!Object.hasOwn(target, key) || target[key] !== value) return false;
   return true;
 }
 
 /**
- * Who may call which RPC for which clusters. It denies by default: a call is allowed
- * only when some grant names the principal, the RPC (or "*") and selects the
- * cluster: by id (globs), by labels (every pair), or by both when it names both.
- * Principals and cluster ids in grants are globs.
+ * Who may call which RPC for which clusters, and with which cloud identities. It
+ * denies by default: a call is allowed only when some grant names the principal, the
+ * RPC (or "*") and selects the cluster: by id (globs), by labels (every pair), or by
+ * both when it names both. Principals and cluster ids in grants are globs. The
+ * identities a minting call may use are those its selecting grants give (see
+ * {@link AccessPolicy.chooseIdentity}).
  *
  * A label grant reaches every cluster that carries its labels, configured or
  * discovered: for a discovered cluster, whoever may tag clusters in its cloud
  * account decides what the grant reaches.
  */
 export class AccessPolicy {
-  private constructor(private readonly grants: readonly CompiledGrant[] | "allow-all") {}
+  private readonly identities: IdentityChooser;
 
-  /** Allows everything: only for `insecurePlaintext` development. */
-  static allowAll(): AccessPolicy {
-    return new AccessPolicy("allow-all");
+  private constructor(
+    private readonly grants: readonly CompiledGrant[] | "allow-all",
+    credentials: CredentialProviders,
+  ) {
+    this.identities = new IdentityChooser(credentials);
   }
 
-  /** The policy of `security.grants`. */
-  static fromGrants(grants: readonly Grant[]): AccessPolicy {
-    return new AccessPolicy(grants.map(compile));
+  /**
+   * Allows everything: only for `insecurePlaintext` development. A minting call uses
+   * its cluster's own credentials, or any `credentials` entry of the cluster's
+   * provider that it names.
+   */
+  static allowAll(credentials: CredentialProviders = {}): AccessPolicy {
+    return new AccessPolicy("allow-all", credentials);
+  }
+
+  /** The policy of `security.grants`; `credentials` says which provider each identity a grant names belongs to. */
+  static fromGrants(grants: readonly Grant[], credentials: CredentialProviders = {}): AccessPolicy {
+    return new AccessPolicy(
+      grants.map((g) => compile(g, credentials)),
+      credentials,
+    );
   }
 
   /** Whether `principal` may call `rpc` for `cluster`. */
   allows(principal: string, rpc: GrantableRpc, cluster: GrantTarget): boolean {
     if (this.grants === "allow-all") return true;
-    return this.grants.some(
-      (g) =>
-        (g.rpcs.has(rpc) || g.rpcs.has("*")) &&
-        g.principal(principal) &&
-        g.id(cluster.id) &&
-        (g.labels === undefined || hasLabels(g.labels, cluster.labels)),
-    );
+    return this.grants.some((g) => selects(g, principal, rpc, cluster));
+  }
+
+  /**
+   * The cloud identity a call of `principal` to `rpc` for `cluster` mints with, given
+   * the `requested` one (empty: none named). The identities it may use are those the
+   * grants that allow the call give, of the cluster's provider: a grant without
+   * `identities` gives the cluster's own credentials. A named identity must be one of
+   * them; otherwise the call is denied exactly as without a grant, so that nothing
+   * tells a caller which identities exist or whom they are given to. Without a name,
+   * the one identity is chosen, and several are listed for the caller to pick from,
+   * never picked silently.
+   */
+  chooseIdentity(principal: string, rpc: GrantableRpc, cluster: IdentityTarget, requested: string): IdentityChoice {
+    if (this.grants === "allow-all") return this.identities.anyOfProvider(cluster, requested);
+    const given: (readonly string[])[] = [];
+    for (const g of this.grants) {
+      if (selects(g, principal, rpc, cluster))
+        given.push(g.identities ? (g.identities.get(cluster.provider) ?? []) : [cluster.credentials]);
+    }
+    return this.identities.choose(given, requested);
   }
 
   /**
@@ -110,4 +147,14 @@ export class AccessPolicy {
     if (this.grants === "allow-all") return true;
     return this.grants.some((g) => (g.rpcs.has(rpc) || g.rpcs.has("*")) && g.principal(principal));
   }
+}
+
+/** Whether grant `g` lets `principal` call `rpc` for `cluster`. */
+function selects(g: CompiledGrant, principal: string, rpc: GrantableRpc, cluster: GrantTarget): boolean {
+  return (
+    (g.rpcs.has(rpc) || g.rpcs.has("*")) &&
+    g.principal(principal) &&
+    g.id(cluster.id) &&
+    (g.labels === undefined || hasLabels(g.labels, cluster.labels))
+  );
 }

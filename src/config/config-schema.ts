@@ -1,9 +1,12 @@
 import { z } from "zod";
+import { identityNamePattern, identityNameRule } from "../core/identity-name.js";
 import { accountsSchema, checkAccounts } from "./accounts-schema.js";
+import { checkGrantIdentities } from "./grant-identities.js";
 import {
   type accountBase,
   always,
   baseUrlSchema,
+  isObject,
   type clusterBase,
   credentialsReferenceProblem,
   filePathSchema,
@@ -174,7 +177,7 @@ export function buildConfigSchema(providers: readonly ProviderSchemas[]) {
   return serviceKeysSchema
     .extend({
       credentials: z
-        .record(z.string().regex(/^[\w.-]{1,63}$/, "credential names must be 1 to 63 characters of [A-Za-z0-9_.-]"), credentialSchema)
+        .record(z.string().regex(identityNamePattern, `credential names must be ${identityNameRule}`), credentialSchema)
         .default({}),
       clusters: z.array(clusterSchema).default([]),
       accounts: accountsSchema(providers),
@@ -194,6 +197,8 @@ export function buildConfigSchema(providers: readonly ProviderSchemas[]) {
         });
       }
       checkAccounts(accounts, credentials, ctx, { known, discovering });
+      const grants = Array.isArray(config.security?.grants) ? config.security.grants : [];
+      checkGrantIdentities(grants, credentials, clusters.filter(isObject), accounts.filter(isObject), ctx);
       clusters.forEach((cluster, index) => {
         if (typeof cluster !== "object" || cluster === null) return;
         const first = seen.get(cluster.id);

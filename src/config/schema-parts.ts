@@ -8,6 +8,11 @@ import { defaultIdTemplate, idTemplateProblem } from "../discovery/id-template-r
  */
 export const always = { when: () => true };
 
+/** True for an entry that is an object: cross-field checks skip entries whose own schema reported them. */
+export function isObject<T>(value: T): value is T & object {
+  return typeof value === "object" && value !== null;
+}
+
 /** A list's items as a non-empty tuple, which zod's unions require. */
 export function nonEmpty<T>(items: readonly T[]): [T, ...T[]] {
   const [first, ...rest] = items;

@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { principalPatternProblem } from "../auth/principal.js";
+import { identityNamePattern, identityNameRule } from "../core/identity-name.js";
 import { always, filePathSchema } from "./schema-parts.js";
 
 /** The RPCs a grant can allow; "*" is all of them. */
 export const grantableRpcs = ["GenerateToken", "GetKubeconfig", "ListClusters"] as const;
+/** The grant entries under which a grant's `identities` apply: the RPCs that mint with a cloud identity, and "*". */
+const mintingRpcs: ReadonlySet<string> = new Set(["GenerateToken", "GetKubeconfig", "*"]);
 
 /** Who may do what: authentication (TLS client certificates, API keys), the policy, and limits. */
 export const securitySchema = z
@@ -65,6 +68,16 @@ export const securitySchema = z
             rpcs: z
               .array(z.enum([...grantableRpcs, "*"], { error: `must be one of ${grantableRpcs.join(", ")} or "*"` }))
               .min(1, "must name at least one RPC"),
+            /**
+             * The cloud identities the grant gives for the RPCs that mint: names of
+             * `credentials` entries, of which a call uses those of its cluster's
+             * provider. Absent: the cluster's own credentials.
+             */
+            identities: z
+              .array(z.string().regex(identityNamePattern, `must name a credentials entry: ${identityNameRule}`))
+              .min(1, "must name at least one credentials entry; omit it to give the cluster's own credentials")
+              .refine((names) => new Set(names).size === names.length, "must name each credentials entry once")
+              .optional(),
           }),
         )
         .default([]),
@@ -96,11 +109,14 @@ export const securitySchema = z
       issue(["apiKeys"], "or tls.clientCaFile is required: callers must authenticate with client certificates or API keys");
     if (Array.isArray(c.grants)) {
       c.grants.forEach((grant, i) => {
-        if (typeof grant === "object" && grant !== null && grant.clusters === undefined && grant.clusterLabels === undefined)
+        if (typeof grant !== "object" || grant === null) return;
+        if (grant.clusters === undefined && grant.clusterLabels === undefined)
           issue(
             ["grants", i, "clusters"],
             "is required unless clusterLabels selects the clusters: name cluster ids or globs, labels, or both",
           );
+        if (grant.identities !== undefined && Array.isArray(grant.rpcs) && !grant.rpcs.some((rpc) => mintingRpcs.has(rpc)))
+          issue(["grants", i, "identities"], "applies only to GenerateToken and GetKubeconfig, which the grant's rpcs do not name");
       });
     }
     const names = new Set<string>();

@@ -41,6 +41,11 @@ export interface TransportCall {
 export interface AuditFacts {
   clusterId?: string;
   provider?: string;
+  /**
+   * The cloud identity (a `credentials` entry's name) the call mints with once chosen;
+   * before that, on a denial, the one the request named, already checked to be a name.
+   */
+  identity?: string;
   tokenExpiry?: Date;
   tokenFingerprint?: string;
   kubeconfigMode?: string;

@@ -15,16 +15,16 @@ import type { ClusterPlacement } from "../drivers/provider-module.js";
 import { driversFor, type DriverSet, type RegisteredCluster } from "./registered-cluster.js";
 import { ServiceError } from "../errors/service-error.js";
 import { sharedLookupError } from "../errors/upstream-error.js";
+import { type AuthorizedMint, authorizeMint, notGranted } from "./authorized-mint.js";
 import { type AuditFacts, type CallContext, withFacts } from "./call-context.js";
 import type { ClusterAccessResolver } from "./cluster-access-resolver.js";
-import { clusterIdProblem } from "./cluster-id.js";
 import { parseClusterFilter } from "./cluster-filter.js";
 import { clusterPage, defaultPageSize, lastIdOfPageToken, maxPageSize, pageTokenAfter } from "./cluster-page.js";
 import type { ClusterRegistry } from "./cluster-registry.js";
 import { execCredentialResponse } from "./exec-credential-response.js";
 import { type ExecSettings, execOptionFlags, execUser } from "./exec-kubeconfig.js";
 import { renderKubeconfig } from "./kubeconfig.js";
-import { invalidArgument, validApiVersion, validMode } from "./request-checks.js";
+import { invalidArgument, validApiVersion, validIdentity, validMode } from "./request-checks.js";
 import type { ServiceHandlers } from "./service-handlers.js";
 import type { TokenCache } from "./token-cache.js";
 import { observeUpstream, type UpstreamObserver } from "./upstream-observer.js";
@@ -72,7 +72,8 @@ export function createClusterTokenHandlers({
   observer,
   placement,
 }: ClusterTokenDeps): ServiceHandlers<typeof ClusterTokenService> {
-  async function mint(cluster: RegisteredCluster, context: CallContext): Promise<MintedToken> {
+  /** Mints for `cluster` as `identity`: the cluster with its credentials replaced by the identity's entry, which every driver keys its credential sources by. */
+  async function mint({ cluster, identity }: AuthorizedMint, context: CallContext): Promise<MintedToken> {
     const driver = driversFor(drivers, cluster)?.token;
     if (!driver) {
       throw new ServiceError({
@@ -81,66 +82,31 @@ export function createClusterTokenHandlers({
         metadata: { cluster_id: cluster.id, provider: cluster.provider },
       });
     }
+    const minting = identity === cluster.credentials ? cluster : { ...cluster, credentials: identity };
     const mintOnce = (signal: AbortSignal) =>
-      observeUpstream(observer?.upstream, cluster.provider, "token", () => driver.mintToken(cluster, signal));
+      observeUpstream(observer?.upstream, cluster.provider, "token", () => driver.mintToken(minting, signal));
     if (!tokens) return withRetries(mintOnce, context);
     // The hot path: a reusable token answers without a signal, a retry loop or a promise of its own.
-    const cached = tokens.cached(context.principal.name, cluster);
+    const cached = tokens.cached(context.principal.name, identity, cluster);
     observer?.tokenCacheLookup(cached !== undefined);
     if (cached) return cached;
     const call = { provider: cluster.provider, operation: "token", metadata: { cluster_id: cluster.id } };
     return withRetries(
       (signal) =>
-        tokens.get(context.principal.name, cluster, signal, mintOnce).catch((err: unknown) => {
+        tokens.get(context.principal.name, identity, cluster, signal, mintOnce).catch((err: unknown) => {
           throw sharedLookupError(err, signal, call);
         }),
       context,
     );
   }
 
-  /**
-   * Validates the id, checks that some grant could allow it, then looks the cluster
-   * up (asking the cloud accounts for an id no listing has found yet), then checks
-   * the grants against the cluster itself (its labels), in that order: a caller who
-   * could not be granted the cluster gets PERMISSION_DENIED whether or not it
-   * exists, and never makes the service ask a cloud. A registered cluster is found
-   * without a promise, so the hot path stays synchronous.
-   */
-  function authorizedCluster(
-    rpc: GrantableRpc,
-    clusterId: string,
-    context: CallContext,
-    facts: AuditFacts,
-  ): RegisteredCluster | Promise<RegisteredCluster> {
-    const problem = clusterIdProblem(clusterId);
-    if (problem) throw invalidArgument("cluster_id", "INVALID_CLUSTER_ID", `cluster_id ${problem}`);
-    facts.clusterId = clusterId;
-    const principal = context.principal.name;
-    if (!policy.mightAllow(principal, rpc, clusterId)) throw permissionDenied(context, rpc, clusterId);
-    const granted = (cluster: RegisteredCluster | undefined): RegisteredCluster => {
-      if (cluster && policy.allows(principal, rpc, cluster)) {
-        facts.provider = cluster.provider;
-        return cluster;
-      }
-      if (cluster || !policy.revealsAbsence(principal, rpc, clusterId)) throw permissionDenied(context, rpc, clusterId);
-      throw new ServiceError({
-        reason: "CLUSTER_NOT_FOUND",
-        message: `cluster ${clusterId} is not registered`,
-        metadata: { cluster_id: clusterId },
-      });
-    };
-    const cluster = registry.get(clusterId);
-    return cluster ? granted(cluster) : registry.find(clusterId, context.signal).then(granted);
+  /** The cluster and identity {@link authorizeMint} finds, awaited only when it had to ask a cloud. */
+  function authorized(rpc: GrantableRpc, request: { clusterId: string; identity: string }, context: CallContext, facts: AuditFacts) {
+    return authorizeMint({ registry, policy }, rpc, request.clusterId, validIdentity(request.identity), context, facts);
   }
 
-  /** The cluster {@link authorizedCluster} finds, awaited only when it had to ask a cloud. */
-  async function clusterFor(rpc: GrantableRpc, clusterId: string, context: CallContext, facts: AuditFacts): Promise<RegisteredCluster> {
-    const found = authorizedCluster(rpc, clusterId, context, facts);
-    return found instanceof Promise ? await found : found;
-  }
-
-  async function mintAudited(cluster: RegisteredCluster, context: CallContext, facts: AuditFacts): Promise<MintedToken> {
-    const minted = await mint(cluster, context);
+  async function mintAudited(target: AuthorizedMint, context: CallContext, facts: AuditFacts): Promise<MintedToken> {
+    const minted = await mint(target, context);
     facts.tokenExpiry = minted.expiresAt;
     facts.tokenFingerprint = mintedTokenFingerprint(minted);
     return minted;
@@ -152,9 +118,9 @@ export function createClusterTokenHandlers({
       const facts: AuditFacts = {};
       return withFacts(facts, async () => {
         const apiVersion = validApiVersion(request.apiVersion);
-        const found = authorizedCluster("GenerateToken", request.clusterId, context, facts);
-        const cluster = found instanceof Promise ? await found : found;
-        return execCredentialResponse(await mintAudited(cluster, context, facts), apiVersion);
+        const found = authorized("GenerateToken", request, context, facts);
+        const target = found instanceof Promise ? await found : found;
+        return execCredentialResponse(await mintAudited(target, context, facts), apiVersion);
       });
     },
 
@@ -164,17 +130,19 @@ export function createClusterTokenHandlers({
         validMode(request.mode);
         const execMode = request.mode === KubeconfigMode.EXEC;
         const flags = execOptionFlags(request.execOptions, execMode);
-        const cluster = await clusterFor("GetKubeconfig", request.clusterId, context, facts);
+        const target = await authorized("GetKubeconfig", request, context, facts);
+        const { cluster } = target;
         facts.kubeconfigMode = execMode ? "exec" : "embedded-token";
         if (execMode) {
-          const user = execUser(exec, cluster, flags);
+          const user = execUser(exec, target, flags);
+          // Discovery of the endpoint and CA uses the cluster's own credentials, whatever identity mints.
           const { server, certificateAuthorityData } = await access.resolve(cluster, context);
           return { kubeconfig: renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user }) };
         }
         // Both go to the cloud at most once each; neither needs the other, so they run together.
         const [{ server, certificateAuthorityData }, { token, expiresAt }] = await Promise.all([
           access.resolve(cluster, context),
-          mintAudited(cluster, context, facts),
+          mintAudited(target, context, facts),
         ]);
         const kubeconfig = renderKubeconfig({ name: cluster.id, server, certificateAuthorityData, user: { token } });
         return { kubeconfig, expirationTimestamp: timestampFromDate(expiresAt) };
@@ -190,7 +158,7 @@ export function createClusterTokenHandlers({
         if (request.pageToken !== "" && afterId === undefined) {
           throw invalidArgument("page_token", "INVALID_PAGE_TOKEN", "page_token is not a next_page_token of ListClusters with this filter");
         }
-        if (!policy.allowsRpc(principal, "ListClusters")) throw permissionDenied(context, "ListClusters");
+        if (!policy.allowsRpc(principal, "ListClusters")) throw notGranted(context, "ListClusters");
         const size = Math.min(request.pageSize || defaultPageSize, maxPageSize);
         const visible = (c: RegisteredCluster) =>
           policy.allows(principal, "ListClusters", c) &&
@@ -219,13 +187,4 @@ export function createClusterTokenHandlers({
         };
       }),
   };
-}
-
-function permissionDenied(context: CallContext, rpc: GrantableRpc, clusterId?: string): ServiceError {
-  const what = clusterId === undefined ? rpc : `${rpc} for cluster ${clusterId}`;
-  return new ServiceError({
-    reason: "NOT_GRANTED",
-    message: `${context.principal.name} may not call ${what}`,
-    metadata: { principal: context.principal.name, rpc, ...(clusterId === undefined ? {} : { cluster_id: clusterId }) },
-  });
 }

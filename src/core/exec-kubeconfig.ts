@@ -1,7 +1,7 @@
 import type { ExecOptions } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { ServiceError } from "../errors/service-error.js";
 import type { KubeconfigUser } from "./kubeconfig.js";
-import type { RegisteredCluster } from "./registered-cluster.js";
+import type { AuthorizedMint } from "./authorized-mint.js";
 import { invalidArgument } from "./request-checks.js";
 
 /** How exec kubeconfigs call back into this service. */
@@ -51,10 +51,17 @@ export function execOptionFlags(options: ExecOptions | undefined, execMode: bool
 }
 
 /**
- * The user entry of an exec kubeconfig: `cluster-token credential` for `cluster`,
- * calling this service at `publicUrl`. @throws FAILED_PRECONDITION without `publicUrl`.
+ * The user entry of an exec kubeconfig: `cluster-token credential` for `cluster` as
+ * `identity`, calling this service at `publicUrl`. The identity chosen for this
+ * kubeconfig is written out (`--identity`), so that kubectl keeps getting tokens of
+ * the same one even when the caller's grants later give several; it is the name of a
+ * `credentials` entry, safe as an argument. @throws FAILED_PRECONDITION without `publicUrl`.
  */
-export function execUser({ publicUrl, command }: ExecSettings, cluster: RegisteredCluster, flags: readonly string[]): KubeconfigUser {
+export function execUser(
+  { publicUrl, command }: ExecSettings,
+  { cluster, identity }: AuthorizedMint,
+  flags: readonly string[],
+): KubeconfigUser {
   if (!publicUrl) {
     throw new ServiceError({
       reason: "EXEC_NOT_CONFIGURED",
@@ -63,5 +70,6 @@ export function execUser({ publicUrl, command }: ExecSettings, cluster: Register
     });
   }
   const [program = "cluster-token", ...leading] = command;
-  return { exec: { command: program, args: [...leading, "credential", "--cluster", cluster.id, "--server", publicUrl, ...flags] } };
+  const args = [...leading, "credential", "--cluster", cluster.id, "--identity", identity, "--server", publicUrl, ...flags];
+  return { exec: { command: program, args } };
 }

@@ -3,6 +3,7 @@ import type { ErrorReason } from "../errors/error-reasons.js";
 import { ServiceError } from "../errors/service-error.js";
 import { maxClusterIdLength } from "./cluster-id.js";
 import { defaultExecCredentialApiVersion, execCredentialApiVersions } from "./exec-credential.js";
+import { identityNameRule, isIdentityName } from "./identity-name.js";
 
 /** INVALID_ARGUMENT with `reason`, naming the request field at fault. */
 export function invalidArgument(field: string, reason: ErrorReason, message: string): ServiceError {
@@ -25,4 +26,15 @@ export function validApiVersion(apiVersion: string): string {
 export function validMode(mode: KubeconfigMode): void {
   if (mode === KubeconfigMode.UNSPECIFIED || mode === KubeconfigMode.EMBEDDED_TOKEN || mode === KubeconfigMode.EXEC) return;
   throw invalidArgument("mode", "UNSUPPORTED_KUBECONFIG_MODE", `mode ${mode} is not a known KubeconfigMode`);
+}
+
+/**
+ * The cloud identity a minting request names, empty when it names none.
+ * @throws INVALID_ARGUMENT `INVALID_IDENTITY` for a value that cannot name a
+ *   credentials entry (too long, control characters, other characters), before
+ *   anything is looked up; the message never echoes it.
+ */
+export function validIdentity(identity: string): string {
+  if (identity === "" || isIdentityName(identity)) return identity;
+  throw invalidArgument("identity", "INVALID_IDENTITY", `identity must be empty or ${identityNameRule}, the name of a credentials entry`);
 }

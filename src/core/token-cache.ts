@@ -21,19 +21,28 @@ export interface TokenCacheOptions {
   clock?: Clock;
 }
 
-/** The key of a caller's token for a cluster. Cluster ids never hold the separator, so the id is what follows its last one. */
-function cacheKey(principal: string, clusterId: string): string {
-  return `${principal}\u0000${clusterId}`;
+/**
+ * The key of a caller's token for a cluster, minted as a cloud identity. Neither
+ * identity names nor cluster ids hold the separator, so the id is what follows the
+ * last one and the identity what lies between the last two.
+ */
+function cacheKey(principal: string, identity: string, clusterId: string): string {
+  return `${principal}\u0000${identity}\u0000${clusterId}`;
 }
 
 function clusterOfKey(key: string): string {
   return key.slice(key.lastIndexOf("\u0000") + 1);
 }
 
+function identityOfKey(key: string): string {
+  const last = key.lastIndexOf("\u0000");
+  return key.slice(key.lastIndexOf("\u0000", last - 1) + 1, last);
+}
+
 /**
- * Reuses a minted token for the same caller and cluster while most of its lifetime
+ * Reuses a minted token for the same caller, cloud identity and cluster while most of its lifetime
  * remains, and mints once for concurrent cold requests. The cache never hands one
- * principal's token to another; the cloud may still give two principals the same
+ * principal's token to another, nor one identity's token to a call that uses another; the cloud may still give two principals the same
  * token (a token signed over the keys, the cluster and the current second is the
  * same for everyone served in that second, and an access token that a cloud SDK
  * caches is the same for everyone until it expires), so an audit fingerprint names a
@@ -45,9 +54,10 @@ export class TokenCache {
   private readonly cache: TtlCache<string, MintedToken>;
   private readonly clock: Clock;
   /**
-   * How often each cluster's tokens were forgotten while mints were under way: a
-   * mint that began before the last time is not kept. Cleared whenever no mint is
-   * under way, so that it holds at most the clusters forgotten during mints.
+   * How often each cluster's (`c` and its id) and each identity's (`i` and its name)
+   * tokens were forgotten while mints were under way: a mint that began before the
+   * last time is not kept. Cleared whenever no mint is under way, so that it holds at
+   * most the clusters and identities forgotten during mints.
    */
   private readonly generations = new Map<string, number>();
   private minting = 0;
@@ -57,23 +67,25 @@ export class TokenCache {
     this.clock = clock;
   }
 
-  /** The cached token of `principal` for `cluster` while it may be reused, without waiting: the hot path. */
-  cached(principal: string, cluster: RegisteredCluster): MintedToken | undefined {
-    return this.cache.fresh(cacheKey(principal, cluster.id));
+  /** The cached token of `principal` for `cluster` as `identity` while it may be reused, without waiting: the hot path. */
+  cached(principal: string, identity: string, cluster: RegisteredCluster): MintedToken | undefined {
+    return this.cache.fresh(cacheKey(principal, identity, cluster.id));
   }
 
   /**
-   * The token of `principal` for `cluster`: a cached one, or what `mint` returns.
-   * Rejects with `signal.reason` when the caller's signal aborts first.
+   * The token of `principal` for `cluster` as `identity`: a cached one, or what
+   * `mint` returns. Rejects with `signal.reason` when the caller's signal aborts first.
    */
   get(
     principal: string,
+    identity: string,
     cluster: RegisteredCluster,
     signal: AbortSignal,
     mint: (signal: AbortSignal) => Promise<MintedToken>,
   ): Promise<MintedToken> {
-    return this.cache.get(cacheKey(principal, cluster.id), signal, async (attemptSignal) => {
-      const generation = this.generations.get(cluster.id);
+    return this.cache.get(cacheKey(principal, identity, cluster.id), signal, async (attemptSignal) => {
+      const [clusterKey, identityKey] = [`c${cluster.id}`, `i${identity}`];
+      const generations = [this.generations.get(clusterKey), this.generations.get(identityKey)];
       this.minting++;
       let minted: MintedToken;
       try {
@@ -81,7 +93,7 @@ export class TokenCache {
       } finally {
         this.minting--;
       }
-      const changed = this.generations.get(cluster.id) !== generation;
+      const changed = this.generations.get(clusterKey) !== generations[0] || this.generations.get(identityKey) !== generations[1];
       if (this.minting === 0) this.generations.clear();
       // Minted with what the credentials (or the cluster) were before they changed: hand it to those who asked, but keep it for nobody.
       if (changed) return { value: minted, expiresAt: 0 };
@@ -97,7 +109,23 @@ export class TokenCache {
    * handed out again.
    */
   forgetClusters(clusterIds: ReadonlySet<string>): void {
-    if (this.minting > 0) for (const id of clusterIds) this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
+    this.nextGeneration("c", clusterIds);
     this.cache.deleteWhere((key) => clusterIds.has(clusterOfKey(key)));
+  }
+
+  /**
+   * Forgets every token minted as one of `identities` (names of `credentials`
+   * entries), for every caller and cluster, and keeps none that a mint already under
+   * way returns: their keys changed, so tokens signed before must not be handed out
+   * again, whichever cluster they were for.
+   */
+  forgetIdentities(identities: ReadonlySet<string>): void {
+    this.nextGeneration("i", identities);
+    this.cache.deleteWhere((key) => identities.has(identityOfKey(key)));
+  }
+
+  private nextGeneration(kind: "c" | "i", names: ReadonlySet<string>): void {
+    if (this.minting === 0) return;
+    for (const name of names) this.generations.set(`${kind}${name}`, (this.generations.get(`${kind}${name}`) ?? 0) + 1);
   }
 }

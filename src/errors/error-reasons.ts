@@ -11,6 +11,7 @@ const requestReasons = {
   INVALID_PAGE_SIZE: "InvalidArgument",
   INVALID_PAGE_TOKEN: "InvalidArgument",
   INVALID_FILTER: "InvalidArgument",
+  INVALID_IDENTITY: "InvalidArgument",
   UNSUPPORTED_MEDIA_TYPE: "InvalidArgument",
   METHOD_NOT_ALLOWED: "Unimplemented",
   UNKNOWN_METHOD: "Unimplemented",
@@ -25,6 +26,7 @@ const callerReasons = {
   CERTIFICATE_WITHOUT_IDENTITY: "Unauthenticated",
   CERTIFICATE_IDENTITY_INVALID: "Unauthenticated",
   NOT_GRANTED: "PermissionDenied",
+  IDENTITY_REQUIRED: "FailedPrecondition",
   RATE_LIMITED: "ResourceExhausted",
   TOO_MANY_CALLS: "ResourceExhausted",
 } as const satisfies Record<string, ErrorCode>;

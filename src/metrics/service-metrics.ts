@@ -15,7 +15,8 @@ export interface RpcMetrics {
  * reloads. RPC metrics use go-grpc-prometheus's names and labels, so existing
  * dashboards and alerts for gRPC services apply; the service's own metrics are
  * prefixed `cluster_token_`. Label values come from closed sets (RPC names, code
- * names, providers, error reasons), never from a request, so cardinality is bounded.
+ * names, providers, error reasons, `credentials` entries' names), never from a
+ * request, so cardinality is bounded.
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
@@ -24,6 +25,7 @@ export class ServiceMetrics {
   private readonly handling: Histogram<"grpc_type" | "grpc_service" | "grpc_method">;
   private readonly upstream: Histogram<"provider" | "operation" | "outcome">;
   private readonly tokenCache: Counter<"result">;
+  private readonly issuances: Counter<"rpc" | "provider" | "identity">;
   private readonly auditWrite: Histogram;
   private readonly auditFailures: Counter;
   private readonly reloads: Counter<"result">;
@@ -70,6 +72,12 @@ export class ServiceMetrics {
       name: "cluster_token_token_cache_requests_total",
       help: "Token-cache lookups by result (hit, miss).",
       labelNames: ["result"],
+      registers,
+    });
+    this.issuances = new Counter({
+      name: "cluster_token_issuances_total",
+      help: "Tokens and kubeconfigs handed out (and audited), by RPC, provider and cloud identity (a credentials entry's name).",
+      labelNames: ["rpc", "provider", "identity"],
       registers,
     });
     this.auditWrite = new Histogram({
@@ -146,6 +154,14 @@ export class ServiceMetrics {
 
   tokenCacheLookup(hit: boolean): void {
     this.child(hit ? "c|hit" : "c|miss", () => this.tokenCache.labels(hit ? "hit" : "miss")).inc();
+  }
+
+  /**
+   * A token or kubeconfig handed out as `identity`: the name of a `credentials` entry
+   * the call was given, never a value a request chose that no config names.
+   */
+  issued(rpc: string, provider: string, identity: string): void {
+    this.child(`i|${rpc}|${provider}|${identity}`, () => this.issuances.labels(rpc, provider, identity)).inc();
   }
 
   auditWritten(seconds: number): void {

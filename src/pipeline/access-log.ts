@@ -7,7 +7,8 @@ import { defineLink, type Link } from "./link.js";
 
 /**
  * One log line per call: RPC, transport, request id, trace and span ids (with
- * tracing on), principal, gRPC code name, reason and duration. A client's mistake is logged at info; only INTERNAL (a bug)
+ * tracing on), principal, the cloud identity a minting call used (or named, when
+ * refused), gRPC code name, reason and duration. A client's mistake is logged at info; only INTERNAL (a bug)
  * is an error, with what was thrown, scrubbed.
  */
 export function accessLog(logger: Logger): Link {
@@ -17,11 +18,11 @@ export function accessLog(logger: Logger): Link {
       const started = performance.now();
       try {
         const outcome = await next(invocation);
-        writeTrustedLine(logger, "info", new AccessLine(invocation, started, okStatus.grpc), "rpc");
+        writeTrustedLine(logger, "info", new AccessLine(invocation, started, okStatus.grpc, outcome.facts.identity), "rpc");
         return outcome;
       } catch (err) {
         const failure = classifyFailure(err);
-        const line = new AccessLine(invocation, started, failure.status.grpc);
+        const line = new AccessLine(invocation, started, failure.status.grpc, failure.facts.identity);
         line.reason = failure.error.reason;
         line.error = errorSummary(failure.thrown, logger);
         writeTrustedLine(logger, failure.unexpected ? "error" : "info", line, "rpc");
@@ -39,18 +40,21 @@ class AccessLine {
   readonly traceId: string | undefined;
   readonly spanId: string | undefined;
   readonly principal: string | undefined;
+  /** A `credentials` entry's name: checked to be one before any handler records it. */
+  readonly identity: string | undefined;
   readonly ms: number;
   readonly code: string;
   reason: string | undefined = undefined;
   error: Record<string, unknown> | undefined = undefined;
 
-  constructor(invocation: Invocation, started: number, code: string) {
+  constructor(invocation: Invocation, started: number, code: string, identity: string | undefined) {
     this.rpc = invocation.method.name;
     this.transport = invocation.call.transport;
     this.requestId = invocation.call.requestId;
     this.traceId = invocation.trace?.traceId;
     this.spanId = invocation.trace?.spanId;
     this.principal = invocation.principal?.name;
+    this.identity = identity;
     this.ms = Math.round((performance.now() - started) * 100) / 100;
     this.code = code;
   }

@@ -7,7 +7,9 @@ import { defineLink, type Link } from "./link.js";
  * Counts every call, started and handled, and times it, with go-grpc-prometheus's
  * names and labels (`grpc_code` in grpc-go's spelling, from the classifier), on both
  * transports alike. The outermost link, so that the time includes authentication
- * and the audit commit.
+ * and the audit commit. It also counts each issuance by the cloud identity it used
+ * (`cluster_token_issuances_total`): a call that succeeds here was audited, and its
+ * identity is one the config names, chosen by the policy.
  */
 export function rpcMetrics(metrics: ServiceMetrics): Link {
   const byMethod = new WeakMap<object, RpcMetrics>();
@@ -23,7 +25,10 @@ export function rpcMetrics(metrics: ServiceMetrics): Link {
       const started = performance.now();
       let code = okStatus.go;
       try {
-        return await next(invocation);
+        const outcome = await next(invocation);
+        const { identity, provider } = outcome.facts;
+        if (identity !== undefined && provider !== undefined) metrics.issued(invocation.method.name, provider, identity);
+        return outcome;
       } catch (err) {
         const failure = classifyFailure(err);
         code = failure.status.go;

@@ -89,7 +89,7 @@ describe("audit facts", () => {
   it("come back with the outcome, and with the failure as far as the call got", async () => {
     const { raw } = setUpRaw();
     const { facts } = await raw.generateToken(tokenRequest({ clusterId: "demo-eks" }), ctx());
-    assert.deepEqual(Object.keys(facts).sort(), ["clusterId", "provider", "tokenExpiry", "tokenFingerprint"]);
+    assert.deepEqual(Object.keys(facts).sort(), ["clusterId", "identity", "provider", "tokenExpiry", "tokenFingerprint"]);
     assert.deepEqual([facts.clusterId, facts.provider], ["demo-eks", "aws"]);
     assert.match(facts.tokenFingerprint ?? "", /^sha256:[0-9a-f]{16}$/);
     const failure = await raw.generateToken(tokenRequest({ clusterId: "nope" }), ctx()).then(
@@ -102,7 +102,7 @@ describe("audit facts", () => {
       kubeconfigRequest({ clusterId: "demo-eks", mode: KubeconfigMode.EXEC }),
       ctx(),
     );
-    assert.deepEqual(kubeconfigFacts, { clusterId: "demo-eks", provider: "aws", kubeconfigMode: "exec" });
+    assert.deepEqual(kubeconfigFacts, { clusterId: "demo-eks", provider: "aws", identity: "aws-test", kubeconfigMode: "exec" });
   });
 });
 
@@ -218,7 +218,16 @@ describe("GetKubeconfig", () => {
           exec: {
             apiVersion: "client.authentication.k8s.io/v1",
             command: "node",
-            args: ["/opt/cts/cluster-token.js", "credential", "--cluster", "demo-eks", "--server", "https://cts.example.com:8443"],
+            args: [
+              "/opt/cts/cluster-token.js",
+              "credential",
+              "--cluster",
+              "demo-eks",
+              "--identity",
+              "aws-test",
+              "--server",
+              "https://cts.example.com:8443",
+            ],
             interactiveMode: "Never",
             provideClusterInfo: false,
             installHint: (doc.users[0]!.user.exec as { installHint: string }).installHint,

@@ -1,0 +1,88 @@
+import type { AccessPolicy, GrantableRpc } from "../auth/access-policy.js";
+import { ServiceError } from "../errors/service-error.js";
+import type { AuditFacts, CallContext } from "./call-context.js";
+import { clusterIdProblem } from "./cluster-id.js";
+import type { ClusterRegistry } from "./cluster-registry.js";
+import type { RegisteredCluster } from "./registered-cluster.js";
+import { invalidArgument } from "./request-checks.js";
+
+/** A minting call's cluster, and the cloud identity (a `credentials` entry's name) it mints with. */
+export interface AuthorizedMint {
+  readonly cluster: RegisteredCluster;
+  readonly identity: string;
+}
+
+/**
+ * PERMISSION_DENIED `NOT_GRANTED`. Its text depends on the request alone (the caller,
+ * the RPC, the cluster id and the identity it named), never on what is configured,
+ * so that a denial says nothing of which clusters exist, which identities exist, or
+ * to whom they are given.
+ */
+export function notGranted(context: CallContext, rpc: GrantableRpc, clusterId?: string, identity = ""): ServiceError {
+  const what = clusterId === undefined ? rpc : `${rpc} for cluster ${clusterId}`;
+  return new ServiceError({
+    reason: "NOT_GRANTED",
+    message: `${context.principal.name} may not call ${what}${identity === "" ? "" : ` with identity ${identity}`}`,
+    metadata: {
+      principal: context.principal.name,
+      rpc,
+      ...(clusterId === undefined ? {} : { cluster_id: clusterId }),
+      ...(identity === "" ? {} : { identity }),
+    },
+  });
+}
+
+/** FAILED_PRECONDITION `IDENTITY_REQUIRED`: the caller named no identity, and its grants give several; `choices` are its own. */
+function identityRequired(clusterId: string, choices: readonly string[]): ServiceError {
+  return new ServiceError({
+    reason: "IDENTITY_REQUIRED",
+    message: `your grants give several identities for cluster ${clusterId}; name one in identity: ${choices.join(", ")}`,
+    metadata: { cluster_id: clusterId, identities: choices.join(",") },
+  });
+}
+
+/**
+ * Authorizes a minting call (GenerateToken, GetKubeconfig) and chooses its cloud
+ * identity. It validates the id, checks that some grant could allow it, then looks
+ * the cluster up (asking the cloud accounts for an id no listing has found yet), then
+ * checks the grants against the cluster itself (its labels) and chooses the identity
+ * among those they give, in that order: a caller who could not be granted the
+ * cluster, or the identity it named, gets PERMISSION_DENIED whether or not either
+ * exists, and never makes the service ask a cloud. `identity` is the request's,
+ * validated: empty when it names none. A registered cluster is found without a
+ * promise, so the hot path stays synchronous.
+ */
+export function authorizeMint(
+  { registry, policy }: { readonly registry: ClusterRegistry; readonly policy: AccessPolicy },
+  rpc: GrantableRpc,
+  clusterId: string,
+  identity: string,
+  context: CallContext,
+  facts: AuditFacts,
+): AuthorizedMint | Promise<AuthorizedMint> {
+  const problem = clusterIdProblem(clusterId);
+  if (problem) throw invalidArgument("cluster_id", "INVALID_CLUSTER_ID", `cluster_id ${problem}`);
+  facts.clusterId = clusterId;
+  // A named identity is recorded on a denial too: a checked name, which the caller chose.
+  if (identity !== "") facts.identity = identity;
+  const principal = context.principal.name;
+  if (!policy.mightAllow(principal, rpc, clusterId)) throw notGranted(context, rpc, clusterId, identity);
+  const granted = (cluster: RegisteredCluster | undefined): AuthorizedMint => {
+    if (!cluster) {
+      if (!policy.revealsAbsence(principal, rpc, clusterId)) throw notGranted(context, rpc, clusterId, identity);
+      throw new ServiceError({
+        reason: "CLUSTER_NOT_FOUND",
+        message: `cluster ${clusterId} is not registered`,
+        metadata: { cluster_id: clusterId },
+      });
+    }
+    const choice = policy.chooseIdentity(principal, rpc, cluster, identity);
+    if (choice.kind === "denied") throw notGranted(context, rpc, clusterId, identity);
+    if (choice.kind === "required") throw identityRequired(clusterId, choice.choices);
+    facts.provider = cluster.provider;
+    facts.identity = choice.identity;
+    return { cluster, identity: choice.identity };
+  };
+  const cluster = registry.get(clusterId);
+  return cluster ? granted(cluster) : registry.find(clusterId, context.signal).then(granted);
+}
