@@ -15,6 +15,8 @@ export const commandUsage = {
   credential: `  credential     print an ExecCredential for kubectl (an exec plugin), fetched from the service
     --cluster ID               the cluster's id, as ListClusters shows it (required)
     --server URL               the service's Connect URL, http(s)://host:port (required)
+    --identity NAME            the cloud identity to mint with (a credentials entry your grants give);
+                               needed when they give several, and written into exec kubeconfigs
     --timeout SECONDS          how long to wait for the service, 1 to 300 (default 10)
     --no-cache                 always ask the service: no token is read from or written to the cache
                                in $CLUSTER_TOKEN_CACHE_DIR (default ~/.kube/cache/cluster-token)

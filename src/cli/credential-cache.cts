@@ -15,13 +15,15 @@ const format = "cluster-token-credential-cache/v1";
 /** A cached token is reused only while at least this much of its life remains, as kubectl's own exec cache does. */
 const minRemainingMs = 60_000;
 
-/** What a cached credential is for: a token is reused only for the same server, cluster, apiVersion and caller. */
+/** What a cached credential is for: a token is reused only for the same server, cluster, cloud identity, apiVersion and caller. */
 interface CacheKey {
   server: string;
   cluster: string;
   apiVersion: string;
   /** From {@link callerIdentity}: a hash of the API key or client certificate, never the key itself. */
   identity: string;
+  /** The cloud identity asked for (`--identity`); empty or absent when none was named, as before identities existed. */
+  cloudIdentity?: string | undefined;
 }
 
 /** The caller's identity for cache keys: a SHA-256 of what it presents, so no key material is written to disk. */
@@ -38,9 +40,9 @@ function credentialCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 function fileOf(dir: string, key: CacheKey): string {
-  const name = createHash("sha256")
-    .update(JSON.stringify([key.server, key.cluster, key.apiVersion, key.identity]))
-    .digest("hex");
+  // Without a cloud identity the file keeps the name it had before identities existed, so those tokens stay usable.
+  const parts = [key.server, key.cluster, key.apiVersion, key.identity, ...(key.cloudIdentity ? [key.cloudIdentity] : [])];
+  const name = createHash("sha256").update(JSON.stringify(parts)).digest("hex");
   return join(dir, `${name}.json`);
 }
 
@@ -105,6 +107,7 @@ function writeCachedCredential(dir: string, key: CacheKey, execCredential: strin
 /** The options of `cluster-token credential`, shared by the full command and the cached fast path. */
 const credentialOptions = {
   cluster: { type: "string" },
+  identity: { type: "string" },
   server: { type: "string" },
   timeout: { type: "string", default: "10" },
   "ca-file": { type: "string" },
@@ -137,7 +140,13 @@ function cachedCredentialFor(args: string[], env: NodeJS.ProcessEnv): string | u
     else if (values["api-key-env"]) apiKey = env[values["api-key-env"]]?.trim();
     if ((values["api-key-file"] || values["api-key-env"]) && !apiKey) return undefined;
     const cert = values["cert-file"] ? readFileSync(values["cert-file"]) : undefined;
-    const key = { server: values.server, cluster: values.cluster, apiVersion, identity: callerIdentity({ apiKey, cert }) };
+    const key = {
+      server: values.server,
+      cluster: values.cluster,
+      apiVersion,
+      identity: callerIdentity({ apiKey, cert }),
+      cloudIdentity: values.identity,
+    };
     return readCachedCredential(credentialCacheDir(env), key);
   } catch {
     return undefined;

@@ -111,7 +111,8 @@ export async function run(args: string[]): Promise<number> {
     if (values["api-key-file"]) apiKey = readFlagFile("--api-key-file", values["api-key-file"]).toString("utf8").trim();
     else if (values["api-key-env"]) apiKey = envApiKey(values["api-key-env"]);
     const cacheDir = values["no-cache"] ? undefined : cache.credentialCacheDir();
-    const cacheKey = { server, cluster, apiVersion, identity: cache.callerIdentity({ apiKey, cert: tls.cert }) };
+    const identity = values.identity ?? "";
+    const cacheKey = { server, cluster, apiVersion, identity: cache.callerIdentity({ apiKey, cert: tls.cert }), cloudIdentity: identity };
     const cached = cacheDir === undefined ? undefined : cache.readCachedCredential(cacheDir, cacheKey);
     if (cached !== undefined) {
       process.stdout.write(`${cached}\n`);
@@ -124,7 +125,7 @@ export async function run(args: string[]): Promise<number> {
       result = await callUnary({
         baseUrl: server,
         procedure: "clustertoken.v1.ClusterTokenService/GenerateToken",
-        body: { clusterId: cluster, apiVersion },
+        body: { clusterId: cluster, apiVersion, ...(identity ? { identity } : {}) },
         timeoutMs: timeoutS * 1000,
         ...(apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {}),
         tls,

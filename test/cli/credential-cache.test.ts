@@ -10,6 +10,7 @@ import { defaultExecCredentialApiVersion } from "../../src/core/exec-credential.
 const { callerIdentity, readCachedCredential, writeCachedCredential } = cache;
 import { cliPath } from "../support/paths.js";
 import { startTestService } from "../support/running-service.js";
+import { rawTestConfig, testConfig } from "../support/test-config.js";
 
 function credential(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
@@ -56,6 +57,29 @@ describe("cluster-token credential: the client-side cache", () => {
     assert.match(uncached.stderr, /cannot reach cluster-token-service/);
   });
 
+  it("keys the cache by cloud identity in both the ESM command and the CommonJS fast path", async () => {
+    const raw = rawTestConfig() as { credentials: Record<string, unknown> };
+    raw.credentials["aws-readonly"] = raw.credentials["aws-test"];
+    const svc = await startTestService(testConfig(raw));
+    try {
+      const home = mkdtempSync(join(tmpdir(), "cts-home-"));
+      const as = (identity: string) =>
+        credential(["--cluster", "demo-eks", "--identity", identity, "--server", svc.httpUrl], { HOME: home });
+      const issued = async () => (await svc.audit()).filter((l) => l.outcome === "issued").map((l) => l.identity);
+      const readonly = await as("aws-readonly");
+      assert.equal(readonly.code, 0, readonly.stderr);
+      const own = await as("aws-test");
+      assert.equal(own.code, 0, own.stderr);
+      assert.deepEqual(await issued(), ["aws-readonly", "aws-test"], "a token cached for one identity is never reused for another");
+      const again = await as("aws-readonly");
+      assert.equal(tokenOf(again.stdout), tokenOf(readonly.stdout));
+      assert.deepEqual(await issued(), ["aws-readonly", "aws-test"], "found by the fast path under the identity it was written with");
+      assert.equal(readdirSync(join(home, ".kube", "cache", "cluster-token")).length, 2);
+    } finally {
+      await svc.close();
+    }
+  });
+
   it("keys the cache by server, cluster, apiVersion and a hash of the caller's key, never the key", () => {
     const dir = mkdtempSync(join(tmpdir(), "cts-cache-"));
     const alice = { ...key, identity: callerIdentity({ apiKey: "cts_alice_secret" }) };
@@ -66,6 +90,7 @@ describe("cluster-token credential: the client-side cache", () => {
       { ...alice, cluster: "other" },
       { ...alice, server: "http://127.0.0.1:2" },
       { ...alice, apiVersion: "client.authentication.k8s.io/v1beta1" },
+      { ...alice, cloudIdentity: "eks-readonly" },
     ]) {
       assert.equal(readCachedCredential(dir, other), undefined);
     }
