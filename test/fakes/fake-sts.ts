@@ -39,7 +39,13 @@ export interface FakeSts extends FakeServer {
   /** Every key it accepts, including temporary ones it issued. */
   readonly keys: Map<string, KnownKey>;
   readonly assumeRoleCalls: AssumeRoleCall[];
-  /** Verifies an EKS token as EKS + STS would, for a cluster named `clusterName` in `region`, now by STS's clock unless given. */
+  /**
+   * Verifies an EKS token as EKS + STS would, for a cluster named `clusterName` in
+   * `region`, now by STS's clock unless given. The identity of an accepted token is
+   * what GetCallerIdentity reports and an EKS access entry matches: for an assumed
+   * role's keys, the role's ARN (`arn:aws:iam::ACCOUNT:role/NAME`, as EKS maps a
+   * session to its role); for long-term keys, their access key id.
+   */
   verifyEksToken(token: string, clusterName: string, region: string, now?: Date): Verdict;
 }
 
@@ -97,7 +103,7 @@ export async function startFakeSts(options: FakeStsOptions): Promise<FakeSts> {
       const accessKeyId = `ASIA${randomBytes(8).toString("hex").toUpperCase()}`;
       const secretAccessKey = randomBytes(30).toString("base64");
       const sessionToken = randomBytes(96).toString("base64");
-      keys.set(accessKeyId, { secretAccessKey, sessionToken });
+      keys.set(accessKeyId, { secretAccessKey, sessionToken, arn: roleArn });
       const expiration = new Date(clock.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
       const account = roleArn.split(":")[4];
       const roleName = roleArn.slice(roleArn.indexOf(":role/") + 6);
@@ -118,7 +124,9 @@ export async function startFakeSts(options: FakeStsOptions): Promise<FakeSts> {
   return Object.assign(server, {
     keys,
     assumeRoleCalls,
-    verifyEksToken: (token: string, clusterName: string, tokenRegion: string, now?: Date) =>
-      verifyEksToken(token, { clusterName, region: tokenRegion, keys, now: now ?? new Date(clock.now()) }),
+    verifyEksToken: (token: string, clusterName: string, tokenRegion: string, now?: Date): Verdict => {
+      const verdict = verifyEksToken(token, { clusterName, region: tokenRegion, keys, now: now ?? new Date(clock.now()) });
+      return verdict.ok ? { ok: true, identity: keys.get(verdict.identity)?.arn ?? verdict.identity } : verdict;
+    },
   });
 }

@@ -12,6 +12,8 @@ export interface KnownKey {
   secretAccessKey: string;
   /** Required on requests signed with these keys when set (temporary credentials). */
   sessionToken?: string;
+  /** The ARN GetCallerIdentity reports for these keys (an assumed role's session); the access key id stands in when absent. */
+  arn?: string;
 }
 
 /** The parts of an HTTP request that SigV4 signs. */
