@@ -30,6 +30,13 @@ export interface HarnessEnv<C extends RegisteredCluster> {
   missingCluster: C;
   /** A cluster whose credentials reference a secret that cannot be resolved. */
   unresolvableCluster: C;
+  /**
+   * A second cloud identity for the same clusters: `credentials` names another entry
+   * of the provider (an assumed role, an impersonated service account, another
+   * application, another key pair); `own` and `other` are the identities the fake
+   * reports for tokens signed as clusterA's own credentials and as that entry.
+   */
+  identities: { own: string; other: string; credentials: string };
   /** The fake cloud's verdict, by `clock`, on a token presented to `cluster`. */
   verify(token: string, cluster: C): Verdict;
   /** Whether the cloud binds a token to the cluster it was minted for. */
@@ -98,6 +105,20 @@ export function runConformance<C extends RegisteredCluster>(harness: Harness<C>)
       const verdict = env.verify(token, env.clusterA);
       assert.equal(verdict.ok, true, JSON.stringify(verdict));
       assertLifetime(expiresAt);
+    });
+
+    it("mints as each identity a cluster is given: two credentials entries, two tokens the cloud verifies as their own", async () => {
+      const drivers = env.newDrivers();
+      const asOther = { ...env.clusterA, credentials: env.identities.credentials };
+      const own = await drivers.token.mintToken(env.clusterA, noDeadline());
+      const other = await drivers.token.mintToken(asOther, noDeadline());
+      // Again, on the same drivers: each identity's cached credential source stays its own.
+      const ownAgain = await drivers.token.mintToken(env.clusterA, noDeadline());
+      assert.notEqual(env.identities.own, env.identities.other);
+      assert.deepEqual(env.verify(own.token, env.clusterA), { ok: true, identity: env.identities.own });
+      assert.deepEqual(env.verify(other.token, env.clusterA), { ok: true, identity: env.identities.other });
+      assert.deepEqual(env.verify(ownAgain.token, env.clusterA), { ok: true, identity: env.identities.own });
+      assertLifetime(other.expiresAt);
     });
 
     it("signs and expires by the injected clock: minted after the clock moved, the token is valid then, for its full lifetime", async () => {

@@ -6,6 +6,8 @@ export interface KnownAlibabaKey {
   secret: string;
   securityToken?: string;
   expiresAt?: Date;
+  /** The RAM role ARN whose session these keys are (issued by AssumeRole); STS GetCallerIdentity names the role. */
+  roleArn?: string;
 }
 
 /** A request as the verifier sees it: what was sent, headers in any case. */

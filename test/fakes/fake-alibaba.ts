@@ -73,6 +73,7 @@ export async function startFakeAlibaba(options: {
         secret: randomBytes(24).toString("base64"),
         securityToken: `CAIS${randomBytes(48).toString("base64")}`,
         expiresAt: new Date(clock.now() + seconds * 1000),
+        roleArn: q.get("RoleArn") ?? "",
       };
       keys.set(accessKeyId, issued);
       return json(200, {
@@ -120,8 +121,9 @@ export async function startFakeAlibaba(options: {
       const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
       if (lower["x-acs-action"] !== "GetCallerIdentity" || lower["x-acs-version"] !== "2015-04-01")
         return { ok: false, reason: "not STS GetCallerIdentity" };
-      // What STS does with the replayed request: verify it as any other.
-      return verifyAcs3({ method: "POST", path: "/", query, headers, body: "" }, keys, { now, requireHost: false });
+      // What STS does with the replayed request: verify it as any other, and name the caller: an assumed role's session by its role.
+      const verdict = verifyAcs3({ method: "POST", path: "/", query, headers, body: "" }, keys, { now, requireHost: false });
+      return verdict.ok ? { ok: true, identity: keys.get(verdict.identity)?.roleArn ?? verdict.identity } : verdict;
     },
     close: async () => {
       await Promise.all([sts.close(), cs.close()]);

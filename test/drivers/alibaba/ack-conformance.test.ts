@@ -11,6 +11,7 @@ const keys = { accessKeyId: "LTAI5tConformanceKey01", accessKeySecret: "alibaba-
 process.env.CTS_CONF_ALI_ID = keys.accessKeyId;
 process.env.CTS_CONF_ALI_SECRET = keys.accessKeySecret;
 const roleArn = "acs:ram::1234567890123456:role/cluster-token-issuer";
+const readonlyRoleArn = "acs:ram::1234567890123456:role/cluster-token-readonly";
 
 runConformance<ClusterOf<"alibaba">>({
   name: "Alibaba Cloud ACK",
@@ -19,7 +20,10 @@ runConformance<ClusterOf<"alibaba">>({
     const ali = await startFakeAlibaba({
       clock,
       keys: { [keys.accessKeyId]: keys.accessKeySecret },
-      roles: { [roleArn]: { trustedKeys: [keys.accessKeyId], externalId: "team-platform" } },
+      roles: {
+        [roleArn]: { trustedKeys: [keys.accessKeyId], externalId: "team-platform" },
+        [readonlyRoleArn]: { trustedKeys: [keys.accessKeyId] },
+      },
       clusters: {
         c0alpha00000000000000000000000001: { server: "https://alpha.ack.example.com:6443", caData: testCaData },
         c0beta000000000000000000000000002: { server: "https://beta.ack.example.com:6443", caData: testCaData },
@@ -36,6 +40,12 @@ runConformance<ClusterOf<"alibaba">>({
         externalId: "team-platform",
       },
       broken: { ...base, accessKeyId: { env: "CTS_CONF_ALI_ID" }, accessKeySecret: { env: "CTS_CONF_ALI_UNSET" }, roleArn },
+      readonly: {
+        ...base,
+        accessKeyId: { env: "CTS_CONF_ALI_ID" },
+        accessKeySecret: { env: "CTS_CONF_ALI_SECRET" },
+        roleArn: readonlyRoleArn,
+      },
     };
     const cluster = (id: string, clusterId: string, creds = "issuer"): ClusterOf<"alibaba"> => ({
       id,
@@ -57,6 +67,7 @@ runConformance<ClusterOf<"alibaba">>({
       clusterB: cluster("beta-ack", "c0beta000000000000000000000000002"),
       missingCluster: cluster("gamma-ack", "c0gamma00000000000000000000000003"),
       unresolvableCluster: cluster("broken-ack", "c0alpha00000000000000000000000001", "broken"),
+      identities: { own: roleArn, other: readonlyRoleArn, credentials: "readonly" },
       verify: (token, c) => ali.verifyAckToken(token, c.clusterId),
       bindsTokensToCluster: true,
       lifetimeMs: { min: 10 * 60_000 - 2_000, max: 10 * 60_000 },

@@ -10,6 +10,7 @@ import { runConformance } from "../drivertest.js";
 
 const base = { accessKeyId: "AKIACONFORMANCE00001", secretAccessKey: "conformance/Secret+Key0123456789abcdefghij" };
 const roleArn = "arn:aws:iam::123456789012:role/conformance";
+const readonlyRoleArn = "arn:aws:iam::123456789012:role/conformance-readonly";
 process.env.CTS_CONF_AWS_AKID = base.accessKeyId;
 process.env.CTS_CONF_AWS_SECRET = base.secretAccessKey;
 
@@ -20,7 +21,7 @@ runConformance<ClusterOf<"aws">>({
     const clock = new FakeClock();
     const sts = await startFakeSts({
       keys: { [base.accessKeyId]: { secretAccessKey: base.secretAccessKey } },
-      roles: { [roleArn]: { trustedKeys: [base.accessKeyId] } },
+      roles: { [roleArn]: { trustedKeys: [base.accessKeyId] }, [readonlyRoleArn]: { trustedKeys: [base.accessKeyId] } },
       clock,
     });
     const eks = await startFakeEks({
@@ -35,6 +36,7 @@ runConformance<ClusterOf<"aws">>({
     const keys = { accessKeyId: { env: "CTS_CONF_AWS_AKID" }, secretAccessKey: { env: "CTS_CONF_AWS_SECRET" } };
     const credentials: Record<string, AwsCredentialConfig> = {
       issuer: { provider: "aws", ...keys, roleArn, stsEndpoint: sts.url },
+      readonly: { provider: "aws", ...keys, roleArn: readonlyRoleArn, stsEndpoint: sts.url },
       broken: { provider: "aws", ...keys, secretAccessKey: { env: "CTS_CONF_AWS_UNSET" } },
     };
     const cluster = (id: string, name: string, creds = "issuer"): ClusterOf<"aws"> => ({
@@ -56,6 +58,7 @@ runConformance<ClusterOf<"aws">>({
       clusterB: cluster("beta-eks", "beta"),
       missingCluster: cluster("gamma-eks", "gamma"),
       unresolvableCluster: cluster("broken-eks", "alpha", "broken"),
+      identities: { own: roleArn, other: readonlyRoleArn, credentials: "readonly" },
       verify: (token, c) => sts.verifyEksToken(token, c.name, c.region),
       bindsTokensToCluster: true,
       lifetimeMs: { min: 14 * 60_000 - 2_000, max: 14 * 60_000 },

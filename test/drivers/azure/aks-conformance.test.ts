@@ -5,7 +5,9 @@ import type { ProviderDrivers } from "../../../src/drivers/driver.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { testCaData } from "../../support/test-config.js";
 import { runConformance } from "../drivertest.js";
-import { apps, createAzureFixture, tenantId } from "./azure-fixture.js";
+import { apps, clientSecret, createAzureFixture, tenantId } from "./azure-fixture.js";
+
+process.env.CTS_CONF_AZURE_SECRET = clientSecret;
 
 runConformance<ClusterOf<"azure">>({
   name: "Azure AKS",
@@ -30,6 +32,8 @@ runConformance<ClusterOf<"azure">>({
     const credentials: Record<string, AzureCredentialConfig> = {
       issuer: { ...base, source: "clientCertificate", clientId: apps.certificate, clientCertificate: { file: f.certificateFile } },
       broken: { ...base, source: "clientCertificate", clientId: apps.certificate, clientCertificate: { file: `${f.dir}/missing.pem` } },
+      // Another application of the tenant, with a client secret.
+      readonly: { ...base, source: "clientSecret", clientId: apps.secret, clientSecret: { env: "CTS_CONF_AZURE_SECRET" } },
     };
     return {
       clock,
@@ -40,6 +44,7 @@ runConformance<ClusterOf<"azure">>({
       clusterB: f.cluster("beta-aks", "beta", "issuer"),
       missingCluster: f.cluster("gamma-aks", "gamma", "issuer"),
       unresolvableCluster: f.cluster("broken-aks", "alpha", "broken"),
+      identities: { own: apps.certificate, other: apps.secret, credentials: "readonly" },
       verify: (token) => f.azure.verifyAksToken(token),
       // An Entra ID token for the AKS server application is valid for every AKS cluster of the tenant.
       bindsTokensToCluster: false,

@@ -17,9 +17,11 @@ runConformance<ClusterOf<"gcp">>({
     // there; the driver's expiries follow the fake clock from then on.
     const clock = new FakeClock(Date.now());
     const account = createTestServiceAccount("token-issuer@proj-conformance.iam.gserviceaccount.com");
+    const readonly = "readonly@proj-conformance.iam.gserviceaccount.com";
     const gcp = await startFakeGcp({
       clock,
       serviceAccounts: [account],
+      impersonation: { [readonly]: [account.email] },
       clusters: {
         "proj-conformance/us-central1/alpha": { endpoint: "34.1.2.3", caData: testCaData },
         "proj-conformance/us-central1/beta": { endpoint: "34.1.2.4", caData: testCaData },
@@ -29,6 +31,13 @@ runConformance<ClusterOf<"gcp">>({
     await writeFile(keyFile, account.keyFile, { mode: 0o600 });
     const credentials: Record<string, GcpCredentialConfig> = {
       issuer: { provider: "gcp", serviceAccountKey: { file: keyFile }, tokenEndpoint: gcp.tokenUrl },
+      readonly: {
+        provider: "gcp",
+        serviceAccountKey: { file: keyFile },
+        tokenEndpoint: gcp.tokenUrl,
+        impersonateServiceAccount: readonly,
+        iamCredentialsEndpoint: gcp.url,
+      },
       broken: { provider: "gcp", serviceAccountKey: { env: "CTS_CONF_GCP_UNSET" }, tokenEndpoint: gcp.tokenUrl },
     };
     const cluster = (id: string, name: string, creds = "issuer"): ClusterOf<"gcp"> => ({
@@ -51,6 +60,7 @@ runConformance<ClusterOf<"gcp">>({
       clusterB: cluster("beta-gke", "beta"),
       missingCluster: cluster("gamma-gke", "gamma"),
       unresolvableCluster: cluster("broken-gke", "alpha", "broken"),
+      identities: { own: account.email, other: readonly, credentials: "readonly" },
       verify: (token) => gcp.verifyAccessToken(token),
       // A GKE access token authenticates an identity, not a cluster.
       bindsTokensToCluster: false,
