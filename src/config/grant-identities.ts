@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { hasLabels } from "../auth/access-policy.js";
 import { globMatcher } from "../auth/glob.js";
 import { globMayMatch, type IdShapePart } from "../auth/glob-may-match.js";
+import { isIdentityName } from "../core/identity-name.js";
 import { defaultIdTemplate, pieces } from "../discovery/id-template-rules.js";
 
 /** What the check reads of a grant; the grant's own schema has validated (or reported) each field. */
@@ -85,7 +86,8 @@ export function checkGrantIdentities(
     if (!Array.isArray(grant.identities)) return;
     let providers: Set<string> | undefined;
     grant.identities.forEach((name, k) => {
-      if (typeof name !== "string") return;
+      // A malformed name is reported by the grant's own schema, which never echoes it.
+      if (typeof name !== "string" || !isIdentityName(name)) return;
       const issue = (message: string) =>
         ctx.addIssue({ code: "custom", input: name, path: ["security", "grants", index, "identities", k], message });
       const credential = Object.hasOwn(credentials, name) ? credentials[name] : undefined;
@@ -97,7 +99,7 @@ export function checkGrantIdentities(
       if (providers.has(String(credential.provider))) return;
       const selected = providers.size === 0 ? "no cluster" : `only ${[...providers].sort().join(" and ")} clusters`;
       issue(
-        `names "${name}", a ${String(credential.provider)} credential, but the grant selects ${selected}; a cluster's identities are credentials of its own provider`,
+        `names "${name}", a credential of provider ${String(credential.provider)}, but the grant selects ${selected}; a cluster's identities are credentials of its own provider`,
       );
     });
   });
