@@ -191,6 +191,7 @@ describe("a cloud identity per grant", () => {
     ]);
     assert.equal(refused.status, "rejected");
     const { info } = await expectError(Promise.reject((refused as PromiseRejectedResult).reason), Code.FailedPrecondition);
+    assert.equal(info.reason, "UPSTREAM_PERMISSION_DENIED");
     assert.equal(info.metadata.cluster_id, "prod-eks");
     assert.equal(signer((readonly as PromiseFulfilledResult<string>).value), roles.readonly);
     assert.equal(signer((deployer as PromiseFulfilledResult<string>).value), roles.deployer);
