@@ -210,6 +210,7 @@ describe("security: authentication and authorization", () => {
         code: "OK",
         clusterId: "demo-eks",
         provider: "aws",
+        identity: "aws-test",
         tokenExpiry: new Date(Number(issued.status!.expirationTimestamp!.seconds) * 1000).toISOString(),
         tokenFingerprint: tokenFingerprint(token),
       },
