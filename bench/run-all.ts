@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every benchmark, printed as Markdown tables for the README.
+ * `npm run bench`: every benchmark, printed as Markdown tables for docs/benchmarks.md.
  *
  * Servers run as their own processes (as `cluster-token serve`), load comes from
  * h2load (gRPC) and wrk (Connect over HTTP/1.1) in processes of their own, and

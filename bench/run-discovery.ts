@@ -1,7 +1,7 @@
 /**
  * `npm run build && node dist/bench/run-discovery.js`: the account-discovery
  * benchmarks alone (`npm run bench` runs them too), printed as a Markdown table for
- * the README. `BENCH_DISCOVERED` sets the number of discovered clusters (10,000).
+ * docs/benchmarks.md. `BENCH_DISCOVERED` sets the number of discovered clusters (10,000).
  */
 import { cpus } from "node:os";
 import { benchDiscovery } from "./discovery.js";

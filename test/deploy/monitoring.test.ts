@@ -47,11 +47,11 @@ const dashboard = JSON.parse(readFileSync(join(monitoring, "grafana-dashboard.js
 };
 const panelExprs = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => ({ panel, expr: target.expr })));
 
-/** The README's PromQL block: each query with its comment, continuation lines joined. */
-function readmeQueries(): { title: string; expr: string }[] {
-  const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
-  const block = /```promql\n([\s\S]*?)```/.exec(readme)?.[1];
-  assert.ok(block, "the README has a promql block");
+/** The PromQL block of docs/operations.md (Metrics): each query with its comment, continuation lines joined. */
+function documentedQueries(): { title: string; expr: string }[] {
+  const page = readFileSync(join(repoRoot, "docs", "operations.md"), "utf8");
+  const block = /```promql\n([\s\S]*?)```/.exec(page)?.[1];
+  assert.ok(block, "docs/operations.md has a promql block");
   const queries: { title: string; expr: string }[] = [];
   for (const line of block.split("\n").filter((l) => l.trim() !== "")) {
     if (line.startsWith("#")) queries.push({ title: line.slice(1).trim(), expr: "" });
@@ -153,8 +153,8 @@ describe("monitoring: the dashboard and the alert rules read only what the servi
     assert.equal(new Set(dashboard.panels.map((p) => p.id)).size, dashboard.panels.length, "panel ids are unique");
   });
 
-  it("the dashboard and the rules cover every query of the README's PromQL", () => {
-    const queries = readmeQueries();
+  it("the dashboard and the rules cover every query of the PromQL in docs/operations.md", () => {
+    const queries = documentedQueries();
     assert.equal(queries.length, 5);
     for (const { title, expr } of queries) {
       const wanted = metricNames(expr);
