@@ -83,7 +83,8 @@ async function runScript(blocks: RunnableBlock[]): Promise<void> {
 
   const texts = blocks.map((block) => (block.serves ? asStarted(block) : block.text));
   const ports = new Map<string, number>();
-  for (const text of texts) for (const [, port = ""] of text.matchAll(loopbackPort)) if (!ports.has(port)) ports.set(port, await freePort());
+  for (const text of texts)
+    for (const [, port = ""] of text.matchAll(loopbackPort)) if (!ports.has(port)) ports.set(port, await freePort());
   const onFreePorts = (text: string) => text.replace(loopbackPort, (_, port: string) => `127.0.0.1:${ports.get(port)}`);
 
   const before = await checkoutState();

@@ -69,5 +69,8 @@ export function runnableScripts(): Map<string, RunnableBlock[]> {
 
 /** A shell command as one line: continuation lines joined, runs of blanks made one. */
 export function oneLine(command: string): string {
-  return command.replace(/\\\n/g, " ").replace(/[ \t]+/g, " ").trim();
+  return command
+    .replace(/\\\n/g, " ")
+    .replace(/[ \t]+/g, " ")
+    .trim();
 }
