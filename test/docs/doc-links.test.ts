@@ -18,21 +18,27 @@ function prose(text: string): string {
   return text.replace(/^```[\s\S]*?^```$/gm, "").replace(/`[^`\n]*`/g, "``");
 }
 
-/** The anchors GitHub gives a page's headings: lowercased, punctuation dropped, spaces as hyphens, repeats numbered. */
+/** The anchor GitHub gives a heading, before repeats are numbered: lowercased, punctuation dropped, spaces as hyphens. */
+function anchorOf(heading: string): string {
+  return heading
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/`/g, "")
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\p{M}\- _]/gu, "")
+    .replace(/ /g, "-");
+}
+
+/** The anchors of a page's headings, repeats numbered as GitHub numbers them. */
 function headingAnchors(file: string): Set<string> {
   const anchors = new Set<string>();
   const seen = new Map<string, number>();
   const text = readFileSync(join(repoRoot, file), "utf8").replace(/^```[\s\S]*?^```$/gm, "");
   for (const [, heading = ""] of text.matchAll(/^#{1,6} (.+)$/gm)) {
-    const plain = heading.replace(/\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/`/g, "");
-    const slug = plain
-      .trim()
-      .toLowerCase()
-      .replace(/[^\p{L}\p{N}\p{M}\- _]/gu, "")
-      .replace(/ /g, "-");
-    const n = seen.get(slug) ?? 0;
-    seen.set(slug, n + 1);
-    anchors.add(n === 0 ? slug : `${slug}-${n}`);
+    const anchor = anchorOf(heading);
+    const n = seen.get(anchor) ?? 0;
+    seen.set(anchor, n + 1);
+    anchors.add(n === 0 ? anchor : `${anchor}-${n}`);
   }
   return anchors;
 }
@@ -84,19 +90,8 @@ describe("the docs: links, tables of contents, index and layout", () => {
     for (const page of pages) {
       const { headings, toc } = tableOfContents(page);
       assert.ok(headings.length >= 2, `${page} has sections`);
-      const anchors = [...headingAnchors(page)];
-      for (const heading of headings) {
-        const plain = heading.replace(/`/g, "");
-        const anchor = anchors.find(
-          (a) =>
-            a ===
-            plain
-              .toLowerCase()
-              .replace(/[^\p{L}\p{N}\p{M}\- _]/gu, "")
-              .replace(/ /g, "-"),
-        );
-        assert.ok(anchor && toc.includes(`](#${anchor})`), `${page}: the table of contents links "${heading}"`);
-      }
+      for (const heading of headings)
+        assert.ok(toc.includes(`](#${anchorOf(heading)})`), `${page}: the table of contents links "${heading}"`);
     }
   });
 
