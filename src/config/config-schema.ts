@@ -137,7 +137,7 @@ const serviceKeysSchema = z.strictObject({
         .default(86_400),
     })
     .prefault({}),
-  /** How the clusters of `accounts` are listed and looked up; see the README's "Accounts". */
+  /** How the clusters of `accounts` are listed and looked up; see docs/accounts.md. */
   accountDiscovery: z
     .strictObject({
       /** The most listings (one scope of one account each) that run at once, across all accounts. */
@@ -165,8 +165,8 @@ const serviceKeysSchema = z.strictObject({
 
 /**
  * The schema of the YAML config file of a service serving `providers`, the same at
- * start-up and at every reload. Every key is documented in the README's
- * "Configuration" section. Unknown keys are errors, so typos cannot pass silently.
+ * start-up and at every reload. Every key is documented in docs/configuration.md
+ * ("Every key"). Unknown keys are errors, so typos cannot pass silently.
  */
 export function buildConfigSchema(providers: readonly ProviderSchemas[]) {
   // An entry whose provider is missing or unknown is worded by load-config's configProblems, which names its stray keys.

@@ -46,7 +46,7 @@ function identityOfKey(key: string): string {
  * token (a token signed over the keys, the cluster and the current second is the
  * same for everyone served in that second, and an access token that a cloud SDK
  * caches is the same for everyone until it expires), so an audit fingerprint names a
- * token, and the audit log names every caller that received it (see the README).
+ * token, and the audit log names every caller that received it (see docs/security.md, "Audit log").
  * Tokens live only in this process's memory, bounded in number, and the expiry
  * reported is always the token's own.
  */

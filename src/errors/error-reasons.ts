@@ -69,7 +69,7 @@ const endReasons = {
 /**
  * Every `google.rpc.ErrorInfo.reason` the service sends, with the portable code it
  * always comes with. Clients switch on reasons, so this table is the contract: a
- * reason is never renamed, and a test checks the README's error table against it.
+ * reason is never renamed, and a test checks the error table of docs/api.md against it.
  * A new reason goes into the group it belongs to, which says whether it can be a
  * cloud's answer (see {@link failedBeforeAnyCloud}).
  */

@@ -6,13 +6,6 @@ import { describe, it } from "node:test";
 import { markdownFiles } from "../support/doc-blocks.js";
 import { repoRoot } from "../support/paths.js";
 
-/**
- * Pages that another branch writes, linked here ahead of its merge: until the page
- * exists, a link to it is the only one allowed to name a missing file. Once it
- * exists it is checked as every other.
- */
-const pagesBeingWritten = new Set(["docs/identities.md"]);
-
 /** A Markdown file's text outside fenced code blocks and inline code, where links and headings are what they seem. */
 function prose(text: string): string {
   return text.replace(/^```[\s\S]*?^```$/gm, "").replace(/`[^`\n]*`/g, "``");
@@ -74,9 +67,8 @@ describe("the docs: links, tables of contents, index and layout", () => {
       for (const { target, anchor, raw } of relativeLinks(file)) {
         checked += 1;
         if (relative(repoRoot, join(repoRoot, target)).startsWith("..")) broken.push(`${file}: ${raw} leaves the repository`);
-        else if (!existsSync(join(repoRoot, target))) {
-          if (!pagesBeingWritten.has(target)) broken.push(`${file}: ${raw} names nothing`);
-        } else if (anchor !== undefined) {
+        else if (!existsSync(join(repoRoot, target))) broken.push(`${file}: ${raw} names nothing`);
+        else if (anchor !== undefined) {
           if (!target.endsWith(".md") || statSync(join(repoRoot, target)).isDirectory())
             broken.push(`${file}: ${raw} has an anchor in a non-page`);
           else if (!headingAnchors(target).has(anchor)) broken.push(`${file}: ${raw}: ${target} has no heading #${anchor}`);
