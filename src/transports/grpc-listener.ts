@@ -55,7 +55,7 @@ export function createGrpcServer(limits: ServiceConfig["limits"], options: grpc.
     firstMessageTimeoutMs: limits.firstMessageTimeoutSeconds * 1000,
     longLivedMs: limits.maxCallSeconds * 1000,
     maxHeaderBytes: limits.maxHeaderBytes,
-    maxResetsPerConnection: limits.maxStreamsPerConnection,
+    maxStreamsPerConnection: limits.maxStreamsPerConnection,
   });
   const server = new grpc.Server({
     "grpc.enable_channelz": 0,

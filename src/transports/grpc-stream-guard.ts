@@ -4,8 +4,9 @@ import { type Clock, systemClock } from "../common/clock.js";
 import { ServiceError } from "../errors/service-error.js";
 import { type ArrivalEntry, ArrivalList } from "./arrival-list.js";
 import { resetStream, TrailersOnlyAnswer } from "./grpc-answers.js";
-import { OldestFirstTimer } from "./oldest-first-timer.js";
 import type { GrpcStreamFilter } from "./grpc-stream-filter.js";
+import { GrpcStreamCredit } from "./grpc-stream-credit.js";
+import { OldestFirstTimer } from "./oldest-first-timer.js";
 import { requestIdHeader } from "./request-id.js";
 
 /** Options of {@link GrpcStreamGuard}. */
@@ -18,8 +19,11 @@ export interface GrpcStreamGuardOptions {
   longLivedMs: number;
   /** The largest request header list, counted as HTTP/2 counts it (`limits.maxHeaderBytes`). */
   maxHeaderBytes: number;
-  /** A connection that has had this many streams reset without a request is closed (`limits.maxStreamsPerConnection`). */
-  maxResetsPerConnection: number;
+  /**
+   * The streams a connection may have open at once (`limits.maxStreamsPerConnection`), as the
+   * server's SETTINGS say; a connection that has had this many streams reset without a request is closed.
+   */
+  maxStreamsPerConnection: number;
   /** Default: the system clock. */
   clock?: Clock;
 }
@@ -55,6 +59,11 @@ class Stream {
 const heldKey = Symbol("cluster-token held stream");
 type GuardedStream = ServerHttp2Stream & { [heldKey]?: Stream };
 
+/** How long an address's new connections start with the credit its last charged connection was left. */
+const addressMemoryMs = 60_000;
+/** Addresses remembered at most, per port: a few hundred kilobytes. */
+const maxAddresses = 10_000;
+
 /** RFC 9113 §6.5.2: a header list's size is its names and values plus 32 octets per field. */
 const fieldOverhead = 32;
 
@@ -82,10 +91,12 @@ function headerListBytes(headers: IncomingHttpHeaders): number {
  *    for its request (RESOURCE_EXHAUSTED, `TOO_MANY_CALLS`), else the oldest one
  *    past `longLivedMs` (a health watch, a reflection stream); if there is none, the
  *    newcomer gets that answer, before grpc-js sets up a call for it.
- * 3. A connection that has had `maxResetsPerConnection` streams reset without a
- *    request (1 or 2) is closed with GOAWAY ENHANCE_YOUR_CALM: a well-behaved
- *    client sends its request with its headers, and a flood would otherwise cost
- *    the port a call set-up for every stream it replaces, for ever.
+ * 3. Each stream reset without a request (1 or 2) halves the streams its
+ *    connection may open at once ({@link GrpcStreamCredit}), so that a flood cannot
+ *    fill the slot again; a connection that has had `maxStreamsPerConnection` such
+ *    resets is closed with GOAWAY ENHANCE_YOUR_CALM. A well-behaved client sends its
+ *    request with its headers, and a flood would otherwise cost the port a call
+ *    set-up for every stream it replaces, for ever.
  * 4. A stream whose header list is over `maxHeaderBytes` is reset with
  *    ENHANCE_YOUR_CALM, as Node resets one with too many fields; gRPC clients
  *    report RESOURCE_EXHAUSTED.
@@ -105,14 +116,20 @@ export class GrpcStreamGuard {
   private readonly open = new ArrivalList<Stream>();
   /** Those still waiting for their request, in arrival order: the first is the first to expire. */
   private readonly waiting = new ArrivalList<Stream>();
-  /** Streams reset without a request, by connection. */
-  private readonly resets = new WeakMap<Http2Session, number>();
+  /** What each connection may open, lowered by its streams reset without a request. */
+  private readonly credit: GrpcStreamCredit;
   private readonly tooManyCalls: TrailersOnlyAnswer;
   private readonly noRequest: TrailersOnlyAnswer;
   private readonly timer: OldestFirstTimer;
 
   constructor(private readonly options: GrpcStreamGuardOptions) {
     this.clock = options.clock ?? systemClock;
+    this.credit = new GrpcStreamCredit({
+      maxStreams: options.maxStreamsPerConnection,
+      addressMemoryMs,
+      maxAddresses,
+      clock: this.clock,
+    });
     this.timer = new OldestFirstTimer(this.clock, () => this.closeExpired());
     this.tooManyCalls = new TrailersOnlyAnswer(
       new ServiceError({
@@ -135,6 +152,7 @@ export class GrpcStreamGuard {
 
   /** Admits or refuses each stream as its headers arrive (guarantees 2 and 4). */
   readonly filter: GrpcStreamFilter = (stream, headers, next) => {
+    if (stream.session !== undefined) this.credit.admit(stream.session);
     if (headerListBytes(headers) > this.options.maxHeaderBytes) {
       this.totals.oversizedHeaders++;
       return resetStream(stream, constants.NGHTTP2_ENHANCE_YOUR_CALM);
@@ -193,7 +211,18 @@ export class GrpcStreamGuard {
     this.schedule();
   }
 
+  /** The streams `session` may have open at once now: `maxStreamsPerConnection`, or less after resets without a request. */
+  streamsAllowed(session: Http2Session): number {
+    return this.credit.limitOf(session);
+  }
+
   private arrived(held: Stream): void {
+    if (held.waiting === undefined) return;
+    this.unwait(held);
+    this.credit.earn(held.stream.session);
+  }
+
+  private unwait(held: Stream): void {
     if (held.waiting === undefined) return;
     this.waiting.remove(held.waiting);
     held.waiting = undefined;
@@ -211,9 +240,7 @@ export class GrpcStreamGuard {
     const { session } = held.stream;
     answer.sendAndReset(held.stream, held.requestId);
     if (!withoutRequest || session === undefined || session.closed || session.destroyed) return;
-    const resets = (this.resets.get(session) ?? 0) + 1;
-    this.resets.set(session, resets);
-    if (resets < this.options.maxResetsPerConnection) return;
+    if (this.credit.charge(session) < this.options.maxStreamsPerConnection) return;
     this.totals.connectionsClosed++;
     // No new stream is taken from it; it closes once the answers written are sent and its last streams reset,
     // or when their deadline has passed, whether or not the client reads what was sent.
@@ -226,7 +253,7 @@ export class GrpcStreamGuard {
     if (held.held === undefined) return;
     this.open.remove(held.held);
     held.held = undefined;
-    this.arrived(held);
+    this.unwait(held);
   }
 
   private schedule(): void {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
-import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import { constants, type Http2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { describe, it } from "node:test";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import * as grpc from "@grpc/grpc-js";
@@ -8,10 +8,17 @@ import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { GrpcStreamGuard, type GrpcStreamGuardOptions } from "../../src/transports/grpc-stream-guard.js";
 import { FakeClock } from "../support/fake-clock.js";
 
-class FakeSession {
+class FakeSession extends EventEmitter {
   closed = false;
   destroyed = false;
+  pendingSettingsAck = false;
+  /** Every SETTINGS_MAX_CONCURRENT_STREAMS sent, in order. */
+  readonly advertised: number[] = [];
   goawayCode: number | undefined;
+  settings(settings: { maxConcurrentStreams: number }): void {
+    this.advertised.push(settings.maxConcurrentStreams);
+    this.pendingSettingsAck = true;
+  }
   goaway(code: number): void {
     this.goawayCode = code;
   }
@@ -61,7 +68,7 @@ function setUp(options: Partial<GrpcStreamGuardOptions> = {}) {
     firstMessageTimeoutMs: 1_000,
     longLivedMs: 30_000,
     maxHeaderBytes: 1_024,
-    maxResetsPerConnection: 100,
+    maxStreamsPerConnection: 100,
     clock,
     ...options,
   });
@@ -168,8 +175,8 @@ describe("GrpcStreamGuard", () => {
     assert.equal(watch.resetCode, constants.NGHTTP2_CANCEL);
   });
 
-  it("closes a connection with GOAWAY ENHANCE_YOUR_CALM once it has had maxResetsPerConnection streams reset without a request", () => {
-    const { clock, guard, session, open } = setUp({ maxCallsInFlight: 10, maxResetsPerConnection: 3 });
+  it("closes a connection with GOAWAY ENHANCE_YOUR_CALM once it has had maxStreamsPerConnection streams reset without a request", () => {
+    const { clock, guard, session, open } = setUp({ maxCallsInFlight: 10, maxStreamsPerConnection: 3 });
     const other = new FakeSession();
     for (let i = 0; i < 2; i++) open();
     open({}, other);
@@ -182,6 +189,22 @@ describe("GrpcStreamGuard", () => {
     assert.deepEqual([session.goawayCode, session.closed], [constants.NGHTTP2_ENHANCE_YOUR_CALM, true]);
     assert.equal(other.closed, false, "the other connection had one");
     assert.equal(guard.totals.connectionsClosed, 1);
+  });
+
+  it("halves the streams a connection may open for each of its streams reset without a request, and gives one back per request", () => {
+    const { clock, guard, session, open, intercept } = setUp({ maxCallsInFlight: 10, maxStreamsPerConnection: 8 });
+    const other = new FakeSession();
+    const s = (of: FakeSession) => of as unknown as Http2Session;
+    for (let i = 0; i < 2; i++) open();
+    intercept(open({}, other).stream).halfClose();
+    clock.advance(1_000);
+    guard.closeExpired();
+    assert.equal(guard.streamsAllowed(s(session)), 2, "8, halved twice");
+    assert.deepEqual(session.advertised, [4], "the second waits for the client to acknowledge the first");
+    assert.equal(guard.streamsAllowed(s(other)), 8, "its request arrived: untouched");
+    assert.deepEqual(other.advertised, []);
+    intercept(open().stream).halfClose();
+    assert.equal(guard.streamsAllowed(s(session)), 3);
   });
 
   it("resets a stream whose header list is over the limit with ENHANCE_YOUR_CALM, before grpc-js sees it", () => {

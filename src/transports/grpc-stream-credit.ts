@@ -1,0 +1,130 @@
+import type { Http2Session } from "node:http2";
+import { type Clock, systemClock } from "../common/clock.js";
+
+/** Options of {@link GrpcStreamCredit}. */
+export interface GrpcStreamCreditOptions {
+  /** The streams a connection may have open at once while it wastes none (`limits.maxStreamsPerConnection`). */
+  maxStreams: number;
+  /** How long a remote address's new connections start with its lowered credit after its last waste. */
+  addressMemoryMs: number;
+  /** The most remote addresses remembered; past it the one charged least recently is forgotten. */
+  maxAddresses: number;
+  /** Default: the system clock. */
+  clock?: Clock;
+}
+
+/** What one connection may open now, and what it was last told. */
+class Credit {
+  /** Streams reset before their request arrived. */
+  resets = 0;
+  /** Whether it listens for the acknowledgement of a SETTINGS held back. */
+  listening = false;
+  /** Whether a SETTINGS of its own was sent: the first may go out before the server's initial one is acknowledged. */
+  sent = false;
+
+  constructor(
+    readonly address: string | undefined,
+    public limit: number,
+    public advertised: number,
+  ) {}
+}
+
+/** Where a connection keeps its {@link Credit}: a property, not a map (see arrival-list.ts). */
+const creditKey = Symbol("cluster-token stream credit");
+type CreditedSession = Http2Session & { [creditKey]?: Credit };
+
+/**
+ * How many streams each connection of a gRPC port may have open at once
+ * (SETTINGS_MAX_CONCURRENT_STREAMS, RFC 9113 §6.5.2), lowered for those that waste
+ * them. A flood of header-only streams sustains itself through resets: each stream
+ * the guard resets frees a slot the attacker fills at once, and each connection
+ * closed for it is replaced by a fresh one, thousands of streams a second; that
+ * churn (a grpc-js call set up and thrown away each time, a TLS handshake per
+ * connection), not what is held at any moment, is what grows the process.
+ *
+ * - A stream reset before its request arrived halves what its connection may
+ *   open, down to 1: the slot is not given back. nghttp2 refuses streams past the
+ *   new value (RST_STREAM REFUSED_STREAM) before any JavaScript sees them, even
+ *   before the client has acknowledged it.
+ * - The charge is remembered for the connection's remote address for
+ *   `addressMemoryMs` after the last one: its new connections start with what its
+ *   last charged connection was left, so reconnecting buys nothing.
+ * - Each request that arrives earns its connection one stream back, up to
+ *   `maxStreams`, as TCP's slow start grows its window: a well-behaved client
+ *   behind the same address (a NAT) doubles its streams every round trip. A
+ *   connection whose address was never charged pays one property read per call.
+ *
+ * A new value is sent only when no earlier SETTINGS of ours awaits its
+ * acknowledgement (a client that never acknowledges cannot make the server queue
+ * them; Node refuses more than ten) and, when it grows, only once it has doubled:
+ * a recovering connection costs a handful of SETTINGS frames, not one per call.
+ */
+export class GrpcStreamCredit {
+  private readonly clock: Clock;
+  /** Each charged address's credit for new connections, and when it was last charged, least recent first. */
+  private readonly addresses = new Map<string, { limit: number; chargedAt: number }>();
+
+  constructor(private readonly options: GrpcStreamCreditOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Called for every stream: gives a new connection its starting credit, from its address's record. */
+  admit(session: Http2Session): void {
+    const credited = session as CreditedSession;
+    if (credited[creditKey] !== undefined) return;
+    const address = session.socket?.remoteAddress;
+    const { maxStreams, addressMemoryMs } = this.options;
+    const record = address === undefined ? undefined : this.addresses.get(address);
+    const start = record !== undefined && this.clock.now() - record.chargedAt < addressMemoryMs ? record.limit : maxStreams;
+    const credit = new Credit(address, start, maxStreams);
+    credited[creditKey] = credit;
+    this.advertise(session, credit);
+  }
+
+  /** A stream of `session` was reset before its request arrived; returns how many have been on that connection. */
+  charge(session: Http2Session): number {
+    const credit = (session as CreditedSession)[creditKey];
+    if (credit === undefined) return 0;
+    credit.resets++;
+    credit.limit = Math.max(1, Math.floor(credit.limit / 2));
+    this.advertise(session, credit);
+    if (credit.address !== undefined) this.remember(credit.address, credit.limit);
+    return credit.resets;
+  }
+
+  /** A request arrived on `session`: a connection below its maximum earns one stream back. */
+  earn(session: Http2Session | undefined): void {
+    if (session === undefined) return;
+    const credit = (session as CreditedSession)[creditKey];
+    if (credit === undefined || credit.limit >= this.options.maxStreams) return;
+    credit.limit++;
+    if (credit.limit >= 2 * credit.advertised || credit.limit === this.options.maxStreams) this.advertise(session, credit);
+  }
+
+  /** The streams `session` may have open at once now. */
+  limitOf(session: Http2Session): number {
+    return (session as CreditedSession)[creditKey]?.limit ?? this.options.maxStreams;
+  }
+
+  private remember(address: string, limit: number): void {
+    this.addresses.delete(address);
+    this.addresses.set(address, { limit, chargedAt: this.clock.now() });
+    if (this.addresses.size > this.options.maxAddresses) {
+      const leastRecent = this.addresses.keys().next();
+      if (!leastRecent.done) this.addresses.delete(leastRecent.value);
+    }
+  }
+
+  private advertise(session: Http2Session, credit: Credit): void {
+    if (credit.limit === credit.advertised || session.closed || session.destroyed) return;
+    if (session.pendingSettingsAck && credit.sent) {
+      // The value held back goes out once the client acknowledges the SETTINGS before it.
+      if (!credit.listening) session.on("localSettings", () => this.advertise(session, credit));
+      credit.listening = true;
+      return;
+    }
+    credit.advertised = credit.limit;
+    credit.sent = true;
+    session.settings({ maxConcurrentStreams: credit.limit });
+  }
+}
