@@ -55,9 +55,9 @@ type CreditedSession = Http2Session & { [creditKey]?: Credit };
  *   connection whose address was never charged pays one property read per call.
  *
  * A new value is sent only when no earlier SETTINGS of ours awaits its
- * acknowledgement (a client that never acknowledges cannot make the server queue
- * them; Node refuses more than ten) and, when it grows, only once it has doubled:
- * a recovering connection costs a handful of SETTINGS frames, not one per call.
+ * acknowledgement, else once it is acknowledged: one frame a round trip at most,
+ * and a client that never acknowledges cannot make the server queue them (Node
+ * refuses more than ten).
  */
 export class GrpcStreamCredit {
   private readonly clock: Clock;
@@ -98,7 +98,7 @@ export class GrpcStreamCredit {
     const credit = (session as CreditedSession)[creditKey];
     if (credit === undefined || credit.limit >= this.options.maxStreams) return;
     credit.limit++;
-    if (credit.limit >= 2 * credit.advertised || credit.limit === this.options.maxStreams) this.advertise(session, credit);
+    this.advertise(session, credit);
   }
 
   /** The streams `session` may have open at once now. */

@@ -82,15 +82,21 @@ export class RawHttp2Connection {
     socket.once("close", () => (this.closed = true));
   }
 
-  /** Connects to `host:port` (over TLS when `ca` is given, with ALPN h2) and sends the client preface. */
-  static async open(address: string, ca?: Buffer): Promise<RawHttp2Connection> {
+  /**
+   * Connects to `host:port` (over TLS when `ca` is given, with ALPN h2) and sends the
+   * client preface; from `localAddress` when given (another loopback address, such as
+   * 127.0.0.2, for a client the server must not take for an earlier one).
+   */
+  static async open(address: string, ca?: Buffer, localAddress?: string): Promise<RawHttp2Connection> {
     const colon = address.lastIndexOf(":");
     const host = address.slice(0, colon);
     const port = Number(address.slice(colon + 1));
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = ca
-        ? tlsConnect({ host, port, ca, ALPNProtocols: ["h2"], servername: "localhost" }, () => resolve(s))
-        : netConnect({ host, port }, () => resolve(s));
+        ? tlsConnect({ host, port, ca, ALPNProtocols: ["h2"], servername: "localhost", ...(localAddress ? { localAddress } : {}) }, () =>
+            resolve(s),
+          )
+        : netConnect({ host, port, ...(localAddress ? { localAddress } : {}) }, () => resolve(s));
       s.once("error", reject);
     });
     const connection = new RawHttp2Connection(socket);

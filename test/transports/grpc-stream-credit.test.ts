@@ -76,7 +76,7 @@ describe("GrpcStreamCredit", () => {
     assert.deepEqual(later.advertised, []);
   });
 
-  it("gives a charged connection one stream back per request, advertising only once the value has doubled", () => {
+  it("gives a charged connection one stream back per request, one SETTINGS a round trip at most", () => {
     const { credit, connect, s } = setUp();
     const session = connect();
     for (let i = 0; i < 7; i++) {
@@ -84,12 +84,15 @@ describe("GrpcStreamCredit", () => {
       session.ack();
     }
     session.advertised.length = 0;
-    for (let i = 0; i < 120; i++) {
-      credit.earn(s(session));
+    // Slow start: each round trip, every stream whose request arrived earns one more.
+    for (let window = 1; credit.limitOf(s(session)) < 100; window = credit.limitOf(s(session))) {
+      for (let i = 0; i < window; i++) credit.earn(s(session));
       session.ack();
     }
-    assert.deepEqual(session.advertised, [2, 4, 8, 16, 32, 64, 100], "slow start: a handful of frames, not one per call");
-    assert.equal(credit.limitOf(s(session)), 100);
+    assert.deepEqual(session.advertised, [2, 3, 4, 8, 16, 32, 64, 100], "one frame a round trip: the window doubles each");
+    credit.earn(s(session));
+    session.ack();
+    assert.equal(session.advertised.length, 8, "at the port's maximum: nothing more");
   });
 
   it("holds a new value back while its previous SETTINGS awaits acknowledgement, and sends it once acknowledged", () => {
