@@ -22,7 +22,8 @@ const ms = (value: number) => (Number.isFinite(value) ? `${Math.round(value)} ms
 /**
  * Issue 18's half-open streams, measured on a production-like process (TLS, API
  * keys, a health port): `connections` connections with a wrong API key each open
- * 10,000 streams that send headers and nothing else, for `seconds`. Reports RSS
+ * 10,000 streams that send headers and nothing else, for `seconds`, reconnecting
+ * whenever the server closes a connection. Reports RSS
  * before, at its peak and afterwards, and the slowest health check (both ports) and
  * GenerateToken seen while it lasted. The flood runs in its own process.
  */
@@ -66,7 +67,8 @@ export async function benchStreamFlood(connections: number, seconds = 12): Promi
     return (
       `| ${connections} connections × 10,000 header-only streams, ${seconds} s | RSS ${baseline.toFixed(0)} → ${peak.toFixed(0)} MB ` +
       `(+${(peak - baseline).toFixed(0)}), ${after.toFixed(0)} MB after | slowest Health/Check ${ms(slowest[0]!)} (health port ${ms(slowest[1]!)}), ` +
-      `GenerateToken ${ms(slowest[2]!)} | ${stats?.reset ?? 0} streams reset, ${stats?.answered ?? 0} with a status; server CPU ${Math.round(cpu * 100)} % of a core |`
+      `GenerateToken ${ms(slowest[2]!)} | ${stats?.reset ?? 0} streams ended by the server, ${stats?.answered ?? 0} answered (the rest refused by nghttp2 or ` +
+      `closed with their connection); server CPU ${Math.round(cpu * 100)} % of a core |`
     );
   } finally {
     await server.stop();
@@ -75,5 +77,6 @@ export async function benchStreamFlood(connections: number, seconds = 12): Promi
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const seconds = Number(process.argv[3] ?? 12);
-  for (const connections of (process.argv[2] ?? "6,20").split(",").map(Number)) console.log(await benchStreamFlood(connections, seconds));
+  for (const connections of (process.argv[2] ?? "6,20,50").split(",").map(Number))
+    console.log(await benchStreamFlood(connections, seconds));
 }

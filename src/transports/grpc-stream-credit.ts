@@ -5,10 +5,10 @@ import { type Clock, systemClock } from "../common/clock.js";
 export interface GrpcStreamCreditOptions {
   /** The streams a connection may have open at once while it wastes none (`limits.maxStreamsPerConnection`). */
   maxStreams: number;
-  /** How long a remote address's new connections start with its lowered credit after its last waste. */
-  addressMemoryMs: number;
-  /** The most remote addresses remembered; past it the one charged least recently is forgotten. */
-  maxAddresses: number;
+  /** How long a remote address's new connections start with its lowered credit after its last waste. Default: a minute. */
+  addressMemoryMs?: number;
+  /** The most remote addresses remembered; past it the one charged least recently is forgotten. Default: 10,000 (a few hundred kilobytes). */
+  maxAddresses?: number;
   /** Default: the system clock. */
   clock?: Clock;
 }
@@ -61,11 +61,15 @@ type CreditedSession = Http2Session & { [creditKey]?: Credit };
  */
 export class GrpcStreamCredit {
   private readonly clock: Clock;
+  private readonly addressMemoryMs: number;
+  private readonly maxAddresses: number;
   /** Each charged address's credit for new connections, and when it was last charged, least recent first. */
   private readonly addresses = new Map<string, { limit: number; chargedAt: number }>();
 
   constructor(private readonly options: GrpcStreamCreditOptions) {
     this.clock = options.clock ?? systemClock;
+    this.addressMemoryMs = options.addressMemoryMs ?? 60_000;
+    this.maxAddresses = options.maxAddresses ?? 10_000;
   }
 
   /** Called for every stream: gives a new connection its starting credit, from its address's record. */
@@ -73,9 +77,9 @@ export class GrpcStreamCredit {
     const credited = session as CreditedSession;
     if (credited[creditKey] !== undefined) return;
     const address = session.socket?.remoteAddress;
-    const { maxStreams, addressMemoryMs } = this.options;
+    const { maxStreams } = this.options;
     const record = address === undefined ? undefined : this.addresses.get(address);
-    const start = record !== undefined && this.clock.now() - record.chargedAt < addressMemoryMs ? record.limit : maxStreams;
+    const start = record !== undefined && this.clock.now() - record.chargedAt < this.addressMemoryMs ? record.limit : maxStreams;
     const credit = new Credit(address, start, maxStreams);
     credited[creditKey] = credit;
     this.advertise(session, credit);
@@ -109,7 +113,7 @@ export class GrpcStreamCredit {
   private remember(address: string, limit: number): void {
     this.addresses.delete(address);
     this.addresses.set(address, { limit, chargedAt: this.clock.now() });
-    if (this.addresses.size > this.options.maxAddresses) {
+    if (this.addresses.size > this.maxAddresses) {
       const leastRecent = this.addresses.keys().next();
       if (!leastRecent.done) this.addresses.delete(leastRecent.value);
     }

@@ -59,11 +59,6 @@ class Stream {
 const heldKey = Symbol("cluster-token held stream");
 type GuardedStream = ServerHttp2Stream & { [heldKey]?: Stream };
 
-/** How long an address's new connections start with the credit its last charged connection was left. */
-const addressMemoryMs = 60_000;
-/** Addresses remembered at most, per port: a few hundred kilobytes. */
-const maxAddresses = 10_000;
-
 /** RFC 9113 §6.5.2: a header list's size is its names and values plus 32 octets per field. */
 const fieldOverhead = 32;
 
@@ -91,12 +86,10 @@ function headerListBytes(headers: IncomingHttpHeaders): number {
  *    for its request (RESOURCE_EXHAUSTED, `TOO_MANY_CALLS`), else the oldest one
  *    past `longLivedMs` (a health watch, a reflection stream); if there is none, the
  *    newcomer gets that answer, before grpc-js sets up a call for it.
- * 3. Each stream reset without a request (1 or 2) halves the streams its
- *    connection may open at once ({@link GrpcStreamCredit}), so that a flood cannot
- *    fill the slot again; a connection that has had `maxStreamsPerConnection` such
- *    resets is closed with GOAWAY ENHANCE_YOUR_CALM. A well-behaved client sends its
- *    request with its headers, and a flood would otherwise cost the port a call
- *    set-up for every stream it replaces, for ever.
+ * 3. Each stream reset without a request (1 or 2) halves what its connection may
+ *    open ({@link GrpcStreamCredit}), so that a flood cannot fill the slot again, and
+ *    a connection with `maxStreamsPerConnection` such resets gets GOAWAY
+ *    ENHANCE_YOUR_CALM: a well-behaved client sends its request with its headers.
  * 4. A stream whose header list is over `maxHeaderBytes` is reset with
  *    ENHANCE_YOUR_CALM, as Node resets one with too many fields; gRPC clients
  *    report RESOURCE_EXHAUSTED.
@@ -124,12 +117,7 @@ export class GrpcStreamGuard {
 
   constructor(private readonly options: GrpcStreamGuardOptions) {
     this.clock = options.clock ?? systemClock;
-    this.credit = new GrpcStreamCredit({
-      maxStreams: options.maxStreamsPerConnection,
-      addressMemoryMs,
-      maxAddresses,
-      clock: this.clock,
-    });
+    this.credit = new GrpcStreamCredit({ maxStreams: options.maxStreamsPerConnection, clock: this.clock });
     this.timer = new OldestFirstTimer(this.clock, () => this.closeExpired());
     this.tooManyCalls = new TrailersOnlyAnswer(
       new ServiceError({
@@ -217,9 +205,8 @@ export class GrpcStreamGuard {
   }
 
   private arrived(held: Stream): void {
-    if (held.waiting === undefined) return;
+    if (held.waiting !== undefined) this.credit.earn(held.stream.session);
     this.unwait(held);
-    this.credit.earn(held.stream.session);
   }
 
   private unwait(held: Stream): void {

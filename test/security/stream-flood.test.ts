@@ -72,7 +72,9 @@ describe("the half-open stream flood of issue 18, on the served process with the
       await flood.stop();
     }
     const stats = flood.stats();
-    t.diagnostic(`RSS ${baseline.toFixed(0)} → ${peak.toFixed(0)} MB; ${probes} probes, ${freshClients} fresh clients; flood ${JSON.stringify(stats)}`);
+    t.diagnostic(
+      `RSS ${baseline.toFixed(0)} → ${peak.toFixed(0)} MB; ${probes} probes, ${freshClients} fresh clients; flood ${JSON.stringify(stats)}`,
+    );
     assert.ok((stats?.opened ?? 0) > 2_000, "the flood opened its streams (100 a connection at first)");
     assert.ok(freshClients > 0);
     assert.ok(peak - baseline <= 100, `RSS ${baseline.toFixed(0)} MB before, ${peak.toFixed(0)} MB at its peak`);

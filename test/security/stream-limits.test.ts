@@ -71,7 +71,10 @@ describe("gRPC streams are bounded before authentication, on both gRPC ports (is
       region: "us-west-2",
       keys,
       clusters: Object.fromEntries(
-        ["found", "found0", "found1", "found2", "found3"].map((name) => [name, { endpoint: `https://${name}.example.com`, caData: testCaData }]),
+        ["found", "found0", "found1", "found2", "found3"].map((name) => [
+          name,
+          { endpoint: `https://${name}.example.com`, caData: testCaData },
+        ]),
       ),
     });
   });
@@ -156,7 +159,9 @@ describe("gRPC streams are bounded before authentication, on both gRPC ports (is
       }
     });
 
-    it("never cuts a call whose request has arrived, however long it runs past the first-message deadline", { timeout: 20_000 }, async () => {
+    it("never cuts a call whose request has arrived, however long it runs past the first-message deadline", {
+      timeout: 20_000,
+    }, async () => {
       const grpc = readerClient(f, svc.grpc, "127.0.0.15");
       eks.fault = { hold: true };
       try {
@@ -213,9 +218,7 @@ describe("gRPC streams are bounded before authentication, on both gRPC ports (is
         await new Promise((resolve) => waiting.ping(resolve));
         const seen = eks.requests.length;
         let settled = 0;
-        const slow = foundClusters.map((clusterId) =>
-          grpc.getKubeconfig({ clusterId }, { timeoutMs: 15_000 }).finally(() => settled++),
-        );
+        const slow = foundClusters.map((clusterId) => grpc.getKubeconfig({ clusterId }, { timeoutMs: 15_000 }).finally(() => settled++));
         for (const answer of await Promise.all(answers)) {
           assert.equal(answer["grpc-status"], String(Code.ResourceExhausted), "displaced, not timed out");
           assert.match(decodeURIComponent(String(answer["grpc-message"])), /limits\.maxCallsInFlight/);
