@@ -17,10 +17,8 @@ export interface GrpcStreamCreditOptions {
 class Credit {
   /** Streams reset before their request arrived. */
   resets = 0;
-  /** Whether it listens for the acknowledgement of a SETTINGS held back. */
-  listening = false;
-  /** Whether a SETTINGS of its own was sent: the first may go out before the server's initial one is acknowledged. */
-  sent = false;
+  /** Whether a SETTINGS of ours awaits the client's acknowledgement. */
+  awaiting = false;
 
   constructor(
     readonly address: string | undefined,
@@ -57,7 +55,8 @@ type CreditedSession = Http2Session & { [creditKey]?: Credit };
  * A new value is sent only when no earlier SETTINGS of ours awaits its
  * acknowledgement, else once it is acknowledged: one frame a round trip at most,
  * and a client that never acknowledges cannot make the server queue them (Node
- * refuses more than ten).
+ * refuses more than ten). The first goes out at once, whether or not the server's
+ * initial SETTINGS has been acknowledged.
  */
 export class GrpcStreamCredit {
   private readonly clock: Clock;
@@ -120,15 +119,13 @@ export class GrpcStreamCredit {
   }
 
   private advertise(session: Http2Session, credit: Credit): void {
-    if (credit.limit === credit.advertised || session.closed || session.destroyed) return;
-    if (session.pendingSettingsAck && credit.sent) {
-      // The value held back goes out once the client acknowledges the SETTINGS before it.
-      if (!credit.listening) session.on("localSettings", () => this.advertise(session, credit));
-      credit.listening = true;
-      return;
-    }
+    // A value that changes while one awaits its acknowledgement goes out once it comes.
+    if (credit.limit === credit.advertised || credit.awaiting || session.closed || session.destroyed) return;
     credit.advertised = credit.limit;
-    credit.sent = true;
-    session.settings({ maxConcurrentStreams: credit.limit });
+    credit.awaiting = true;
+    session.settings({ maxConcurrentStreams: credit.limit }, () => {
+      credit.awaiting = false;
+      this.advertise(session, credit);
+    });
   }
 }

@@ -11,13 +11,14 @@ import { FakeClock } from "../support/fake-clock.js";
 class FakeSession extends EventEmitter {
   closed = false;
   destroyed = false;
-  pendingSettingsAck = false;
   /** Every SETTINGS_MAX_CONCURRENT_STREAMS sent, in order. */
   readonly advertised: number[] = [];
   goawayCode: number | undefined;
-  settings(settings: { maxConcurrentStreams: number }): void {
+  /** Acknowledgements the client owes. */
+  private readonly owed: (() => void)[] = [];
+  settings(settings: { maxConcurrentStreams: number }, acknowledged: () => void): void {
     this.advertised.push(settings.maxConcurrentStreams);
-    this.pendingSettingsAck = true;
+    this.owed.push(acknowledged);
   }
   goaway(code: number): void {
     this.goawayCode = code;
