@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { connect, type Socket } from "node:net";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { connect as tlsConnect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,58 +10,12 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { stringify } from "yaml";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { cliPath, repoRoot } from "../support/paths.js";
+import { liveObjects, rssMb } from "../support/process-memory.js";
+import { silentConnection } from "../support/silent-connection.js";
 import { startTestService } from "../support/running-service.js";
 import { RawHttp2Connection, frameTypes } from "../support/raw-http2.js";
 import { createSecureFixture, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { testConfig } from "../support/test-config.js";
-
-/** Opens a TCP connection that never sends a byte; resolves once connected, with when it was closed by the server. */
-function silentConnection(address: string): Promise<{ socket: Socket; connectedAt: number; closed: Promise<number> }> {
-  const colon = address.lastIndexOf(":");
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
-    const closed = new Promise<number>((done) => socket.once("close", () => done(performance.now())));
-    socket.on("error", () => {});
-    socket.once("connect", () => resolve({ socket, connectedAt: performance.now(), closed }));
-    socket.once("close", () => reject(new Error("closed before connecting")));
-  });
-}
-
-function rssMb(pid: number): number {
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
-  return kb / 1024;
-}
-
-/**
- * Asks a process started with `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR` for a heap snapshot (V8 runs a
- * full garbage collection first) and counts the live objects made by each named constructor.
- */
-async function liveObjects(pid: number, dir: string, constructors: string[]): Promise<Map<string, number>> {
-  process.kill(pid, "SIGUSR2");
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const [name] = (await readdir(dir)).filter((f) => f.endsWith(".heapsnapshot"));
-    const text = name ? await readFile(join(dir, name), "utf8") : "";
-    if (text.trimEnd().endsWith("]}")) {
-      await rm(join(dir, name!));
-      const snapshot = JSON.parse(text) as {
-        snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
-        nodes: number[];
-        strings: string[];
-      };
-      const { node_fields: fields, node_types: types } = snapshot.snapshot.meta;
-      const [typeAt, nameAt, objectType] = [fields.indexOf("type"), fields.indexOf("name"), types[0].indexOf("object")];
-      const counts = new Map(constructors.map((c) => [c, 0]));
-      for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
-        const maker = snapshot.strings[snapshot.nodes[i + nameAt]!]!;
-        if (snapshot.nodes[i + typeAt] === objectType && counts.has(maker)) counts.set(maker, counts.get(maker)! + 1);
-      }
-      return counts;
-    }
-    if (Date.now() > deadline) throw new Error("no complete heap snapshot within 30 s");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** How many silent connections this machine's open-file limit allows, both ends in one test, with room to spare. */
 function affordableConnections(wanted: number): number {
