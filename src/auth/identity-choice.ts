@@ -21,7 +21,8 @@ export type IdentityChoice =
   | { readonly kind: "denied" }
   | { readonly kind: "required"; readonly choices: readonly string[] };
 
-const denied: IdentityChoice = Object.freeze({ kind: "denied" });
+/** The denial: no grant allows the call, or none gives the identity it names. */
+export const denied: IdentityChoice = Object.freeze({ kind: "denied" });
 
 /**
  * Chooses the cloud identity of a minting call from what its grants give. An
@@ -48,6 +49,11 @@ export class IdentityChooser {
     return byProvider;
   }
 
+  /** Whether `name` is a `credentials` entry: an identity some cluster could use. */
+  isEntry(name: string): boolean {
+    return Object.hasOwn(this.credentials, name);
+  }
+
   /**
    * The choice when every identity of the cluster's provider is allowed (development
    * without grants): the cluster's own credentials unless the caller names another
@@ -60,16 +66,13 @@ export class IdentityChooser {
   }
 
   /**
-   * The choice among `given`, the sorted identity lists of the grants that allow the
-   * call (none: no grant does): the one `requested` when some grant gives it, the
-   * only one when none is requested, or the sorted union of them all to choose from.
+   * The choice among `names`, the sorted and unique identities the grants that allow
+   * the call give when the caller names none: the only one, or all of them for the
+   * caller to choose from; none (no grant allows the call) is a denial.
    */
-  choose(given: readonly (readonly string[])[], requested: string): IdentityChoice {
-    if (requested !== "") return given.some((list) => list.includes(requested)) ? { kind: "chosen", identity: requested } : denied;
-    // One grant (the common case) needs no union: its list is sorted and unique already.
-    const union = given.length === 1 ? (given[0] as readonly string[]) : [...new Set(given.flat())].sort();
-    if (union.length === 0) return denied;
-    if (union.length === 1) return { kind: "chosen", identity: union[0] as string };
-    return { kind: "required", choices: union };
+  static among(names: readonly string[]): IdentityChoice {
+    if (names.length === 0) return denied;
+    if (names.length === 1) return { kind: "chosen", identity: names[0] as string };
+    return { kind: "required", choices: names };
   }
 }

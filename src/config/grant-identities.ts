@@ -1,6 +1,5 @@
 import type { z } from "zod";
-import { hasLabels } from "../auth/access-policy.js";
-import { globMatcher } from "../auth/glob.js";
+import { clusterSelection, selectsCluster } from "../auth/access-policy.js";
 import { globMayMatch, type IdShapePart } from "../auth/glob-may-match.js";
 import { isIdentityName } from "../core/identity-name.js";
 import { defaultIdTemplate, pieces } from "../discovery/id-template-rules.js";
@@ -50,12 +49,10 @@ function idShape(account: AccountEntry): IdShapePart[] {
 function selectableProviders(grant: GrantEntry, clusters: readonly ClusterEntry[], accounts: readonly AccountEntry[]): Set<string> {
   const providers = new Set<string>();
   const globs = Array.isArray(grant.clusters) ? grant.clusters.filter((glob) => typeof glob === "string") : undefined;
-  const matchers = globs?.map(globMatcher);
-  const labels = grant.clusterLabels ? Object.entries(grant.clusterLabels) : undefined;
+  // The policy's own reading of the grant, so that validation selects what calls will.
+  const selection = clusterSelection(globs, grant.clusterLabels);
   for (const cluster of clusters) {
-    if (matchers && !matchers.some((matches) => matches(cluster.id))) continue;
-    if (labels && !hasLabels(labels, cluster.labels ?? {})) continue;
-    providers.add(cluster.provider);
+    if (selectsCluster(selection, { id: cluster.id, labels: cluster.labels ?? {} })) providers.add(cluster.provider);
   }
   for (const account of accounts) {
     if (providers.has(account.provider)) continue;

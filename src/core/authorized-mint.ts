@@ -43,14 +43,18 @@ function identityRequired(clusterId: string, choices: readonly string[]): Servic
 
 /**
  * Authorizes a minting call (GenerateToken, GetKubeconfig) and chooses its cloud
- * identity. It validates the id, checks that some grant could allow it, then looks
- * the cluster up (asking the cloud accounts for an id no listing has found yet), then
- * checks the grants against the cluster itself (its labels) and chooses the identity
- * among those they give, in that order: a caller who could not be granted the
- * cluster, or the identity it named, gets PERMISSION_DENIED whether or not either
- * exists, and never makes the service ask a cloud. `identity` is the request's,
- * validated: empty when it names none. A registered cluster is found without a
- * promise, so the hot path stays synchronous.
+ * identity. It validates the id, checks that some grant could allow it with the
+ * identity named (by the cluster id and the names grants give), then looks the
+ * cluster up (asking the cloud accounts for an id no listing has found yet), then
+ * checks the grants against the cluster itself (its labels, its provider) and
+ * chooses the identity among those they give, in that order: a caller who could not
+ * be granted the cluster, or the identity it named, gets PERMISSION_DENIED whether
+ * or not either exists, and a caller no grant could allow, or who names an identity
+ * no grant for that id could give, never makes the service ask a cloud. (A caller
+ * whose label grant could select the id may make one lookup for it: its labels are
+ * known only then.) `identity` is the request's, validated: empty when it names
+ * none. A registered cluster is found without a promise, so the hot path stays
+ * synchronous.
  */
 export function authorizeMint(
   { registry, policy }: { readonly registry: ClusterRegistry; readonly policy: AccessPolicy },
@@ -66,7 +70,7 @@ export function authorizeMint(
   // A named identity is recorded on a denial too: a checked name, which the caller chose.
   if (identity !== "") facts.identity = identity;
   const principal = context.principal.name;
-  if (!policy.mightAllow(principal, rpc, clusterId)) throw notGranted(context, rpc, clusterId, identity);
+  if (!policy.mightAllow(principal, rpc, clusterId, identity)) throw notGranted(context, rpc, clusterId, identity);
   const granted = (cluster: RegisteredCluster | undefined): AuthorizedMint => {
     if (!cluster) {
       if (!policy.revealsAbsence(principal, rpc, clusterId)) throw notGranted(context, rpc, clusterId, identity);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AccessPolicy } from "../../src/auth/access-policy.js";
+import { AccessPolicy, maxRememberedCallers } from "../../src/auth/access-policy.js";
 import { globMayMatch } from "../../src/auth/glob-may-match.js";
 
 const credentials = {
@@ -70,6 +70,37 @@ describe("AccessPolicy.chooseIdentity", () => {
     assert.deepEqual(open.chooseIdentity("anyone", "GenerateToken", eks("x"), "eks-ci"), { kind: "chosen", identity: "eks-ci" });
     assert.deepEqual(open.chooseIdentity("anyone", "GenerateToken", eks("x"), "gke-ci"), { kind: "denied" });
     assert.deepEqual(open.chooseIdentity("anyone", "GenerateToken", eks("x"), "constructor"), { kind: "denied" });
+  });
+});
+
+describe("AccessPolicy.mightAllow with a named identity (before any lookup)", () => {
+  it("counts a grant only when it gives the name, or, without identities, when the name is a credentials entry", () => {
+    const policy = AccessPolicy.fromGrants(
+      [
+        { principals: ["key:ci"], clusters: ["*.acme"], rpcs: ["GenerateToken"], identities: ["eks-ci"] },
+        { principals: ["key:own"], clusters: ["*.acme"], rpcs: ["GenerateToken"] },
+      ],
+      credentials,
+    );
+    assert.ok(policy.mightAllow("key:ci", "GenerateToken", "x.acme", ""));
+    assert.ok(policy.mightAllow("key:ci", "GenerateToken", "x.acme", "eks-ci"));
+    assert.ok(!policy.mightAllow("key:ci", "GenerateToken", "x.acme", "eks-deploy"), "an entry the grant does not give");
+    assert.ok(!policy.mightAllow("key:ci", "GenerateToken", "x.acme", "nobody"));
+    assert.ok(policy.mightAllow("key:own", "GenerateToken", "x.acme", "eks-deploy"), "the cluster's own is known only after the lookup");
+    assert.ok(!policy.mightAllow("key:own", "GenerateToken", "x.acme", "nobody"), "no credentials entry of that name");
+    assert.ok(!policy.mightAllow("key:own", "GenerateToken", "x.acme", "__proto__"));
+    assert.ok(!AccessPolicy.allowAll(credentials).mightAllow("anyone", "GenerateToken", "x", "nobody"));
+  });
+
+  it("answers alike for callers it no longer remembers: the oldest of more than maxRememberedCallers are found again", () => {
+    const policy = AccessPolicy.fromGrants([{ principals: ["key:c-1*"], clusters: ["prod-*"], rpcs: ["GenerateToken"] }], credentials);
+    for (let i = 0; i <= maxRememberedCallers; i++) policy.mightAllow(`key:c-${i}`, "GenerateToken", "prod-a");
+    const remembered = (policy as unknown as { byCaller: Map<string, unknown> }).byCaller;
+    assert.equal(remembered.size, maxRememberedCallers, "bounded");
+    assert.ok(!remembered.has("GenerateToken\u0000key:c-0"), "the oldest forgotten");
+    assert.ok(policy.allows("key:c-1", "GenerateToken", { id: "prod-a", labels: {} }));
+    assert.ok(!policy.allows("key:c-0", "GenerateToken", { id: "prod-a", labels: {} }));
+    assert.ok(!policy.allows("key:c-1", "GetKubeconfig", { id: "prod-a", labels: {} }), "remembered per RPC");
   });
 });
 

@@ -16,6 +16,7 @@ import { createClusterTokenHandlers } from "../../src/core/cluster-token-handler
 import { ServiceError } from "../../src/errors/service-error.js";
 import { clusterPlacement } from "../../src/providers.js";
 import { DiscoveryFixture, withAccess } from "../support/discovery-fixture.js";
+import type { RegisteredCluster } from "../../src/core/registered-cluster.js";
 import { InMemoryTokenDriver } from "../support/in-memory-driver.js";
 import { testCaData } from "../support/test-config.js";
 
@@ -30,12 +31,32 @@ const ctx = (principal = "anonymous"): CallContext => ({
   principal: { name: principal, kind: "key" },
 });
 
-/** Handlers over configured cluster `static-eks` and the discovered clusters of account acme (us-west-2, eu-west-1). */
+/** The in-memory driver, recording the credentials entry (the identity) of every cluster it mints for. */
+class IdentityRecordingDriver extends InMemoryTokenDriver {
+  readonly identities: string[] = [];
+  override mintToken(cluster: RegisteredCluster, signal: AbortSignal) {
+    this.identities.push(cluster.credentials);
+    return super.mintToken(cluster, signal);
+  }
+}
+
+/** An AWS credentials entry of the test config's keys: an identity grants may give. */
+const awsEntry = {
+  provider: "aws",
+  accessKeyId: { env: "CTS_TEST_AWS_ACCESS_KEY_ID" },
+  secretAccessKey: { env: "CTS_TEST_AWS_SECRET_ACCESS_KEY" },
+};
+
+/**
+ * Handlers over configured cluster `static-eks` and the discovered clusters of account acme (us-west-2, eu-west-1),
+ * whose own credentials are `aws-test`; `aws-ro` and `aws-deploy` are further identities grants may give.
+ */
 async function setUp(grants?: Grant[]) {
   fixture = new DiscoveryFixture();
   fixture.cloud.add("us-west-2", withAccess("web", { env: "prod", team: "pay" }), withAccess("dev", { env: "dev" }));
   fixture.cloud.add("eu-west-1", withAccess("db", { env: "prod" }));
   const config = fixture.config([{ id: "acme", regions: ["us-west-2", "eu-west-1"] }], {
+    credentials: { "aws-test": awsEntry, "aws-ro": awsEntry, "aws-deploy": awsEntry },
     clusters: [
       {
         id: "static-eks",
@@ -50,7 +71,7 @@ async function setUp(grants?: Grant[]) {
     ],
   });
   await fixture.start(config, 2);
-  const driver = new InMemoryTokenDriver();
+  const driver = new IdentityRecordingDriver();
   const drivers = { aws: { token: driver } };
   const handlers = createClusterTokenHandlers({
     placement: clusterPlacement,
@@ -58,7 +79,7 @@ async function setUp(grants?: Grant[]) {
     drivers,
     access: new ClusterAccessResolver(drivers, { ttlMs: 0 }),
     exec: { command: ["cluster-token"] },
-    policy: grants ? AccessPolicy.fromGrants(grants) : AccessPolicy.allowAll(),
+    policy: grants ? AccessPolicy.fromGrants(grants, config.credentials) : AccessPolicy.allowAll(config.credentials),
   });
   const reasonOf = (call: Promise<unknown>) =>
     call.then(
@@ -68,8 +89,8 @@ async function setUp(grants?: Grant[]) {
         return error instanceof ServiceError ? error.reason : String(error);
       },
     );
-  const token = (clusterId: string, principal?: string) =>
-    reasonOf(handlers.generateToken(create(GenerateTokenRequestSchema, { clusterId }), ctx(principal)));
+  const token = (clusterId: string, principal?: string, identity = "") =>
+    reasonOf(handlers.generateToken(create(GenerateTokenRequestSchema, { clusterId, identity }), ctx(principal)));
   const kubeconfig = (clusterId: string, principal?: string) =>
     reasonOf(handlers.getKubeconfig(create(GetKubeconfigRequestSchema, { clusterId }), ctx(principal)));
   const list = async (init: { filter?: string; pageSize?: number; pageToken?: string } = {}, principal?: string) =>
@@ -130,6 +151,50 @@ describe("calls for discovered clusters", () => {
     assert.equal(await token("nothing.us-west-2.acme", "key:ops"), "CLUSTER_NOT_FOUND");
     assert.equal(await token("static-gone", "key:ops"), "CLUSTER_NOT_FOUND");
     assert.equal(fixture.cloud.lookups.length, 1, "one lookup, for the id an account's template reads");
+  });
+});
+
+describe("cloud identities for discovered clusters", () => {
+  it("mint a discovered cluster as the identity its grant gives, by id or by label", async () => {
+    const { token, driver } = await setUp([
+      { principals: ["key:ci"], clusters: ["*.acme"], rpcs: ["GenerateToken"], identities: ["aws-ro"] },
+      { principals: ["key:pay"], clusterLabels: { team: "pay" }, rpcs: ["GenerateToken"], identities: ["aws-deploy"] },
+    ]);
+    assert.equal(await token("db.eu-west-1.acme", "key:ci"), "OK");
+    assert.equal(await token("web.us-west-2.acme", "key:pay"), "OK");
+    assert.deepEqual(driver.identities, ["aws-ro", "aws-deploy"]);
+  });
+
+  it("list both identities of a label grant and an id grant when none is named (IDENTITY_REQUIRED), and mint each when named", async () => {
+    const { token, driver } = await setUp([
+      { principals: ["key:ops"], clusters: ["*.acme"], rpcs: ["GenerateToken"], identities: ["aws-ro"] },
+      { principals: ["key:ops"], clusterLabels: { env: "prod" }, rpcs: ["GenerateToken"], identities: ["aws-deploy"] },
+    ]);
+    assert.equal(await token("web.us-west-2.acme", "key:ops"), "IDENTITY_REQUIRED");
+    assert.equal(await token("dev.us-west-2.acme", "key:ops"), "OK", "the label grant does not select dev: one identity");
+    assert.equal(await token("web.us-west-2.acme", "key:ops", "aws-deploy"), "OK");
+    assert.deepEqual(driver.identities, ["aws-ro", "aws-deploy"]);
+  });
+
+  it("mint as the account's own credentials when a grant without identities gives them and the caller names them", async () => {
+    const { token, driver } = await setUp([{ principals: ["key:ops"], clusters: ["*.acme"], rpcs: ["GenerateToken"] }]);
+    assert.equal(await token("web.us-west-2.acme", "key:ops", "aws-test"), "OK");
+    assert.equal(await token("web.us-west-2.acme", "key:ops", "aws-ro"), "NOT_GRANTED");
+    assert.deepEqual(driver.identities, ["aws-test"]);
+  });
+
+  it("deny an identity no grant gives before any lookup: an undiscovered id makes no cloud call", async () => {
+    const { token } = await setUp([
+      { principals: ["key:ci"], clusters: ["*.acme"], rpcs: ["GenerateToken"], identities: ["aws-ro"] },
+      { principals: ["key:own"], clusters: ["*.acme"], rpcs: ["GenerateToken"] },
+    ]);
+    fixture.cloud.add("eu-west-1", withAccess("fresh"));
+    assert.equal(await token("fresh.eu-west-1.acme", "key:ci", "nobody"), "NOT_GRANTED");
+    assert.equal(await token("fresh.eu-west-1.acme", "key:ci", "aws-deploy"), "NOT_GRANTED", "an entry the grant does not give");
+    assert.equal(await token("fresh.eu-west-1.acme", "key:own", "nobody"), "NOT_GRANTED", "no credentials entry of that name");
+    assert.equal(fixture.cloud.lookups.length, 0);
+    assert.equal(await token("fresh.eu-west-1.acme", "key:ci", "aws-ro"), "OK");
+    assert.equal(fixture.cloud.lookups.length, 1);
   });
 });
 
