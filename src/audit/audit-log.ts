@@ -24,6 +24,11 @@ export interface AuditEntry {
    * denial or failure, the one chosen, or else the one the request named.
    */
   identity?: string;
+  /**
+   * For an exec kubeconfig, which mints nothing: the identity it names for kubectl's
+   * GenerateToken calls (chosen from the caller's GenerateToken grants).
+   */
+  execIdentity?: string;
   /** RFC 3339. */
   tokenExpiry?: string;
   tokenFingerprint?: string;

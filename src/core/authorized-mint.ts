@@ -55,10 +55,16 @@ function identityRequired(clusterId: string, choices: readonly string[]): Servic
  * known only then.) `identity` is the request's, validated: empty when it names
  * none. A registered cluster is found without a promise, so the hot path stays
  * synchronous.
+ *
+ * `mintedBy` is the RPC that will mint with the identity, when this call mints
+ * nothing itself: an exec kubeconfig's identity is used by kubectl through
+ * GenerateToken, so it is chosen from the caller's GenerateToken grants, and this
+ * call's own grant (`rpc`) need only select the cluster. The identity is then
+ * recorded as `execIdentity`, never as one this call minted with.
  */
 export function authorizeMint(
   { registry, policy }: { readonly registry: ClusterRegistry; readonly policy: AccessPolicy },
-  rpc: GrantableRpc,
+  { rpc, mintedBy = rpc }: { readonly rpc: GrantableRpc; readonly mintedBy?: GrantableRpc },
   clusterId: string,
   identity: string,
   context: CallContext,
@@ -67,10 +73,14 @@ export function authorizeMint(
   const problem = clusterIdProblem(clusterId);
   if (problem) throw invalidArgument("cluster_id", "INVALID_CLUSTER_ID", `cluster_id ${problem}`);
   facts.clusterId = clusterId;
-  // A named identity is recorded on a denial too: a checked name, which the caller chose.
-  if (identity !== "") facts.identity = identity;
+  // The identity a later call mints with (an exec kubeconfig's) is no identity this call mints with.
+  const identityFact = mintedBy === rpc ? "identity" : "execIdentity";
+  // A named identity is recorded on a denial too: a request value, checked to be a well-formed name.
+  if (identity !== "") facts[identityFact] = identity;
   const principal = context.principal.name;
-  if (!policy.mightAllow(principal, rpc, clusterId, identity)) throw notGranted(context, rpc, clusterId, identity);
+  const later = mintedBy !== rpc;
+  if (!policy.mightAllow(principal, rpc, clusterId, later ? "" : identity)) throw notGranted(context, rpc, clusterId, identity);
+  if (later && !policy.mightAllow(principal, mintedBy, clusterId, identity)) throw notGranted(context, mintedBy, clusterId, identity);
   const granted = (cluster: RegisteredCluster | undefined): AuthorizedMint => {
     if (!cluster) {
       if (!policy.revealsAbsence(principal, rpc, clusterId)) throw notGranted(context, rpc, clusterId, identity);
@@ -80,11 +90,12 @@ export function authorizeMint(
         metadata: { cluster_id: clusterId },
       });
     }
-    const choice = policy.chooseIdentity(principal, rpc, cluster, identity);
-    if (choice.kind === "denied") throw notGranted(context, rpc, clusterId, identity);
+    if (later && !policy.allows(principal, rpc, cluster)) throw notGranted(context, rpc, clusterId, identity);
+    const choice = policy.chooseIdentity(principal, mintedBy, cluster, identity);
+    if (choice.kind === "denied") throw notGranted(context, mintedBy, clusterId, identity);
     if (choice.kind === "required") throw identityRequired(clusterId, choice.choices);
     facts.provider = cluster.provider;
-    facts.identity = choice.identity;
+    facts[identityFact] = choice.identity;
     return { cluster, identity: choice.identity };
   };
   const cluster = registry.get(clusterId);

@@ -43,9 +43,16 @@ export interface AuditFacts {
   provider?: string;
   /**
    * The cloud identity (a `credentials` entry's name) the call mints with once chosen;
-   * before that, on a denial, the one the request named, already checked to be a name.
+   * before that, on a denial, the one the request named: a request value, checked only
+   * to be a well-formed name.
    */
   identity?: string;
+  /**
+   * The cloud identity an exec kubeconfig names for kubectl's GenerateToken calls,
+   * chosen from those grants (or, on a denial, as `identity`, the one named): the call
+   * itself mints nothing, so it is never counted as minted with it.
+   */
+  execIdentity?: string;
   tokenExpiry?: Date;
   tokenFingerprint?: string;
   kubeconfigMode?: string;

@@ -101,8 +101,13 @@ export function createClusterTokenHandlers({
   }
 
   /** The cluster and identity {@link authorizeMint} finds, awaited only when it had to ask a cloud. */
-  function authorized(rpc: GrantableRpc, request: { clusterId: string; identity: string }, context: CallContext, facts: AuditFacts) {
-    return authorizeMint({ registry, policy }, rpc, request.clusterId, validIdentity(request.identity), context, facts);
+  function authorized(
+    rpcs: { rpc: GrantableRpc; mintedBy?: GrantableRpc },
+    request: { clusterId: string; identity: string },
+    context: CallContext,
+    facts: AuditFacts,
+  ) {
+    return authorizeMint({ registry, policy }, rpcs, request.clusterId, validIdentity(request.identity), context, facts);
   }
 
   async function mintAudited(target: AuthorizedMint, context: CallContext, facts: AuditFacts): Promise<MintedToken> {
@@ -118,7 +123,7 @@ export function createClusterTokenHandlers({
       const facts: AuditFacts = {};
       return withFacts(facts, async () => {
         const apiVersion = validApiVersion(request.apiVersion);
-        const found = authorized("GenerateToken", request, context, facts);
+        const found = authorized({ rpc: "GenerateToken" }, request, context, facts);
         const target = found instanceof Promise ? await found : found;
         return execCredentialResponse(await mintAudited(target, context, facts), apiVersion);
       });
@@ -130,7 +135,9 @@ export function createClusterTokenHandlers({
         validMode(request.mode);
         const execMode = request.mode === KubeconfigMode.EXEC;
         const flags = execOptionFlags(request.execOptions, execMode);
-        const target = await authorized("GetKubeconfig", request, context, facts);
+        // An exec kubeconfig mints nothing: kubectl mints through GenerateToken, so its identity is chosen from those grants.
+        const rpcs = execMode ? ({ rpc: "GetKubeconfig", mintedBy: "GenerateToken" } as const) : ({ rpc: "GetKubeconfig" } as const);
+        const target = await authorized(rpcs, request, context, facts);
         const { cluster } = target;
         facts.kubeconfigMode = execMode ? "exec" : "embedded-token";
         if (execMode) {

@@ -54,8 +54,10 @@ export function execOptionFlags(options: ExecOptions | undefined, execMode: bool
  * The user entry of an exec kubeconfig: `cluster-token credential` for `cluster` as
  * `identity`, calling this service at `publicUrl`. The identity chosen for this
  * kubeconfig is written out (`--identity`), so that kubectl keeps getting tokens of
- * the same one even when the caller's grants later give several; it is the name of a
- * `credentials` entry, safe as an argument. @throws FAILED_PRECONDITION without `publicUrl`.
+ * the same one even when the caller's grants later give several. It is the name of a
+ * `credentials` entry, which may begin with "-", so it is written joined to its flag
+ * (`--identity=NAME`): apart, a strict argument parser would take it for an option.
+ * @throws FAILED_PRECONDITION without `publicUrl`.
  */
 export function execUser(
   { publicUrl, command }: ExecSettings,
@@ -70,6 +72,6 @@ export function execUser(
     });
   }
   const [program = "cluster-token", ...leading] = command;
-  const args = [...leading, "credential", "--cluster", cluster.id, "--identity", identity, "--server", publicUrl, ...flags];
+  const args = [...leading, "credential", "--cluster", cluster.id, `--identity=${identity}`, "--server", publicUrl, ...flags];
   return { exec: { command: program, args } };
 }

@@ -76,7 +76,7 @@ export class ServiceMetrics {
     });
     this.issuances = new Counter({
       name: "cluster_token_issuances_total",
-      help: "Tokens and kubeconfigs handed out (and audited), by RPC, provider and cloud identity (a credentials entry's name).",
+      help: "Tokens handed out (and audited), alone or in an embedded-token kubeconfig, by RPC, provider and the cloud identity (a credentials entry's name) that minted them; exec kubeconfigs mint nothing and are not counted.",
       labelNames: ["rpc", "provider", "identity"],
       registers,
     });
@@ -157,8 +157,9 @@ export class ServiceMetrics {
   }
 
   /**
-   * A token or kubeconfig handed out as `identity`: the name of a `credentials` entry
-   * the call was given, never a value a request chose that no config names.
+   * A token handed out (alone, or in an embedded-token kubeconfig) minted as
+   * `identity`: the name of a `credentials` entry the call was given, never a value a
+   * request chose that no config names.
    */
   issued(rpc: string, provider: string, identity: string): void {
     this.child(`i|${rpc}|${provider}|${identity}`, () => this.issuances.labels(rpc, provider, identity)).inc();

@@ -40,7 +40,11 @@ class AccessLine {
   readonly traceId: string | undefined;
   readonly spanId: string | undefined;
   readonly principal: string | undefined;
-  /** A `credentials` entry's name: checked to be one before any handler records it. */
+  /**
+   * The identity a minting call used: a `credentials` entry's name, chosen by the
+   * policy. On a refusal, the one the request named: a request value, checked only to
+   * be a well-formed name (a string in one log field, never a metric label).
+   */
   readonly identity: string | undefined;
   readonly ms: number;
   readonly code: string;

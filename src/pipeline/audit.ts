@@ -30,6 +30,7 @@ function entry(invocation: Invocation, facts: AuditFacts, outcome: AuditEntry["o
   if (facts.clusterId !== undefined) e.clusterId = facts.clusterId;
   if (facts.provider !== undefined) e.provider = facts.provider;
   if (facts.identity !== undefined) e.identity = facts.identity;
+  if (facts.execIdentity !== undefined) e.execIdentity = facts.execIdentity;
   if (facts.kubeconfigMode !== undefined) e.kubeconfigMode = facts.kubeconfigMode;
   if (outcome === "issued" && facts.tokenExpiry) {
     e.tokenExpiry = facts.tokenExpiry.toISOString();

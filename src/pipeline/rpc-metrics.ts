@@ -7,9 +7,10 @@ import { defineLink, type Link } from "./link.js";
  * Counts every call, started and handled, and times it, with go-grpc-prometheus's
  * names and labels (`grpc_code` in grpc-go's spelling, from the classifier), on both
  * transports alike. The outermost link, so that the time includes authentication
- * and the audit commit. It also counts each issuance by the cloud identity it used
- * (`cluster_token_issuances_total`): a call that succeeds here was audited, and its
- * identity is one the config names, chosen by the policy.
+ * and the audit commit. It also counts each issuance by the cloud identity it minted
+ * with (`cluster_token_issuances_total`): a call that succeeds here was audited, and
+ * its identity is one the config names, chosen by the policy. An exec kubeconfig mints
+ * nothing (its identity is `execIdentity`), so it is not counted.
  */
 export function rpcMetrics(metrics: ServiceMetrics): Link {
   const byMethod = new WeakMap<object, RpcMetrics>();

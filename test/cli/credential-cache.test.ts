@@ -4,6 +4,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { KubeconfigMode } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import cache from "../../src/cli/credential-cache.cjs";
 import { defaultExecCredentialApiVersion } from "../../src/core/exec-credential.js";
 
@@ -57,23 +59,31 @@ describe("cluster-token credential: the client-side cache", () => {
     assert.match(uncached.stderr, /cannot reach cluster-token-service/);
   });
 
-  it("keys the cache by cloud identity in both the ESM command and the CommonJS fast path", async () => {
-    const raw = rawTestConfig() as { credentials: Record<string, unknown> };
-    raw.credentials["aws-readonly"] = raw.credentials["aws-test"];
+  it("keys the cache by cloud identity in both the ESM command and the CommonJS fast path, run as exec kubeconfigs say", async () => {
+    // A credentials name may begin with "-": the exec kubeconfig's arguments must still parse.
+    const raw = rawTestConfig() as { credentials: Record<string, unknown>; publicUrl?: string };
+    raw.publicUrl = "https://cts.example.com";
+    raw.credentials["-readonly"] = raw.credentials["aws-test"];
     const svc = await startTestService(testConfig(raw));
     try {
       const home = mkdtempSync(join(tmpdir(), "cts-home-"));
-      const as = (identity: string) =>
-        credential(["--cluster", "demo-eks", "--identity", identity, "--server", svc.httpUrl], { HOME: home });
-      const issued = async () => (await svc.audit()).filter((l) => l.outcome === "issued").map((l) => l.identity);
-      const readonly = await as("aws-readonly");
+      const as = async (identity: string) => {
+        const { kubeconfig } = await svc.connect.getKubeconfig({ clusterId: "demo-eks", identity, mode: KubeconfigMode.EXEC });
+        const { users } = parse(kubeconfig) as { users: { user: { exec: { args: string[] } } }[] };
+        const args = users[0]!.user.exec.args.slice(1);
+        args[args.indexOf("--server") + 1] = svc.httpUrl;
+        return credential(args, { HOME: home });
+      };
+      const issued = async () =>
+        (await svc.audit()).filter((l) => l.outcome === "issued" && l.rpc === "GenerateToken").map((l) => l.identity);
+      const readonly = await as("-readonly");
       assert.equal(readonly.code, 0, readonly.stderr);
       const own = await as("aws-test");
       assert.equal(own.code, 0, own.stderr);
-      assert.deepEqual(await issued(), ["aws-readonly", "aws-test"], "a token cached for one identity is never reused for another");
-      const again = await as("aws-readonly");
+      assert.deepEqual(await issued(), ["-readonly", "aws-test"], "a token cached for one identity is never reused for another");
+      const again = await as("-readonly");
       assert.equal(tokenOf(again.stdout), tokenOf(readonly.stdout));
-      assert.deepEqual(await issued(), ["aws-readonly", "aws-test"], "found by the fast path under the identity it was written with");
+      assert.deepEqual(await issued(), ["-readonly", "aws-test"], "found by the fast path under the identity it was written with");
       assert.equal(readdirSync(join(home, ".kube", "cache", "cluster-token")).length, 2);
     } finally {
       await svc.close();

@@ -24,8 +24,9 @@ const roles = { deployer: role("eks-deployer"), readonly: role("eks-readonly"), 
 describe("a cloud identity per grant", () => {
   let sts: FakeSts;
   let svc: RunningService;
-  let client: (who: "ci" | "deployer" | "ops") => ReturnType<typeof secureClients>["grpc"];
-  const keys = { ci: generateApiKey(), deployer: generateApiKey(), ops: generateApiKey() };
+  type Who = "ci" | "deployer" | "ops" | "kube";
+  let client: (who: Who) => ReturnType<typeof secureClients>["grpc"];
+  const keys = { ci: generateApiKey(), deployer: generateApiKey(), ops: generateApiKey(), kube: generateApiKey() };
 
   before(async () => {
     sts = await startFakeSts({
@@ -61,6 +62,9 @@ describe("a cloud identity per grant", () => {
             { principals: ["key:ops"], clusters: ["prod-eks"], rpcs: ["GenerateToken"], identities: ["eks-readonly", "eks-untrusted"] },
             { principals: ["key:ops"], clusterLabels: { env: "prod" }, rpcs: ["GenerateToken"] },
             { principals: ["key:ops"], clusters: ["*-gke"], rpcs: ["GenerateToken"], identities: ["gke-ops"] },
+            // Kubeconfigs embed a deployer's token, but kubectl's own GenerateToken calls read only.
+            { principals: ["key:kube"], clusters: ["prod-eks"], rpcs: ["GetKubeconfig"], identities: ["eks-deployer"] },
+            { principals: ["key:kube"], clusters: ["prod-eks"], rpcs: ["GenerateToken"], identities: ["eks-readonly"] },
           ],
         },
         credentials: {
@@ -106,8 +110,7 @@ describe("a cloud identity per grant", () => {
     assert.equal(verdict.ok, true, JSON.stringify(verdict));
     return (verdict as { identity: string }).identity;
   };
-  const tokenOf = async (who: "ci" | "deployer" | "ops", identity = "") =>
-    (await client(who).generateToken({ clusterId: "prod-eks", identity })).status!.token;
+  const tokenOf = async (who: Who, identity = "") => (await client(who).generateToken({ clusterId: "prod-eks", identity })).status!.token;
 
   it("mints each caller's token as the identity its grants give, concurrently, each verified by STS as its own role", async () => {
     const calls = Array.from({ length: 6 }, (_, i): "ci" | "deployer" => (i % 2 === 0 ? "ci" : "deployer"));
@@ -202,8 +205,27 @@ describe("a cloud identity per grant", () => {
     );
   });
 
-  it("writes the chosen identity into exec kubeconfigs, so kubectl keeps getting the same one", async () => {
-    const { kubeconfig } = await client("ci").getKubeconfig({ clusterId: "prod-eks", mode: KubeconfigMode.EXEC });
-    assert.match(kubeconfig, /- --cluster\n\s+- prod-eks\n\s+- --identity\n\s+- eks-readonly\n/);
+  it("writes into exec kubeconfigs the identity the GenerateToken grants give, which kubectl mints with; nothing counts as minted", async () => {
+    const exec = async (identity = "") =>
+      (await client("kube").getKubeconfig({ clusterId: "prod-eks", mode: KubeconfigMode.EXEC, identity })).kubeconfig;
+    const kubeconfig = await exec();
+    assert.match(kubeconfig, /- --cluster\n\s+- prod-eks\n\s+- --identity=eks-readonly\n/);
+    assert.equal(signer(await tokenOf("kube", "eks-readonly")), roles.readonly, "what kubectl then asks for is granted");
+    const { info } = await expectError(exec("eks-deployer"), Code.PermissionDenied);
+    assert.deepEqual([info.reason, info.metadata.rpc], ["NOT_GRANTED", "GenerateToken"], "kubectl could never mint it");
+    const embedded = await client("kube").getKubeconfig({ clusterId: "prod-eks" });
+    assert.equal(signer(/token: (\S+)/.exec(embedded.kubeconfig)![1]!), roles.deployer, "an embedded token: the GetKubeconfig grant's");
+    const lines = (await svc.audit()).filter((l) => l.principal === "key:kube" && l.rpc === "GetKubeconfig");
+    assert.deepEqual(
+      lines.map((l) => [l.outcome, l.kubeconfigMode, l.identity, l.execIdentity]),
+      [
+        ["issued", "exec", undefined, "eks-readonly"],
+        ["denied", undefined, undefined, "eks-deployer"],
+        ["issued", "embedded-token", "eks-deployer", undefined],
+      ],
+    );
+    const scrape = await (await fetch(`http://${svc.server.metricsAddress}/metrics`)).text();
+    const kubeconfigs = scrape.match(/^cluster_token_issuances_total\{rpc="GetKubeconfig",provider="aws",identity="([^"]+)"\} (\d+)$/gm);
+    assert.deepEqual(kubeconfigs, ['cluster_token_issuances_total{rpc="GetKubeconfig",provider="aws",identity="eks-deployer"} 1']);
   });
 });
