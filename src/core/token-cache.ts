@@ -40,15 +40,17 @@ function identityOfKey(key: string): string {
 }
 
 /**
- * Reuses a minted token for the same caller, cloud identity and cluster while most of its lifetime
- * remains, and mints once for concurrent cold requests. The cache never hands one
- * principal's token to another, nor one identity's token to a call that uses another; the cloud may still give two principals the same
- * token (a token signed over the keys, the cluster and the current second is the
- * same for everyone served in that second, and an access token that a cloud SDK
- * caches is the same for everyone until it expires), so an audit fingerprint names a
- * token, and the audit log names every caller that received it (see docs/security.md, "Audit log").
+ * Reuses a minted token for the same caller, cloud identity and cluster while most
+ * of its lifetime remains, and mints once for concurrent cold requests. The cache
+ * never hands one principal's token to another, nor one identity's token to a call
+ * that uses another. The cloud may still give two principals the same token (a token
+ * signed over the keys, the cluster and the current second is the same for everyone
+ * served in that second, and an access token that a cloud SDK caches is the same for
+ * everyone until it expires), so an audit fingerprint names a token, and the audit
+ * log names every caller that received it (see docs/security.md, "Audit log").
  * Tokens live only in this process's memory, bounded in number, and the expiry
- * reported is always the token's own.
+ * reported is always the token's own. Each service (each reload) has its own cache,
+ * so a reload serves no token minted before it.
  */
 export class TokenCache {
   private readonly cache: TtlCache<string, MintedToken>;

@@ -16,11 +16,12 @@ const role = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
 
 /**
  * The process's own behaviour: `cluster-token serve` reloading its grants on SIGHUP.
- * Authorization runs before the token cache, so an identity a reload takes away is
- * refused at once, even while a token minted for it is cached.
+ * A reload builds a new policy and a new, empty token cache: an identity it takes
+ * away is refused at once, and no token minted before it is served again, not even
+ * one of an identity still given.
  */
 describe("cluster-token serve: a cloud identity per grant", () => {
-  it("stops an identity a SIGHUP removes from a grant at once, cached tokens included, and refuses malformed names", async () => {
+  it("refuses an identity a SIGHUP removes from a grant at once, serves no token cached before the reload, and refuses malformed names", async () => {
     const sts = await startFakeSts({
       keys: { [base.accessKeyId]: { secretAccessKey: base.secretAccessKey } },
       roles: { [role("eks-deployer")]: { trustedKeys: [base.accessKeyId] }, [role("eks-readonly")]: { trustedKeys: [base.accessKeyId] } },
@@ -66,8 +67,10 @@ describe("cluster-token serve: a cloud identity per grant", () => {
 
         const deployer = await token("eks-deployer");
         assert.equal(signer(deployer), role("eks-deployer"));
+        const readonly = await token("eks-readonly");
         const minted = sts.requests.length;
         assert.equal(await token("eks-deployer"), deployer, "cached: most of its lifetime remains");
+        assert.equal(await token("eks-readonly"), readonly);
         assert.equal(sts.requests.length, minted);
 
         for (const identity of ["x".repeat(300), "eks-deployer\u0007", "eks-\ndeployer"]) {
@@ -84,9 +87,12 @@ describe("cluster-token serve: a cloud identity per grant", () => {
           client.generateToken({ clusterId: "prod-eks", identity: "eks-deployer" }),
           Code.PermissionDenied,
         );
-        assert.equal(info.reason, "NOT_GRANTED", "the cached token of the identity taken away is not served");
-        assert.equal(sts.requests.length, minted);
-        assert.equal(signer(await token("")), role("eks-readonly"), "the one identity left, without naming it");
+        assert.equal(info.reason, "NOT_GRANTED", "the identity taken away");
+        assert.equal(sts.requests.length, minted, "refused without asking STS");
+        const after = await token("");
+        assert.equal(signer(after), role("eks-readonly"), "the one identity left, without naming it");
+        assert.notEqual(after, readonly, "a new token: the reload dropped the token cache (and the assumed role's session)");
+        assert.equal(sts.requests.length, minted + 1, "one AssumeRole for the identity left");
       });
     } finally {
       await sts.close();
