@@ -9,6 +9,7 @@ import { invalidArgument } from "./request-checks.js";
 /** A minting call's cluster, and the cloud identity (a `credentials` entry's name) it mints with. */
 export interface AuthorizedMint {
   readonly cluster: RegisteredCluster;
+  /** Empty only for an exec kubeconfig that names no identity (see {@link authorizeMint}). */
   readonly identity: string;
 }
 
@@ -60,7 +61,9 @@ function identityRequired(clusterId: string, choices: readonly string[]): Servic
  * nothing itself: an exec kubeconfig's identity is used by kubectl through
  * GenerateToken, so it is chosen from the caller's GenerateToken grants, and this
  * call's own grant (`rpc`) need only select the cluster. The identity is then
- * recorded as `execIdentity`, never as one this call minted with.
+ * recorded as `execIdentity`, never as one this call minted with. When the caller
+ * names none and its GenerateToken grants give none (it fetches the kubeconfig for
+ * another principal), the identity is empty: the kubeconfig names none.
  */
 export function authorizeMint(
   { registry, policy }: { readonly registry: ClusterRegistry; readonly policy: AccessPolicy },
@@ -80,7 +83,8 @@ export function authorizeMint(
   const principal = context.principal.name;
   const later = mintedBy !== rpc;
   if (!policy.mightAllow(principal, rpc, clusterId, later ? "" : identity)) throw notGranted(context, rpc, clusterId, identity);
-  if (later && !policy.mightAllow(principal, mintedBy, clusterId, identity)) throw notGranted(context, mintedBy, clusterId, identity);
+  if (later && identity !== "" && !policy.mightAllow(principal, mintedBy, clusterId, identity))
+    throw notGranted(context, mintedBy, clusterId, identity);
   const granted = (cluster: RegisteredCluster | undefined): AuthorizedMint => {
     if (!cluster) {
       if (!policy.revealsAbsence(principal, rpc, clusterId)) throw notGranted(context, rpc, clusterId, identity);
@@ -92,7 +96,15 @@ export function authorizeMint(
     }
     if (later && !policy.allows(principal, rpc, cluster)) throw notGranted(context, rpc, clusterId, identity);
     const choice = policy.chooseIdentity(principal, mintedBy, cluster, identity);
-    if (choice.kind === "denied") throw notGranted(context, mintedBy, clusterId, identity);
+    if (choice.kind === "denied") {
+      // An exec kubeconfig may be for another principal (its exec_options name that one's key): a caller that names no
+      // identity and has none of its own for GenerateToken gets one naming none, and kubectl's principal chooses by its grants.
+      if (later && identity === "") {
+        facts.provider = cluster.provider;
+        return { cluster, identity: "" };
+      }
+      throw notGranted(context, mintedBy, clusterId, identity);
+    }
     if (choice.kind === "required") throw identityRequired(clusterId, choice.choices);
     facts.provider = cluster.provider;
     facts[identityFact] = choice.identity;

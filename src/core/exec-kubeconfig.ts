@@ -57,6 +57,7 @@ export function execOptionFlags(options: ExecOptions | undefined, execMode: bool
  * the same one even when the caller's grants later give several. It is the name of a
  * `credentials` entry, which may begin with "-", so it is written joined to its flag
  * (`--identity=NAME`): apart, a strict argument parser would take it for an option.
+ * Without one (empty `identity`), kubectl's principal gets what its own grants give.
  * @throws FAILED_PRECONDITION without `publicUrl`.
  */
 export function execUser(
@@ -72,6 +73,7 @@ export function execUser(
     });
   }
   const [program = "cluster-token", ...leading] = command;
-  const args = [...leading, "credential", "--cluster", cluster.id, `--identity=${identity}`, "--server", publicUrl, ...flags];
+  const named = identity === "" ? [] : [`--identity=${identity}`];
+  const args = [...leading, "credential", "--cluster", cluster.id, ...named, "--server", publicUrl, ...flags];
   return { exec: { command: program, args } };
 }

@@ -95,7 +95,7 @@ describe("GetKubeconfig", () => {
     assert.equal(err.metadata.provider, "aws");
   });
 
-  it("in exec mode, needs a GetKubeconfig grant that selects the cluster and takes the identity from the GenerateToken grants", async () => {
+  it("in exec mode, needs a GetKubeconfig grant that selects the cluster and takes the identity from the caller's GenerateToken grants", async () => {
     const { credentials } = testConfig();
     const policy = AccessPolicy.fromGrants(
       [
@@ -117,8 +117,11 @@ describe("GetKubeconfig", () => {
     const named = await refusal(raw.getKubeconfig(execRequest("aws-test"), ctx("key:kubectl")));
     assert.deepEqual((named as { facts: object }).facts, { clusterId: "demo-eks", execIdentity: "aws-test" });
     const { handlers } = setUp(undefined, policy);
-    const denied = await rejects(handlers.getKubeconfig(execRequest(), ctx("key:viewer")), "PermissionDenied", "NOT_GRANTED");
-    assert.equal(denied.metadata.rpc, "GenerateToken", "no GenerateToken grant: kubectl could never use the kubeconfig");
+    const forAnother = await raw.getKubeconfig(execRequest(), ctx("key:operator"));
+    assert.doesNotMatch(forAnother.response.kubeconfig ?? "", /--identity/, "no GenerateToken grant of its own: for another principal");
+    assert.equal(forAnother.facts.execIdentity, undefined);
+    const denied = await rejects(handlers.getKubeconfig(execRequest("aws-test"), ctx("key:operator")), "PermissionDenied", "NOT_GRANTED");
+    assert.equal(denied.metadata.rpc, "GenerateToken", "a named identity its GenerateToken grants do not give");
     const unselected = await rejects(
       handlers.getKubeconfig(kubeconfigRequest({ clusterId: "no-endpoint", mode: KubeconfigMode.EXEC }), ctx("key:kubectl")),
       "PermissionDenied",
