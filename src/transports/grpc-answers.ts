@@ -65,6 +65,12 @@ export class TrailersOnlyAnswer {
    * "the response is complete, stop sending the request": nothing more of it is
    * read or kept. A stream whose response has begun cannot take a status any more
    * and is reset with CANCEL, which gRPC clients report as CANCELLED.
+   *
+   * The reset waits for the next turn of the event loop: on Node 22 and 26, a reset
+   * submitted in the same turn as the answer goes out without it (nghttp2 drops the
+   * stream's queued HEADERS), and the client sees a reset without a status: grpc-js
+   * reports INTERNAL "Call ended without gRPC status". By the next turn the session
+   * has written the answer.
    */
   sendAndReset(stream: ServerHttp2Stream, requestId: string | string[] | undefined): void {
     if (stream.destroyed || stream.closed) return;
@@ -72,9 +78,14 @@ export class TrailersOnlyAnswer {
       resetStream(stream, constants.NGHTTP2_CANCEL);
     } else {
       stream.respond(this.headersFor(requestId), { endStream: true });
-      stream.close(constants.NGHTTP2_NO_ERROR);
+      setImmediate(closeAnswered, stream);
     }
   }
+}
+
+/** Resets an answered stream with NO_ERROR, unless both sides have ended it meanwhile. */
+function closeAnswered(stream: ServerHttp2Stream): void {
+  if (!stream.destroyed && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
 }
 
 const ignore = () => {};

@@ -22,7 +22,8 @@ function grpcJsCall(
   address: string,
   credentials: grpc.ChannelCredentials,
 ): Promise<{ code: number | undefined; details: string | undefined }> {
-  const client = new grpc.Client(address, credentials);
+  // Node 26 refuses an IP address as the TLS server name, which grpc-js takes from the target: name the certificate's host.
+  const client = new grpc.Client(address, credentials, { "grpc.ssl_target_name_override": "localhost" });
   return new Promise((resolve) => {
     client.makeUnaryRequest(
       "/clustertoken.v1.ClusterTokenService/ListClusters",

@@ -62,6 +62,9 @@ function reasonOf(response: OutgoingHttpHeaders | undefined): string | undefined
   return findTrailerError(headers)?.findDetails(ErrorInfoSchema)[0]?.reason;
 }
 
+/** The guard resets an answered stream on the next turn of the event loop (see TrailersOnlyAnswer.sendAndReset). */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 function setUp(options: Partial<GrpcStreamGuardOptions> = {}) {
   const clock = new FakeClock();
   const guard = new GrpcStreamGuard({
@@ -99,7 +102,7 @@ function setUp(options: Partial<GrpcStreamGuardOptions> = {}) {
 }
 
 describe("GrpcStreamGuard", () => {
-  it("answers DEADLINE_EXCEEDED and resets a stream whose request has not arrived by the deadline", () => {
+  it("answers DEADLINE_EXCEEDED and resets a stream whose request has not arrived by the deadline", async () => {
     const { clock, guard, open } = setUp();
     const { stream, handedOn } = open();
     assert.equal(handedOn, true);
@@ -108,6 +111,8 @@ describe("GrpcStreamGuard", () => {
     assert.equal(stream.closed, false);
     clock.advance(1);
     guard.closeExpired();
+    assert.equal(stream.closed, false, "answered first; reset on the next turn, once the answer is written");
+    await nextTurn();
     assert.equal(stream.response?.["grpc-status"], String(grpc.status.DEADLINE_EXCEEDED));
     assert.equal(reasonOf(stream.response), "DEADLINE_EXCEEDED");
     assert.equal(stream.response?.["x-request-id"], "req-1", "the caller's request id, as on every answer");
@@ -131,16 +136,17 @@ describe("GrpcStreamGuard", () => {
     assert.equal(guard.size, 2, "still held: calls in flight count until their streams close");
   });
 
-  it("a unary call's message without its end is not its request", () => {
+  it("a unary call's message without its end is not its request", async () => {
     const { clock, guard, open, intercept } = setUp();
     const { stream } = open();
     intercept(stream).message();
     clock.advance(1_000);
     guard.closeExpired();
+    await nextTurn();
     assert.equal(stream.closed, true);
   });
 
-  it("at the limit, resets the oldest stream still waiting for its request and admits the newcomer", () => {
+  it("at the limit, resets the oldest stream still waiting for its request and admits the newcomer", async () => {
     const { guard, open, intercept } = setUp();
     const first = open().stream;
     const second = open().stream;
@@ -148,18 +154,20 @@ describe("GrpcStreamGuard", () => {
     intercept(first).halfClose();
     const newcomer = open();
     assert.equal(newcomer.handedOn, true);
+    await nextTurn();
     assert.deepEqual([first.closed, second.closed, third.closed], [false, true, false]);
     assert.equal(second.response?.["grpc-status"], String(grpc.status.RESOURCE_EXHAUSTED));
     assert.equal(reasonOf(second.response), "TOO_MANY_CALLS");
     assert.equal(guard.totals.evicted, 1);
   });
 
-  it("refuses a newcomer RESOURCE_EXHAUSTED, before grpc-js sees it, when every stream held has sent its request", () => {
+  it("refuses a newcomer RESOURCE_EXHAUSTED, before grpc-js sees it, when every stream held has sent its request", async () => {
     const { guard, open, intercept } = setUp();
     for (let i = 0; i < 3; i++) intercept(open().stream).halfClose();
     const { stream, handedOn } = open();
     assert.equal(handedOn, false);
     assert.equal(reasonOf(stream.response), "TOO_MANY_CALLS");
+    await nextTurn();
     assert.equal(stream.resetCode, constants.NGHTTP2_NO_ERROR);
     assert.equal(guard.totals.refused, 1);
   });
@@ -222,7 +230,7 @@ describe("GrpcStreamGuard", () => {
     const { clock, guard, open } = setUp();
     const { stream } = open();
     stream.close(constants.NGHTTP2_CANCEL);
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     assert.equal(guard.size, 0);
     clock.advance(5_000);
     guard.closeExpired();
