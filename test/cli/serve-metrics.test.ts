@@ -7,7 +7,8 @@ import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/h
 import type { FakeServer } from "../fakes/fake-http-server.js";
 import { sample } from "../support/metric-sample.js";
 import { startServeProcess } from "../support/serve-process.js";
-import { childEnv, httpGet, slowEksConfig, startSlowEks } from "../support/serve-lifecycle.js";
+import { httpGet, slowEksConfig, startSlowEks } from "../support/serve-lifecycle.js";
+import { testAwsEnv } from "../support/test-config.js";
 
 describe("cluster-token serve: metrics and probes", () => {
   let eks: FakeServer;
@@ -18,7 +19,7 @@ describe("cluster-token serve: metrics and probes", () => {
   const config = (extra: Record<string, unknown> = {}) => slowEksConfig(eks.url, extra);
 
   it("serves /metrics with go-grpc-prometheus RPC metrics, upstream and cache metrics, and /healthz and /readyz", async () => {
-    const svc = await startServeProcess(config(), { env: childEnv });
+    const svc = await startServeProcess(config(), { env: testAwsEnv });
     try {
       const metricsUrl = `http://${String((await svc.waitForLine((l) => l.msg === "serving")).metrics)}`;
       const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));

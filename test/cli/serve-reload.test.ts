@@ -8,8 +8,8 @@ import { ClusterTokenService, KubeconfigMode } from "../../gen/clustertoken/v1/c
 import type { FakeServer } from "../fakes/fake-http-server.js";
 import { sample } from "../support/metric-sample.js";
 import { startServeProcess } from "../support/serve-process.js";
-import { childEnv, httpGet, slowEksConfig, startSlowEks } from "../support/serve-lifecycle.js";
-import { testCaData, testConfig } from "../support/test-config.js";
+import { httpGet, slowEksConfig, startSlowEks } from "../support/serve-lifecycle.js";
+import { testCaData, testConfig, testAwsEnv } from "../support/test-config.js";
 
 describe("cluster-token serve: live reload", () => {
   let eks: FakeServer;
@@ -21,7 +21,7 @@ describe("cluster-token serve: live reload", () => {
 
   it("SIGHUP: applies a valid change, refuses a broken file and a changed listen address, and keeps serving the last good config", async () => {
     const raw = config();
-    const svc = await startServeProcess(raw, { env: childEnv });
+    const svc = await startServeProcess(raw, { env: testAwsEnv });
     const metricsUrl = `http://${String((await svc.waitForLine((l) => l.msg === "serving")).metrics)}`;
     const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
     const ids = async () => (await client.listClusters({})).clusters.map((c) => c.id);
@@ -75,7 +75,7 @@ describe("cluster-token serve: live reload", () => {
 
   it("keeps a call in flight on the config it started with across a reload", async () => {
     const raw = config();
-    const svc = await startServeProcess(raw, { env: childEnv });
+    const svc = await startServeProcess(raw, { env: testAwsEnv });
     const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
     eks.fault = { hold: true };
     try {
@@ -102,7 +102,7 @@ describe("cluster-token serve: live reload", () => {
 
   it("SIGHUP waits for a config file written in two parts: the first part alone, a valid config cut at a line, is never applied", async () => {
     const raw = config();
-    const svc = await startServeProcess(raw, { env: childEnv });
+    const svc = await startServeProcess(raw, { env: testAwsEnv });
     const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
     const cluster = (id: string) => ({
       id,

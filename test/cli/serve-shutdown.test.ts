@@ -6,7 +6,8 @@ import { ClusterTokenService, KubeconfigMode } from "../../gen/clustertoken/v1/c
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import type { FakeServer } from "../fakes/fake-http-server.js";
 import { startServeProcess } from "../support/serve-process.js";
-import { callsStarted, childEnv, httpGet, slowEksConfig, startSlowEks } from "../support/serve-lifecycle.js";
+import { callsStarted, httpGet, slowEksConfig, startSlowEks } from "../support/serve-lifecycle.js";
+import { testAwsEnv } from "../support/test-config.js";
 
 describe("cluster-token serve: Kubernetes-style shutdown", () => {
   let eks: FakeServer;
@@ -19,7 +20,7 @@ describe("cluster-token serve: Kubernetes-style shutdown", () => {
   it("SIGTERM: NOT_SERVING at once, calls in flight and calls arriving during the drain delay all succeed, then exit 0 within the grace period", async () => {
     const drainDelaySeconds = 2;
     const graceSeconds = 5;
-    const svc = await startServeProcess(config({ shutdown: { drainDelaySeconds, graceSeconds } }), { env: childEnv });
+    const svc = await startServeProcess(config({ shutdown: { drainDelaySeconds, graceSeconds } }), { env: testAwsEnv });
     const metricsUrl = `http://${String((await svc.waitForLine((l) => l.msg === "serving")).metrics)}`;
     const transport = createGrpcTransport({ baseUrl: `http://${svc.grpc}` });
     const client = createClient(ClusterTokenService, transport);
@@ -75,7 +76,7 @@ describe("cluster-token serve: Kubernetes-style shutdown", () => {
   });
 
   it("SIGHUP during the drain and the grace period is ignored with a log line; calls in flight finish and the exit is 0", async () => {
-    const svc = await startServeProcess(config({ shutdown: { drainDelaySeconds: 1, graceSeconds: 5 } }), { env: childEnv });
+    const svc = await startServeProcess(config({ shutdown: { drainDelaySeconds: 1, graceSeconds: 5 } }), { env: testAwsEnv });
     const metricsUrl = `http://${String((await svc.waitForLine((l) => l.msg === "serving")).metrics)}`;
     const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
     eks.fault = { hold: true };
@@ -106,7 +107,7 @@ describe("cluster-token serve: Kubernetes-style shutdown", () => {
   });
 
   it("SIGINT stops without the drain delay", async () => {
-    const svc = await startServeProcess(config({ shutdown: { drainDelaySeconds: 30, graceSeconds: 5 } }), { env: childEnv });
+    const svc = await startServeProcess(config({ shutdown: { drainDelaySeconds: 30, graceSeconds: 5 } }), { env: testAwsEnv });
     const signalled = performance.now();
     svc.child.kill("SIGINT");
     assert.deepEqual(await svc.exited(), { code: 0, signal: null });

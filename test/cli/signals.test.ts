@@ -12,9 +12,8 @@ import { stringify } from "yaml";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { freePort } from "../support/free-port.js";
 import { startServeProcess } from "../support/serve-process.js";
-import { rawTestConfig, testAwsKeys } from "../support/test-config.js";
+import { rawTestConfig, testAwsEnv } from "../support/test-config.js";
 
-const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
 const signalsModule = new URL("../../src/cli/serve-signals.cjs", import.meta.url).pathname;
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
@@ -39,7 +38,9 @@ describe("cluster-token serve: signals", () => {
     // Node opens its inspector on SIGUSR1 at --inspect-port (9229 by default); a port of this test's own keeps
     // the check true whatever else on the machine uses 9229.
     const inspectPort = await freePort();
-    const svc = await startServeProcess(rawTestConfig(), { env: { ...childEnv, NODE_OPTIONS: `--inspect-port=127.0.0.1:${inspectPort}` } });
+    const svc = await startServeProcess(rawTestConfig(), {
+      env: { ...testAwsEnv, NODE_OPTIONS: `--inspect-port=127.0.0.1:${inspectPort}` },
+    });
     const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
     const pid = svc.child.pid!;
     try {
@@ -64,7 +65,7 @@ describe("cluster-token serve: signals", () => {
     const fifo = join(await mkdtemp(join(tmpdir(), "cts-signals-")), "config.yaml");
     execFileSync("mkfifo", [fifo]);
     let child: ChildProcessWithoutNullStreams | undefined;
-    const starting = startServeProcess(undefined, { configFile: fifo, env: childEnv, spawned: (spawned) => (child = spawned) });
+    const starting = startServeProcess(undefined, { configFile: fifo, env: testAwsEnv, spawned: (spawned) => (child = spawned) });
     // Opening a FIFO to write returns once a reader has opened it: the server is reading its config.
     const writer = await open(fifo, "w");
     child!.kill("SIGHUP");

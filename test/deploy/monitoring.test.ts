@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
 import { repoRoot } from "../support/paths.js";
 import { startServeProcess, type ServeProcess } from "../support/serve-process.js";
-import { rawTestConfig, testAwsKeys } from "../support/test-config.js";
+import { rawTestConfig, testAwsEnv } from "../support/test-config.js";
 import { exposedNames, metricNames } from "./promql-names.js";
 
 const run = promisify(execFile);
@@ -73,7 +73,7 @@ describe("monitoring: the dashboard and the alert rules read only what the servi
     const raw = rawTestConfig() as { listen: Record<string, string> };
     raw.listen.metrics = "127.0.0.1:0";
     svc = await startServeProcess(raw, {
-      env: { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey },
+      env: testAwsEnv,
     });
     const serving = svc.lines().find((line) => line.msg === "serving")!;
     const response = await fetch(`http://${String(serving.metrics)}/metrics`);

@@ -9,9 +9,8 @@ import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/h
 import { type FakeEks, startFakeEks } from "../fakes/fake-eks.js";
 import { expectError } from "../support/error-info.js";
 import { type ServeProcess, whileServing } from "../support/serve-process.js";
-import { rawTestConfig, testAwsKeys, testCaData } from "../support/test-config.js";
+import { rawTestConfig, testAwsKeys, testCaData, testAwsEnv } from "../support/test-config.js";
 
-const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
 const added = "discovered cluster added";
 
 /** Account discovery on `cluster-token serve` itself, against the fake EKS and Tagging API. */
@@ -55,7 +54,7 @@ describe("accounts on the real process", () => {
   const serving = (raw: Record<string, unknown>, test: (svc: ServeProcess, client: ReturnType<typeof clientOf>) => Promise<void>) =>
     whileServing(
       raw,
-      { env: childEnv },
+      { env: testAwsEnv },
       (svc) => test(svc, clientOf(svc)),
       async () => {
         eks.fault = undefined;

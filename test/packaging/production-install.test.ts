@@ -11,7 +11,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { repoRoot } from "../support/paths.js";
 import { startServeProcess } from "../support/serve-process.js";
-import { rawTestConfig, testAwsKeys } from "../support/test-config.js";
+import { rawTestConfig, testAwsEnv } from "../support/test-config.js";
 import { argsOf, entrypointOf, parseDockerfile, stageNamed } from "./dockerfile.js";
 
 const run = promisify(execFile);
@@ -127,7 +127,7 @@ describe("the image: the Dockerfile's own install steps, run without Docker", ()
       nodeArgs: supported,
       bin: rest[script]!.replace(/^\/app/, dirs.app),
       cwd: dirs.app,
-      env: { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey },
+      env: testAwsEnv,
     });
     try {
       const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));

@@ -7,7 +7,7 @@ import { connect, type PeerCertificate, type TLSSocket } from "node:tls";
 import { before, describe, it } from "node:test";
 import { createSecureFixture, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { startServeProcess } from "../support/serve-process.js";
-import { testAwsKeys } from "../support/test-config.js";
+import { testAwsEnv } from "../support/test-config.js";
 
 /** POSTs a Connect ListClusters over `agent` and returns the status and the certificate the connection was made with. */
 function listOver(agent: Agent, address: string, apiKey: string): Promise<{ status: number; serial: string }> {
@@ -56,7 +56,7 @@ describe("TLS certificate rotation on SIGHUP", () => {
     const raw = secureRawConfig(f, { mtls: false }) as { security: { tls: Record<string, string> } };
     raw.security.tls = { certFile, keyFile };
     const svc = await startServeProcess(raw, {
-      env: { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey },
+      env: testAwsEnv,
     });
     try {
       const kept = new Agent({ ca: f.pki.ca.cert, keepAlive: true, maxSockets: 1 });

@@ -10,9 +10,8 @@ import { grpcFrame } from "../support/raw-grpc.js";
 import { RawHttp2Connection, errorCodes, frameTypes } from "../support/raw-http2.js";
 import { createSecureFixture, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
-import { testAwsKeys } from "../support/test-config.js";
+import { testAwsEnv } from "../support/test-config.js";
 
-const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
 const generateToken = "/clustertoken.v1.ClusterTokenService/GenerateToken";
 const healthCheck = "/grpc.health.v1.Health/Check";
 
@@ -40,7 +39,7 @@ describe("client mistakes get the right code (issue 18: wrong codes, oversized h
     const raw = secureRawConfig(f, { mtls: false }) as { listen: object };
     svc = await startServeProcess(
       { ...raw, listen: { ...raw.listen, health: "127.0.0.1:0" }, logging: { level: "info" } },
-      { env: childEnv },
+      { env: testAwsEnv },
     );
     healthAddress = String((await svc.waitForLine((l) => l.msg === "serving")).health);
     auth = `Bearer ${f.keys.deployer.key}`;

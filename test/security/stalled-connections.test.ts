@@ -9,9 +9,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { createSecureFixture, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
-import { testAwsKeys } from "../support/test-config.js";
-
-const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
+import { testAwsEnv } from "../support/test-config.js";
 
 function hostPort(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(":");
@@ -71,7 +69,7 @@ describe("stalled connections cannot starve a listener (issue 18: health port he
     const raw = secureRawConfig(f, { mtls: false, limits: { handshakeTimeoutSeconds: 3, maxConnections: 256 } }) as { listen: object };
     svc = await startServeProcess(
       { ...raw, listen: { ...raw.listen, health: "127.0.0.1:0", metrics: "127.0.0.1:0" }, logging: { level: "info" } },
-      { env: childEnv },
+      { env: testAwsEnv },
     );
     const serving = await svc.waitForLine((l) => l.msg === "serving");
     addresses = { grpc: svc.grpc, http: svc.http, health: String(serving.health), metrics: String(serving.metrics) };

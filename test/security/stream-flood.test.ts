@@ -7,9 +7,7 @@ import { rssMb } from "../support/process-memory.js";
 import { createSecureFixture, secureClients, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
 import { spawnStreamFlood } from "../support/stream-flood.js";
-import { testAwsKeys } from "../support/test-config.js";
-
-const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
+import { testAwsEnv } from "../support/test-config.js";
 
 describe("the half-open stream flood of issue 18, on the served process with the default limits", () => {
   let f: SecureFixture;
@@ -18,7 +16,7 @@ describe("the half-open stream flood of issue 18, on the served process with the
   before(async () => {
     f = await createSecureFixture();
     const raw = secureRawConfig(f, { mtls: false }) as { listen: object };
-    svc = await startServeProcess({ ...raw, listen: { ...raw.listen, health: "127.0.0.1:0" } }, { env: childEnv });
+    svc = await startServeProcess({ ...raw, listen: { ...raw.listen, health: "127.0.0.1:0" } }, { env: testAwsEnv });
     health = String((await svc.waitForLine((l) => l.msg === "serving")).health);
   });
   after(() => svc.child.kill("SIGKILL"));

@@ -10,9 +10,8 @@ import type { FakeServer } from "../fakes/fake-http-server.js";
 import { RawHttp2Connection, type ReceivedFrame, errorCodes, frameTypes } from "../support/raw-http2.js";
 import { createSecureFixture, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
-import { testAwsKeys, testCaData } from "../support/test-config.js";
+import { testAwsKeys, testCaData, testAwsEnv } from "../support/test-config.js";
 
-const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
 const generateToken = "/clustertoken.v1.ClusterTokenService/GenerateToken";
 
 /** Discovered clusters that only the fake EKS can locate. */
@@ -57,7 +56,7 @@ function readerClient(f: SecureFixture, grpcAddress: string, localAddress: strin
 }
 
 async function serve(raw: unknown): Promise<ServeProcess & { health: string }> {
-  const proc = await startServeProcess(raw, { env: childEnv });
+  const proc = await startServeProcess(raw, { env: testAwsEnv });
   return Object.assign(proc, { health: String((await proc.waitForLine((l) => l.msg === "serving")).health) });
 }
 

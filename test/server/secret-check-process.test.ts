@@ -10,9 +10,8 @@ import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_ser
 import { expectError } from "../support/error-info.js";
 import { sample } from "../support/metric-sample.js";
 import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
-import { rawTestConfig, testAwsKeys, testCaData } from "../support/test-config.js";
+import { rawTestConfig, testAwsKeys, testCaData, testAwsEnv } from "../support/test-config.js";
 
-const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
 const lateSecret = "late/Secret+Access/Key0123456789abcdefghij";
 
 /**
@@ -47,7 +46,7 @@ describe("unresolvable secret references on the real process", () => {
       endpoint: "https://LATE.gr7.us-west-2.eks.amazonaws.com",
       certificateAuthorityData: testCaData,
     });
-    svc = await startServeProcess(raw, { env: childEnv });
+    svc = await startServeProcess(raw, { env: testAwsEnv });
     metricsUrl = `http://${String((await svc.waitForLine((l) => l.msg === "serving")).metrics)}`;
   });
   after(async () => {

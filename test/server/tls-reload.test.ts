@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { get } from "node:http";
 import { Agent } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,19 +10,8 @@ import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_ser
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { createSecureFixture, secureRawConfig, type SecureFixture } from "../support/secure-fixture.js";
 import { startServeProcess } from "../support/serve-process.js";
-import { testAwsKeys } from "../support/test-config.js";
-
-const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
-
-function httpGet(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (d: string) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on("error", reject);
-  });
-}
+import { testAwsEnv } from "../support/test-config.js";
+import { httpGet } from "../support/serve-lifecycle.js";
 
 describe("reload validates the TLS files it will use", () => {
   let f: SecureFixture;
@@ -42,7 +30,7 @@ describe("reload validates the TLS files it will use", () => {
     const raw = secureRawConfig(f, { mtls: true }) as { listen: Record<string, string>; security: { tls: Record<string, string> } };
     raw.listen.metrics = "127.0.0.1:0";
     raw.security.tls = { certFile: f.server.certFile, keyFile, clientCaFile };
-    const svc = await startServeProcess(raw, { env: childEnv });
+    const svc = await startServeProcess(raw, { env: testAwsEnv });
     const metricsUrl = `http://${String((await svc.waitForLine((l) => l.msg === "serving")).metrics)}`;
     // Fresh connections each time, so that each handshake uses whatever context the listeners hold now.
     const mtls = { ca: f.pki.ca.cert, cert: f.ciCert.cert, key: f.ciCert.key };

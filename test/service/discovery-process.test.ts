@@ -9,9 +9,8 @@ import { startFakeEks } from "../fakes/fake-eks.js";
 import type { FakeServer } from "../fakes/fake-http-server.js";
 import { expectError } from "../support/error-info.js";
 import { type ServeProcess, whileServing } from "../support/serve-process.js";
-import { rawTestConfig, testAwsKeys, testCaData } from "../support/test-config.js";
+import { rawTestConfig, testAwsKeys, testCaData, testAwsEnv } from "../support/test-config.js";
 
-const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
 const endpoints = { found: "https://found.eks.example.com", other: "https://other.eks.example.com" };
 
 /** Stale-if-error on `cluster-token serve` itself: what a 404 ends, what ListClusters shows, what a reload keeps. */
@@ -45,7 +44,7 @@ describe("discovery's stale rules on the real process", () => {
   const serving = (raw: Record<string, unknown>, test: (svc: ServeProcess, client: ReturnType<typeof clientOf>) => Promise<void>) =>
     whileServing(
       raw,
-      { env: childEnv },
+      { env: testAwsEnv },
       (svc) => test(svc, clientOf(svc)),
       () => {
         eks.fault = undefined;

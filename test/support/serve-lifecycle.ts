@@ -10,12 +10,6 @@ import { rawTestConfig, testAwsKeys, testCaData } from "./test-config.js";
  * that points a cluster at it, and reads of the process's metrics port.
  */
 
-/** The environment a served process needs for the test AWS keys its config names. */
-export const childEnv = {
-  CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId,
-  CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey,
-};
-
 /** GET `url`: status and body. */
 export function httpGet(url: string): Promise<{ status: number; body: string; type: string | undefined }> {
   return new Promise((resolve, reject) => {

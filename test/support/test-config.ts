@@ -13,6 +13,11 @@ export const testCaData = readFileSync(new URL("../../../test/support/fixtures/t
 export const testAwsKeys = { accessKeyId: "AKIATESTKEY000000001", secretAccessKey: "test/Secret+Access/Key0123456789abcdefghij" };
 process.env.CTS_TEST_AWS_ACCESS_KEY_ID = testAwsKeys.accessKeyId;
 process.env.CTS_TEST_AWS_SECRET_ACCESS_KEY = testAwsKeys.secretAccessKey;
+/** The same keys as a served process's environment, where the test configs' `{ env: CTS_TEST_AWS_* }` references find them. */
+export const testAwsEnv = {
+  CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId,
+  CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey,
+};
 
 /** A fresh audit log file for one test service. */
 export function testAuditFile(): string {

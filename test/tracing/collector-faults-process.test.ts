@@ -9,9 +9,9 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_service_pb.js";
 import { cliPath, repoRoot } from "../support/paths.js";
 import { startServeProcess, writeConfigFile } from "../support/serve-process.js";
-import { rawTestConfig } from "../support/test-config.js";
+import { rawTestConfig, testAwsEnv } from "../support/test-config.js";
 import { type OtlpReceiver, startOtlpReceiver } from "./otlp-receiver.js";
-import { awsEnv, collectorKey, stop } from "./traced-service.js";
+import { collectorKey, stop } from "./traced-service.js";
 
 describe("tracing on the real process: a failing or hung collector, bad settings, and nothing loaded when off", () => {
   let receiver: OtlpReceiver;
@@ -24,7 +24,7 @@ describe("tracing on the real process: a failing or hung collector, bad settings
     receiver.http.fault = { status: 400, body: "bad batch" };
     const svc = await startServeProcess(rawTestConfig(), {
       env: {
-        ...awsEnv,
+        ...testAwsEnv,
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.http.url,
         OTEL_EXPORTER_OTLP_HEADERS: `x-collector-key=${collectorKey}`,
         OTEL_BSP_SCHEDULE_DELAY: "20",
@@ -49,7 +49,7 @@ describe("tracing on the real process: a failing or hung collector, bad settings
     const raw = { ...rawTestConfig(), shutdown: { drainDelaySeconds: 0, graceSeconds: 1 } };
     // A minute of export timeout: only the shutdown's own bound (and ending the connection) lets the process go sooner.
     const env = {
-      ...awsEnv,
+      ...testAwsEnv,
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.http.url,
       OTEL_BSP_SCHEDULE_DELAY: "20",
       OTEL_EXPORTER_OTLP_TIMEOUT: "60000",
@@ -87,7 +87,7 @@ describe("tracing on the real process: a failing or hung collector, bad settings
       cwd: repoRoot,
       env: {
         PATH: process.env.PATH,
-        ...awsEnv,
+        ...testAwsEnv,
         OTEL_EXPORTER_OTLP_ENDPOINT: "collector.example:4318",
         OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer ${collectorKey}`,
         OTEL_TRACES_SAMPLER: "traceidratio",
@@ -125,7 +125,7 @@ describe("tracing on the real process: a failing or hung collector, bad settings
     const loaded = async (otel: Record<string, string>) => {
       const file = join(dir, `modules-${Object.keys(otel).length}`);
       const svc = await startServeProcess(rawTestConfig(), {
-        env: { ...awsEnv, ...otel, NODE_OPTIONS: `--require ${preload}`, CTS_MODULES_FILE: file },
+        env: { ...testAwsEnv, ...otel, NODE_OPTIONS: `--require ${preload}`, CTS_MODULES_FILE: file },
       });
       const client = createClient(ClusterTokenService, createGrpcTransport({ baseUrl: `http://${svc.grpc}` }));
       await client.generateToken({ clusterId: "demo-eks" }).catch((e: unknown) => assert.fail(ConnectError.from(e).message));

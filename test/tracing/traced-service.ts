@@ -7,7 +7,7 @@ import type { SamplerName } from "../../src/tracing/tracing-settings.js";
 import { LogCapture } from "../support/log-capture.js";
 import { type RunningService, startTestService } from "../support/running-service.js";
 import type { ServeProcess } from "../support/serve-process.js";
-import { testAwsKeys, testConfig } from "../support/test-config.js";
+import { testConfig } from "../support/test-config.js";
 import { otlpTracesPath, type OtlpReceiver } from "./otlp-receiver.js";
 import type { ReceivedSpan } from "./otlp-wire.js";
 
@@ -23,7 +23,6 @@ export function traceparent(span: { traceId: string; spanId: string } = callerSp
 export const caller = (n: number) => ({ traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: `00f067aa0ba902b${n}` });
 
 /** The environment a `cluster-token serve` of the test config needs. */
-export const awsEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
 
 /** A collector's API key, as operators pass one in OTEL_EXPORTER_OTLP_HEADERS: it must reach the collector and nothing else. */
 export const collectorKey = "collector-key-5ecret-0123456789";

@@ -12,10 +12,10 @@ import { expectError } from "../support/error-info.js";
 import { repoRoot } from "../support/paths.js";
 import { createSecureFixture, type SecureFixture, secureClients, secureRawConfig } from "../support/secure-fixture.js";
 import { startServeProcess } from "../support/serve-process.js";
-import { rawTestConfig, testAwsKeys, testCaData } from "../support/test-config.js";
+import { rawTestConfig, testAwsKeys, testCaData, testAwsEnv } from "../support/test-config.js";
 import { type OtlpReceiver, startOtlpReceiver } from "./otlp-receiver.js";
 import { spanKind } from "./otlp-wire.js";
-import { awsEnv, caller, childrenOf, collectorKey, rpcSpanName, stop, traceparent } from "./traced-service.js";
+import { caller, childrenOf, collectorKey, rpcSpanName, stop, traceparent } from "./traced-service.js";
 
 const roleArn = "arn:aws:iam::123456789012:role/issuer";
 
@@ -60,7 +60,7 @@ describe("tracing on the real process: OTLP/HTTP protobuf (the default), the cal
     );
     const svc = await startServeProcess(raw, {
       env: {
-        ...awsEnv,
+        ...testAwsEnv,
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.http.url,
         OTEL_EXPORTER_OTLP_HEADERS: `x-collector-key=${collectorKey}`,
         OTEL_BSP_SCHEDULE_DELAY: "20",
@@ -170,7 +170,7 @@ describe("tracing on the real process: OTLP/HTTP JSON and OTLP/gRPC", () => {
       const endpoint = protocol === "grpc" ? receiver.grpcUrl : receiver.http.url;
       const svc = await startServeProcess(rawTestConfig(), {
         env: {
-          ...awsEnv,
+          ...testAwsEnv,
           OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: protocol === "grpc" ? endpoint : `${endpoint}/v1/traces`,
           OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
           OTEL_EXPORTER_OTLP_HEADERS: `x-collector-key=${collectorKey}`,

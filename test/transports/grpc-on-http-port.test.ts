@@ -10,9 +10,8 @@ import { ClusterTokenService } from "../../gen/clustertoken/v1/cluster_token_ser
 import { expectError } from "../support/error-info.js";
 import { createSecureFixture, type SecureFixture, secureRawConfig } from "../support/secure-fixture.js";
 import { type ServeProcess, startServeProcess } from "../support/serve-process.js";
-import { rawTestConfig, testAwsKeys } from "../support/test-config.js";
+import { rawTestConfig, testAwsEnv } from "../support/test-config.js";
 
-const childEnv = { CTS_TEST_AWS_ACCESS_KEY_ID: testAwsKeys.accessKeyId, CTS_TEST_AWS_SECRET_ACCESS_KEY: testAwsKeys.secretAccessKey };
 const portOf = (address: string) => address.slice(address.lastIndexOf(":") + 1);
 const expectedMessage = (grpcAddress: string) =>
   `this port serves Connect and gRPC-Web over HTTP/1.1; send gRPC to port ${portOf(grpcAddress)} (listen.grpc)`;
@@ -53,7 +52,7 @@ function closedAfter(address: string, bytes: string): Promise<number> {
 describe("gRPC sent to the Connect port, plaintext, on the real process", () => {
   let svc: ServeProcess;
   before(async () => {
-    svc = await startServeProcess({ ...rawTestConfig(), limits: { headersTimeoutSeconds: 1 } }, { env: childEnv });
+    svc = await startServeProcess({ ...rawTestConfig(), limits: { headersTimeoutSeconds: 1 } }, { env: testAwsEnv });
   });
   after(async () => {
     svc?.child.kill("SIGTERM");
@@ -126,7 +125,7 @@ describe("gRPC sent to the Connect port, TLS, on the real process", () => {
   let svc: ServeProcess;
   before(async () => {
     f = await createSecureFixture();
-    svc = await startServeProcess(secureRawConfig(f, { mtls: false }), { env: childEnv });
+    svc = await startServeProcess(secureRawConfig(f, { mtls: false }), { env: testAwsEnv });
   });
   after(async () => {
     svc?.child.kill("SIGTERM");
