@@ -1,5 +1,13 @@
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 
+/**
+ * What an API key's name may be: 1 to 128 of [A-Za-z0-9_.@-], with no ":" or "/",
+ * so that its principal ("key:NAME") can never read as a certificate identity. One
+ * rule for the config and for `cluster-token keygen`, which must never print an
+ * entry the config refuses.
+ */
+export const apiKeyNamePattern = /^[\w.@-]{1,128}$/;
+
 /** Every key starts with this, so that secret scanners and people recognise one. */
 export const apiKeyPrefix = "cts_";
 

@@ -28,7 +28,7 @@ export const commandUsage = {
     -h, --help                 show this text
 `,
   keygen: `  keygen         make an API key, and the SHA-256 of it to put in the config
-    --name NAME                the name the key authenticates as, 1 to 128 of [A-Za-z0-9_.@:-] (required)
+    --name NAME                the name the key authenticates as, 1 to 128 of [A-Za-z0-9_.@-] (required)
     --json                     print one JSON line {name, key, sha256} instead of text and YAML
     -h, --help                 show this text
 `,

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { generateApiKey } from "../auth/api-keys.js";
+import { apiKeyNamePattern, generateApiKey } from "../auth/api-keys.js";
 import { usageOf } from "./command-usage.js";
 
 /** The options `cluster-token keygen` parses; its help (`command-usage.ts`) lists each. */
@@ -18,9 +18,9 @@ export async function run(args: string[]): Promise<number> {
     return 2;
   }
   const name = values.name;
-  if (!name || !/^[\w.@:-]{1,128}$/.test(name)) {
+  if (!name || !apiKeyNamePattern.test(name)) {
     process.stderr.write(
-      `cluster-token keygen: --name is required: 1 to 128 characters of [A-Za-z0-9_.@:-]; it becomes the principal\n\n${usageOf("keygen")}`,
+      `cluster-token keygen: --name is required: 1 to 128 characters of [A-Za-z0-9_.@-]; it becomes the principal "key:NAME"\n\n${usageOf("keygen")}`,
     );
     return 2;
   }

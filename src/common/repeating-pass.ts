@@ -29,6 +29,7 @@ export class RepeatingPass {
   private started = 0;
   /** Who waits for a pass that starts after they asked. */
   private waiters: { readonly after: number; readonly resolve: () => void }[] = [];
+  private closed = false;
 
   constructor(private readonly options: RepeatingPassOptions) {}
 
@@ -43,12 +44,14 @@ export class RepeatingPass {
 
   /** Resolves once a pass that started after this call has ended (guarantee 2), or once closed. */
   passed(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     this.timer?.ref();
     return new Promise((resolve) => this.waiters.push({ after: this.started, resolve }));
   }
 
-  /** Stops: a pass under way is stale, no other starts, and every waiter is released. */
+  /** Stops: a pass under way is stale, no other starts, and every waiter, now or later, is released. */
   close(): void {
+    this.closed = true;
     this.current.abort();
     clearTimeout(this.timer);
     for (const { resolve } of this.waiters.splice(0)) resolve();

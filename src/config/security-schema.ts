@@ -2,6 +2,7 @@ import { z } from "zod";
 import { principalPatternProblem } from "../auth/principal.js";
 import { identityNamePattern, identityNameRule } from "../core/identity-name.js";
 import { always, filePathSchema } from "./schema-parts.js";
+import { apiKeyNamePattern } from "../auth/api-keys.js";
 
 /** The RPCs a grant can allow; "*" is all of them. */
 export const grantableRpcs = ["GenerateToken", "GetKubeconfig", "ListClusters"] as const;
@@ -28,7 +29,7 @@ export const securitySchema = z
             name: z
               .string()
               .regex(
-                /^[\w.@-]{1,128}$/,
+                apiKeyNamePattern,
                 'must be 1 to 128 characters of [A-Za-z0-9_.@-] (no ":" or "/", so that it can never read as a certificate identity); the key\'s principal is "key:NAME"',
               ),
             sha256: z

@@ -90,13 +90,15 @@ export class TokenCache {
       const generations = [this.generations.get(clusterKey), this.generations.get(identityKey)];
       this.minting++;
       let minted: MintedToken;
+      let changed: boolean;
       try {
         minted = await mint(attemptSignal);
       } finally {
         this.minting--;
+        changed = this.generations.get(clusterKey) !== generations[0] || this.generations.get(identityKey) !== generations[1];
+        // Also when the mint failed: the last mint under way, whatever its end, leaves nothing behind.
+        if (this.minting === 0) this.generations.clear();
       }
-      const changed = this.generations.get(clusterKey) !== generations[0] || this.generations.get(identityKey) !== generations[1];
-      if (this.minting === 0) this.generations.clear();
       // Minted with what the credentials (or the cluster) were before they changed: hand it to those who asked, but keep it for nobody.
       if (changed) return { value: minted, expiresAt: 0 };
       const issuedAt = this.clock.now();

@@ -17,4 +17,12 @@ describe("cluster-token keygen", () => {
     );
     assert.equal((await runCli(["keygen"])).code, 2);
   });
+
+  it("refuses a name the config would refuse, so that it never prints an entry the service rejects", async () => {
+    for (const name of ["ci:deployer", "a/b", "x".repeat(129)]) {
+      const out = await runCli(["keygen", "--name", name]);
+      assert.equal(out.code, 2, name);
+      assert.equal(out.stdout, "", "no key printed");
+    }
+  });
 });

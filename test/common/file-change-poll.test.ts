@@ -66,4 +66,14 @@ describe("FileChangePoll", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(changed, []);
   });
+
+  it("releases a wait asked for after it was closed, instead of leaving it pending for ever", async () => {
+    const poll = new FileChangePoll({ files: [], intervalMs: 60_000, onChange: () => {} });
+    poll.close();
+    const released = await Promise.race([
+      poll.polled().then(() => true),
+      new Promise((resolve) => setTimeout(() => resolve(false), 1_000)),
+    ]);
+    assert.equal(released, true);
+  });
 });
