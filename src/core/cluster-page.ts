@@ -52,24 +52,39 @@ function firstIndexAfter(sorted: readonly RegisteredCluster[], id: string): numb
 }
 
 /**
+ * The most clusters one page may pass over because `visible` refuses them. A caller
+ * whose grants or filter select few clusters of many would otherwise make every call
+ * read the whole registry (10,000 policy checks and filter matches, on the event
+ * loop); past this, the page ends short, with a token that continues after the last
+ * cluster read, as AIP-158 allows ("a page may hold fewer results than page_size").
+ */
+export const maxSkippedPerPage = 2_000;
+
+/**
  * One page of `sorted` after `afterId`, keeping only the clusters `visible` allows:
- * at most `size` of them, and whether a further visible one exists. It reads from
- * the page's first cluster (a binary search finds it) up to the one after the page,
- * skipping those `visible` refuses, so paging through 10,000 clusters costs a
- * binary search and a page each time when most are visible.
+ * at most `size` of them, and, when the listing goes on, the id the next page
+ * continues after. It reads from the page's first cluster (a binary search finds it)
+ * up to the one after the page, skipping those `visible` refuses, at most
+ * {@link maxSkippedPerPage} of them, so paging through 10,000 clusters costs a binary
+ * search and a page each time when most are visible, and a bounded read when few are.
  */
 export function clusterPage(
   sorted: readonly RegisteredCluster[],
   afterId: string | undefined,
   size: number,
   visible: (cluster: RegisteredCluster) => boolean,
-): { clusters: RegisteredCluster[]; more: boolean } {
+): { clusters: RegisteredCluster[]; continueAfter: string | undefined } {
   const clusters: RegisteredCluster[] = [];
+  let skipped = 0;
   for (let i = afterId === undefined ? 0 : firstIndexAfter(sorted, afterId); i < sorted.length; i++) {
     const cluster = sorted[i];
-    if (!cluster || !visible(cluster)) continue;
-    if (clusters.length === size) return { clusters, more: true };
+    if (!cluster) continue;
+    if (!visible(cluster)) {
+      if (++skipped === maxSkippedPerPage && i + 1 < sorted.length) return { clusters, continueAfter: cluster.id };
+      continue;
+    }
+    if (clusters.length === size) return { clusters, continueAfter: clusters.at(-1)?.id };
     clusters.push(cluster);
   }
-  return { clusters, more: false };
+  return { clusters, continueAfter: undefined };
 }

@@ -177,9 +177,8 @@ export function createClusterTokenHandlers({
             },
           });
         const page = clusterPage(registry.list(), afterId, size, visible);
-        const last = page.clusters.at(-1);
         return {
-          nextPageToken: page.more && last ? pageTokenAfter(last.id, filter.canonical) : "",
+          nextPageToken: page.continueAfter === undefined ? "" : pageTokenAfter(page.continueAfter, filter.canonical),
           clusters: page.clusters.map((c) =>
             create(ClusterSchema, {
               id: c.id,

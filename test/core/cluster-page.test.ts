@@ -5,7 +5,7 @@ import { ListClustersRequestSchema } from "../../gen/clustertoken/v1/cluster_tok
 import { AccessPolicy } from "../../src/auth/access-policy.js";
 import { type CallContext, unwrapFailure } from "../../src/core/call-context.js";
 import { ClusterAccessResolver } from "../../src/core/cluster-access-resolver.js";
-import { lastIdOfPageToken, pageTokenAfter } from "../../src/core/cluster-page.js";
+import { lastIdOfPageToken, maxSkippedPerPage, pageTokenAfter } from "../../src/core/cluster-page.js";
 import { ClusterRegistry } from "../../src/core/cluster-registry.js";
 import { clusterPlacement } from "../../src/providers.js";
 import { createClusterTokenHandlers } from "../../src/core/cluster-token-handlers.js";
@@ -81,6 +81,23 @@ describe("ListClusters pages (AIP-158)", () => {
     assert.equal(first.clusters?.length, 60);
     const second = await list({ pageSize: 60, pageToken: first.nextPageToken ?? "" });
     assert.deepEqual([second.clusters?.length, second.nextPageToken], [40, ""]);
+  });
+
+  it("ends a page short, with a token, once it has passed over maxSkippedPerPage clusters the caller may not see", async () => {
+    const count = maxSkippedPerPage + 500;
+    const list = listing(count, AccessPolicy.fromGrants([{ principals: ["key:reader"], clusters: ["c24*"], rpcs: ["ListClusters"] }]));
+    const first = await list({ pageSize: 50 });
+    assert.deepEqual(first.clusters, [], "nothing visible among the first clusters read");
+    assert.equal(lastIdOfPageToken(first.nextPageToken ?? ""), `c${String(maxSkippedPerPage - 1).padStart(4, "0")}`);
+    const ids: string[] = [];
+    let pageToken = first.nextPageToken ?? "";
+    while (pageToken !== "") {
+      const page = await list({ pageSize: 50, pageToken });
+      ids.push(...(page.clusters ?? []).map((c) => String(c.id)));
+      pageToken = page.nextPageToken ?? "";
+    }
+    assert.equal(ids.length, 100, "every visible cluster, c2400 to c2499, exactly once");
+    assert.deepEqual([ids[0], ids.at(-1), new Set(ids).size], ["c2400", "c2499", 100]);
   });
 
   it("refuses a negative page_size and a page_token it did not issue", async () => {
